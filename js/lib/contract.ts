@@ -1,0 +1,117 @@
+// The message contract between a panel's JavaScript side and its Python side.
+// Mirrors pxwidgets/panels/contract.py: keep both in step.
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export interface Request {
+  type: "request";
+  id: string;
+  kind: string;
+  payload: Record<string, unknown>;
+}
+
+export interface ErrorInfo {
+  message: string;
+  code: string;
+  hint?: string;
+}
+
+export interface OkResponse<T = unknown> {
+  type: "response";
+  id: string;
+  ok: true;
+  payload: T;
+}
+
+export interface ErrorResponse {
+  type: "response";
+  id: string;
+  ok: false;
+  error: ErrorInfo;
+}
+
+export interface Progress {
+  type: "progress";
+  id: string;
+  done: number;
+  total: number | null;
+  message: string;
+}
+
+export type Incoming = OkResponse | ErrorResponse | Progress;
+
+// ---- rows ----------------------------------------------------------------------------------------------------
+
+export interface ColumnInfo {
+  name: string;
+  type: string;
+  type_text: string;
+  computed_with: string | null;
+  is_stored: boolean;
+  is_computed: boolean;
+  sortable: boolean;
+  problem: string | null;
+}
+
+export interface Overlay {
+  column: string;
+  boxes: [number, number, number, number][];
+  labels: (string | number | null)[];
+  scores: (number | null)[];
+}
+
+export interface Cell {
+  kind:
+    | "null"
+    | "text"
+    | "number"
+    | "bool"
+    | "timestamp"
+    | "json"
+    | "array"
+    | "image"
+    | "video"
+    | "document"
+    | "audio"
+    | "error";
+  value?: Json;
+  truncated?: boolean;
+  length?: number;
+  buffer?: number;
+  mime?: string;
+  width?: number;
+  height?: number;
+  overlays?: Overlay[];
+  shape?: number[];
+  dtype?: string;
+  summary?: string;
+  errortype?: string;
+  errormsg?: string;
+  path?: string;
+}
+
+export interface PageReply {
+  columns: ColumnInfo[];
+  rows: Cell[][];
+  offset: number;
+  limit: number;
+  total: number;
+  elapsed_ms: number;
+  code: string;
+}
+
+export type FilterOp = "==" | "!=" | "<" | "<=" | ">" | ">=" | "contains" | "startswith" | "is_null" | "not_null";
+
+export interface Filter {
+  column: string;
+  op: FilterOp;
+  value?: Json;
+}
+
+export interface PageRequest {
+  offset: number;
+  limit: number;
+  order_by: { column: string; asc: boolean } | null;
+  filters: Filter[];
+  errors_only: boolean;
+}

@@ -1,0 +1,164 @@
+// The lineage graph: bases on the left, their views to the right, one box per table with its kind, version,
+// row count and how it was derived (iterator call or filter predicate, as text). Click a box to open it.
+
+import { fmtCount, h, svg } from "./dom";
+
+export interface LineageNode {
+  path: string;
+  kind: string;
+  version: number;
+  row_count: number | null;
+  iterator: string | null;
+  filter: string | null;
+  is_current: boolean;
+  error: string | null;
+}
+
+export interface LineageEdge {
+  source: string;
+  target: string;
+  label: string;
+}
+
+export interface LineageReply {
+  nodes: LineageNode[];
+  edges: LineageEdge[];
+}
+
+const W = 236;
+const H = 104;
+const GAP_X = 72;
+const GAP_Y = 16;
+const PAD = 12;
+let markerCounter = 0;
+
+/** Columns of the graph: depth = longest path from a root (a node without a base among the nodes). */
+export function layers(nodes: LineageNode[], edges: LineageEdge[]): LineageNode[][] {
+  const byPath = new Map(nodes.map((n) => [n.path, n]));
+  const valid = edges.filter((e) => byPath.has(e.source) && byPath.has(e.target) && e.source !== e.target);
+  const depth = new Map(nodes.map((n) => [n.path, 0]));
+  // Relax at most |nodes| times: a cycle (which should not exist) cannot loop forever.
+  for (let i = 0; i < nodes.length; i++) {
+    let changed = false;
+    for (const e of valid) {
+      const d = depth.get(e.source)! + 1;
+      if (d > depth.get(e.target)! && d < nodes.length) {
+        depth.set(e.target, d);
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+  const out: LineageNode[][] = [];
+  for (const n of nodes) (out[depth.get(n.path)!] ??= []).push(n);
+  // Keep children near their parents: order each column by the position of the node's first base.
+  for (let d = 1; d < out.length; d++) {
+    const prevIndex = new Map((out[d - 1] ?? []).map((n, i) => [n.path, i]));
+    const key = (n: LineageNode) => {
+      const parents = valid.filter((e) => e.target === n.path).map((e) => prevIndex.get(e.source) ?? Infinity);
+      return parents.length ? Math.min(...parents) : Infinity;
+    };
+    out[d] = (out[d] ?? []).slice().sort((a, b) => key(a) - key(b));
+  }
+  return out.filter(Boolean);
+}
+
+export function renderLineage(data: LineageReply, onOpen: (path: string) => void): HTMLElement {
+  const root = h("div", { class: "pxw-lineage", testid: "pxw-lineage" });
+  if (!data.nodes.length) {
+    root.appendChild(h("div", { class: "pxw-empty" }, "No lineage to show."));
+    return root;
+  }
+  const cols = layers(data.nodes, data.edges);
+  const tallest = Math.max(...cols.map((c) => c.length));
+  const width = PAD * 2 + cols.length * W + (cols.length - 1) * GAP_X;
+  const height = PAD * 2 + tallest * H + (tallest - 1) * GAP_Y;
+  const pos = new Map<string, { x: number; y: number }>();
+  cols.forEach((col, d) => {
+    const offsetY = ((tallest - col.length) * (H + GAP_Y)) / 2;
+    col.forEach((n, i) => pos.set(n.path, { x: PAD + d * (W + GAP_X), y: PAD + offsetY + i * (H + GAP_Y) }));
+  });
+
+  const canvas = h("div", { class: "pxw-lineage-canvas" });
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  canvas.appendChild(edgesLayer(data.edges, pos, width, height));
+  for (const n of data.nodes) {
+    const p = pos.get(n.path);
+    if (p) canvas.appendChild(nodeBox(n, p, onOpen));
+  }
+  root.appendChild(canvas);
+  return root;
+}
+
+function edgesLayer(edges: LineageEdge[], pos: Map<string, { x: number; y: number }>, width: number, height: number): SVGSVGElement {
+  const layer = svg("svg", { class: "pxw-lineage-edges", width, height, viewBox: `0 0 ${width} ${height}` });
+  const defs = svg("defs");
+  const markerId = `pxw-arrow-${++markerCounter}`;
+  const marker = svg("marker", { id: markerId, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" });
+  marker.appendChild(svg("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "pxw-arrowhead" }));
+  defs.appendChild(marker);
+  layer.appendChild(defs);
+  for (const e of edges) {
+    const s = pos.get(e.source);
+    const t = pos.get(e.target);
+    if (!s || !t || e.source === e.target) continue;
+    const x1 = s.x + W;
+    const y1 = s.y + H / 2;
+    const x2 = t.x - 2;
+    const y2 = t.y + H / 2;
+    const mx = (x1 + x2) / 2;
+    layer.appendChild(svg("path", { d: `M ${x1} ${y1} C ${mx} ${y1}, ${mx} ${y2}, ${x2} ${y2}`, class: "pxw-edge", "marker-end": `url(#${markerId})` }));
+    if (e.label) {
+      const text = svg("text", { x: mx, y: (y1 + y2) / 2 - 5, class: "pxw-edge-label", "text-anchor": "middle" });
+      text.textContent = e.label;
+      layer.appendChild(text);
+    }
+  }
+  return layer;
+}
+
+function nodeBox(n: LineageNode, p: { x: number; y: number }, onOpen: (path: string) => void): HTMLElement {
+  const how = n.iterator
+    ? h("div", { class: "pxw-node-how", title: `iterator: ${n.iterator}` }, h("span", { class: "pxw-node-how-tag" }, "iter"), n.iterator)
+    : n.filter
+      ? h("div", { class: "pxw-node-how", title: `where ${n.filter}` }, h("span", { class: "pxw-node-how-tag" }, "where"), n.filter)
+      : null;
+  const box = h(
+    "div",
+    {
+      class: `pxw-node pxw-node-${n.kind}${n.is_current ? " pxw-node-current" : ""}${n.error ? " pxw-node-error" : ""}`,
+      testid: "pxw-lineage-node",
+      "data-path": n.path,
+      role: "button",
+      tabindex: n.is_current ? -1 : 0,
+      "aria-current": n.is_current ? "true" : undefined,
+      title: n.is_current ? `${n.path} (shown)` : `Open ${n.path}`,
+    },
+    h(
+      "div",
+      { class: "pxw-node-top" },
+      h("span", { class: `pxw-badge pxw-badge-${n.kind}` }, n.kind),
+      h("span", { class: "pxw-badge pxw-badge-version" }, `v${n.version}`),
+      h("span", { class: "pxw-spacer" }),
+      h("span", { class: "pxw-dim" }, n.row_count === null ? "? rows" : `${fmtCount(n.row_count)} rows`),
+    ),
+    h("div", { class: "pxw-node-path" }, n.path),
+    how,
+    n.error ? h("div", { class: "pxw-node-err", title: n.error }, `⚠ ${n.error}`) : null,
+  );
+  box.style.left = `${p.x}px`;
+  box.style.top = `${p.y}px`;
+  box.style.width = `${W}px`;
+  box.style.height = `${H}px`;
+  if (!n.is_current) {
+    box.addEventListener("click", () => onOpen(n.path));
+    box.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" || ev.key === " ") {
+        ev.preventDefault();
+        onOpen(n.path);
+      }
+    });
+  }
+  return box;
+}

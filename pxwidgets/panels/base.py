@@ -1,0 +1,189 @@
+"""The base of every pxwidgets panel: request/response commands, progress, errors, a clean close.
+
+A panel subclass declares its commands with :func:`command`; the JavaScript side calls them with
+``rpc.request(kind, payload)`` (``js/lib/rpc.ts``) and gets exactly one reply: the handler's result, or an
+``{error}`` built from the exception it raised. Handlers may report progress for long work.
+
+Example:
+    >>> class Echo(Panel):
+    ...     _esm = 'export default { render() {} }'
+    ...
+    ...     @command('echo')
+    ...     def _echo(self, payload: dict, progress: ProgressReporter) -> dict:
+    ...         return {'said': payload['text']}
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeAlias, TypeVar
+
+import anywidget
+import traitlets
+
+from pxwidgets.errors import PxWidgetsError
+from pxwidgets.panels.contract import ErrorInfo
+
+log = logging.getLogger(__name__)
+
+Reply: TypeAlias = Any | tuple[Any, list[bytes]]
+Handler: TypeAlias = Callable[..., Reply]
+F = TypeVar('F', bound=Handler)
+
+_COMMAND_ATTR = '_pxw_command'
+
+
+def command(kind: str, *, background: bool = False) -> Callable[[F], F]:
+    """Declare a panel method as the handler of request ``kind``.
+
+    The method is called as ``handler(payload, progress)`` and returns a JSON-able payload, or a
+    ``(payload, buffers)`` tuple. With ``background=True`` it runs on a worker thread so the kernel stays
+    responsive (other requests are answered meanwhile) and its progress reaches the panel as it goes.
+    """
+
+    def mark(fn: F) -> F:
+        setattr(fn, _COMMAND_ATTR, (kind, background))
+        return fn
+
+    return mark
+
+
+class ProgressReporter:
+    """Sends progress for one request to the panel, at most every ``min_interval`` seconds (and always the last)."""
+
+    def __init__(self, send: Callable[[dict[str, Any]], None], request_id: str, min_interval: float = 0.25) -> None:
+        self._send = send
+        self._id = request_id
+        self._min_interval = min_interval
+        self._last = 0.0
+        self.cancelled = threading.Event()
+
+    def __call__(self, done: int, total: int | None = None, message: str = '') -> None:
+        now = time.monotonic()
+        if now - self._last < self._min_interval and (total is None or done < total):
+            return
+        self._last = now
+        self._send({'type': 'progress', 'id': self._id, 'done': done, 'total': total, 'message': message})
+
+
+def error_info(exc: BaseException) -> ErrorInfo:
+    """Turn an exception into the ``{message, code, hint}`` the panel shows (never a traceback)."""
+    if isinstance(exc, PxWidgetsError):
+        info: ErrorInfo = {'message': exc.message, 'code': exc.code}
+        if exc.hint:
+            info['hint'] = exc.hint
+        return info
+    import pixeltable as pxt
+
+    if isinstance(exc, pxt.Error):
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return {'message': first_line, 'code': 'pixeltable'}
+    log.error('pxwidgets panel command failed:\n%s', ''.join(traceback.format_exception(exc)))
+    return {'message': f'{type(exc).__name__}: {exc}', 'code': 'internal'}
+
+
+class Panel(anywidget.AnyWidget):
+    """An anywidget with request/response commands. Subclasses set ``_esm``/``_css`` and declare commands."""
+
+    last_error = traitlets.Unicode('').tag(sync=True)
+    """The message of the most recent failed command (also shown in the panel's error area)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._handlers: dict[str, tuple[Callable[..., Reply], bool]] = {}
+        for name in dir(type(self)):
+            fn = getattr(type(self), name, None)
+            spec = getattr(fn, _COMMAND_ATTR, None)
+            if spec is not None:
+                kind, background = spec
+                self._handlers[kind] = (getattr(self, name), background)
+        self._workers: ThreadPoolExecutor | None = None
+        self._running: dict[str, ProgressReporter] = {}
+        self.on_msg(self._on_custom_msg)
+
+    # ---- dispatch -----------------------------------------------------------------------------------------------
+
+    def handle_request(self, kind: str, payload: dict[str, Any] | None = None, request_id: str = 'local') -> Any:
+        """Run command ``kind`` as the panel would, and return its reply message (for tests and scripting).
+
+        Example:
+            >>> reply = panel.handle_request('page', {'offset': 0, 'limit': 10})  # doctest: +SKIP
+            >>> reply['ok']  # doctest: +SKIP
+            True
+        """
+        sent: list[tuple[dict[str, Any], list[bytes]]] = []
+        self._dispatch(
+            {'type': 'request', 'id': request_id, 'kind': kind, 'payload': payload or {}},
+            lambda msg, bufs: sent.append((msg, bufs)),
+            run_inline=True,
+        )
+        msg, bufs = next((m, b) for m, b in sent if m['type'] == 'response')
+        return {**msg, 'buffers': bufs}
+
+    def _on_custom_msg(self, _widget: Any, content: Any, buffers: list[bytes] | None) -> None:
+        if not isinstance(content, dict) or content.get('type') not in ('request', 'cancel'):
+            return
+        if content['type'] == 'cancel':
+            reporter = self._running.get(str(content.get('id')))
+            if reporter is not None:
+                reporter.cancelled.set()
+            return
+        self._dispatch(content, self._send_message, run_inline=False)
+
+    def _send_message(self, msg: dict[str, Any], buffers: list[bytes]) -> None:
+        if self.comm is not None:
+            self.send(msg, buffers=buffers or None)
+
+    def _dispatch(
+        self, request: dict[str, Any], send: Callable[[dict[str, Any], list[bytes]], None], *, run_inline: bool
+    ) -> None:
+        request_id = str(request.get('id', ''))
+        kind = request.get('kind')
+        payload = request.get('payload') or {}
+        entry = self._handlers.get(kind) if isinstance(kind, str) else None
+        if entry is None or not isinstance(payload, dict):
+            what = f'unknown command {kind!r}' if entry is None else 'the payload must be an object'
+            send(self._error_reply(request_id, PxWidgetsError(f'Bad request: {what}.')), [])
+            return
+        handler, background = entry
+        reporter = ProgressReporter(lambda m: send(m, []), request_id)
+
+        def run() -> None:
+            self._running[request_id] = reporter
+            try:
+                result = handler(payload, reporter)
+            except BaseException as exc:
+                self.last_error = error_info(exc)['message']
+                send(self._error_reply(request_id, exc), [])
+                return
+            finally:
+                self._running.pop(request_id, None)
+            reply, buffers = result if isinstance(result, tuple) else (result, [])
+            send({'type': 'response', 'id': request_id, 'ok': True, 'payload': reply}, buffers)
+
+        if background and not run_inline:
+            if self._workers is None:
+                self._workers = ThreadPoolExecutor(max_workers=1, thread_name_prefix='pxwidgets-panel')
+            self._workers.submit(run)
+        else:
+            run()
+
+    @staticmethod
+    def _error_reply(request_id: str, exc: BaseException) -> dict[str, Any]:
+        return {'type': 'response', 'id': request_id, 'ok': False, 'error': error_info(exc)}
+
+    # ---- lifecycle ----------------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Cancel running work, stop the worker thread and close the widget's comm."""
+        for reporter in list(self._running.values()):
+            reporter.cancelled.set()
+        if self._workers is not None:
+            self._workers.shutdown(wait=False, cancel_futures=True)
+            self._workers = None
+        super().close()

@@ -1,0 +1,119 @@
+"""TableBrowser: any Pixeltable table, view or snapshot, paged, sorted, filtered, with errors, lineage and history.
+
+Example:
+    >>> from pxwidgets import TableBrowser
+    >>> TableBrowser('demo/photos')  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Any
+
+import pixeltable as pxt
+import traitlets
+
+from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command
+from pxwidgets.panels.cells import encode_page
+from pxwidgets.tables import PageQuery, describe_columns, fetch_page, lineage, list_catalog, list_versions, open_table
+from pxwidgets.tables.resolve import call_reading, table_path
+
+STATIC = pathlib.Path(__file__).resolve().parent.parent / 'static'
+
+
+def table_info(table: pxt.Table) -> dict[str, Any]:
+    """What the panel's header shows: path, kind, version, row count, columns, error counts, problems."""
+    specs = describe_columns(table)
+    try:
+        md: dict[str, Any] = dict(table.get_metadata())
+    except Exception as exc:
+        md = {'kind': 'table', 'version': None, 'comment': None, '_error': f'{type(exc).__name__}: {exc}'}
+    error_counts = []
+    for spec in specs:
+        if spec.records_errors:
+            n = table.where(table[spec.name].errortype != None).count()  # noqa: E711
+            if n:
+                error_counts.append({'column': spec.name, 'count': n})
+    problems = [f'{c.name}: {c.problem}' for c in specs if c.problem]
+    if '_error' in md:
+        problems.append(f'Pixeltable cannot describe this table ({md["_error"]}); showing what can be read.')
+    return {
+        'path': table_path(table),
+        'kind': str(md.get('kind', 'table')),
+        'version': md.get('version'),
+        'comment': md.get('comment'),
+        'total_rows': table.count(),
+        'columns': [c.to_dict() for c in specs],
+        'error_counts': error_counts,
+        'problems': problems,
+    }
+
+
+class TableBrowser(Panel):
+    """Browse any Pixeltable table, view or snapshot in a notebook, a page at a time.
+
+    Args:
+        table: a table handle or its path (``'dir/name'``).
+        page_size: rows per page (1–500).
+
+    Raises:
+        TableNotFoundError: nothing lives at that path.
+
+    Example:
+        >>> browser = TableBrowser('demo/photos', page_size=25)  # doctest: +SKIP
+        >>> browser  # displays the panel  # doctest: +SKIP
+        >>> browser.page(offset=25).to_pandas()  # the same rows in Python  # doctest: +SKIP
+    """
+
+    _esm = STATIC / 'table_browser.js'
+    _css = STATIC / 'table_browser.css'
+
+    path = traitlets.Unicode('').tag(sync=True)
+    """The path of the table on show."""
+    page_size = traitlets.Int(25).tag(sync=True)
+    """Rows per page."""
+
+    def __init__(self, table: pxt.Table | str, *, page_size: int = 25, **kwargs: Any) -> None:
+        path = table_path(open_table(table)) if not isinstance(table, str) else table_path(open_table(table))
+        if not 1 <= page_size <= 500:
+            raise ValueError(f'page_size must be from 1 to 500, not {page_size}.')
+        super().__init__(path=path, page_size=page_size, **kwargs)
+
+    # ---- Python API (what the panel does, callable from a cell) -------------------------------------------------
+
+    def page(self, offset: int = 0, limit: int | None = None, **query: Any) -> Any:
+        """The rows the panel would show, as a :class:`~pxwidgets.tables.Page` (``.to_pandas()`` for a DataFrame)."""
+        return fetch_page(self.path, PageQuery(offset=offset, limit=limit or self.page_size, **query))
+
+    # ---- commands -----------------------------------------------------------------------------------------------
+
+    @command('info')
+    def _info(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        return call_reading(self.path, table_info, what='describing the table')
+
+    @command('open')
+    def _open(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        target = payload.get('path')
+        if not isinstance(target, str):
+            from pxwidgets.errors import InvalidRequestError
+
+            raise InvalidRequestError('open needs a table path.')
+        info = call_reading(target, table_info, what='describing the table')
+        self.path = info['path']
+        return info
+
+    @command('catalog')
+    def _catalog(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        return {'tables': list_catalog('')}
+
+    @command('page')
+    def _page(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        return encode_page(fetch_page(self.path, PageQuery.from_dict(payload)))
+
+    @command('lineage')
+    def _lineage(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        return lineage(self.path).to_dict()
+
+    @command('history')
+    def _history(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        return {'versions': list_versions(self.path)}

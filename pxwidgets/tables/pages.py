@@ -1,0 +1,312 @@
+"""Fetch one page of any table, view or snapshot: sorted and filtered in the database, media as thumbnails.
+
+Only the requested rows are read; stored images are thumbnailed from their files at reduced decode size, unstored
+images (an iterator's frames) are decoded by Pixeltable and thumbnailed, videos show their first frame.
+
+Example:
+    >>> page = fetch_page('demo/photos', PageQuery(offset=0, limit=20, order_by=('title', True)))  # doctest: +SKIP
+    >>> page.total, len(page.rows)  # doctest: +SKIP
+    (42, 20)
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import PIL.Image
+import pixeltable as pxt
+
+from pxwidgets.errors import InvalidRequestError
+from pxwidgets.tables.columns import ColumnSpec, column_by_name, describe_columns
+from pxwidgets.tables.filters import Filter
+from pxwidgets.tables.resolve import call_reading, table_path
+from pxwidgets.tables.thumbnails import Thumbnail, image_file_thumbnail, image_thumbnail, video_poster
+
+MAX_LIMIT = 500
+_thumbnailers = ThreadPoolExecutor(max_workers=2, thread_name_prefix='pxwidgets-thumb')
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """Which rows to fetch: a window of the table after filtering and sorting."""
+
+    offset: int = 0
+    limit: int = 50
+    order_by: tuple[str, bool] | None = None
+    """(column, ascending)"""
+    filters: tuple[Filter, ...] = ()
+    errors_only: bool = False
+    """Only rows where at least one computed column failed."""
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> PageQuery:
+        """Build a query from a panel request, refusing malformed fields with a clear message."""
+        offset, limit = raw.get('offset', 0), raw.get('limit', 50)
+        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+            raise InvalidRequestError(f'offset must be a non-negative integer, not {offset!r}.')
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
+            raise InvalidRequestError(f'limit must be an integer from 1 to {MAX_LIMIT}, not {limit!r}.')
+        order = raw.get('order_by')
+        order_by = None
+        if order:
+            if not isinstance(order, dict) or not isinstance(order.get('column'), str):
+                raise InvalidRequestError('order_by must be {"column": name, "asc": true|false}.')
+            order_by = (order['column'], bool(order.get('asc', True)))
+        filters = raw.get('filters') or []
+        if not isinstance(filters, list):
+            raise InvalidRequestError('filters must be a list.')
+        return cls(offset, limit, order_by, tuple(Filter.from_dict(f) for f in filters), bool(raw.get('errors_only')))
+
+
+@dataclass(frozen=True)
+class CellError:
+    """A computed value that failed for this row."""
+
+    errortype: str
+    errormsg: str
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """A media file shown by name (documents, audio)."""
+
+    kind: str
+    path: str
+
+
+@dataclass
+class Page:
+    """One page of rows. Values are Python objects; images and videos are :class:`Thumbnail`, failures
+    :class:`CellError`."""
+
+    path: str
+    columns: list[ColumnSpec]
+    rows: list[list[Any]]
+    offset: int
+    limit: int
+    total: int
+    elapsed_ms: float
+    code: str
+    problems: list[str] = field(default_factory=list)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The page as a DataFrame (thumbnails as PIL images, failures as their error message)."""
+
+        def plain(value: Any) -> Any:
+            if isinstance(value, Thumbnail):
+                return PIL.Image.open(__import__('io').BytesIO(value.data))
+            if isinstance(value, CellError):
+                return f'{value.errortype}: {value.errormsg}'
+            if isinstance(value, MediaRef):
+                return value.path
+            return value
+
+        return pd.DataFrame([[plain(v) for v in row] for row in self.rows], columns=[c.name for c in self.columns])
+
+
+# ---- query building -------------------------------------------------------------------------------------------
+
+
+def _predicate(table: pxt.Table, specs: list[ColumnSpec], query: PageQuery) -> Any | None:
+    preds = [f.to_expr(table) for f in query.filters]
+    if query.errors_only:
+        failing = [table[c.name].errortype != None for c in specs if c.records_errors]  # noqa: E711
+        if not failing:
+            return False
+        preds.append(functools.reduce(operator.or_, failing))
+    return functools.reduce(operator.and_, preds) if preds else None
+
+
+def _select_list(table: pxt.Table, specs: list[ColumnSpec]) -> dict[str, Any]:
+    sel: dict[str, Any] = {}
+    for i, spec in enumerate(specs):
+        col = table[spec.name]
+        stored_file = spec.is_media and spec.is_stored
+        sel[f'c{i}'] = col.localpath if stored_file else col
+        if spec.records_errors:
+            sel[f'e{i}'] = col.errortype
+            sel[f'm{i}'] = col.errormsg
+    return sel
+
+
+def query_code(path: str, query: PageQuery) -> str:
+    """The plain Pixeltable code that fetches the same rows."""
+    parts = ['t']
+    conds = [f.to_code('t') for f in query.filters]
+    if query.errors_only:
+        conds.append('<any computed column>.errortype != None')
+    if conds:
+        joined = ' & '.join(f'({c})' for c in conds) if len(conds) > 1 else conds[0]
+        parts.append(f'.where({joined})')
+    if query.order_by:
+        col, asc = query.order_by
+        ref = f't.{col}' if col.isidentifier() else f't[{col!r}]'
+        parts.append(f'.order_by({ref}, asc={asc})')
+    parts.append(f'.limit({query.limit}, offset={query.offset})' if query.offset else f'.limit({query.limit})')
+    return f'import pixeltable as pxt\n\nt = pxt.get_table({path!r})\nt{"".join(parts[1:])}.collect()\n'
+
+
+class _CountCache:
+    """Row counts by (path, table version, filters): unchanged while the table's version is unchanged."""
+
+    def __init__(self, capacity: int = 128) -> None:
+        self._items: OrderedDict[tuple[Any, ...], int] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> int | None:
+        with self._lock:
+            return self._items.get(key)
+
+    def put(self, key: tuple[Any, ...], value: int) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+
+
+_counts = _CountCache()
+
+
+def _table_version(table: pxt.Table) -> Any:
+    try:
+        return table._tbl_version_path.tbl_version.get().version
+    except Exception:  # internal API moved: no caching then
+        return object()
+
+
+# ---- cell values ----------------------------------------------------------------------------------------------
+
+
+def _detections(value: Any) -> dict[str, Any] | None:
+    if not isinstance(value, dict):
+        return None
+    boxes = value.get('bboxes', value.get('boxes'))
+    if not isinstance(boxes, list) or not all(
+        isinstance(b, list | tuple) and len(b) == 4 and all(isinstance(x, int | float) for x in b) for b in boxes
+    ):
+        return None
+    n = len(boxes)
+    labels = value.get('labels') if isinstance(value.get('labels'), list) else [None] * n
+    scores = value.get('scores') if isinstance(value.get('scores'), list) else [None] * n
+    return {'boxes': [list(map(float, b)) for b in boxes], 'labels': labels[:n], 'scores': scores[:n]}
+
+
+def array_summary(arr: np.ndarray) -> dict[str, Any]:
+    summary = f'{arr.dtype} {list(arr.shape)}'
+    if arr.size and np.issubdtype(arr.dtype, np.number):
+        summary += f'  min {arr.min():.4g}  mean {arr.mean():.4g}  max {arr.max():.4g}'
+    return {'shape': list(arr.shape), 'dtype': str(arr.dtype), 'summary': summary}
+
+
+def _thumbnail_job(spec: ColumnSpec, raw: Any) -> Any:
+    if raw is None:
+        return None
+    if spec.kind == 'image':
+        return image_thumbnail(raw) if isinstance(raw, PIL.Image.Image) else image_file_thumbnail(str(raw))
+    if spec.kind == 'video':
+        return video_poster(str(raw))
+    return MediaRef(spec.kind, str(raw))
+
+
+def _build_rows(specs: list[ColumnSpec], result: Any) -> list[list[Any]]:
+    n = len(result)
+    cols = {name: result[name] for name in result.schema}  # column-wise lists
+    rows: list[list[Any]] = [[None] * len(specs) for _ in range(n)]
+    jobs: list[tuple[int, int, Any]] = []
+    for j, spec in enumerate(specs):
+        values = cols[f'c{j}']
+        errtypes = cols.get(f'e{j}')
+        errmsgs = cols.get(f'm{j}')
+        for i in range(n):
+            if errtypes is not None and errtypes[i] is not None:
+                rows[i][j] = CellError(str(errtypes[i]), str(errmsgs[i] if errmsgs else ''))
+            elif spec.is_media:
+                jobs.append((i, j, _thumbnailers.submit(_thumbnail_job, spec, values[i])))
+            else:
+                rows[i][j] = values[i]
+    for i, j, future in jobs:
+        try:
+            rows[i][j] = future.result()
+        except Exception as exc:  # an unreadable file is shown as that cell's error, not the page's
+            rows[i][j] = CellError(type(exc).__name__, str(exc))
+    _attach_overlays(specs, rows)
+    return rows
+
+
+def _attach_overlays(specs: list[ColumnSpec], rows: list[list[Any]]) -> None:
+    image_cols = [j for j, s in enumerate(specs) if s.kind == 'image']
+    json_cols = [j for j, s in enumerate(specs) if s.kind == 'json']
+    if not image_cols or not json_cols:
+        return
+    for row in rows:
+        for j in json_cols:
+            det = _detections(row[j])
+            if det is None:
+                continue
+            target = next((k for k in image_cols if isinstance(row[k], Thumbnail)), None)
+            if target is not None:
+                row[target].overlays.append({'column': specs[j].name, **det})
+
+
+def fetch_page(table_or_path: pxt.Table | str, query: PageQuery | None = None) -> Page:
+    """Fetch one page of rows (filtered and sorted in the database) and the filtered row count.
+
+    Raises:
+        TableNotFoundError: no such table (or it was dropped).
+        InvalidRequestError: an unknown column, a value of the wrong type, a page past the end.
+        DatabaseBusyError: the table stayed locked by another process past the deadline.
+    """
+    query = query or PageQuery()
+
+    def read(table: pxt.Table) -> Page:
+        start = time.perf_counter()
+        path = table_path(table)
+        specs = describe_columns(table)
+        filters = tuple(f.validated(specs) for f in query.filters)
+        q = PageQuery(query.offset, query.limit, query.order_by, filters, query.errors_only)
+        if q.order_by is not None:
+            spec = column_by_name(specs, q.order_by[0])
+            if spec is None:
+                raise InvalidRequestError(f'Cannot sort by unknown column {q.order_by[0]!r}.')
+            if not spec.sortable:
+                raise InvalidRequestError(f'Cannot sort by {spec.name!r}: {spec.type_text} values have no order.')
+        pred = _predicate(table, specs, q)
+        base: Any = table if pred is None else table.where(pred)
+        count_key = (path, _table_version(table), filters, q.errors_only)
+        total = _counts.get(count_key)
+        if total is None:
+            total = 0 if pred is False else base.count()
+            _counts.put(count_key, total)
+        if q.offset and q.offset >= total:
+            last = max(0, (total - 1) // q.limit * q.limit)
+            raise InvalidRequestError(
+                f'Offset {q.offset} is past the end: there are {total} matching rows.',
+                hint=f'The last page starts at offset {last}.',
+            )
+        rows: list[list[Any]] = []
+        if total and pred is not False:
+            ordered = base.order_by(table[q.order_by[0]], asc=q.order_by[1]) if q.order_by else base
+            result = ordered.select(**_select_list(table, specs)).limit(q.limit, offset=q.offset).collect()
+            rows = _build_rows(specs, result)
+        elapsed = (time.perf_counter() - start) * 1000
+        problems = [f'{c.name}: {c.problem}' for c in specs if c.problem]
+        return Page(path, specs, rows, q.offset, q.limit, total, elapsed, query_code(path, q), problems)
+
+    return call_reading(table_or_path, read, what='fetching a page of rows')
+
+
+def fetch_rows(table_or_path: pxt.Table | str, *, offset: int = 0, limit: int = 50, **kwargs: Any) -> Page:
+    """Shorthand for :func:`fetch_page` with keyword arguments (``order_by=('col', True)``, ``filters=[...]``)."""
+    filters: Sequence[Filter] = kwargs.pop('filters', ())
+    return fetch_page(table_or_path, PageQuery(offset=offset, limit=limit, filters=tuple(filters), **kwargs))
