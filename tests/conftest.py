@@ -14,7 +14,11 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+import sys
+
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # makes tests.support importable
 
 _HOME = Path(tempfile.mkdtemp(prefix='pxw-test-home-'))
 os.environ['PIXELTABLE_HOME'] = str(_HOME)

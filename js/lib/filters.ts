@@ -1,6 +1,7 @@
 // The filter bar above a grid: column / operator / value, removable chips, an "errors only" toggle.
 // Filters are validated by the server; the bar renders the committed query it is given back (setState).
 
+import "./filters.css";
 import type { ColumnInfo, Filter, FilterOp, Json } from "./contract";
 import { button, h, replace, select } from "./dom";
 

@@ -1,6 +1,9 @@
 // The reusable row grid: server-side pages of a table, with typed headers, sorting, media cells and a pager.
 // The previous page stays on screen while the next one loads, and stays when a request fails.
 
+import "./theme.css";
+import "./grid.css";
+import "./cells.css";
 import { renderCell } from "./cells";
 import type { Cell, ColumnInfo, PageReply, PageRequest } from "./contract";
 import { h, replace } from "./dom";
@@ -128,6 +131,19 @@ export class Grid {
     const cur = this.requested.order_by;
     const order_by = cur?.column !== column ? { column, asc: true } : cur.asc ? { column, asc: false } : null;
     return this.load({ order_by, offset: 0 });
+  }
+
+  /** Empty the grid (e.g. the table changed and its first page failed): no stale rows of another table. */
+  clear(): void {
+    closeLightbox(this.el);
+    this.urls.revokeAll();
+    this.columns = [];
+    this.columnKey = "";
+    replace(this.thead);
+    replace(this.tbody);
+    replace(this.empty, "No rows to show.");
+    this.empty.hidden = false;
+    this.pager.update(0, this.committed.limit, 0);
   }
 
   dispose(): void {

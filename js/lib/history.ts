@@ -30,7 +30,7 @@ export function renderHistory(data: HistoryReply, currentVersion: number | null)
       h("td", { class: "pxw-num" }, h("span", { class: "pxw-badge pxw-badge-version" }, `v${v.version}`)),
       h("td", { class: "pxw-nowrap", title: v.created_at }, v.created_at.replace("T", " ").replace(/\.\d+/, "")),
       h("td", null, v.user ?? h("span", { class: "pxw-dim" }, "—")),
-      h("td", null, h("span", { class: `pxw-change pxw-change-${v.change_type}` }, v.change_type)),
+      h("td", null, h("span", { class: `pxw-change pxw-change-${v.change_type.replace(/[^a-z0-9_-]/gi, "-")}` }, v.change_type)),
       num(v.inserts, "pxw-good"),
       num(v.updates),
       num(v.deletes),

@@ -1,6 +1,7 @@
 // The lineage graph: bases on the left, their views to the right, one box per table with its kind, version,
 // row count and how it was derived (iterator call or filter predicate, as text). Click a box to open it.
 
+import "./lineage.css";
 import { fmtCount, h, svg } from "./dom";
 
 export interface LineageNode {

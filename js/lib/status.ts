@@ -1,5 +1,6 @@
 // The status strip of a panel: an error area (message, hint, dismiss) and a progress bar.
 
+import "./status.css";
 import { button, h, replace } from "./dom";
 import { RpcError } from "./rpc";
 

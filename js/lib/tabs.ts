@@ -1,5 +1,6 @@
 // Tabs: a tab list and one panel per tab; a tab's onShow runs each time it becomes visible.
 
+import "./tabs.css";
 import { h, replace } from "./dom";
 
 export interface TabSpec {

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+from fractions import Fraction
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -334,27 +335,40 @@ def _render(canvas: np.ndarray, cam: tuple[float, float, float], size: tuple[int
 
 
 def _write_video(frames: Sequence[np.ndarray], path: Path, fps: int, codec: VideoCodec) -> None:
-    """Encode RGB frames as an MP4 file (H.264 or MPEG-4 part 2, yuv420p, BT.601 limited range).
+    """Encode RGB frames as an MP4 file (H.264 or MPEG-4 part 2, yuv420p, BT.601 limited range), reproducibly.
 
-    The RGB to YUV conversion is done by OpenCV rather than by FFmpeg's swscale, whose SIMD paths depend on buffer
-    alignment and made the output bytes differ from run to run.
+    The bytes are identical from run to run: the RGB to YUV conversion is done by OpenCV (FFmpeg's swscale picks SIMD
+    paths by buffer alignment), and x264's macroblock tree is off (with it the output varied between runs of one
+    process). The frames are encoded by a stand-alone codec context whose packets are then muxed.
     """
     import av
     import cv2
 
     height, width = frames[0].shape[:2]
-    with av.open(str(path), mode='w', format='mp4', options={'movflags': '+faststart', 'fflags': '+bitexact'}) as out:
-        if codec == 'h264':
-            stream = out.add_stream('libx264', rate=fps, options={'crf': '23', 'preset': 'veryfast'})
-        else:
-            stream = out.add_stream('mpeg4', rate=fps, options={'qscale': '4'})
-        stream.width, stream.height = width, height
-        stream.pix_fmt = 'yuv420p'
-        stream.codec_context.flags |= int(av.codec.context.Flags.bitexact)
-        for arr in frames:
+    time_base = Fraction(1, fps)
+    ctx = av.CodecContext.create('libx264' if codec == 'h264' else 'mpeg4', 'w')
+    assert isinstance(ctx, av.VideoCodecContext)
+    ctx.width, ctx.height, ctx.pix_fmt = width, height, 'yuv420p'
+    ctx.time_base, ctx.framerate = time_base, Fraction(fps)
+    ctx.flags |= int(av.codec.context.Flags.bitexact)
+    ctx.options = {'crf': '23', 'preset': 'veryfast', 'x264-params': 'mbtree=0'} if codec == 'h264' else {'qscale': '4'}
+    container_options = {'movflags': '+faststart', 'fflags': '+bitexact'}
+    with av.open(str(path), mode='w', format='mp4', options=container_options) as out:
+        stream = out.add_mux_stream('h264' if codec == 'h264' else 'mpeg4', rate=fps, width=width, height=height)
+        stream.time_base = time_base
+
+        def mux(packets: list[av.Packet]) -> None:
+            for packet in packets:
+                packet.stream = stream
+                packet.time_base = time_base
+                out.mux(packet)
+
+        for i, arr in enumerate(frames):
             yuv = cv2.cvtColor(np.ascontiguousarray(arr), cv2.COLOR_RGB2YUV_I420)
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(yuv, format='yuv420p')))
-        out.mux(stream.encode(None))
+            frame = av.VideoFrame.from_ndarray(yuv, format='yuv420p')
+            frame.pts = i
+            mux(ctx.encode(frame))
+        mux(ctx.encode(None))
 
 
 def _check_video_args(seconds: float, fps: int, size: tuple[int, int]) -> int:

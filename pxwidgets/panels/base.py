@@ -96,12 +96,12 @@ class Panel(anywidget.AnyWidget):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._handlers: dict[str, tuple[Callable[..., Reply], bool]] = {}
-        for name in dir(type(self)):
-            fn = getattr(type(self), name, None)
-            spec = getattr(fn, _COMMAND_ATTR, None)
-            if spec is not None:
-                kind, background = spec
-                self._handlers[kind] = (getattr(self, name), background)
+        for klass in reversed(type(self).__mro__):
+            for name, fn in vars(klass).items():
+                spec = getattr(fn, _COMMAND_ATTR, None)
+                if spec is not None:
+                    kind, background = spec
+                    self._handlers[kind] = (getattr(self, name), background)
         self._workers: ThreadPoolExecutor | None = None
         self._running: dict[str, ProgressReporter] = {}
         self.on_msg(self._on_custom_msg)
@@ -181,9 +181,9 @@ class Panel(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Cancel running work, stop the worker thread and close the widget's comm."""
-        for reporter in list(self._running.values()):
+        for reporter in list(getattr(self, '_running', {}).values()):
             reporter.cancelled.set()
-        if self._workers is not None:
-            self._workers.shutdown(wait=False, cancel_futures=True)
+        if getattr(self, '_workers', None) is not None:
+            self._workers.shutdown(wait=False, cancel_futures=True)  # type: ignore[union-attr]
             self._workers = None
         super().close()

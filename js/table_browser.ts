@@ -1,0 +1,239 @@
+// TableBrowser: any Pixeltable table or view, paged, with media, computed columns, errors, lineage, versions
+// and the code of every query. Talks to pxwidgets/panels/table_browser.py through Rpc commands.
+
+import type { AnyModel, RenderProps } from "@anywidget/types";
+import "./lib/theme.css";
+import { CodeBox } from "./lib/code";
+import type { PageReply, PageRequest } from "./lib/contract";
+import { fmtCount, h, replace } from "./lib/dom";
+import { FilterBar } from "./lib/filters";
+import { Grid } from "./lib/grid";
+import { Header, type CatalogReply, type InfoReply } from "./lib/header";
+import { renderHistory, type HistoryReply } from "./lib/history";
+import { renderLineage, type LineageReply } from "./lib/lineage";
+import { Rpc } from "./lib/rpc";
+import { ErrorArea, ProgressBar } from "./lib/status";
+import { Tabs } from "./lib/tabs";
+
+interface Traits {
+  path: string;
+  page_size: number;
+  last_error: string;
+}
+
+const FRESH_QUERY: Partial<PageRequest> = { offset: 0, order_by: null, filters: [] };
+
+function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () => void {
+  const rpc = new Rpc(model as AnyModel);
+  const errors = new ErrorArea();
+  const progress = new ProgressBar();
+  let info: InfoReply | null = null;
+  let opening: string | null = null;
+  let lastGrid = "Rows";
+
+  async function call<T>(kind: string, payload: object = {}) {
+    let showed = false;
+    try {
+      return await rpc.request<T>(kind, payload, {
+        onProgress: (done, total, message) => {
+          showed = true;
+          progress.update(done, total, message);
+        },
+      });
+    } finally {
+      if (showed) progress.hide();
+    }
+  }
+  const fetchPage = (req: PageRequest) => call<PageReply>("page", req);
+
+  // ---- Rows and Errors: two grids over the same table -----------------------------------------------------
+  const code = new CodeBox("Pixeltable code of the rows on screen");
+  const onPage = (which: string) => (page: PageReply) => {
+    errors.clear();
+    lastGrid = which;
+    code.set(page.code ?? "");
+  };
+  const pageSize = Number(model.get("page_size")) || 25;
+  const rows: Grid = new Grid({
+    fetchPage,
+    pageSize,
+    onError: (err) => errors.show(err),
+    onPage: onPage("Rows"),
+    onQuery: (q) => filterBar.setState(q.filters, q.errors_only),
+    onPageSize: (n) => {
+      if (model.get("page_size") !== n) {
+        model.set("page_size", n);
+        model.save_changes();
+      }
+    },
+  });
+  const filterBar = new FilterBar({
+    onFilters: (filters) => rows.load({ filters, offset: 0 }),
+    onErrorsOnly: (on) => rows.load({ errors_only: on, offset: 0 }),
+    onInvalid: (message) => errors.show(new Error(message)),
+  });
+  const errorGrid = new Grid({
+    fetchPage,
+    pageSize,
+    errorsOnly: true,
+    idPrefix: "pxw-errors",
+    emptyText: "No rows with errors.",
+    onError: (err) => errors.show(err),
+    onPage: onPage("Errors"),
+  });
+  const errorCounts = h("div", { class: "pxw-error-counts", testid: "pxw-error-counts" });
+
+  // ---- Lineage and History: fetched when their tab is shown, again after open/refresh ---------------------
+  const lineageBox = h("div", { class: "pxw-tab-body" }, h("div", { class: "pxw-dim" }, "Loading lineage…"));
+  const historyBox = h("div", { class: "pxw-tab-body" }, h("div", { class: "pxw-dim" }, "Loading history…"));
+  const stale = { errors: true, lineage: true, history: true };
+
+  async function loadLineage(): Promise<void> {
+    stale.lineage = false;
+    try {
+      const { payload } = await call<LineageReply>("lineage");
+      replace(lineageBox, renderLineage(payload, (path) => void open(path)));
+    } catch (err) {
+      stale.lineage = true;
+      errors.show(err);
+    }
+  }
+  async function loadHistory(): Promise<void> {
+    stale.history = false;
+    try {
+      const { payload } = await call<HistoryReply>("history");
+      replace(historyBox, renderHistory(payload, info?.version ?? null));
+    } catch (err) {
+      stale.history = true;
+      errors.show(err);
+    }
+  }
+
+  const tabs = new Tabs([
+    { name: "rows", label: "Rows", content: h("div", { class: "pxw-tab-body" }, filterBar.el, rows.el) },
+    {
+      name: "errors",
+      label: "Errors",
+      content: h("div", { class: "pxw-tab-body" }, errorCounts, errorGrid.el),
+      onShow: () => {
+        if (stale.errors) {
+          stale.errors = false;
+          void errorGrid.load({ offset: 0 });
+        }
+      },
+    },
+    { name: "lineage", label: "Lineage", content: lineageBox, onShow: () => void (stale.lineage && loadLineage()) },
+    { name: "history", label: "History", content: historyBox, onShow: () => void (stale.history && loadHistory()) },
+    {
+      name: "code",
+      label: "Code",
+      content: h("div", { class: "pxw-tab-body" }, code.el),
+      onShow: () => code.setCaption(`Pixeltable code of the ${lastGrid === "Rows" ? "rows" : "error rows"} on screen`),
+    },
+  ]);
+
+  // ---- the table itself -------------------------------------------------------------------------------------
+  const header = new Header({ onOpen: (path) => void open(path), onRefresh: () => void refresh() });
+
+  function applyInfo(next: InfoReply): void {
+    const changed = info?.path !== next.path;
+    info = next;
+    header.setInfo(next);
+    filterBar.setColumns(next.columns);
+    const total = next.error_counts.reduce((n, e) => n + e.count, 0);
+    tabs.setLabel("errors", "Errors", total ? fmtCount(total) : undefined);
+    replace(
+      errorCounts,
+      total ? h("span", { class: "pxw-filter-label" }, "Errors by column") : h("span", { class: "pxw-dim" }, "No errors in any computed column."),
+      ...next.error_counts
+        .filter((e) => e.count > 0)
+        .map((e) => h("span", { class: "pxw-count-chip", testid: "pxw-error-count", "data-column": e.column }, e.column, h("b", null, fmtCount(e.count)))),
+    );
+    stale.lineage = stale.history = stale.errors = true;
+    const reload = (grid: Grid, q: Partial<PageRequest>) =>
+      grid.load(changed ? { ...FRESH_QUERY, ...q } : q).then((ok) => (ok || !changed ? ok : (grid.clear(), false)));
+    void reload(rows, changed ? { errors_only: false } : {});
+    if (tabs.active === "errors") {
+      stale.errors = false;
+      void reload(errorGrid, {});
+    }
+    if (tabs.active === "lineage") void loadLineage();
+    if (tabs.active === "history") void loadHistory();
+  }
+
+  async function loadInfo(kind: "info" | "open", payload: object = {}): Promise<boolean> {
+    header.setBusy(true);
+    try {
+      const { payload: reply } = await call<InfoReply>(kind, payload);
+      applyInfo(reply);
+      return true;
+    } catch (err) {
+      errors.show(err);
+      if (info) header.setInfo(info);
+      return false;
+    } finally {
+      header.setBusy(false);
+    }
+  }
+
+  async function loadCatalog(): Promise<void> {
+    try {
+      header.setCatalog((await call<CatalogReply>("catalog")).payload);
+    } catch (err) {
+      errors.show(err);
+    }
+  }
+
+  async function open(path: string): Promise<void> {
+    if (path === info?.path || opening) return;
+    opening = path;
+    try {
+      await loadInfo("open", { path });
+    } finally {
+      opening = null;
+    }
+  }
+
+  async function refresh(): Promise<void> {
+    errors.clear();
+    await Promise.all([loadInfo("info"), loadCatalog()]);
+  }
+
+  // ---- traits -----------------------------------------------------------------------------------------------
+  const onPath = () => {
+    const path = String(model.get("path") ?? "");
+    if (path && path !== info?.path && path !== opening) void loadInfo("info");
+  };
+  const onPageSizeTrait = () => {
+    const n = Number(model.get("page_size"));
+    if (n > 0 && n !== rows.query.limit) void rows.setPageSize(n);
+  };
+  model.on("change:path", onPath);
+  model.on("change:page_size", onPageSizeTrait);
+
+  const root = h(
+    "div",
+    { class: "pxw-root pxw-table-browser", testid: "pxw-table-browser" },
+    header.el,
+    errors.el,
+    progress.el,
+    tabs.el,
+  );
+  replace(el, root);
+  header.setPath(String(model.get("path") ?? ""));
+  tabs.show("rows");
+  void loadInfo("info");
+  void loadCatalog();
+
+  return () => {
+    model.off("change:path", onPath);
+    model.off("change:page_size", onPageSizeTrait);
+    rpc.dispose();
+    rows.dispose();
+    errorGrid.dispose();
+    code.dispose();
+    root.remove();
+  };
+}
+
+export default { render };

@@ -1,0 +1,170 @@
+"""TableBrowser's commands without a browser: send each request as the panel does, check the reply."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import PIL.Image
+import pixeltable as pxt
+import pytest
+
+from pxwidgets import TableBrowser
+from pxwidgets.errors import TableNotFoundError
+from tests.support.tables import XSS_STRINGS, make_mixed_table
+
+
+@pytest.fixture
+def browser(pxt_dir: str, tmp_path: Path) -> TableBrowser:
+    make_mixed_table(f'{pxt_dir}/mixed', tmp_path / 'media')
+    return TableBrowser(f'{pxt_dir}/mixed', page_size=5)
+
+
+def ok(reply: dict[str, Any]) -> Any:
+    assert reply['type'] == 'response'
+    assert reply['ok'], reply.get('error')
+    return reply['payload']
+
+
+def refused(reply: dict[str, Any], code: str) -> dict[str, Any]:
+    assert reply['ok'] is False
+    assert reply['error']['code'] == code, reply['error']
+    assert 'Traceback' not in reply['error']['message']
+    return dict(reply['error'])
+
+
+def test_page_reply_has_typed_cells_and_image_buffers(browser: TableBrowser) -> None:
+    reply = browser.handle_request('page', {'offset': 0, 'limit': 5, 'order_by': {'column': 'n', 'asc': True}})
+    page = ok(reply)
+    names = [c['name'] for c in page['columns']]
+    assert names[:6] == ['image', 'title', 'n', 'score', 'dets', 'vec']
+    assert page['total'] == 12 and page['offset'] == 0 and len(page['rows']) == 5
+    row = dict(zip(names, page['rows'][0], strict=True))
+    assert row['image']['kind'] == 'image'
+    img = PIL.Image.open(io.BytesIO(reply['buffers'][row['image']['buffer']]))
+    assert img.format == 'JPEG' and max(img.size) <= 160
+    assert row['image']['overlays'][0]['labels'] == ['face']
+    assert row['title'] == {'kind': 'text', 'value': XSS_STRINGS[0]}  # travels as plain text, rendered as text
+    assert row['n'] == {'kind': 'number', 'value': 0}
+    assert row['dets']['kind'] == 'json'
+    assert row['vec']['kind'] == 'array' and row['vec']['shape'] == [4]
+    assert dict(zip(names, page['rows'][1], strict=True))['tenfold']['kind'] == 'error'
+    assert sum(len(b) for b in reply['buffers']) < 60_000
+    assert "pxt.get_table(" in page['code'] and '.order_by(t.n, asc=True)' in page['code']
+
+
+def test_paging_sorting_and_filtering(browser: TableBrowser) -> None:
+    second = ok(browser.handle_request('page', {'offset': 5, 'limit': 5, 'order_by': {'column': 'n', 'asc': True}}))
+    assert [r[2]['value'] for r in second['rows']] == [5, 6, 7, 8, 9]
+    desc = ok(browser.handle_request('page', {'limit': 3, 'order_by': {'column': 'n', 'asc': False}}))
+    assert [r[2]['value'] for r in desc['rows']] == [11, 10, 9]
+    filtered = ok(browser.handle_request('page', {'limit': 5, 'filters': [{'column': 'n', 'op': '<', 'value': 2}]}))
+    assert filtered['total'] == 2
+
+
+def test_errors_view(browser: TableBrowser) -> None:
+    page = ok(browser.handle_request('page', {'limit': 50, 'errors_only': True}))
+    col = [c['name'] for c in page['columns']].index('tenfold')
+    assert page['total'] == 6
+    assert {r[col]['errortype'] for r in page['rows']} == {'ValueError'}
+    info = ok(browser.handle_request('info'))
+    assert info['error_counts'] == [{'column': 'tenfold', 'count': 6}]
+
+
+@pytest.mark.parametrize(
+    ('payload', 'code', 'fragment'),
+    [
+        ({'filters': [{'column': 'nope', 'op': '==', 'value': 1}]}, 'invalid', "Unknown column 'nope'"),
+        ({'filters': [{'column': 'n', 'op': '>', 'value': 'ten'}]}, 'invalid', 'not a valid value'),
+        ({'offset': 500, 'limit': 5}, 'invalid', 'past the end'),
+        ({'offset': 'x'}, 'invalid', 'offset must be'),
+        ({'order_by': {'column': 'image', 'asc': True}}, 'invalid', 'no order'),
+    ],
+)
+def test_bad_requests_are_refused_clearly(browser: TableBrowser, payload: dict[str, Any], code: str, fragment: str) -> None:
+    version = pxt.get_table(browser.path).get_metadata()['version']
+    error = refused(browser.handle_request('page', payload), code)
+    assert fragment in error['message'] + error.get('hint', '')
+    assert browser.last_error == error['message']
+    assert pxt.get_table(browser.path).get_metadata()['version'] == version  # nothing written
+
+
+def test_unknown_command_and_bad_payload(browser: TableBrowser) -> None:
+    refused(browser.handle_request('drop_everything'), 'error')
+
+
+def test_open_switches_table_only_on_success(browser: TableBrowser, pxt_dir: str) -> None:
+    before = browser.path
+    error = refused(browser.handle_request('open', {'path': f'{pxt_dir}/missing'}), 'not_found')
+    assert 'missing' in error['message']
+    assert browser.path == before
+    pxt.create_view(f'{pxt_dir}/small', pxt.get_table(before).where(pxt.get_table(before).n < 3))
+    info = ok(browser.handle_request('open', {'path': f'{pxt_dir}/small'}))
+    assert browser.path == f'{pxt_dir}/small' and info['kind'] == 'view' and info['total_rows'] == 3
+    lineage = ok(browser.handle_request('lineage'))
+    assert [n['path'] for n in lineage['nodes']] == [before, f'{pxt_dir}/small']
+    assert lineage['edges'][0]['label'] == 'where n < 3'
+
+
+def test_history_and_catalog(browser: TableBrowser, pxt_dir: str) -> None:
+    versions = ok(browser.handle_request('history'))['versions']
+    assert versions[0]['version'] >= 3 and 'change_type' in versions[0]
+    tables = ok(browser.handle_request('catalog'))['tables']
+    assert {'path': browser.path, 'kind': 'table'} in tables
+
+
+def test_table_dropped_while_open(browser: TableBrowser) -> None:
+    pxt.drop_table(browser.path)
+    error = refused(browser.handle_request('page', {'limit': 5}), 'not_found')
+    assert 'dropped' in error['hint']
+
+
+def test_constructor_refuses_a_missing_table(pxt_dir: str) -> None:
+    with pytest.raises(TableNotFoundError, match='nowhere'):
+        TableBrowser(f'{pxt_dir}/nowhere')
+
+
+def test_python_api_page_matches_the_panel(browser: TableBrowser) -> None:
+    df = browser.page(offset=5, order_by=('n', True)).to_pandas()
+    assert list(df['n']) == [5, 6, 7, 8, 9]
+
+
+def test_database_locked_by_another_process(browser: TableBrowser, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long write in another process holds the table; the panel answers 'busy' instead of freezing."""
+    import pxwidgets.tables.resolve as resolve
+
+    monkeypatch.setattr(resolve, 'DEFAULT_DEADLINE_S', 1.0)
+    root = Path(__file__).resolve().parents[2]
+    script = textwrap.dedent(
+        f"""
+        import sys; sys.path.insert(0, {str(root)!r})
+        import pixeltable as pxt
+        from tests.support.udfs import slow_identity
+        t = pxt.get_table({browser.path!r})
+        print('ready', flush=True)
+        t.add_computed_column(slow=slow_identity(t.n))
+        """
+    )
+    proc = subprocess.Popen([sys.executable, '-c', script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == 'ready'
+        import time
+
+        deadline = time.monotonic() + 20
+        reply = None
+        while time.monotonic() < deadline:
+            reply = browser.handle_request('page', {'limit': 5})
+            if not reply['ok']:
+                break
+            time.sleep(0.2)
+        assert reply is not None
+        error = refused(reply, 'busy')
+        assert 'did not answer within 1 s' in error['message']
+        assert 'Another process' in error['hint']
+    finally:
+        proc.wait(timeout=60)
+    assert ok(browser.handle_request('page', {'limit': 5}))['total'] == 12
