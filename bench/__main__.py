@@ -1,0 +1,18 @@
+"""Run every benchmark: ``python -m bench [name ...]``."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+BENCHMARKS = ['bench_table_browser']
+
+
+def main(names: list[str]) -> None:
+    for name in names or BENCHMARKS:
+        module = importlib.import_module(f'bench.{name}')
+        module.main()
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])
