@@ -36,7 +36,9 @@ def temporary_home() -> Path:
     return home
 
 
-def median_ms(fn: Callable[[], object], *, repeat: int = 7, warmup: int = 1, before: Callable[[], None] | None = None) -> float:
+def median_ms(
+    fn: Callable[[], object], *, repeat: int = 7, warmup: int = 1, before: Callable[[], None] | None = None
+) -> float:
     """Median wall time of ``fn`` in milliseconds; ``before`` runs (untimed) before each call."""
     for _ in range(warmup):
         if before:

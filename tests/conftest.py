@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-
-import sys
 
 import pytest
 
@@ -23,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # makes tests.s
 _HOME = Path(tempfile.mkdtemp(prefix='pxw-test-home-'))
 os.environ['PIXELTABLE_HOME'] = str(_HOME)
 os.environ.setdefault('XDG_RUNTIME_DIR', str(_HOME / 'run'))
-Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, parents=True, exist_ok=True)
+Path(os.environ['XDG_RUNTIME_DIR']).mkdir(mode=0o700, parents=True, exist_ok=True)
 os.environ['PIXELTABLE_VERBOSITY'] = '0'
 os.environ['HF_HUB_OFFLINE'] = '1'
 os.environ['TRANSFORMERS_OFFLINE'] = '1'

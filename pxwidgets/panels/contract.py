@@ -19,9 +19,7 @@ Python → JS::
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
-
-from typing_extensions import NotRequired
+from typing import Any, Literal, NotRequired, TypedDict
 
 
 class Request(TypedDict):

@@ -74,7 +74,7 @@ class TableBrowser(Panel):
     """Rows per page."""
 
     def __init__(self, table: pxt.Table | str, *, page_size: int = 25, **kwargs: Any) -> None:
-        path = table_path(open_table(table)) if not isinstance(table, str) else table_path(open_table(table))
+        path = table_path(open_table(table))
         if not 1 <= page_size <= 500:
             raise ValueError(f'page_size must be from 1 to 500, not {page_size}.')
         super().__init__(path=path, page_size=page_size, **kwargs)

@@ -86,9 +86,11 @@ class Filter:
             return f'{col} != None'
         if self.op in STRING_OPS:
             return f'{col}.{self.op}({self.value!r})'
-        value = f'datetime.datetime.fromisoformat({self.value.isoformat()!r})' if isinstance(
-            self.value, datetime.datetime
-        ) else repr(self.value)
+        value = (
+            f'datetime.datetime.fromisoformat({self.value.isoformat()!r})'
+            if isinstance(self.value, datetime.datetime)
+            else repr(self.value)
+        )
         return f'{col} {self.op} {value}'
 
 

@@ -197,8 +197,9 @@ def _detections(value: Any) -> dict[str, Any] | None:
     ):
         return None
     n = len(boxes)
-    labels = value.get('labels') if isinstance(value.get('labels'), list) else [None] * n
-    scores = value.get('scores') if isinstance(value.get('scores'), list) else [None] * n
+    raw_labels, raw_scores = value.get('labels'), value.get('scores')
+    labels: list[Any] = raw_labels if isinstance(raw_labels, list) else [None] * n
+    scores: list[Any] = raw_scores if isinstance(raw_scores, list) else [None] * n
     return {'boxes': [list(map(float, b)) for b in boxes], 'labels': labels[:n], 'scores': scores[:n]}
 
 

@@ -48,7 +48,7 @@ def open_table(table_or_path: pxt.Table | str) -> pxt.Table:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', pxt.PixeltableWarning)
-            return pxt.get_table(path.strip())
+            table = pxt.get_table(path.strip())
     except pxt.Error as exc:
         if 'does not exist' in str(exc) or 'not found' in str(exc).lower():
             raise TableNotFoundError(
@@ -57,6 +57,9 @@ def open_table(table_or_path: pxt.Table | str) -> pxt.Table:
         if 'is not a table' in str(exc) or 'is a directory' in str(exc).lower():
             raise TableNotFoundError(path, hint=f'{path!r} is a directory, not a table.') from None
         raise
+    if table is None:
+        raise TableNotFoundError(path)
+    return table
 
 
 def list_catalog(directory: str = '') -> list[dict[str, str]]:
@@ -122,5 +125,3 @@ def call_reading(table_or_path: pxt.Table | str, fn: Callable[[pxt.Table], T], *
 
 
 __all__ = ['call_reading', 'list_catalog', 'open_table', 'table_path', 'with_deadline']
-
-

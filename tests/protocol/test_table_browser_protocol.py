@@ -54,7 +54,7 @@ def test_page_reply_has_typed_cells_and_image_buffers(browser: TableBrowser) -> 
     assert row['vec']['kind'] == 'array' and row['vec']['shape'] == [4]
     assert dict(zip(names, page['rows'][1], strict=True))['tenfold']['kind'] == 'error'
     assert sum(len(b) for b in reply['buffers']) < 60_000
-    assert "pxt.get_table(" in page['code'] and '.order_by(t.n, asc=True)' in page['code']
+    assert 'pxt.get_table(' in page['code'] and '.order_by(t.n, asc=True)' in page['code']
 
 
 def test_paging_sorting_and_filtering(browser: TableBrowser) -> None:
@@ -85,7 +85,9 @@ def test_errors_view(browser: TableBrowser) -> None:
         ({'order_by': {'column': 'image', 'asc': True}}, 'invalid', 'no order'),
     ],
 )
-def test_bad_requests_are_refused_clearly(browser: TableBrowser, payload: dict[str, Any], code: str, fragment: str) -> None:
+def test_bad_requests_are_refused_clearly(
+    browser: TableBrowser, payload: dict[str, Any], code: str, fragment: str
+) -> None:
     version = pxt.get_table(browser.path).get_metadata()['version']
     error = refused(browser.handle_request('page', payload), code)
     assert fragment in error['message'] + error.get('hint', '')

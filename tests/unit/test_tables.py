@@ -35,9 +35,9 @@ def test_first_page_has_thumbnails_of_original_size(mixed: pxt.Table) -> None:
     img = PIL.Image.open(io.BytesIO(thumb.data))
     assert img.format == 'JPEG'
     assert max(img.size) <= max(THUMB_BOX)
-    assert (thumb.width, thumb.height) == PIL.Image.open(mixed.select(mixed.image.localpath).limit(1).collect()[0][
-        'image_localpath'
-    ]).size
+    assert (thumb.width, thumb.height) == PIL.Image.open(
+        mixed.select(mixed.image.localpath).limit(1).collect()[0]['image_localpath']
+    ).size
 
 
 def test_pages_follow_each_other_without_overlap(mixed: pxt.Table) -> None:
