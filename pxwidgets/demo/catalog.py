@@ -16,7 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pxwidgets.demo.digits import digit_image_files, digits
+import numpy as np
+
+from pxwidgets.demo.digits import digit_image_files, digit_rows
 from pxwidgets.demo.documents import reference_documents, reference_title
 from pxwidgets.demo.media import photo_caption, photos, video_titles, videos
 from pxwidgets.errors import InvalidRequestError
@@ -154,7 +156,8 @@ def digits_table(path: str = 'demo/digits', *, n: int | None = SMALL.digits, siz
     """A table of labelled digits.
 
     Columns: ``idx`` (Int, the key: row of ``load_digits``), ``image`` (Image, lossless PNG), ``label`` (Int),
-    ``split`` (String, ``'train'`` or ``'test'``) and ``pixels`` (Array[(64,), Float], scikit-learn's features).
+    ``split`` (String, ``'train'`` or ``'test'``) and ``pixels`` (Array[(64,), Float], scikit-learn's 64 features as
+    float32).
 
     Args:
         path: Pixeltable path of the table; its directory is created if needed.
@@ -173,10 +176,16 @@ def digits_table(path: str = 'demo/digits', *, n: int | None = SMALL.digits, siz
     """
     import pixeltable as pxt
 
-    data = digits(n, size=size)
+    data = digit_rows(n, size=size)
     files = digit_image_files(data, size=size)
     rows = [
-        {'idx': r['index'], 'image': str(f), 'label': r['label'], 'split': r['split'], 'pixels': r['pixels']}
+        {
+            'idx': r['index'],
+            'image': str(f),
+            'label': r['label'],
+            'split': r['split'],
+            'pixels': r['pixels'].astype(np.float32),  # Pixeltable's Float arrays are float32; 0-16 stay exact
+        }
         for r, f in zip(data, files, strict=True)
     ]
     schema = {

@@ -4,8 +4,8 @@ Every row has a fixed train/test split (30 % test, stratified by label, seed 0),
 notebook and evaluated in a widget agree on which rows are held out.
 
 Example:
-    >>> from pxwidgets.demo.digits import digits
-    >>> row = digits(1)[0]
+    >>> from pxwidgets.demo.digits import digit_rows
+    >>> row = digit_rows(1)[0]
     >>> row['label'], row['split'], row['image'].size
     (0, 'train', (64, 64))
 """
@@ -79,20 +79,20 @@ def digit_image(pixels: np.ndarray, size: int = 64) -> PIL.Image.Image:
     return img if size == 8 else img.resize((size, size), PIL.Image.Resampling.NEAREST)
 
 
-def digits_count() -> int:
+def digit_count() -> int:
     """Number of digits available (1,797).
 
     Returns:
         The row count of ``load_digits``.
 
     Example:
-        >>> digits_count()
+        >>> digit_count()
         1797
     """
     return len(_load()[1])
 
 
-def digits(n: int | None = None, *, size: int = 64, split: Split | None = None) -> list[DigitRow]:
+def digit_rows(n: int | None = None, *, size: int = 64, split: Split | None = None) -> list[DigitRow]:
     """Labelled digits with a deterministic train/test split.
 
     Args:
@@ -107,7 +107,7 @@ def digits(n: int | None = None, *, size: int = 64, split: Split | None = None) 
         ValueError: If ``n`` is negative or ``size`` not positive.
 
     Example:
-        >>> rows = digits(split='test')
+        >>> rows = digit_rows(split='test')
         >>> len(rows), {r['split'] for r in rows}
         (540, {'test'})
     """
@@ -144,14 +144,17 @@ def digit_image_files(rows: list[DigitRow], *, size: int = 64) -> list[Path]:
         One path per row, ``<index>_<label>.png``.
 
     Example:
-        >>> digit_image_files(digits(1))[0].name
+        >>> digit_image_files(digit_rows(1))[0].name
         '0000_0.png'
     """
     folder = cache_dir('digits', f'size{size}')
     return [
         cached_file(
-            folder / f'{row["index"]:04d}_{row["label"]}.png',
-            lambda tmp, row=row: digit_image(row['pixels'], size).save(tmp, format='PNG', optimize=False),
+            folder / f'{row["index"]:04d}_{row["label"]}.png', functools.partial(_write_png, row['pixels'], size)
         )
         for row in rows
     ]
+
+
+def _write_png(pixels: np.ndarray, size: int, tmp: Path) -> None:
+    digit_image(pixels, size).save(tmp, format='PNG', optimize=False)

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import html
 import sys
 from collections.abc import Sequence
@@ -154,7 +155,7 @@ def parse_topic(text: str) -> list[Block]:
                 i += 1
             blocks.append(Block('code', '\n'.join(table).rstrip()))
             continue
-        para = []
+        para: list[str] = []
         while i < n and lines[i].strip():
             if i + 1 < n and para and _is_underline(lines[i + 1], lines[i]):
                 break
@@ -252,7 +253,8 @@ def reference_documents(n: int | None = None, *, topics: Sequence[str] | None = 
     if n is not None:
         names = names[:n]
     folder = cache_dir('docs', f'python{sys.version_info.major}.{sys.version_info.minor}')
-    return [
-        cached_file(folder / f'{name}.html', lambda tmp, name=name: tmp.write_text(topic_html(name), encoding='utf-8'))
-        for name in names
-    ]
+    return [cached_file(folder / f'{name}.html', functools.partial(_write_topic, name)) for name in names]
+
+
+def _write_topic(topic: str, tmp: Path) -> None:
+    tmp.write_text(topic_html(topic), encoding='utf-8')

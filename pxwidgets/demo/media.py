@@ -16,11 +16,12 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import math
-from fractions import Fraction
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Literal, TypedDict
 
@@ -129,6 +130,10 @@ def _save_jpeg(im: PIL.Image.Image, path: Path) -> None:
     im.save(path, format='JPEG', quality=JPEG_QUALITY, optimize=False, progressive=False)
 
 
+def _write_photo(name: str, tmp: Path) -> None:
+    _save_jpeg(_limit_size(_load_source(name)), tmp)
+
+
 def photo_names() -> list[str]:
     """Names of the bundled photos available here, in their fixed order.
 
@@ -180,10 +185,7 @@ def bundled_photos() -> list[Path]:
         ('astronaut.jpg', True)
     """
     folder = cache_dir('photos')
-    return [
-        cached_file(folder / f'{name}.jpg', lambda tmp, name=name: _save_jpeg(_limit_size(_load_source(name)), tmp))
-        for name in photo_names()
-    ]
+    return [cached_file(folder / f'{name}.jpg', functools.partial(_write_photo, name)) for name in photo_names()]
 
 
 def photos(n: int | None = None) -> list[Path]:
@@ -364,7 +366,7 @@ def _write_video(frames: Sequence[np.ndarray], path: Path, fps: int, codec: Vide
                 out.mux(packet)
 
         for i, arr in enumerate(frames):
-            yuv = cv2.cvtColor(np.ascontiguousarray(arr), cv2.COLOR_RGB2YUV_I420)
+            yuv = np.asarray(cv2.cvtColor(np.ascontiguousarray(arr), cv2.COLOR_RGB2YUV_I420), dtype=np.uint8)
             frame = av.VideoFrame.from_ndarray(yuv, format='yuv420p')
             frame.pts = i
             mux(ctx.encode(frame))
@@ -487,7 +489,8 @@ def shapes_ground_truth(
 ) -> list[list[ShapeBox]]:
     """The exact position of every shape in every frame of :func:`shapes_video` with the same arguments.
 
-    A red circle moves left to right, a green square moves down and back up, a blue triangle circles the centre.
+    A red circle moves left to right along the top, a green square moves down the right edge and back up, and a blue
+    triangle circles the rest of the frame; their paths never overlap, so every shape is always fully visible.
 
     Args:
         seconds: Length of the video.
@@ -505,16 +508,17 @@ def shapes_ground_truth(
     num_frames = _check_video_args(seconds, fps, size)
     w, h = size
     r = max(4, min(w, h) // 12)
+    # three lanes that never overlap: circle along the top, square down the right edge, triangle orbiting below-left
+    top = 2 * r + 6
+    orbit_cx, orbit_cy = (w - 2 * r - 6) / 2, (top + h) / 2
+    orbit_ax, orbit_ay = orbit_cx - r - 4, (h - top) / 2 - r - 4
     result: list[list[ShapeBox]] = []
     for i in range(num_frames):
         t = i / max(1, num_frames - 1)
-        cx = round(r + t * (w - 1 - 2 * r))
-        cy = h // 4
-        sx = w // 5
-        sy = round(r + (1 - abs(2 * t - 1)) * (h - 1 - 2 * r))
-        angle = 2 * math.pi * t
-        tx = round(w / 2 + (w / 4) * math.cos(angle))
-        ty = round(h / 2 + (h / 4) * math.sin(angle))
+        cx, cy = round(r + 2 + t * (w - 2 * r - 5)), r + 2
+        sx, sy = w - r - 3, round(top + r + (1 - abs(2 * t - 1)) * (h - 3 - 2 * r - top))
+        tx = round(orbit_cx + orbit_ax * math.cos(2 * math.pi * t))
+        ty = round(orbit_cy + orbit_ay * math.sin(2 * math.pi * t))
         result.append(
             [
                 {'label': 'circle', 'box': (cx - r, cy - r, cx + r, cy + r), 'color': _SHAPE_COLORS['circle']},
