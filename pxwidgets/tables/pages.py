@@ -34,6 +34,7 @@ from pxwidgets.tables.thumbnails import Thumbnail, image_file_thumbnail, image_t
 
 MAX_LIMIT = 500
 _thumbnailers = ThreadPoolExecutor(max_workers=2, thread_name_prefix='pxwidgets-thumb')
+_counters = ThreadPoolExecutor(max_workers=2, thread_name_prefix='pxwidgets-count')
 
 
 @dataclass(frozen=True)
@@ -286,8 +287,16 @@ def fetch_page(table_or_path: pxt.Table | str, query: PageQuery | None = None) -
         base: Any = table if pred is None else table.where(pred)
         count_key = (path, _table_version(table), filters, q.errors_only)
         total = _counts.get(count_key)
+        counting = None
+        if total is None and pred is not False:  # count in parallel with the page query: both wait on Postgres
+            counting = _counters.submit(base.count)
+        rows: list[list[Any]] = []
+        if pred is not False:
+            ordered = base.order_by(table[q.order_by[0]], asc=q.order_by[1]) if q.order_by else base
+            result = ordered.select(**_select_list(table, specs)).limit(q.limit, offset=q.offset).collect()
+            rows = _build_rows(specs, result)
         if total is None:
-            total = 0 if pred is False else base.count()
+            total = counting.result() if counting is not None else 0
             _counts.put(count_key, total)
         if q.offset and q.offset >= total:
             last = max(0, (total - 1) // q.limit * q.limit)
@@ -295,11 +304,6 @@ def fetch_page(table_or_path: pxt.Table | str, query: PageQuery | None = None) -
                 f'Offset {q.offset} is past the end: there are {total} matching rows.',
                 hint=f'The last page starts at offset {last}.',
             )
-        rows: list[list[Any]] = []
-        if total and pred is not False:
-            ordered = base.order_by(table[q.order_by[0]], asc=q.order_by[1]) if q.order_by else base
-            result = ordered.select(**_select_list(table, specs)).limit(q.limit, offset=q.offset).collect()
-            rows = _build_rows(specs, result)
         elapsed = (time.perf_counter() - start) * 1000
         problems = [f'{c.name}: {c.problem}' for c in specs if c.problem]
         return Page(path, specs, rows, q.offset, q.limit, total, elapsed, query_code(path, q), problems)

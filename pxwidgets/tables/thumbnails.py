@@ -52,7 +52,7 @@ def image_file_thumbnail(path: str) -> Thumbnail:
     """Thumbnail of an image file, JPEGs decoded at reduced size (``draft``): a fraction of a full decode."""
     with PIL.Image.open(path) as img:
         size = img.size
-        img.draft('RGB', (THUMB_BOX[0] * 2, THUMB_BOX[1] * 2))
+        img.draft('RGB', THUMB_BOX)  # JPEG: decode at 1/2, 1/4 or 1/8 scale, still at least the thumbnail's size
         return _encode(img.convert('RGB') if img.mode not in ('RGB', 'L') else img.copy(), size)
 
 
