@@ -50,6 +50,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   const code = new CodeBox("Pixeltable code of the rows on screen");
   const onPage = (which: string) => (page: PageReply) => {
     errors.clear();
+    if (!info) filterBar.setColumns(page.columns); // the table's info failed: filter on what the page shows
     lastGrid = which;
     code.set(page.code ?? "");
   };
@@ -87,6 +88,15 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   const lineageBox = h("div", { class: "pxw-tab-body" }, h("div", { class: "pxw-dim" }, "Loading lineage…"));
   const historyBox = h("div", { class: "pxw-tab-body" }, h("div", { class: "pxw-dim" }, "Loading history…"));
   const stale = { errors: true, lineage: true, history: true };
+  let errorsReload: Partial<PageRequest> = { offset: 0 };
+
+  function showErrors(): void {
+    if (!stale.errors) return;
+    stale.errors = false;
+    const changes = errorsReload;
+    errorsReload = {};
+    void errorGrid.load(changes, { reset: "filters" in changes });
+  }
 
   async function loadLineage(): Promise<void> {
     stale.lineage = false;
@@ -109,34 +119,26 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     }
   }
 
-  const tabs = new Tabs([
-    { name: "rows", label: "Rows", content: h("div", { class: "pxw-tab-body" }, filterBar.el, rows.el) },
-    {
-      name: "errors",
-      label: "Errors",
-      content: h("div", { class: "pxw-tab-body" }, errorCounts, errorGrid.el),
-      onShow: () => {
-        if (stale.errors) {
-          stale.errors = false;
-          void errorGrid.load({ offset: 0 });
-        }
+  const tabs = new Tabs(
+    [
+      { name: "rows", label: "Rows", content: h("div", { class: "pxw-tab-body" }, filterBar.el, rows.el) },
+      { name: "errors", label: "Errors", content: h("div", { class: "pxw-tab-body" }, errorCounts, errorGrid.el), onShow: () => showErrors() },
+      { name: "lineage", label: "Lineage", content: lineageBox, onShow: () => void (stale.lineage && loadLineage()) },
+      { name: "history", label: "History", content: historyBox, onShow: () => void (stale.history && loadHistory()) },
+      {
+        name: "code",
+        label: "Code",
+        content: h("div", { class: "pxw-tab-body" }, code.el),
+        onShow: () => code.setCaption(`Pixeltable code of the ${lastGrid === "Rows" ? "rows" : "error rows"} on screen`),
       },
-    },
-    { name: "lineage", label: "Lineage", content: lineageBox, onShow: () => void (stale.lineage && loadLineage()) },
-    { name: "history", label: "History", content: historyBox, onShow: () => void (stale.history && loadHistory()) },
-    {
-      name: "code",
-      label: "Code",
-      content: h("div", { class: "pxw-tab-body" }, code.el),
-      onShow: () => code.setCaption(`Pixeltable code of the ${lastGrid === "Rows" ? "rows" : "error rows"} on screen`),
-    },
-  ]);
+    ],
+    progress.el,
+  );
 
   // ---- the table itself -------------------------------------------------------------------------------------
   const header = new Header({ onOpen: (path) => void open(path), onRefresh: () => void refresh() });
 
   function applyInfo(next: InfoReply): void {
-    const changed = info?.path !== next.path;
     info = next;
     header.setInfo(next);
     filterBar.setColumns(next.columns);
@@ -147,25 +149,28 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       total ? h("span", { class: "pxw-filter-label" }, "Errors by column") : h("span", { class: "pxw-dim" }, "No errors in any computed column."),
       ...next.error_counts
         .filter((e) => e.count > 0)
-        .map((e) => h("span", { class: "pxw-count-chip", testid: "pxw-error-count", "data-column": e.column }, e.column, h("b", null, fmtCount(e.count)))),
+        .map((e) => h("span", { class: "pxw-count-chip", testid: "pxw-error-count", "data-column": e.column }, e.column, h("span", { class: "pxw-count-num" }, fmtCount(e.count)))),
     );
-    stale.lineage = stale.history = stale.errors = true;
-    const reload = (grid: Grid, q: Partial<PageRequest>) =>
-      grid.load(changed ? { ...FRESH_QUERY, ...q } : q).then((ok) => (ok || !changed ? ok : (grid.clear(), false)));
-    void reload(rows, changed ? { errors_only: false } : {});
-    if (tabs.active === "errors") {
-      stale.errors = false;
-      void reload(errorGrid, {});
-    }
+    stale.lineage = stale.history = true;
     if (tabs.active === "lineage") void loadLineage();
     if (tabs.active === "history") void loadHistory();
   }
 
+  /** Reload both grids: "fresh" for another table (its first page, no filters), "keep" for a refresh. */
+  function reloadGrids(mode: "fresh" | "keep"): void {
+    const fresh = mode === "fresh";
+    void rows.load(fresh ? { ...FRESH_QUERY, errors_only: false } : {}, { reset: fresh });
+    if (fresh) errorsReload = { ...FRESH_QUERY };
+    else if (!stale.errors) errorsReload = {}; // a pending switch to another table is kept
+    stale.errors = true;
+    if (tabs.active === "errors") showErrors();
+  }
+
+  /** Ask the kernel for the table's info (`info`) or to switch tables (`open`); on failure nothing changes. */
   async function loadInfo(kind: "info" | "open", payload: object = {}): Promise<boolean> {
     header.setBusy(true);
     try {
-      const { payload: reply } = await call<InfoReply>(kind, payload);
-      applyInfo(reply);
+      applyInfo((await call<InfoReply>(kind, payload)).payload);
       return true;
     } catch (err) {
       errors.show(err);
@@ -188,7 +193,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     if (path === info?.path || opening) return;
     opening = path;
     try {
-      await loadInfo("open", { path });
+      if (await loadInfo("open", { path })) reloadGrids("fresh");
     } finally {
       opening = null;
     }
@@ -196,13 +201,18 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
 
   async function refresh(): Promise<void> {
     errors.clear();
+    reloadGrids("keep");
     await Promise.all([loadInfo("info"), loadCatalog()]);
   }
 
   // ---- traits -----------------------------------------------------------------------------------------------
   const onPath = () => {
+    // Set from Python: the kernel already shows the other table, so the grids follow even if its info fails.
     const path = String(model.get("path") ?? "");
-    if (path && path !== info?.path && path !== opening) void loadInfo("info");
+    if (!path || path === info?.path || path === opening) return;
+    header.setPath(path);
+    reloadGrids("fresh");
+    void loadInfo("info");
   };
   const onPageSizeTrait = () => {
     const n = Number(model.get("page_size"));
@@ -216,12 +226,12 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     { class: "pxw-root pxw-table-browser", testid: "pxw-table-browser" },
     header.el,
     errors.el,
-    progress.el,
     tabs.el,
   );
   replace(el, root);
   header.setPath(String(model.get("path") ?? ""));
   tabs.show("rows");
+  void rows.load(); // the first page does not wait for the table's info
   void loadInfo("info");
   void loadCatalog();
 

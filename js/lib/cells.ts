@@ -2,6 +2,7 @@
 
 import type { Cell, ColumnInfo, Json } from "./contract";
 import { button, h, replace } from "./dom";
+import { icon, type IconName } from "./icons";
 import { thumbnail, type UrlPool } from "./media";
 
 export const TEXT_LIMIT = 160;
@@ -30,8 +31,8 @@ const RENDERERS: Record<Cell["kind"], Renderer> = {
   array: renderArray,
   image: renderImage,
   video: renderVideo,
-  document: (cell) => renderFile(cell, "📄"),
-  audio: (cell) => renderFile(cell, "🔊"),
+  document: (cell) => renderFile(cell, "document"),
+  audio: (cell) => renderFile(cell, "audio"),
   error: renderError,
 };
 
@@ -55,6 +56,7 @@ function totalNote(cell: Cell): HTMLElement | null {
 }
 
 function renderText(cell: Cell): HTMLElement {
+  if ((cell.value === undefined || cell.value === null) && cell.path) return renderFile(cell, "file");
   const full = stringify(cell.value);
   const wrap = h("span", { class: "pxw-text" });
   const body = h("span", { class: "pxw-text-body" });
@@ -97,12 +99,14 @@ function formatTimestamp(value: Json | undefined): string {
 
 function renderJson(cell: Cell): HTMLElement {
   const value = cell.value ?? null;
-  const oneLine = JSON.stringify(value) ?? "null";
-  if (value === null || typeof value !== "object") {
+  // A document too big to send whole arrives as the start of its JSON text, marked truncated.
+  const rawText = cell.truncated && typeof value === "string";
+  const oneLine = rawText ? value : (JSON.stringify(value) ?? "null");
+  if (!rawText && (value === null || typeof value !== "object")) {
     return h("code", { class: "pxw-json-inline" }, oneLine);
   }
   const summary = oneLine.length > JSON_SUMMARY_LIMIT ? `${oneLine.slice(0, JSON_SUMMARY_LIMIT)}…` : oneLine;
-  const pre = h("pre", { class: "pxw-json-pre" }, JSON.stringify(value, null, 2));
+  const pre = h("pre", { class: "pxw-json-pre" }, rawText ? `${value}…` : JSON.stringify(value, null, 2));
   const details = h("details", { class: "pxw-json" }, h("summary", { class: "pxw-json-summary", title: "expand" }, summary), pre);
   const note = totalNote(cell);
   if (note) details.appendChild(note);
@@ -111,11 +115,13 @@ function renderJson(cell: Cell): HTMLElement {
 
 function renderArray(cell: Cell): HTMLElement {
   const shape = cell.shape ? `(${cell.shape.join(", ")}${cell.shape.length === 1 ? "," : ""})` : "";
-  const meta = [shape, cell.dtype ?? ""].filter(Boolean).join(" ");
+  const summary = cell.summary ?? stringify(cell.value);
+  // The kernel's summary usually names dtype and shape already; add them only where it does not.
+  const meta = cell.dtype && summary.includes(cell.dtype) ? "" : [shape, cell.dtype ?? ""].filter(Boolean).join(" ");
   return h(
     "span",
     { class: "pxw-array" },
-    h("code", { class: "pxw-array-summary" }, cell.summary ?? stringify(cell.value)),
+    h("code", { class: "pxw-array-summary", title: summary }, summary),
     meta ? h("span", { class: "pxw-meta" }, meta) : null,
   );
 }
@@ -127,7 +133,7 @@ function mediaCaption(cell: Cell, ctx: CellContext): string {
 
 function renderImage(cell: Cell, ctx: CellContext): HTMLElement {
   const url = ctx.urls.fromBuffer(ctx.buffers, cell.buffer, cell.mime);
-  if (!url) return renderFile(cell, "🖼");
+  if (!url) return renderFile(cell, "image");
   const caption = mediaCaption(cell, ctx);
   const frame = thumbnail(url, cell, caption || "image");
   const b = h("button", { type: "button", class: "pxw-thumb", title: cell.width ? `${cell.width}×${cell.height} — click to enlarge` : "click to enlarge" }, frame);
@@ -139,7 +145,7 @@ function renderImage(cell: Cell, ctx: CellContext): HTMLElement {
 
 function renderVideo(cell: Cell, ctx: CellContext): HTMLElement {
   const url = ctx.urls.fromBuffer(ctx.buffers, cell.buffer, cell.mime);
-  if (!url) return renderFile(cell, "🎞");
+  if (!url) return renderFile(cell, "video");
   const caption = mediaCaption(cell, ctx);
   const frame = thumbnail(url, { ...cell, overlays: undefined }, caption || "video poster");
   frame.appendChild(h("span", { class: "pxw-play", "aria-hidden": "true" }, "▶"));
@@ -153,12 +159,12 @@ function basename(path: string): string {
   return clean.slice(Math.max(clean.lastIndexOf("/"), clean.lastIndexOf("\\")) + 1) || path;
 }
 
-function renderFile(cell: Cell, icon: string): HTMLElement {
+function renderFile(cell: Cell, kind: IconName): HTMLElement {
   const path = cell.path ?? stringify(cell.value);
   return h(
     "span",
     { class: "pxw-file", title: path },
-    h("span", { class: "pxw-file-icon", "aria-hidden": "true" }, icon),
+    icon(kind),
     h("span", { class: "pxw-file-name" }, path ? basename(path) : "(no file)"),
   );
 }

@@ -83,8 +83,9 @@ export class Grid {
   /**
    * Load a page with `changes` applied to the latest requested query. Resolves true when that page is on screen,
    * false when the request failed (error reported, previous page kept) or a newer request replaced it.
+   * With `reset` (another table), a failure empties the grid instead: no rows of the previous table stay.
    */
-  async load(changes: Partial<PageRequest> = {}): Promise<boolean> {
+  async load(changes: Partial<PageRequest> = {}, { reset = false }: { reset?: boolean } = {}): Promise<boolean> {
     if (this.disposed) return false;
     const req: PageRequest = { ...this.requested, ...changes };
     req.offset = Math.max(0, Math.floor(req.offset));
@@ -106,6 +107,10 @@ export class Grid {
       return true;
     } catch (err) {
       if (seq !== this.seq || this.disposed) return false;
+      if (reset) {
+        this.committed = req;
+        this.clear();
+      }
       this.requested = this.committed;
       this.opts.onError?.(err);
       this.opts.onQuery?.(this.committed);

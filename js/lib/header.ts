@@ -7,7 +7,7 @@ import { button, fmtCount, h, replace } from "./dom";
 export interface InfoReply {
   path: string;
   kind: "table" | "view" | "snapshot" | string;
-  version: number;
+  version: number | null;
   comment: string | null;
   total_rows: number;
   columns: ColumnInfo[];
@@ -80,7 +80,7 @@ export class Header {
     replace(
       this.badges,
       h("span", { class: `pxw-badge pxw-badge-${info.kind}`, testid: "pxw-table-kind" }, info.kind),
-      h("span", { class: "pxw-badge pxw-badge-version", testid: "pxw-table-version", title: "table version" }, `v${info.version}`),
+      h("span", { class: "pxw-badge pxw-badge-version", testid: "pxw-table-version", title: "table version" }, info.version === null ? "v?" : `v${info.version}`),
       h("span", { class: "pxw-header-count", testid: "pxw-row-count" }, `${fmtCount(info.total_rows)} rows`),
       h("span", { class: "pxw-dim" }, `· ${info.columns.length} columns`),
     );
@@ -92,7 +92,7 @@ export class Header {
 
   private renderPicker(): void {
     const tables = this.catalog.some((t) => t.path === this.path) || !this.path ? this.catalog : [{ path: this.path, kind: "" }, ...this.catalog];
-    replace(this.picker, ...tables.map((t) => h("option", { value: t.path }, t.kind ? `${t.path}  (${t.kind})` : t.path)));
+    replace(this.picker, ...tables.map((t) => h("option", { value: t.path }, t.kind && t.kind !== "table" ? `${t.path} · ${t.kind}` : t.path)));
     this.picker.value = this.path;
   }
 }

@@ -27,7 +27,7 @@ export function renderHistory(data: HistoryReply, currentVersion: number | null)
     h(
       "tr",
       { testid: "pxw-history-row", class: v.version === currentVersion ? "pxw-row-current" : undefined },
-      h("td", { class: "pxw-num" }, h("span", { class: "pxw-badge pxw-badge-version" }, `v${v.version}`)),
+      h("td", null, h("span", { class: "pxw-badge pxw-badge-version" }, `v${v.version}`)),
       h("td", { class: "pxw-nowrap", title: v.created_at }, v.created_at.replace("T", " ").replace(/\.\d+/, "")),
       h("td", null, v.user ?? h("span", { class: "pxw-dim" }, "—")),
       h("td", null, h("span", { class: `pxw-change pxw-change-${v.change_type.replace(/[^a-z0-9_-]/gi, "-")}` }, v.change_type)),

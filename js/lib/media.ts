@@ -89,6 +89,8 @@ export function openLightbox(host: HTMLElement, url: string, cell: Cell, caption
   host.querySelector(":scope > .pxw-lightbox")?.remove();
   const frame = thumbnail(url, cell, caption);
   frame.classList.add("pxw-lightbox-frame");
+  const aspect = cell.width && cell.height ? cell.width / cell.height : 4 / 3;
+  frame.style.setProperty("--pxw-aspect", String(aspect));
   const close = () => {
     box.remove();
     document.removeEventListener("keydown", onKey);

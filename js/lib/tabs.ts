@@ -16,7 +16,8 @@ export class Tabs {
   private readonly panels = new Map<string, HTMLElement>();
   private current = "";
 
-  constructor(private readonly specs: TabSpec[]) {
+  /** `aside` sits at the right end of the tab strip (e.g. a progress bar), outside the tablist role. */
+  constructor(private readonly specs: TabSpec[], aside?: HTMLElement) {
     const list = h("div", { class: "pxw-tablist", role: "tablist" });
     const body = h("div", { class: "pxw-tabpanels" });
     for (const spec of specs) {
@@ -29,7 +30,7 @@ export class Tabs {
       list.appendChild(b);
       body.appendChild(panel);
     }
-    this.el = h("div", { class: "pxw-tabs" }, list, body);
+    this.el = h("div", { class: "pxw-tabs" }, h("div", { class: "pxw-tabstrip" }, list, aside ? h("div", { class: "pxw-tabstrip-aside" }, aside) : null), body);
   }
 
   get active(): string {

@@ -1,0 +1,102 @@
+"""A page that renders a panel bundle over a fake anywidget model, served to Chromium through ``page.route``.
+
+The fake model (``harness/fake_model.js``) answers the panel's requests with canned replies; tests drive the
+panel with real clicks and read what it sent from ``window.__fake``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from playwright.sync_api import Locator, Page, Route
+
+ROOT = Path(__file__).resolve().parents[2]
+STATIC = ROOT / 'pxwidgets' / 'static'
+HARNESS = Path(__file__).resolve().parent / 'harness'
+BASE = 'http://pxw.test'
+SCREENSHOTS = ROOT / 'test-results' / 'screenshots'
+
+
+def _serve(route: Route) -> None:
+    path = urlparse(route.request.url).path
+    if path in ('/', '/index.html'):
+        path = '/harness/index.html'
+    for prefix, folder in (('/static/', STATIC), ('/harness/', HARNESS)):
+        if path.startswith(prefix):
+            file = (folder / path[len(prefix) :]).resolve()
+            if file.is_file() and folder.resolve() in file.parents:
+                route.fulfill(path=file)
+                return
+    route.fulfill(status=404, body=f'not found: {path}')
+
+
+class Harness:
+    """One harness page: open it, then click around and inspect what the panel sent."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        page.on('pageerror', lambda exc: self.errors.append(str(exc)))
+        page.route(f'{BASE}/**', _serve)
+
+    def open(self, *, theme: str = 'light', page_size: int = 10, fail: str = '') -> Harness:
+        """Load the harness; ``fail`` names requests (comma-separated) whose first call gets an error reply."""
+        self.page.set_viewport_size({'width': 1280, 'height': 900})
+        self.page.goto(f'{BASE}/?theme={theme}&page_size={page_size}&fail={fail}')
+        self.page.wait_for_function('window.__ready || window.__harnessError', timeout=10_000)
+        problem = self.page.evaluate('window.__harnessError || null')
+        assert problem is None, problem
+        self.rows().first.wait_for()
+        return self
+
+    # ---- reading the page ----------------------------------------------------------------------------------------
+
+    def by_id(self, testid: str) -> Locator:
+        return self.page.get_by_test_id(testid)
+
+    def rows(self, grid: str = 'pxw-grid') -> Locator:
+        return self.page.locator(f'[data-testid="{grid}"] tbody tr')
+
+    def cell(self, row: int, column: str, grid: str = 'pxw-grid') -> Locator:
+        return self.rows(grid).nth(row).locator(f'[data-testid="pxw-cell"][data-column="{column}"]')
+
+    def column_values(self, column: str, grid: str = 'pxw-grid') -> list[str]:
+        cells = f'[data-testid="{grid}"] [data-testid="pxw-cell"][data-column="{column}"]'
+        return self.page.locator(cells).all_inner_texts()
+
+    # ---- what the panel sent -------------------------------------------------------------------------------------
+
+    def requests(self, kind: str) -> list[dict[str, Any]]:
+        sent = self.page.evaluate('window.__fake.sent')
+        return [m['payload'] for m in sent if m.get('type') == 'request' and m.get('kind') == kind]
+
+    def last(self, kind: str) -> dict[str, Any]:
+        found = self.requests(kind)
+        assert found, f'no {kind!r} request was sent'
+        return found[-1]
+
+    def wait_requests(self, kind: str, count: int) -> dict[str, Any]:
+        """Wait until ``count`` requests of ``kind`` were sent; return the last."""
+        self.page.wait_for_function(
+            '([k, n]) => window.__fake.sent.filter(m => m.type === "request" && m.kind === k).length >= n',
+            arg=[kind, count],
+            timeout=5_000,
+        )
+        return self.last(kind)
+
+    def fail_next(self, kind: str, message: str, code: str = 'invalid', hint: str | None = None) -> None:
+        """The next ``kind`` request gets an error reply ``{message, code, hint}``."""
+        error = {'message': message, 'code': code, **({'hint': hint} if hint else {})}
+        self.page.evaluate('([k, e]) => { window.__fake.failNext[k] = e }', [kind, error])
+
+    def fake(self, script: str, arg: Any = None) -> Any:
+        """Run ``script`` (a function of (fake, arg)) against the fake model."""
+        return self.page.evaluate(f'([arg]) => ({script})(window.__fake, arg)', [arg])
+
+    def screenshot(self, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        out = SCREENSHOTS / name
+        self.page.locator('#host').screenshot(path=str(out), animations='disabled')
+        return out
