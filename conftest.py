@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # makes tests.support importable
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # makes tests.support importable
 
 _HOME = Path(tempfile.mkdtemp(prefix='pxw-test-home-'))
 os.environ['PIXELTABLE_HOME'] = str(_HOME)
@@ -26,7 +26,7 @@ Path(os.environ['XDG_RUNTIME_DIR']).mkdir(mode=0o700, parents=True, exist_ok=Tru
 os.environ['PIXELTABLE_VERBOSITY'] = '0'
 os.environ['HF_HUB_OFFLINE'] = '1'
 os.environ['TRANSFORMERS_OFFLINE'] = '1'
-os.environ.setdefault('PXW_CACHE_DIR', str(Path(__file__).resolve().parent.parent / '.pxw-cache'))
+os.environ.setdefault('PXW_CACHE_DIR', str(Path(__file__).resolve().parent / '.pxw-cache'))
 warnings.filterwarnings('ignore', category=DeprecationWarning, module='tenacity')
 
 
