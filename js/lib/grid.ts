@@ -38,6 +38,8 @@ export class Grid {
   private readonly tbody = h("tbody");
   private readonly empty = h("div", { class: "pxw-empty", hidden: true });
   private readonly scroller: HTMLElement;
+  private readonly body: HTMLElement;
+  private readonly resizeObserver: ResizeObserver | undefined;
   private readonly pager: Pager;
   private readonly prefix: string;
   private committed: PageRequest;
@@ -65,13 +67,20 @@ export class Grid {
     });
     this.table.append(this.thead, this.tbody);
     this.scroller = h("div", { class: "pxw-grid-scroll" }, this.table, this.empty);
+    this.body = h("div", { class: "pxw-grid-body" }, this.scroller, h("div", { class: "pxw-grid-fade", testid: `${this.prefix}-grid-fade`, "aria-hidden": "true" }));
     this.el = h(
       "div",
       { class: "pxw-grid", testid: `${this.prefix}-grid` },
       h("div", { class: "pxw-grid-loading", "aria-hidden": "true" }),
-      this.scroller,
+      this.body,
       this.pager.el,
     );
+    this.scroller.addEventListener("scroll", () => this.updateOverflow(), { passive: true });
+    if (typeof ResizeObserver !== "undefined") {
+      this.resizeObserver = new ResizeObserver(() => this.updateOverflow());
+      this.resizeObserver.observe(this.scroller);
+      this.resizeObserver.observe(this.table);
+    }
     this.pager.update(0, this.committed.limit, 0);
   }
 
@@ -149,11 +158,13 @@ export class Grid {
     replace(this.empty, "No rows to show.");
     this.empty.hidden = false;
     this.pager.update(0, this.committed.limit, 0);
+    this.updateOverflow();
   }
 
   dispose(): void {
     this.disposed = true;
     this.seq++;
+    this.resizeObserver?.disconnect();
     clearTimeout(this.loadingTimer);
     closeLightbox(this.el);
     this.urls.revokeAll();
@@ -203,6 +214,7 @@ export class Grid {
     replace(this.empty, this.opts.emptyText ?? (this.committed.filters.length || this.committed.errors_only ? "No rows match." : "No rows."));
     this.pager.update(payload.offset, payload.limit, payload.total, payload.elapsed_ms);
     this.scroller.scrollTop = 0;
+    this.updateOverflow();
     old.revokeAll(); // the previous page's thumbnails are gone from the DOM now
   }
 
@@ -215,11 +227,17 @@ export class Grid {
       const computed = col.is_computed
         ? h("span", { class: "pxw-computed", title: `computed with: ${col.computed_with ?? "?"}${col.is_stored ? "" : " (not stored)"}`, testid: "pxw-computed-marker" }, "ƒ")
         : null;
-      const meta = h("div", { class: "pxw-th-meta" }, h("span", { class: "pxw-th-type" }, col.type_text || col.type), computed, col.is_stored ? null : h("span", { class: "pxw-dim", title: "not stored: computed when read" }, "unstored"));
+      const meta = h("div", { class: "pxw-th-meta" }, h("span", { class: "pxw-th-type", title: col.type_text || col.type }, col.type_text || col.type), computed, col.is_stored ? null : h("span", { class: "pxw-dim", title: "not stored: computed when read" }, "unstored"));
       const problem = col.problem ? h("div", { class: "pxw-th-problem", title: col.problem, testid: "pxw-column-problem" }, `⚠ ${col.problem}`) : null;
       return h("th", { testid: `${this.prefix}-header-${col.name}`, "data-column": col.name, scope: "col", class: col.problem ? "pxw-has-problem" : undefined }, h("div", { class: "pxw-th" }, name, meta, problem));
     });
     replace(this.thead, h("tr", null, h("th", { class: "pxw-rownum", scope: "col" }, "#"), ...ths));
+  }
+
+  /** A fade on the right edge while more columns are hidden to the right. */
+  private updateOverflow(): void {
+    const s = this.scroller;
+    this.body.classList.toggle("pxw-more-right", s.scrollLeft + s.clientWidth < s.scrollWidth - 1);
   }
 
   private updateSortMarks(): void {

@@ -28,7 +28,8 @@ export interface LineageReply {
 
 const W = 236;
 const H = 104;
-const GAP_X = 72;
+const GAP_X = 132;
+const LABEL_H = 15;
 const GAP_Y = 16;
 const PAD = 12;
 let markerCounter = 0;
@@ -84,6 +85,7 @@ export function renderLineage(data: LineageReply, onOpen: (path: string) => void
   canvas.style.width = `${width}px`;
   canvas.style.height = `${height}px`;
   canvas.appendChild(edgesLayer(data.edges, pos, width, height));
+  for (const label of edgeLabels(data.edges, pos)) canvas.appendChild(label);
   for (const n of data.nodes) {
     const p = pos.get(n.path);
     if (p) canvas.appendChild(nodeBox(n, p, onOpen));
@@ -110,13 +112,29 @@ function edgesLayer(edges: LineageEdge[], pos: Map<string, { x: number; y: numbe
     const y2 = t.y + H / 2;
     const mx = (x1 + x2) / 2;
     layer.appendChild(svg("path", { d: `M ${x1} ${y1} C ${mx} ${y1}, ${mx} ${y2}, ${x2} ${y2}`, class: "pxw-edge", "marker-end": `url(#${markerId})` }));
-    if (e.label) {
-      const text = svg("text", { x: mx, y: (y1 + y2) / 2 - 5, class: "pxw-edge-label", "text-anchor": "middle" });
-      text.textContent = e.label;
-      layer.appendChild(text);
-    }
   }
   return layer;
+}
+
+/**
+ * Edge labels as HTML (not SVG text) so they clip with an ellipsis: one line above the arrow's end, inside the gap
+ * between the columns (never over a box), the full text in a tooltip. The target box shows the iterator/filter too.
+ */
+function edgeLabels(edges: LineageEdge[], pos: Map<string, { x: number; y: number }>): HTMLElement[] {
+  const out: HTMLElement[] = [];
+  for (const e of edges) {
+    const s = pos.get(e.source);
+    const t = pos.get(e.target);
+    if (!s || !t || e.source === e.target || !e.label) continue;
+    const left = t.x - GAP_X + 8; // the gap right before the target, even when the base is columns away
+    const label = h("div", { class: "pxw-edge-label", testid: "pxw-lineage-edge-label", title: `${e.source} → ${e.target}: ${e.label}` }, e.label);
+    label.style.left = `${left}px`;
+    label.style.width = `${Math.max(0, t.x - 10 - left)}px`;
+    label.style.top = `${t.y + H / 2 - LABEL_H - 3}px`;
+    label.style.height = `${LABEL_H}px`;
+    out.push(label);
+  }
+  return out;
 }
 
 function nodeBox(n: LineageNode, p: { x: number; y: number }, onOpen: (path: string) => void): HTMLElement {

@@ -92,6 +92,36 @@ def test_untrusted_values_render_as_literal_text(h: Harness) -> None:
     assert h.page.evaluate('window.__pwned') is None
 
 
+def test_long_header_types_are_ellipsized_with_a_tooltip(h: Harness) -> None:
+    type_el = h.by_id('pxw-header-dets').locator('.pxw-th-type')
+    full = type_el.get_attribute('title')
+    assert full and full.startswith("Json[{'index': Int") and full == type_el.text_content()
+    clipped = type_el.evaluate(
+        'el => ({w: el.getBoundingClientRect().width, sw: el.scrollWidth, cw: el.clientWidth, h: el.getBoundingClientRect().height,'
+        ' to: getComputedStyle(el).textOverflow, ws: getComputedStyle(el).whiteSpace})'
+    )
+    assert clipped['to'] == 'ellipsis' and clipped['ws'] == 'nowrap'
+    assert clipped['w'] <= 221 and clipped['sw'] > clipped['cw'] and clipped['h'] < 20
+    # short types are not clipped
+    short = h.by_id('pxw-header-id').locator('.pxw-th-type')
+    assert short.evaluate('el => el.scrollWidth <= el.clientWidth')
+
+
+def test_wide_tables_hint_at_more_columns(h: Harness) -> None:
+    h.page.set_viewport_size({'width': 900, 'height': 900})
+    grid = h.by_id('pxw-grid')
+    body = grid.locator('.pxw-grid-body')
+    expect(body).to_have_class(re.compile('pxw-more-right'))
+    expect(h.by_id('pxw-grid-fade')).to_have_css('opacity', '1')
+    grid.locator('.pxw-grid-scroll').evaluate('el => { el.scrollLeft = el.scrollWidth; }')
+    expect(body).not_to_have_class(re.compile('pxw-more-right'))
+    # thumbnails are small, so most of a 10-row page fits
+    img = h.cell(0, 'image').locator('img')
+    h.page.wait_for_function('el => el.complete && el.naturalWidth > 0', arg=img.element_handle())
+    ib = img.bounding_box()
+    assert ib and ib['height'] <= 72.5
+
+
 def test_long_text_is_truncated_with_a_toggle(h: Harness) -> None:
     cell = h.cell(2, 'caption')
     body = cell.locator('.pxw-text-body')
@@ -327,6 +357,25 @@ def test_lineage_history_and_code_tabs(h: Harness) -> None:
     expect(frames).to_contain_text('4,210 rows')
     expect(h.page.locator('[data-path="demo/photos_small"]')).to_contain_text('id < 12')
     assert h.page.locator('.pxw-lineage-edges path.pxw-edge').count() == 3
+    # edge labels: in the DOM, visible, clipped with the full text in a tooltip, never under or over a box
+    labels = h.by_id('pxw-lineage-edge-label')
+    expect(labels).to_have_count(3)
+    long_label = labels.filter(has_text='frame_iterator')
+    expect(long_label).to_be_visible()
+    expect(long_label).to_have_attribute('title', re.compile(r'frame_iterator\(clip, fps=2\.0\)'))
+    assert long_label.evaluate("el => getComputedStyle(el).textOverflow") == 'ellipsis'
+    boxes = [b for b in (nodes.nth(i).bounding_box() for i in range(4)) if b]
+    assert len(boxes) == 4
+    for i in range(3):
+        expect(labels.nth(i)).to_be_visible()
+        lb = labels.nth(i).bounding_box()
+        assert lb and lb['width'] > 40 and lb['height'] > 8
+        for b in boxes:
+            apart = (
+                lb['x'] + lb['width'] <= b['x'] or b['x'] + b['width'] <= lb['x']
+                or lb['y'] + lb['height'] <= b['y'] or b['y'] + b['height'] <= lb['y']
+            )
+            assert apart, (lb, b)
     # views sit to the right of their base
     base = current.bounding_box()
     view = frames.bounding_box()

@@ -19,7 +19,7 @@ const COLUMNS = [
   col("score", "float", "Float", { sortable: true }),
   col("ok", "bool", "Bool", { sortable: true }),
   col("created", "timestamp", "Timestamp", { sortable: true }),
-  col("dets", "json", "Json", { computed_with: "detect(image, threshold=0.5)", is_computed: true }),
+  col("dets", "json", "Json[{'index': Int, 'pts': Int, 'time_base': String, 'keyframe': Bool, 'boxes': Json}]", { computed_with: "detect(image, threshold=0.5)", is_computed: true }),
   col("caption", "string", "String", { computed_with: "describe(image)", is_computed: true, sortable: true }),
   col("vec", "array", "Array[(4,), Float]", { computed_with: "embed(title)", is_computed: true }),
   col("clip", "video", "Video", {}),
@@ -151,7 +151,7 @@ const REPLIES = {
     ],
     edges: [
       { source: "demo/photos", target: "demo/photos_small", label: "where" },
-      { source: "demo/photos", target: "demo/frames", label: "iterator" },
+      { source: "demo/photos", target: "demo/frames", label: "frame_iterator(clip, fps=2.0)" },
       { source: "demo/frames", target: "demo/frames_dets", label: "where" },
     ],
   }),
