@@ -167,17 +167,22 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   }
 
   /** Ask the kernel for the table's info (`info`) or to switch tables (`open`); on failure nothing changes. */
+  let infoGeneration = 0;
   async function loadInfo(kind: "info" | "open", payload: object = {}): Promise<boolean> {
+    const generation = ++infoGeneration; // only the newest answer counts: an older one may describe another table
     header.setBusy(true);
     try {
-      applyInfo((await call<InfoReply>(kind, payload)).payload);
+      const reply = (await call<InfoReply>(kind, payload)).payload;
+      if (generation !== infoGeneration) return false;
+      applyInfo(reply);
       return true;
     } catch (err) {
+      if (generation !== infoGeneration) return false;
       errors.show(err);
       if (info) header.setInfo(info);
       return false;
     } finally {
-      header.setBusy(false);
+      if (generation === infoGeneration) header.setBusy(false);
     }
   }
 

@@ -429,6 +429,7 @@ def test_a_failed_open_changes_nothing(h: Harness) -> None:
 def test_path_trait_set_from_python_reloads(h: Harness) -> None:
     h.by_id('pxw-header-title').locator('button').click()
     expect(h.by_id('pxw-header-title')).to_have_attribute('aria-sort', 'ascending')
+    assert h.wait_requests('page', 2)['order_by'] == {'column': 'title', 'asc': True}  # the sorted page went out
     h.page.evaluate('window.__model.set("path", "demo/frames")')
     expect(h.by_id('pxw-table-picker')).to_have_value('demo/frames')
     assert h.wait_requests('page', 3)['order_by'] is None  # another table starts unsorted and unfiltered
