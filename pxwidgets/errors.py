@@ -49,3 +49,89 @@ class BrokenColumnError(PxWidgetsError):
     """A computed column cannot be evaluated, e.g. its UDF was defined in a notebook that has since restarted."""
 
     code = 'broken_column'
+
+
+class StageNotFoundError(PxWidgetsError):
+    """A pipeline has no stage of the given name."""
+
+    code = 'not_found'
+
+    def __init__(self, name: str, *, known: list[str] | None = None, hint: str | None = None) -> None:
+        if hint is None and known:
+            hint = f'Known stages: {", ".join(known)}.'
+        super().__init__(f'No stage named {name!r} in this pipeline.', hint=hint)
+        self.name = name
+
+
+class InvalidStageNameError(InvalidRequestError):
+    """A stage name that Pixeltable cannot use, or one that is already taken by something else."""
+
+    code = 'invalid_name'
+
+
+class InvalidParameterError(InvalidRequestError):
+    """A transform parameter has the wrong type, is out of range or unknown.
+
+    ``errors`` lists one ``{'param': name, 'message': text}`` per problem, so that a form can mark each field.
+    """
+
+    code = 'invalid_parameter'
+
+    def __init__(self, message: str, *, errors: list[dict[str, str]] | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.errors = errors or []
+
+
+class TransformNotFoundError(PxWidgetsError):
+    """No transform of the given name is registered."""
+
+    code = 'not_found'
+
+
+class ForeignColumnError(InvalidRequestError):
+    """An expression reads a column of a table that is not the stage's table nor one of its bases."""
+
+    code = 'foreign_column'
+
+
+class StageConflictError(PxWidgetsError):
+    """A stage of that name exists with a different definition; re-running never changes a stage silently."""
+
+    code = 'conflict'
+
+    def __init__(self, message: str, *, existing: str = '', requested: str = '', hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.existing = existing
+        self.requested = requested
+
+
+class StageHasDependentsError(PxWidgetsError):
+    """A stage cannot be dropped while other stages depend on it (``cascade=True`` drops them too)."""
+
+    code = 'has_dependents'
+
+    def __init__(self, name: str, dependents: list[str]) -> None:
+        super().__init__(
+            f'Stage {name!r} cannot be dropped: {len(dependents)} stage(s) depend on it: {", ".join(dependents)}.',
+            hint=f'drop_stage({name!r}, cascade=True) drops them first; drop_plan({name!r}) lists them in order.',
+        )
+        self.name = name
+        self.dependents = dependents
+
+
+class NotebookUDFError(PxWidgetsError):
+    """A UDF defined in a notebook (module ``__main__``) would make the stage unusable after a kernel restart."""
+
+    code = 'notebook_udf'
+
+
+class StageCreationError(PxWidgetsError):
+    """Pixeltable refused to create a stage (e.g. an iterator failed on a source row); nothing was written."""
+
+    code = 'stage_failed'
+
+
+class CodegenError(PxWidgetsError):
+    """A stage's definition uses an expression that cannot be written as plain Pixeltable code."""
+
+    code = 'codegen'
