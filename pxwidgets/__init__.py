@@ -13,6 +13,8 @@ __version__ = '0.1.0'
 
 _LAZY = {
     'TableBrowser': 'pxwidgets.panels.table_browser',
+    'StageBuilder': 'pxwidgets.panels.stage_builder',
+    'ProgressiveRefinement': 'pxwidgets.patterns',
 }
 
 
@@ -26,4 +28,4 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-__all__ = ['TableBrowser', '__version__']
+__all__ = ['ProgressiveRefinement', 'StageBuilder', 'TableBrowser', '__version__']

@@ -7,18 +7,16 @@ Example:
 
 from __future__ import annotations
 
-import pathlib
 from typing import Any
 
 import pixeltable as pxt
 import traitlets
 
+from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command
 from pxwidgets.panels.cells import encode_page
 from pxwidgets.tables import PageQuery, describe_columns, fetch_page, lineage, list_catalog, list_versions, open_table
 from pxwidgets.tables.resolve import call_reading, table_path
-
-STATIC = pathlib.Path(__file__).resolve().parent.parent / 'static'
 
 
 def table_info(table: pxt.Table) -> dict[str, Any]:
@@ -65,8 +63,8 @@ class TableBrowser(Panel):
         >>> browser.page(offset=25).to_pandas()  # the same rows in Python  # doctest: +SKIP
     """
 
-    _esm = STATIC / 'table_browser.js'
-    _css = STATIC / 'table_browser.css'
+    _esm = esm('table_browser')
+    _css = css('table_browser')
 
     path = traitlets.Unicode('').tag(sync=True)
     """The path of the table on show."""

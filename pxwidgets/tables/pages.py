@@ -242,11 +242,11 @@ def _build_rows(specs: list[ColumnSpec], result: Any) -> list[list[Any]]:
             rows[i][j] = future.result()
         except Exception as exc:  # an unreadable file is shown as that cell's error, not the page's
             rows[i][j] = CellError(type(exc).__name__, str(exc))
-    _attach_overlays(specs, rows)
+    attach_overlays(specs, rows)
     return rows
 
 
-def _attach_overlays(specs: list[ColumnSpec], rows: list[list[Any]]) -> None:
+def attach_overlays(specs: list[ColumnSpec], rows: list[list[Any]]) -> None:
     image_cols = [j for j, s in enumerate(specs) if s.kind == 'image']
     json_cols = [j for j, s in enumerate(specs) if s.kind == 'json']
     if not image_cols or not json_cols:

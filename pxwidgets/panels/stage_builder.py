@@ -1,0 +1,174 @@
+"""StageBuilder: a progressive-refinement pipeline as a clickable graph of stages.
+
+Click a stage to see its rows (frames, detections drawn over them, errors); click "+" to add a stage from the
+transform registry, preview it on a few rows first, then add it (with progress); drop a stage after seeing exactly
+what goes with it; read the Pixeltable code of the whole pipeline.
+
+Example:
+    >>> from pxwidgets import StageBuilder
+    >>> StageBuilder('demo/videos')  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pixeltable as pxt
+import traitlets
+
+from pxwidgets.errors import InvalidRequestError
+from pxwidgets.panels.assets import css, esm
+from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command
+from pxwidgets.panels.cells import encode_page
+from pxwidgets.patterns import ProgressiveRefinement
+from pxwidgets.tables import PageQuery, fetch_page
+from pxwidgets.tables.frames import page_from_dataframe
+
+HEARTBEAT_S = 0.5
+MAX_PREVIEW_ROWS = 50
+
+
+def _text(payload: dict[str, Any], key: str, *, required: bool = True) -> str | None:
+    value = payload.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        raise InvalidRequestError(f'{key!r} must be a non-empty string.')
+    return value
+
+
+class _Heartbeat:
+    """Reports elapsed time every ``HEARTBEAT_S`` while long work runs (Pixeltable has no per-row hook)."""
+
+    def __init__(self, progress: ProgressReporter, message: str) -> None:
+        self._progress = progress
+        self._message = message
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name='pxwidgets-heartbeat', daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._start = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+    def update(self, done: int, total: int, message: str) -> None:
+        self._message = message
+        self._progress(done, total, message)
+
+    def _run(self) -> None:
+        while not self._stop.wait(HEARTBEAT_S):
+            elapsed = time.monotonic() - self._start
+            self._progress(0, None, f'{self._message} ({elapsed:.1f} s)')
+
+
+class StageBuilder(Panel):
+    """Build and inspect a progressive-refinement pipeline by clicking.
+
+    Args:
+        pipeline: a :class:`~pxwidgets.patterns.ProgressiveRefinement`, or a table (or its path) to start one from
+            — any existing table or view chain works, including ones made without pxwidgets.
+
+    Example:
+        >>> builder = StageBuilder('demo/videos')  # doctest: +SKIP
+        >>> builder  # displays the panel  # doctest: +SKIP
+        >>> builder.pipeline.add_stage('frames', transform='extract_frames', params={'fps': 1.0})  # doctest: +SKIP
+    """
+
+    _esm = esm('stage_builder')
+    _css = css('stage_builder')
+
+    source = traitlets.Unicode('').tag(sync=True)
+    """The path of the pipeline's source table."""
+    selected = traitlets.Unicode('').tag(sync=True)
+    """The stage whose rows are shown ('' for none)."""
+    head = traitlets.Unicode('').tag(sync=True)
+    """The stage new stages go after by default."""
+
+    def __init__(self, pipeline: ProgressiveRefinement | pxt.Table | str, **kwargs: Any) -> None:
+        self.pipeline = (
+            pipeline if isinstance(pipeline, ProgressiveRefinement) else ProgressiveRefinement.open(_path(pipeline))
+        )
+        super().__init__(source=self.pipeline.path, head=self.pipeline.head, **kwargs)
+
+    # ---- commands -----------------------------------------------------------------------------------------------
+
+    def _graph(self) -> dict[str, Any]:
+        graph = dict(self.pipeline.lineage())
+        graph['problems'] = self.pipeline.problems()
+        self.head = self.pipeline.head
+        return graph
+
+    @command('graph')
+    def _graph_cmd(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        return self._graph()
+
+    @command('rows')
+    def _rows(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        stage = self.pipeline.stage(str(_text(payload, 'stage')))
+        self.selected = stage.name
+        return encode_page(fetch_page(stage.table, PageQuery.from_dict(payload)))
+
+    @command('transforms')
+    def _transforms(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        return {'transforms': self.pipeline.transforms(_text(payload, 'after', required=False))}
+
+    def _definition(self, payload: dict[str, Any]) -> dict[str, Any]:
+        params = payload.get('params') or {}
+        if not isinstance(params, dict):
+            raise InvalidRequestError('params must be an object of parameter values.')
+        return {
+            'transform': _text(payload, 'transform'),
+            'params': params,
+            'after': _text(payload, 'after', required=False),
+        }
+
+    @command('preview')
+    def _preview(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        n = payload.get('n', 5)
+        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_PREVIEW_ROWS:
+            raise InvalidRequestError(f'n must be an integer from 1 to {MAX_PREVIEW_ROWS}.')
+        name = _text(payload, 'name', required=False) or 'preview'
+        df = self.pipeline.preview_transform(**self._definition(payload), n=n, name=name)
+        return encode_page(page_from_dataframe(df, path=f'preview of {name!r}'))
+
+    @command('add', background=True)
+    def _add(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        name = str(_text(payload, 'name'))
+        definition = self._definition(payload)
+        with _Heartbeat(progress, f'Adding stage {name!r}') as beat:
+            stage = self.pipeline.add_stage(name, **definition, on_progress=beat.update)
+        self.selected = stage.name
+        graph = self._graph()
+        node = next((n for n in graph['nodes'] if n['id'] == stage.name), None)
+        return {'stage': node, 'graph': graph}
+
+    @command('drop_plan')
+    def _drop_plan(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        return {'plan': self.pipeline.drop_plan(str(_text(payload, 'stage')))}
+
+    @command('drop')
+    def _drop(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        expect = payload.get('expect')
+        if not isinstance(expect, list) or not all(isinstance(s, str) for s in expect):
+            raise InvalidRequestError('drop needs the confirmed plan: expect = the list drop_plan returned.')
+        dropped = self.pipeline.drop_stage(str(_text(payload, 'stage')), cascade=True, expect=expect)
+        if self.selected in dropped:
+            self.selected = ''
+        return {'dropped': dropped, 'graph': self._graph()}
+
+    @command('code')
+    def _code(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        stage = _text(payload, 'stage', required=False)
+        return {'code': self.pipeline.stage_code(stage) if stage else self.pipeline.to_code()}
+
+
+def _path(table: pxt.Table | str) -> str:
+    from pxwidgets.tables import open_table, table_path
+
+    return table_path(open_table(table))

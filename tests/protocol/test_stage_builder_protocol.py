@@ -1,0 +1,126 @@
+"""StageBuilder's commands without a browser: graph, rows, transforms, preview, add (with progress), drop, code."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pixeltable as pxt
+import pytest
+
+from pxwidgets import StageBuilder
+from tests.support.media import write_video
+
+
+@pytest.fixture
+def builder(pxt_dir: str, tmp_path: Path) -> StageBuilder:
+    videos = pxt.create_table(f'{pxt_dir}/videos', {'video': pxt.Video, 'title': pxt.String})
+    videos.insert([{'video': write_video(tmp_path / f'v{i}.mp4', frames=6), 'title': f'clip {i}'} for i in range(2)])
+    return StageBuilder(f'{pxt_dir}/videos')
+
+
+def ok(reply: dict[str, Any]) -> Any:
+    assert reply['ok'], reply.get('error')
+    return reply['payload']
+
+
+def catalog_state(pxt_dir: str) -> list[tuple[str, int]]:
+    return [(p, pxt.get_table(p).get_metadata()['version']) for p in sorted(pxt.list_tables(pxt_dir))]
+
+
+def run_background(builder: StageBuilder, kind: str, payload: dict[str, Any]) -> tuple[dict[str, Any], list[dict]]:
+    """Send a request as the browser does (background commands run on a worker thread); collect what comes back."""
+    sent: list[dict[str, Any]] = []
+    builder._send_message = lambda msg, bufs: sent.append(msg)  # type: ignore[method-assign]
+    builder._on_custom_msg(builder, {'type': 'request', 'id': 'r1', 'kind': kind, 'payload': payload}, None)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        response = next((m for m in sent if m['type'] == 'response'), None)
+        if response is not None:
+            return response, [m for m in sent if m['type'] == 'progress']
+        time.sleep(0.05)
+    raise AssertionError('no response')
+
+
+def test_graph_of_a_fresh_source(builder: StageBuilder, pxt_dir: str) -> None:
+    graph = ok(builder.handle_request('graph'))
+    assert [(n['id'], n['kind'], n['rows']) for n in graph['nodes']] == [('videos', 'source', 2)]
+    assert graph['problems'] == []
+    assert builder.source == f'{pxt_dir}/videos'
+
+
+def test_transforms_fit_the_stage_output(builder: StageBuilder) -> None:
+    names = [t['name'] for t in ok(builder.handle_request('transforms', {'after': 'videos'}))['transforms']]
+    assert 'extract_frames' in names
+    assert 'detect_faces' not in names  # reads images, not videos
+
+
+def test_preview_shows_frames_and_writes_nothing(builder: StageBuilder, pxt_dir: str) -> None:
+    before = catalog_state(pxt_dir)
+    reply = builder.handle_request(
+        'preview', {'after': 'videos', 'transform': 'extract_frames', 'params': {'fps': 2.0}, 'name': 'frames', 'n': 3}
+    )
+    page = ok(reply)
+    assert page['total'] == 3
+    kinds = {c['name']: c['type'] for c in page['columns']}
+    assert kinds['frame'] == 'image'
+    assert len(reply['buffers']) >= 3
+    assert catalog_state(pxt_dir) == before
+
+
+def test_add_reports_progress_then_shows_the_new_stage(builder: StageBuilder, pxt_dir: str) -> None:
+    payload = {'after': 'videos', 'transform': 'extract_frames', 'params': {'fps': 3.0}, 'name': 'frames'}
+    response, progress = run_background(builder, 'add', payload)
+    assert response['ok'], response.get('error')
+    assert response['payload']['stage']['id'] == 'frames'
+    assert response['payload']['stage']['kind'] == 'iterator'
+    assert progress and 'frames' in progress[0]['message']
+    assert builder.selected == 'frames'
+    rows = ok(builder.handle_request('rows', {'stage': 'frames', 'offset': 0, 'limit': 4}))
+    assert rows['total'] == response['payload']['stage']['rows'] > 0
+    frame_col = [c['name'] for c in rows['columns']].index('frame')
+    assert all(r[frame_col]['kind'] == 'image' for r in rows['rows'])  # unstored frames rendered
+    code = ok(builder.handle_request('code'))['code']
+    assert 'frame_iterator' in code and 'pxt.create_view' in code
+
+
+def test_bad_parameters_are_refused_and_nothing_is_written(builder: StageBuilder, pxt_dir: str) -> None:
+    before = catalog_state(pxt_dir)
+    for params, fragment in (({'fps': 'fast'}, 'fps'), ({'fps': -1.0}, 'fps'), ({'nope': 1}, 'nope')):
+        response, _ = run_background(
+            builder, 'add', {'after': 'videos', 'transform': 'extract_frames', 'params': params, 'name': 'frames'}
+        )
+        assert response['ok'] is False
+        assert fragment in response['error']['message'] + response['error'].get('hint', '')
+    response, _ = run_background(
+        builder, 'add', {'after': 'videos', 'transform': 'extract_frames', 'params': {}, 'name': 'stored'}
+    )
+    assert response['ok'] is False and response['error']['code'].startswith('invalid')
+    assert catalog_state(pxt_dir) == before
+
+
+def test_changed_definition_is_reported(builder: StageBuilder) -> None:
+    payload = {'after': 'videos', 'transform': 'extract_frames', 'params': {'fps': 1.0}, 'name': 'frames'}
+    assert run_background(builder, 'add', payload)[0]['ok']
+    assert run_background(builder, 'add', payload)[0]['ok']  # the same again: converges, no error
+    changed = {**payload, 'params': {'fps': 2.0}}
+    response, _ = run_background(builder, 'add', changed)
+    assert response['ok'] is False
+    assert 'fps' in response['error']['message'] + response['error'].get('hint', '')
+
+
+def test_drop_needs_the_confirmed_plan(builder: StageBuilder, pxt_dir: str) -> None:
+    add = {'after': 'videos', 'transform': 'extract_frames', 'params': {'fps': 1.0}, 'name': 'frames'}
+    assert run_background(builder, 'add', add)[0]['ok']
+    small = {'after': 'frames', 'transform': 'resize_image', 'params': {}, 'name': 'small'}
+    assert run_background(builder, 'add', small)[0]['ok']
+    plan = ok(builder.handle_request('drop_plan', {'stage': 'frames'}))['plan']
+    assert plan == ['small', 'frames']
+    assert builder.handle_request('drop', {'stage': 'frames'})['ok'] is False  # no confirmation: nothing dropped
+    assert builder.handle_request('drop', {'stage': 'frames', 'expect': ['frames']})['ok'] is False  # stale plan
+    assert {n['id'] for n in ok(builder.handle_request('graph'))['nodes']} == {'videos', 'frames', 'small'}
+    result = ok(builder.handle_request('drop', {'stage': 'frames', 'expect': plan}))
+    assert result['dropped'] == plan
+    assert [n['id'] for n in result['graph']['nodes']] == ['videos']
+    assert pxt.list_tables(pxt_dir) == [f'{pxt_dir}/videos']
