@@ -97,7 +97,8 @@ def test_long_header_types_are_ellipsized_with_a_tooltip(h: Harness) -> None:
     full = type_el.get_attribute('title')
     assert full and full.startswith("Json[{'index': Int") and full == type_el.text_content()
     clipped = type_el.evaluate(
-        'el => ({w: el.getBoundingClientRect().width, sw: el.scrollWidth, cw: el.clientWidth, h: el.getBoundingClientRect().height,'
+        'el => ({w: el.getBoundingClientRect().width, sw: el.scrollWidth, cw: el.clientWidth,'
+        ' h: el.getBoundingClientRect().height,'
         ' to: getComputedStyle(el).textOverflow, ws: getComputedStyle(el).whiteSpace})'
     )
     assert clipped['to'] == 'ellipsis' and clipped['ws'] == 'nowrap'
@@ -363,7 +364,7 @@ def test_lineage_history_and_code_tabs(h: Harness) -> None:
     long_label = labels.filter(has_text='frame_iterator')
     expect(long_label).to_be_visible()
     expect(long_label).to_have_attribute('title', re.compile(r'frame_iterator\(clip, fps=2\.0\)'))
-    assert long_label.evaluate("el => getComputedStyle(el).textOverflow") == 'ellipsis'
+    assert long_label.evaluate('el => getComputedStyle(el).textOverflow') == 'ellipsis'
     boxes = [b for b in (nodes.nth(i).bounding_box() for i in range(4)) if b]
     assert len(boxes) == 4
     for i in range(3):
