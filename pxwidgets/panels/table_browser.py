@@ -16,6 +16,7 @@ from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command
 from pxwidgets.panels.cells import encode_page
 from pxwidgets.tables import PageQuery, describe_columns, fetch_page, lineage, list_catalog, list_versions, open_table
+from pxwidgets.tables.counting import failed_rows
 from pxwidgets.tables.resolve import call_reading, table_path
 
 
@@ -29,7 +30,7 @@ def table_info(table: pxt.Table) -> dict[str, Any]:
     error_counts = []
     for spec in specs:
         if spec.records_errors:
-            n = table.where(table[spec.name].errortype != None).count()  # noqa: E711
+            n = failed_rows(table, spec.name)
             if n:
                 error_counts.append({'column': spec.name, 'count': n})
     problems = [f'{c.name}: {c.problem}' for c in specs if c.problem]

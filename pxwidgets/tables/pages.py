@@ -28,6 +28,7 @@ import pixeltable as pxt
 
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.tables.columns import ColumnSpec, column_by_name, describe_columns
+from pxwidgets.tables.counting import count
 from pxwidgets.tables.filters import Filter
 from pxwidgets.tables.resolve import call_reading, table_path
 from pxwidgets.tables.thumbnails import Thumbnail, image_file_thumbnail, image_thumbnail, video_poster
@@ -289,7 +290,8 @@ def fetch_page(table_or_path: pxt.Table | str, query: PageQuery | None = None) -
         total = _counts.get(count_key)
         counting = None
         if total is None and pred is not False:  # count in parallel with the page query: both wait on Postgres
-            counting = _counters.submit(base.count)
+            probe = next((table[c.name].errortype for c in specs if c.records_errors), None)
+            counting = _counters.submit(count, base, probe=probe) if q.errors_only else _counters.submit(base.count)
         rows: list[list[Any]] = []
         if pred is not False:
             ordered = base.order_by(table[q.order_by[0]], asc=q.order_by[1]) if q.order_by else base

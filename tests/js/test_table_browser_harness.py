@@ -373,8 +373,10 @@ def test_lineage_history_and_code_tabs(h: Harness) -> None:
         assert lb and lb['width'] > 40 and lb['height'] > 8
         for b in boxes:
             apart = (
-                lb['x'] + lb['width'] <= b['x'] or b['x'] + b['width'] <= lb['x']
-                or lb['y'] + lb['height'] <= b['y'] or b['y'] + b['height'] <= lb['y']
+                lb['x'] + lb['width'] <= b['x']
+                or b['x'] + b['width'] <= lb['x']
+                or lb['y'] + lb['height'] <= b['y']
+                or b['y'] + b['height'] <= lb['y']
             )
             assert apart, (lb, b)
     # views sit to the right of their base

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import PIL.Image
 import pixeltable as pxt
 
 
@@ -20,3 +21,11 @@ def slow_identity(n: int) -> int:
     """Return n after a pause: a long computed column that holds a lock on its table."""
     time.sleep(0.5)
     return n
+
+
+@pxt.udf
+def rotate_landscape(image: PIL.Image.Image) -> PIL.Image.Image:
+    """Rotate a landscape image a quarter turn; refuse portrait images (so some rows fail)."""
+    if image.width < image.height:
+        raise ValueError(f'portrait image {image.width}x{image.height}')
+    return image.rotate(90, expand=True)

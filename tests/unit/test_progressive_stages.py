@@ -200,3 +200,20 @@ def test_transforms_offered_for_a_stage_output(videos: pxt.Table, pxt_dir: str) 
     with pytest.raises(InvalidParameterError) as info:
         p.validate_params('resize_image', {'width': 0, 'height': 'big'})
     assert {e['param'] for e in info.value.errors} == {'width', 'height'}
+
+
+def test_image_column_on_a_table_validated_on_read(pxt_dir: str, tmp_path: Path) -> None:
+    """Pixeltable refuses SQL count() of a media column's errors when media is validated on read: still works."""
+    import PIL.Image
+
+    photos = pxt.create_table(f'{pxt_dir}/photos', {'image': pxt.Image}, media_validation='on_read')
+    PIL.Image.new('RGB', (64, 48), 'red').save(tmp_path / 'red.jpg')
+    photos.insert([{'image': str(tmp_path / 'red.jpg')}] * 3)
+    p = ProgressiveRefinement(photos)
+    calls: list[tuple[int, int, str]] = []
+    p.add_stage(
+        'small', transform='resize_image', params={'width': 32, 'height': 24}, on_progress=lambda *a: calls.append(a)
+    )
+    assert calls[-1][:2] == (3, 3) and '0 failed' in calls[-1][2]
+    node = next(n for n in p.lineage()['nodes'] if n['id'] == 'small')
+    assert node['errors'] == 0

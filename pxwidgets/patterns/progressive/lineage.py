@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from pxwidgets.patterns.progressive.catalog import PipelineState, StageRecord, column_is_stored
+from pxwidgets.tables.counting import failed_rows
 
 
 class LineageNode(TypedDict):
@@ -73,8 +74,7 @@ def _errors(record: StageRecord) -> int | None:
     try:
         if not column_is_stored(record.tbl, stage.column):
             return None
-        value = record.tbl[stage.column]
-        return int(record.tbl.where(value.errortype != None).count())  # noqa: E711 (a Pixeltable expression)
+        return failed_rows(record.tbl, stage.column)
     except Exception:
         return None
 

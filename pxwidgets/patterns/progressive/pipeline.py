@@ -37,7 +37,7 @@ from pxwidgets.errors import (
     StageCreationError,
     StageHasDependentsError,
 )
-from pxwidgets.patterns.progressive.catalog import PipelineState, StageRecord, scan, table_metadata
+from pxwidgets.patterns.progressive.catalog import PipelineState, StageRecord, column_is_stored, scan, table_metadata
 from pxwidgets.patterns.progressive.codegen import pipeline_code, stage_code
 from pxwidgets.patterns.progressive.guards import BrokenStageWarning, broken_fix
 from pxwidgets.patterns.progressive.lineage import LineageGraph, lineage_graph
@@ -46,6 +46,7 @@ from pxwidgets.patterns.progressive.preview import preview_spec, preview_stage, 
 from pxwidgets.patterns.progressive.registry import Registry, default_registry
 from pxwidgets.patterns.progressive.specs import StageSpec, resolve
 from pxwidgets.patterns.progressive.stages import Stage
+from pxwidgets.tables.counting import failed_rows
 
 ProgressCallback = Callable[[int, int, str], None]
 """``on_progress(done, total, message)``: ``done`` of ``total`` rows, with a short message."""
@@ -626,6 +627,7 @@ class ProgressiveRefinement:
         if stage.kind != 'column':
             return f'Added {stage.kind} stage {stage.name!r}: {rows} rows.'
         assert stage.column is not None
-        value = record.tbl[stage.column]
-        failed = int(record.tbl.where(value.errortype != None).count())  # noqa: E711 (a Pixeltable expression)
+        if not column_is_stored(record.tbl, stage.column):  # unstored values are computed on read: no error record
+            return f'Added column stage {stage.name!r} (computed when read): {rows} rows.'
+        failed = failed_rows(record.tbl, stage.column)
         return f'Added column stage {stage.name!r}: {rows} rows, {failed} failed (see errors({stage.name!r})).'
