@@ -55,6 +55,7 @@ def main() -> None:
     pipeline.add_stage('frames', transform='extract_frames', params={'fps': 10.0})
     pipeline.add_stage('faces', transform='detect_faces', after='frames')
     builder = StageBuilder(pipeline)
+    assert builder.handle_request('graph')['ok']  # what the panel asks for first
     frames = pipeline.table('frames')
 
     def rows(stage: str) -> Any:

@@ -94,13 +94,15 @@ class StageBuilder(Panel):
         self.pipeline = (
             pipeline if isinstance(pipeline, ProgressiveRefinement) else ProgressiveRefinement.open(_path(pipeline))
         )
+        self._stage_tables: dict[str, str] = {}
         super().__init__(source=self.pipeline.path, head=self.pipeline.head, **kwargs)
 
     # ---- commands -----------------------------------------------------------------------------------------------
 
     def _graph(self) -> dict[str, Any]:
-        graph = dict(self.pipeline.lineage())
-        graph['problems'] = self.pipeline.problems()
+        lineage = self.pipeline.lineage()
+        self._stage_tables = {node['id']: node['table'] for node in lineage['nodes']}
+        graph: dict[str, Any] = {**lineage, 'problems': self.pipeline.problems()}
         self.head = self.pipeline.head
         return graph
 
@@ -110,9 +112,12 @@ class StageBuilder(Panel):
 
     @command('rows')
     def _rows(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
-        stage = self.pipeline.stage(str(_text(payload, 'stage')))
-        self.selected = stage.name
-        return encode_page(fetch_page(stage.table, PageQuery.from_dict(payload)))
+        name = str(_text(payload, 'stage'))
+        # the graph the panel shows already names each stage's table: no catalog scan per page
+        table = self._stage_tables.get(name) or self.pipeline.stage(name).table
+        page = fetch_page(table, PageQuery.from_dict(payload))
+        self.selected = name
+        return encode_page(page)
 
     @command('transforms')
     def _transforms(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
@@ -143,8 +148,9 @@ class StageBuilder(Panel):
         definition = self._definition(payload)
         with _Heartbeat(progress, f'Adding stage {name!r}') as beat:
             stage = self.pipeline.add_stage(name, **definition, on_progress=beat.update)
+            beat.update(0, 0, 'Counting the rows of every stage')
+            graph = self._graph()
         self.selected = stage.name
-        graph = self._graph()
         node = next((n for n in graph['nodes'] if n['id'] == stage.name), None)
         return {'stage': node, 'graph': graph}
 

@@ -34,7 +34,6 @@ class ColumnSpec:
     is_stored: bool
     is_computed: bool
     is_iterator_col: bool
-    defined_in: str | None
     problem: str | None
     """Why the column cannot be computed any more (e.g. its UDF is gone after a kernel restart), with the fix."""
 
@@ -85,33 +84,41 @@ def _broken_udf_problem(value_expr: Any) -> str | None:
     return f'{detail} {fix}'.strip()
 
 
+def _expression_text(value_expr: Any) -> str | None:
+    if value_expr is None:
+        return None
+    try:
+        return str(value_expr.display_str(inline=False))
+    except Exception:
+        return str(value_expr)
+
+
 def describe_columns(table: pxt.Table) -> list[ColumnSpec]:
     """The table's columns (its base's included), in display order, with any problem each one has.
 
-    Works on tables whose ``get_metadata()`` raises: it reads the column objects directly.
+    Reads the column objects of the handle (as ``get_metadata()`` does, without its catalog round trips, and without
+    its ``KeyError`` on tables with an embedding index over an Array column).
     """
-    md_cols: dict[str, Any] = {}
-    try:
-        md_cols = dict(table.get_metadata()['columns'])
-    except Exception:  # Pixeltable cannot describe some tables (embedding index on an Array column)
-        md_cols = {}
+    version = table._tbl_version_path.tbl_version.get()
     specs = []
     for col in table._tbl_version_path.columns():
         if col.name is None:
             continue
-        md = md_cols.get(col.name, {})
         col_type = col.col_type
+        try:
+            is_iterator_col = version.iterator_call is not None and bool(version.is_iterator_column(col))
+        except Exception:
+            is_iterator_col = False
         specs.append(
             ColumnSpec(
                 name=col.name,
                 kind=col_type._type.name.lower(),
                 type_text=str(col_type),
                 nullable=bool(col_type.nullable),
-                computed_with=md.get('computed_with') or (str(col.value_expr) if col.value_expr is not None else None),
+                computed_with=_expression_text(col.value_expr),
                 is_stored=bool(col.is_stored),
-                is_computed=col.value_expr is not None or bool(md.get('is_computed')),
-                is_iterator_col=bool(md.get('is_iterator_col', False)),
-                defined_in=md.get('defined_in'),
+                is_computed=col.value_expr is not None,
+                is_iterator_col=is_iterator_col,
                 problem=_broken_udf_problem(col.value_expr),
             )
         )

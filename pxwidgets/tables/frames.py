@@ -63,7 +63,6 @@ def page_from_dataframe(df: pd.DataFrame, *, code: str = '', path: str = '(previ
             is_stored=False,
             is_computed=False,
             is_iterator_col=False,
-            defined_in=None,
             problem=None,
         )
         for c in columns

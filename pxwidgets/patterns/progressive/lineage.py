@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from pxwidgets.patterns.progressive.catalog import PipelineState, StageRecord, column_is_stored
-from pxwidgets.tables.counting import failed_rows
+from pxwidgets.tables.counting import failed_rows_by_column
 
 
 class LineageNode(TypedDict):
@@ -67,16 +67,23 @@ def _count(record: StageRecord, cache: dict[str, int | None]) -> int | None:
     return cache[record.table_id]
 
 
-def _errors(record: StageRecord) -> int | None:
-    stage = record.stage
-    if stage.kind != 'column' or stage.column is None:
-        return None
-    try:
-        if not column_is_stored(record.tbl, stage.column):
-            return None
-        return failed_rows(record.tbl, stage.column)
-    except Exception:
-        return None
+def _error_counts(state: PipelineState) -> dict[str, int | None]:
+    """Failed rows per stored column stage: one query per table, not one per column."""
+    by_table: dict[str, list[StageRecord]] = {}
+    for record in state.records.values():
+        stage = record.stage
+        if stage.kind == 'column' and stage.column is not None:
+            by_table.setdefault(record.table_id, []).append(record)
+    counts: dict[str, int | None] = {}
+    for records in by_table.values():
+        tbl = records[0].tbl
+        try:
+            stored = [r.stage.column for r in records if r.stage.column and column_is_stored(tbl, r.stage.column)]
+            failed = failed_rows_by_column(tbl, stored)
+        except Exception:  # a table Pixeltable cannot query (e.g. a broken UDF) shows no counts, not an error
+            failed = {}
+        counts.update({r.stage.name: failed.get(r.stage.column or '') for r in records})
+    return counts
 
 
 def lineage_graph(state: PipelineState, head: str, *, counts: bool = True) -> LineageGraph:
@@ -88,6 +95,7 @@ def lineage_graph(state: PipelineState, head: str, *, counts: bool = True) -> Li
         counts: Count rows and errors (one query per table and per stored column); ``False`` leaves them ``None``.
     """
     cache: dict[str, int | None] = {}
+    errors = _error_counts(state) if counts else {}
     nodes: list[LineageNode] = []
     edges: list[LineageEdge] = []
     for record in state.records.values():
@@ -100,7 +108,7 @@ def lineage_graph(state: PipelineState, head: str, *, counts: bool = True) -> Li
                 'column': stage.column,
                 'output': stage.output,
                 'rows': _count(record, cache) if counts else None,
-                'errors': _errors(record) if counts else None,
+                'errors': errors.get(stage.name),
                 'definition': stage.definition,
                 'transform': stage.transform,
                 'params': dict(stage.params),
