@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 from typing import Any
@@ -130,7 +131,7 @@ def main() -> None:
     end = time.monotonic()
     assert done[0]['ok'], done[0]
     marks = [start, *stamps, end]
-    max_gap = max(b - a for a, b in zip(marks, marks[1:], strict=False))
+    max_gap = max(b - a for a, b in itertools.pairwise(marks))
 
     body = '\n'.join(
         [
