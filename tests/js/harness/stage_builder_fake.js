@@ -10,6 +10,8 @@
 //   progress[kind]    [[done, total, message], ...] sent before that kind's reply (add has a default)
 //   useGraph(name)    'demo' | 'hostile' | 'big' (50 stages): replace the pipeline (click refresh to see it)
 //   graph             the current pipeline ({root, head, nodes, edges, problems})
+//   recorded[key]     a reply recorded from the real kernel ({ok, payload, error, buffers: [base64]}), used instead of
+//                     the canned one; key = kind, or "kind:stage" / "kind:after" when the request names one
 
 import { images, makeImages, XSS } from "./fake_model.js";
 
@@ -251,6 +253,7 @@ export function createModel(initial, { graph = "demo" } = {}) {
     hold: {},
     held: {},
     progress: {},
+    recorded: {},
     graph: null,
     tables: demoTables(),
     types: { ...TYPES },
@@ -382,6 +385,8 @@ export function createModel(initial, { graph = "demo" } = {}) {
       fake.graph.edges = fake.graph.edges.filter((e) => !gone.has(e.source) && !gone.has(e.target));
       fake.graph.problems = fake.graph.problems.filter((x) => !gone.has(x.stage));
       if (gone.has(fake.graph.head)) fake.graph.head = input;
+      // as the kernel does: a dropped selection is cleared (the trait update reaches the panel before the reply)
+      if (gone.has(traits.selected)) model.set("selected", "");
       return { dropped: plan, graph: snapshot() };
     },
     code: (p) => {
@@ -415,6 +420,14 @@ export function createModel(initial, { graph = "demo" } = {}) {
       if (fake.hold[kind]) (fake.held[kind] ??= []).push(() => setTimeout(fn, 1));
       else setTimeout(fn, delay);
     };
+    const target = payload?.stage ?? payload?.after;
+    const recorded = fake.recorded[target === undefined ? kind : `${kind}:${target}`] ?? fake.recorded[kind];
+    if (recorded) {
+      const buffers = (recorded.buffers ?? []).map((b64) => new DataView(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer));
+      const reply = recorded.ok ? { type: "response", id, ok: true, payload: recorded.payload } : { type: "response", id, ok: false, error: recorded.error };
+      deliver(() => emit("msg:custom", reply, recorded.ok ? buffers : []));
+      return;
+    }
     const failure = fake.failNext[kind];
     if (failure) {
       delete fake.failNext[kind];

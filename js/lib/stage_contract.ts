@@ -1,0 +1,111 @@
+// The StageBuilder's message shapes (mirrors pxwidgets/panels/stage_builder.py): the pipeline graph, the transform
+// registry entries a form is generated from, and the replies of add / drop / code.
+
+import type { Json } from "./contract";
+
+export type StageKind = "source" | "iterator" | "filter" | "column";
+
+export interface StageNode {
+  /** The stage name (unique in the pipeline). */
+  id: string;
+  kind: StageKind | string;
+  /** Path of the table or view that holds the stage's rows (column stages share their table's). */
+  table: string;
+  column: string | null;
+  output: string | null;
+  rows: number | null;
+  errors: number | null;
+  definition: string;
+  transform: string | null;
+  params: Record<string, Json>;
+  managed: boolean;
+  problem: string | null;
+}
+
+/** From the stage read to the stage reading it. */
+export interface StageEdge {
+  source: string;
+  target: string;
+}
+
+export interface StageProblem {
+  stage: string;
+  problem: string;
+  fix: string;
+}
+
+export interface GraphReply {
+  root: string;
+  head: string;
+  nodes: StageNode[];
+  edges: StageEdge[];
+  problems: StageProblem[];
+}
+
+export type ParamType = "int" | "float" | "bool" | "string" | "choice" | string;
+
+export interface ParamSpec {
+  name: string;
+  type: ParamType;
+  default: Json;
+  description: string;
+  minimum: number | null;
+  maximum: number | null;
+  exclusive_minimum: number | null;
+  choices: string[] | null;
+  nullable: boolean;
+}
+
+export type TransformKind = "iterator" | "column" | "filter";
+
+export interface TransformEntry {
+  name: string;
+  description: string;
+  kind: TransformKind | string;
+  input_type: string;
+  output: string | null;
+  output_type: string | null;
+  notes: string | null;
+  params: ParamSpec[];
+}
+
+export interface TransformsReply {
+  transforms: TransformEntry[];
+}
+
+/** What Preview and Add send: the new stage, after an existing one. */
+export interface StageDraft {
+  after: string;
+  transform: string;
+  params: Record<string, Json>;
+  name: string;
+}
+
+export interface AddReply {
+  stage: StageNode;
+  graph: GraphReply;
+}
+
+export interface DropPlanReply {
+  plan: string[];
+}
+
+export interface DropReply {
+  dropped: string[];
+  graph: GraphReply;
+}
+
+export interface CodeReply {
+  code: string;
+}
+
+export const KIND_LABELS: Record<string, string> = {
+  source: "SOURCE",
+  iterator: "ITER",
+  filter: "FILTER",
+  column: "COLUMN",
+};
+
+export function kindLabel(kind: string): string {
+  return KIND_LABELS[kind] ?? kind.toUpperCase();
+}
