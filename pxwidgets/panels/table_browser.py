@@ -15,37 +15,8 @@ import traitlets
 from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command
 from pxwidgets.panels.cells import encode_page
-from pxwidgets.tables import PageQuery, describe_columns, fetch_page, lineage, list_catalog, list_versions, open_table
-from pxwidgets.tables.counting import failed_rows
-from pxwidgets.tables.resolve import call_reading, table_path
-
-
-def table_info(table: pxt.Table) -> dict[str, Any]:
-    """What the panel's header shows: path, kind, version, row count, columns, error counts, problems."""
-    specs = describe_columns(table)
-    try:
-        md: dict[str, Any] = dict(table.get_metadata())
-    except Exception as exc:
-        md = {'kind': 'table', 'version': None, 'comment': None, '_error': f'{type(exc).__name__}: {exc}'}
-    error_counts = []
-    for spec in specs:
-        if spec.records_errors:
-            n = failed_rows(table, spec.name)
-            if n:
-                error_counts.append({'column': spec.name, 'count': n})
-    problems = [f'{c.name}: {c.problem}' for c in specs if c.problem]
-    if '_error' in md:
-        problems.append(f'Pixeltable cannot describe this table ({md["_error"]}); showing what can be read.')
-    return {
-        'path': table_path(table),
-        'kind': str(md.get('kind', 'table')),
-        'version': md.get('version'),
-        'comment': md.get('comment'),
-        'total_rows': table.count(),
-        'columns': [c.to_dict() for c in specs],
-        'error_counts': error_counts,
-        'problems': problems,
-    }
+from pxwidgets.tables import PageQuery, fetch_page, lineage, list_catalog, list_versions, open_table, table_path
+from pxwidgets.tables.summary import summarize
 
 
 class TableBrowser(Panel):
@@ -88,7 +59,7 @@ class TableBrowser(Panel):
 
     @command('info')
     def _info(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
-        return call_reading(self.path, table_info, what='describing the table')
+        return summarize(self.path)
 
     @command('open')
     def _open(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
@@ -97,7 +68,7 @@ class TableBrowser(Panel):
             from pxwidgets.errors import InvalidRequestError
 
             raise InvalidRequestError('open needs a table path.')
-        info = call_reading(target, table_info, what='describing the table')
+        info = summarize(target)
         self.path = info['path']
         return info
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pixeltable as pxt
 
-from pxwidgets.tables.resolve import call_reading, open_table, table_path
+from pxwidgets.tables.resolve import call_reading, describe_table, open_table, table_path
 
 MAX_NODES = 200
 
@@ -45,11 +45,7 @@ class Lineage:
 
 
 def _node(table: pxt.Table, *, current: bool, count_rows: bool) -> LineageNode:
-    path = table_path(table)
-    try:
-        md = table.get_metadata()
-    except Exception as exc:  # e.g. Pixeltable's KeyError on an embedding index over an Array column
-        return LineageNode(path, 'table', None, None, None, None, current, f'{type(exc).__name__}: {exc}')
+    facts = describe_table(table)
     rows = None
     if count_rows:
         try:
@@ -57,13 +53,14 @@ def _node(table: pxt.Table, *, current: bool, count_rows: bool) -> LineageNode:
         except Exception:
             rows = None
     return LineageNode(
-        path,
-        str(md['kind']),
-        int(md['version']),
+        table_path(table),
+        facts['kind'],
+        facts['version'],
         rows,
-        md.get('iterator_call'),
-        md.get('view_filter'),
+        facts['iterator'],
+        facts['filter'],
         current,
+        facts['error'],
     )
 
 

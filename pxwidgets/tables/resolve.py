@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pixeltable as pxt
 
@@ -125,3 +125,36 @@ def call_reading(table_or_path: pxt.Table | str, fn: Callable[[pxt.Table], T], *
 
 
 __all__ = ['call_reading', 'list_catalog', 'open_table', 'table_path', 'with_deadline']
+
+
+def describe_table(table: pxt.Table) -> dict[str, Any]:
+    """Kind ('table', 'view' or 'snapshot'), version, comment, iterator call and filter of a table.
+
+    From ``get_metadata()``; where Pixeltable cannot describe the table (an embedding index over an Array column
+    raises ``KeyError`` there), from the handle itself, with ``error`` saying why.
+
+    Example:
+        >>> describe_table(pxt.get_table('demo/frames'))['kind']  # doctest: +SKIP
+        'view'
+    """
+    try:
+        md = table.get_metadata()
+        return {
+            'kind': str(md['kind']),
+            'version': md['version'],
+            'comment': md.get('comment'),
+            'iterator': md.get('iterator_call'),
+            'filter': md.get('view_filter'),
+            'error': None,
+        }
+    except Exception as exc:
+        version = table._tbl_version_path.tbl_version.get()
+        kind = 'snapshot' if version.is_snapshot else 'view' if version.is_view else 'table'
+        return {
+            'kind': kind,
+            'version': version.version,
+            'comment': None,
+            'iterator': version.iterator_call.display_str() if version.iterator_call is not None else None,
+            'filter': str(version.predicate) if version.predicate is not None else None,
+            'error': f'{type(exc).__name__}: {exc}',
+        }

@@ -170,3 +170,49 @@ def test_database_locked_by_another_process(browser: TableBrowser, monkeypatch: 
     finally:
         proc.wait(timeout=60)
     assert ok(browser.handle_request('page', {'limit': 5}))['total'] == 12
+
+
+def test_table_pixeltable_cannot_describe(pxt_dir: str) -> None:
+    """An embedding index over an Array column makes get_metadata() raise KeyError; the browser still works."""
+    import numpy as np
+
+    t = pxt.create_table(f'{pxt_dir}/vectors', {'name': pxt.String, 'vec': pxt.Array[(4,), pxt.Float]})  # type: ignore[misc]
+    t.insert([{'name': f'r{i}', 'vec': np.full(4, i + 1, dtype=np.float32)} for i in range(3)])
+    t.add_embedding_index('vec', metric='cosine')
+    with pytest.raises(KeyError):
+        t.get_metadata()
+    browser = TableBrowser(t)
+    info = ok(browser.handle_request('info'))
+    assert info['kind'] == 'table' and info['version'] == t._tbl_version_path.tbl_version.get().version
+    assert any('cannot describe' in p for p in info['problems'])
+    page = ok(browser.handle_request('page', {'limit': 5}))
+    assert page['total'] == 3 and page['rows'][0][1]['kind'] == 'array'
+    node = ok(browser.handle_request('lineage'))['nodes'][0]
+    assert node['error'].startswith('KeyError') and node['row_count'] == 3
+
+
+def test_column_whose_notebook_udf_is_gone(pxt_dir: str) -> None:
+    """A UDF defined in a notebook cell is lost with the kernel: the column is shown, with the reason and the fix."""
+    root = Path(__file__).resolve().parents[2]
+    make = textwrap.dedent(
+        f"""
+        import sys; sys.ps1 = '>>> '  # an interactive session, like a notebook kernel
+        import pixeltable as pxt
+        t = pxt.create_table({pxt_dir + '/nb'!r}, {{'n': pxt.Int}})
+        t.insert([{{'n': 1}}, {{'n': 2}}])
+
+        @pxt.udf
+        def double(n: int) -> int:
+            return 2 * n
+
+        t.add_computed_column(doubled=double(t.n))
+        """
+    )
+    subprocess.run([sys.executable, '-c', make], check=True, cwd=root, capture_output=True)
+    browser = TableBrowser(f'{pxt_dir}/nb')
+    info = ok(browser.handle_request('info'))
+    column = next(c for c in info['columns'] if c['name'] == 'doubled')
+    assert '__main__.double' in column['problem'] and 'kernel restart' in column['problem']
+    assert any(p.startswith('doubled:') for p in info['problems'])
+    page = ok(browser.handle_request('page', {'limit': 5, 'order_by': {'column': 'n', 'asc': True}}))
+    assert [r[1]['value'] for r in page['rows']] == [2, 4]  # existing values still readable
