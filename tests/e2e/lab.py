@@ -241,12 +241,17 @@ _KERNEL_IDLE = """
 
 
 def open_notebook(page: Page, lab: LabServer, name: str, timeout_ms: int = KERNEL_TIMEOUT_MS) -> None:
-    """Open notebook ``name`` (relative to the server root) and wait until its kernel is started and idle."""
-    page.goto(f'{lab.url}lab/tree/{name}')
+    """Open notebook ``name`` (relative to the server root) and wait until its kernel is started and idle.
+
+    ``?reset`` starts from an empty layout: without it, JupyterLab restores the notebooks that an earlier test module
+    opened on the same server (and starts kernels for them).
+    """
+    page.goto(f'{lab.url}lab/tree/{name}?reset')
     page.wait_for_function(_NOTEBOOK_READY, arg=name, timeout=timeout_ms)
     # More room for the widgets (and the screenshots): fold the file browser away.
     page.evaluate('() => window.jupyterapp.shell.collapseLeft()')
-    expect(page.locator('.jp-NotebookPanel .jp-Notebook')).to_be_visible()
+    panel_id = page.evaluate('() => window.__pxwNotebook.id')
+    expect(page.locator(f'[id="{panel_id}"] .jp-Notebook')).to_be_visible()
 
 
 def wait_kernel_idle(page: Page, timeout_ms: int = KERNEL_TIMEOUT_MS) -> None:
@@ -352,13 +357,14 @@ def kernel_eval(page: Page, code: str, expression: str | None = None) -> Any:
 
 
 def save_screenshot(target: Page | Locator, name: str, *, publish: bool = False) -> Path:
-    """Save ``test-results/screenshots/<name>.png``; with ``publish`` also ``docs/screenshots/<name>.png``."""
+    """Save ``test-results/screenshots/<name>.png``; with ``publish`` also ``docs/screenshots/<name>.png`` (the
+    README's pictures) when ``PXW_PUBLISH_SCREENSHOTS=1``, so that a test run does not rewrite committed files."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f'{name}.png'
     page = target if isinstance(target, Page) else target.page
     page.mouse.move(0, 0)  # no hover highlight in the picture
     target.screenshot(path=str(path), animations='disabled')
-    if publish:
+    if publish and os.environ.get('PXW_PUBLISH_SCREENSHOTS') == '1':
         PUBLISHED_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, PUBLISHED_SCREENSHOTS / f'{name}.png')
     return path

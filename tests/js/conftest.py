@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page
-from pxw_harness import ROOT, STATIC, Harness
+from pxw_harness import ENTRIES, ROOT, STATIC, Harness
 
 CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
 
@@ -30,7 +30,8 @@ def bundle() -> Path:
             pytest.skip('npm is not installed: cannot build the JavaScript bundle')
         done = subprocess.run([npm, 'run', 'build'], cwd=ROOT, capture_output=True, text=True, check=False)
         assert done.returncode == 0, f'npm run build failed:\n{done.stdout}\n{done.stderr}'
-    assert target.exists() and (STATIC / 'table_browser.css').exists()
+    missing = [f'{name}{ext}' for name in ENTRIES for ext in ('.js', '.css') if not (STATIC / f'{name}{ext}').exists()]
+    assert not missing, f'the bundle lacks {missing}'
     return STATIC
 
 
@@ -44,7 +45,8 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 @pytest.fixture
 def harness(page: Page, bundle: Path) -> Iterator[Harness]:
-    """The TableBrowser bundle rendered over a fake model; fails the test on any uncaught page error."""
+    """The harness page (open a panel with ``harness.open()`` or ``harness.goto(entry)``); fails the test on any
+    uncaught page error."""
     h = Harness(page)
     yield h
     assert not h.errors, f'uncaught errors in the page: {h.errors}'

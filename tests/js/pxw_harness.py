@@ -1,14 +1,16 @@
 """A page that renders a panel bundle over a fake anywidget model, served to Chromium through ``page.route``.
 
-The fake model (``harness/fake_model.js``) answers the panel's requests with canned replies; tests drive the
-panel with real clicks and read what it sent from ``window.__fake``.
+``harness/index.html?entry=NAME`` renders ``static/NAME.js`` over that entry's fake model (``harness/fake_model.js``
+for the TableBrowser, ``harness/stage_builder_fake.js`` for the StageBuilder; both built on
+``harness/fake_anywidget.js``), which answers the panel's requests with canned replies; tests drive the panel with
+real clicks and read what it sent from ``window.__fake``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
 
 from playwright.sync_api import Locator, Page, Route
 
@@ -17,6 +19,7 @@ STATIC = ROOT / 'pxwidgets' / 'static'
 HARNESS = Path(__file__).resolve().parent / 'harness'
 BASE = 'http://pxw.test'
 SCREENSHOTS = ROOT / 'test-results' / 'screenshots'
+ENTRIES = ('table_browser', 'stage_builder')  # the bundles harness/index.html knows (its ENTRIES table)
 
 
 def _serve(route: Route) -> None:
@@ -41,13 +44,18 @@ class Harness:
         page.on('pageerror', lambda exc: self.errors.append(str(exc)))
         page.route(f'{BASE}/**', _serve)
 
-    def open(self, *, theme: str = 'light', page_size: int = 10, fail: str = '') -> Harness:
-        """Load the harness; ``fail`` names requests (comma-separated) whose first call gets an error reply."""
-        self.page.set_viewport_size({'width': 1280, 'height': 900})
-        self.page.goto(f'{BASE}/?theme={theme}&page_size={page_size}&fail={fail}')
+    def goto(self, entry: str, *, width: int = 1280, height: int = 900, **params: str | int) -> Harness:
+        """Load the harness page for ``entry`` with query ``params`` and wait until the panel has rendered."""
+        self.page.set_viewport_size({'width': width, 'height': height})
+        self.page.goto(f'{BASE}/?{urlencode({"entry": entry, **params})}')
         self.page.wait_for_function('window.__ready || window.__harnessError', timeout=10_000)
         problem = self.page.evaluate('window.__harnessError || null')
         assert problem is None, problem
+        return self
+
+    def open(self, *, theme: str = 'light', page_size: int = 10, fail: str = '') -> Harness:
+        """Load the TableBrowser; ``fail`` names requests (comma-separated) whose first call gets an error reply."""
+        self.goto('table_browser', theme=theme, page_size=page_size, fail=fail)
         self.rows().first.wait_for()
         return self
 

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Locator, expect
-from pxw_harness import BASE, Harness
+from pxw_harness import Harness
 
 XSS = ['<img src=x onerror="window.__pwned=1">', '<script>window.__pwned=2</script>']
 DEMO_STAGES = ['videos', 'frames', 'faces', 'n_faces', 'with_faces', 'alerts', 'people']
 
 
 class StageHarness:
-    """The StageBuilder bundle over ``harness/stage_builder_fake.js``; wraps the shared Harness helpers."""
+    """The StageBuilder bundle (``harness/index.html?entry=stage_builder``); wraps the shared Harness helpers."""
 
     def __init__(self, harness: Harness) -> None:
         self.h = harness
@@ -31,11 +31,7 @@ class StageHarness:
         width: int = 1280,
         height: int = 1000,
     ) -> StageHarness:
-        self.page.set_viewport_size({'width': width, 'height': height})
-        self.page.goto(f'{BASE}/harness/stage_builder.html?theme={theme}&selected={selected}&graph={graph}&fail={fail}')
-        self.page.wait_for_function('window.__ready || window.__harnessError', timeout=10_000)
-        problem = self.page.evaluate('window.__harnessError || null')
-        assert problem is None, problem
+        self.h.goto('stage_builder', width=width, height=height, theme=theme, selected=selected, graph=graph, fail=fail)
         if 'graph' not in fail:
             self.nodes().first.wait_for()
         return self

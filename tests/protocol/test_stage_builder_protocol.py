@@ -124,3 +124,10 @@ def test_drop_needs_the_confirmed_plan(builder: StageBuilder, pxt_dir: str) -> N
     assert result['dropped'] == plan
     assert [n['id'] for n in result['graph']['nodes']] == ['videos']
     assert pxt.list_tables(pxt_dir) == [f'{pxt_dir}/videos']
+
+
+def test_preview_refuses_a_name_that_add_would_refuse(builder: StageBuilder) -> None:
+    reply = builder.handle_request(
+        'preview', {'after': 'videos', 'transform': 'extract_frames', 'params': {}, 'name': 'stored', 'n': 2}
+    )
+    assert reply['ok'] is False and 'stored' in reply['error']['message']

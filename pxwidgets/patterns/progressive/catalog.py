@@ -452,6 +452,18 @@ def _links(
     return tuple(inputs), tuple(requires)
 
 
+def _managed_fields(md: dict[str, Any] | None) -> dict[str, Any]:
+    """The Stage fields read from a stage's pxwidgets metadata (``md``; None for a stage this package did not add)."""
+    if md is None:
+        return {'transform': None, 'params': {}, 'after': None, 'managed': False}
+    return {
+        'transform': md.get('transform'),
+        'params': dict(md.get('params') or {}),
+        'after': md.get('after'),
+        'managed': True,
+    }
+
+
 def _table_record(state: PipelineState, info: TableInfo, base: TableInfo | None, *, is_root: bool) -> StageRecord:
     md = read_stage_metadata(info.md.get('custom_metadata')) if info.md is not None else None
     definition = info.definition
@@ -489,10 +501,7 @@ def _table_record(state: PipelineState, info: TableInfo, base: TableInfo | None,
         inputs=inputs,
         requires=requires,
         definition=text,
-        transform=md.get('transform') if md else None,
-        params=dict(md.get('params') or {}) if md else {},
-        after=md.get('after') if md else None,
-        managed=md is not None,
+        **_managed_fields(md),
         problem=problem,
     )
     return StageRecord(
@@ -528,10 +537,7 @@ def _column_record(state: PipelineState, info: TableInfo, col_name: str, name: s
         inputs=inputs,
         requires=requires,
         definition=readable(value_expr) if value_expr is not None else str(col.get('computed_with') or ''),
-        transform=md.get('transform') if md else None,
-        params=dict(md.get('params') or {}) if md else {},
-        after=md.get('after') if md else None,
-        managed=md is not None,
+        **_managed_fields(md),
         problem=problem,
     )
     return StageRecord(

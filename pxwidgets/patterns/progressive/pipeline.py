@@ -283,9 +283,14 @@ class ProgressiveRefinement:
         (filters add a ``keep`` column); an iterator runs in Python on the first source rows and returns its first
         ``n`` output rows. Rows that fail carry the reason in an ``error`` column.
 
+        Raises:
+            InvalidStageNameError: ``name`` is one ``add_stage`` would refuse (checked here too, so a preview never
+                shows a stage that cannot be added).
+
         Example:
             >>> p.preview_transform(transform='detect_faces', after='frames', n=3)  # doctest: +SKIP
         """
+        name = validate_stage_name(name)
         state = self._scan()
         spec = resolve(
             state,

@@ -1,12 +1,10 @@
-// A fake anywidget model for the TableBrowser bundle: traits (get/set/on/off/save_changes) and `send`, which
-// answers requests with canned replies as the kernel would (async, with binary buffers and progress).
+// A fake anywidget model for the TableBrowser bundle (model plumbing in fake_anywidget.js): `send` answers requests
+// with canned replies as the kernel would (async, with binary buffers and progress).
 //
-// Test controls on window.__fake:
-//   sent            every message the panel sent (requests and cancels), in order
-//   log             trait writes, save_changes and off() calls
-//   failNext[kind]  {message, code, hint}: the next request of that kind gets an error reply
+// Test controls on window.__fake, besides sent / log / failNext / progress (see fake_anywidget.js):
 //   hold            true: replies wait in `held` until release() is called
-//   progress[kind]  [[done, total, message], ...]: progress messages sent before that kind's reply
+
+import { createFakeModel, failure, response, takeFailure, unknownCommand } from "./fake_anywidget.js";
 
 export const XSS = ['<img src=x onerror="window.__pwned=1">', "<script>window.__pwned=2</script>"];
 export const TOTAL = 137;
@@ -132,7 +130,8 @@ const INFO = {
 };
 
 const REPLIES = {
-  info: () => INFO,
+  // like the kernel: the info of the table the `path` trait names now
+  info: (_p, traits) => (traits.path === INFO.path ? INFO : { ...INFO, path: traits.path }),
   catalog: () => ({
     tables: [
       { path: "demo/photos", kind: "table" },
@@ -173,13 +172,12 @@ const REPLIES = {
 // ---- the model -----------------------------------------------------------------------------------------------
 
 export function createModel(initial) {
-  const traits = { ...initial };
-  const handlers = new Map();
-  const fake = (window.__fake = { sent: [], log: [], failNext: {}, hold: false, held: [], progress: {}, release });
+  const { model, fake, emit } = createFakeModel({
+    traits: initial,
+    controls: { hold: false, held: [], release },
+    answer,
+  });
 
-  function emit(event, ...args) {
-    for (const cb of [...(handlers.get(event) ?? [])]) cb(...args);
-  }
   function deliver(fn) {
     if (fake.hold) fake.held.push(fn);
     else setTimeout(fn, 5);
@@ -194,52 +192,23 @@ export function createModel(initial) {
     for (const [done, total, message] of fake.progress[kind] ?? []) {
       setTimeout(() => emit("msg:custom", { type: "progress", id, done, total, message }, []), 1);
     }
-    const failure = fake.failNext[kind];
-    if (failure) {
-      delete fake.failNext[kind];
-      deliver(() => emit("msg:custom", { type: "response", id, ok: false, error: failure }, []));
+    const error = takeFailure(fake, kind);
+    if (error) {
+      deliver(() => emit("msg:custom", failure(id, error), []));
       return;
     }
     if (kind === "page") {
       const { payload: reply, buffers } = pageReply(payload);
-      deliver(() => emit("msg:custom", { type: "response", id, ok: true, payload: reply }, buffers));
+      deliver(() => emit("msg:custom", response(id, reply), buffers));
       return;
     }
     const make = REPLIES[kind];
-    const reply = make
-      ? { type: "response", id, ok: true, payload: make(payload) }
-      : { type: "response", id, ok: false, error: { message: `Bad request: unknown command '${kind}'.`, code: "error" } };
+    const reply = make ? response(id, make(payload, { path: model.get("path") })) : unknownCommand(id, kind);
     deliver(() => {
       if (kind === "open" && reply.ok) model.set("path", payload.path); // the kernel updates the trait first
       emit("msg:custom", reply, []);
     });
   }
 
-  const model = {
-    get: (key) => traits[key],
-    set: (key, value) => {
-      const old = traits[key];
-      traits[key] = value;
-      fake.log.push(["set", key, value]);
-      if (old !== value) emit(`change:${key}`);
-    },
-    on: (event, cb) => {
-      if (!handlers.has(event)) handlers.set(event, new Set());
-      handlers.get(event).add(cb);
-    },
-    off: (event, cb) => {
-      fake.log.push(["off", event]);
-      if (!event) handlers.clear();
-      else if (!cb) handlers.delete(event);
-      else handlers.get(event)?.delete(cb);
-    },
-    save_changes: () => fake.log.push(["save_changes"]),
-    send: (msg) => {
-      fake.sent.push(JSON.parse(JSON.stringify(msg)));
-      if (msg && msg.type === "request") answer(msg);
-    },
-    listeners: (event) => handlers.get(event)?.size ?? 0,
-    widget_manager: {},
-  };
   return model;
 }

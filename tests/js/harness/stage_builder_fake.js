@@ -2,10 +2,7 @@
 // answering graph / rows / transforms / preview / add / drop_plan / drop / code as the kernel would (async, with
 // binary thumbnails and progress). It keeps a small mutable pipeline, so add and drop change what the next graph shows.
 //
-// Test controls on window.__fake:
-//   sent              every message the panel sent, in order
-//   log               trait writes and save_changes
-//   failNext[kind]    {message, code, hint}: the next request of that kind gets an error reply
+// The model plumbing is fake_anywidget.js's. Test controls on window.__fake, besides sent / log / failNext / progress:
 //   hold[kind]        true: replies of that kind wait (progress still flows) until release(kind)
 //   progress[kind]    [[done, total, message], ...] sent before that kind's reply (add has a default)
 //   useGraph(name)    'demo' | 'hostile' | 'big' (50 stages): replace the pipeline (click refresh to see it)
@@ -13,6 +10,7 @@
 //   recorded[key]     a reply recorded from the real kernel ({ok, payload, error, buffers: [base64]}), used instead of
 //                     the canned one; key = kind, or "kind:stage" / "kind:after" when the request names one
 
+import { createFakeModel, failure, response, takeFailure, unknownCommand } from "./fake_anywidget.js";
 import { images, makeImages, XSS } from "./fake_model.js";
 
 export { makeImages, XSS };
@@ -244,21 +242,10 @@ class Failure extends Error {
 }
 
 export function createModel(initial, { graph = "demo" } = {}) {
-  const traits = { ...initial };
-  const handlers = new Map();
-  const fake = (window.__fake = {
-    sent: [],
-    log: [],
-    failNext: {},
-    hold: {},
-    held: {},
-    progress: {},
-    recorded: {},
-    graph: null,
-    tables: demoTables(),
-    types: { ...TYPES },
-    release,
-    useGraph,
+  const { model, fake, traits, emit } = createFakeModel({
+    traits: initial,
+    controls: { hold: {}, held: {}, recorded: {}, graph: null, tables: demoTables(), types: { ...TYPES }, release, useGraph },
+    answer,
   });
 
   function useGraph(name) {
@@ -269,9 +256,6 @@ export function createModel(initial, { graph = "demo" } = {}) {
   }
   useGraph(graph);
 
-  function emit(event, ...args) {
-    for (const cb of [...(handlers.get(event) ?? [])]) cb(...args);
-  }
   function release(kind) {
     const fns = fake.held[kind] ?? [];
     delete fake.held[kind];
@@ -424,19 +408,18 @@ export function createModel(initial, { graph = "demo" } = {}) {
     const recorded = fake.recorded[target === undefined ? kind : `${kind}:${target}`] ?? fake.recorded[kind];
     if (recorded) {
       const buffers = (recorded.buffers ?? []).map((b64) => new DataView(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer));
-      const reply = recorded.ok ? { type: "response", id, ok: true, payload: recorded.payload } : { type: "response", id, ok: false, error: recorded.error };
+      const reply = recorded.ok ? response(id, recorded.payload) : failure(id, recorded.error);
       deliver(() => emit("msg:custom", reply, recorded.ok ? buffers : []));
       return;
     }
-    const failure = fake.failNext[kind];
-    if (failure) {
-      delete fake.failNext[kind];
-      deliver(() => emit("msg:custom", { type: "response", id, ok: false, error: failure }, []));
+    const error = takeFailure(fake, kind);
+    if (error) {
+      deliver(() => emit("msg:custom", failure(id, error), []));
       return;
     }
     const make = REPLIES[kind];
     if (!make) {
-      deliver(() => emit("msg:custom", { type: "response", id, ok: false, error: { message: `Bad request: unknown command '${kind}'.`, code: "error" } }, []));
+      deliver(() => emit("msg:custom", unknownCommand(id, kind), []));
       return;
     }
     // Computed when delivered (as the kernel would, after the work), so a held add changes the graph only then.
@@ -446,39 +429,12 @@ export function createModel(initial, { graph = "demo" } = {}) {
         const out = make(payload ?? {});
         reply = out && out.payload && out.buffers ? out : { payload: out, buffers: [] };
       } catch (err) {
-        const error = err instanceof Failure ? err.error : { message: String(err), code: "internal" };
-        emit("msg:custom", { type: "response", id, ok: false, error }, []);
+        emit("msg:custom", failure(id, err instanceof Failure ? err.error : { message: String(err), code: "internal" }), []);
         return;
       }
-      emit("msg:custom", { type: "response", id, ok: true, payload: reply.payload }, reply.buffers);
+      emit("msg:custom", response(id, reply.payload), reply.buffers);
     });
   }
 
-  const model = {
-    get: (key) => traits[key],
-    set: (key, value) => {
-      const old = traits[key];
-      traits[key] = value;
-      fake.log.push(["set", key, value]);
-      if (old !== value) emit(`change:${key}`);
-    },
-    on: (event, cb) => {
-      if (!handlers.has(event)) handlers.set(event, new Set());
-      handlers.get(event).add(cb);
-    },
-    off: (event, cb) => {
-      fake.log.push(["off", event]);
-      if (!event) handlers.clear();
-      else if (!cb) handlers.delete(event);
-      else handlers.get(event)?.delete(cb);
-    },
-    save_changes: () => fake.log.push(["save_changes"]),
-    send: (msg) => {
-      fake.sent.push(JSON.parse(JSON.stringify(msg)));
-      if (msg && msg.type === "request") answer(msg);
-    },
-    listeners: (event) => handlers.get(event)?.size ?? 0,
-    widget_manager: {},
-  };
   return model;
 }
