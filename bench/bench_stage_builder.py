@@ -64,6 +64,8 @@ def main() -> None:
         assert reply['ok'], reply
         return reply
 
+    lib_frames = median_ms(lambda: pipeline.preview('frames', 20))
+    lib_faces = median_ms(lambda: pipeline.preview('faces', 20))
     ours_frames = median_ms(lambda: rows('frames'))
     raw_frames = median_ms(lambda: frames.limit(20).collect())
     ours_faces = median_ms(lambda: rows('faces'))
@@ -140,9 +142,13 @@ def main() -> None:
             '',
             '| what | pxwidgets | raw Pixeltable | ratio (≤ 1.5) |',
             '|---|---|---|---|',
-            f'| 20 rows of the frames stage (unstored frames) | {ours_frames:.1f} | {raw_frames:.1f} | '
+            f'| `preview(stage, 20)` of the frames stage (DataFrame) | {lib_frames:.1f} | {raw_frames:.1f} | '
+            f'{lib_frames / raw_frames:.2f} |',
+            f'| `preview(stage, 20)` of the faces stage (DataFrame) | {lib_faces:.1f} | {raw_faces:.1f} | '
+            f'{lib_faces / raw_faces:.2f} |',
+            f'| panel: 20 rows of the frames stage as thumbnails | {ours_frames:.1f} | {raw_frames:.1f} | '
             f'{ours_frames / raw_frames:.2f} |',
-            f'| 20 rows of the faces stage (frames + detections drawn) | {ours_faces:.1f} | {raw_faces:.1f} | '
+            f'| panel: 20 rows of the faces stage, detections drawn | {ours_faces:.1f} | {raw_faces:.1f} | '
             f'{ours_faces / raw_faces:.2f} |',
             f'| preview of a new `detect_eyes` stage on 20 rows (nothing written) | {ours_preview:.1f} | '
             f'{raw_preview:.1f} | {ours_preview / raw_preview:.2f} |',

@@ -123,6 +123,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       const stage = shown;
       return call<PageReply>("rows", { ...req, stage });
     },
+    fetchCount: async (req) => (await call<{ total: number }>("count", { ...req, stage: shown })).payload.total,
     pageSize: PAGE_SIZE,
     onError: (err) => errors.show(err),
     onPage: (page) => {

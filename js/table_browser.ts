@@ -45,6 +45,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     }
   }
   const fetchPage = (req: PageRequest) => call<PageReply>("page", req);
+  const fetchCount = async (req: PageRequest) => (await call<{ total: number }>("count", req)).payload.total;
 
   // ---- Rows and Errors: two grids over the same table -----------------------------------------------------
   const code = new CodeBox("Pixeltable code of the rows on screen");
@@ -57,6 +58,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   const pageSize = Number(model.get("page_size")) || 25;
   const rows: Grid = new Grid({
     fetchPage,
+    fetchCount,
     pageSize,
     onError: (err) => errors.show(err),
     onPage: onPage("Rows"),
@@ -75,6 +77,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   });
   const errorGrid = new Grid({
     fetchPage,
+    fetchCount,
     pageSize,
     errorsOnly: true,
     idPrefix: "pxw-errors",

@@ -95,7 +95,8 @@ export interface PageReply {
   rows: Cell[][];
   offset: number;
   limit: number;
-  total: number;
+  /** null: still being counted (the grid then asks with a `count` request). */
+  total: number | null;
   elapsed_ms: number;
   code: string;
 }

@@ -12,9 +12,12 @@ import { lastOffset, Pager } from "./pager";
 import type { Reply } from "./rpc";
 
 export type FetchPage = (req: PageRequest) => Promise<Reply<PageReply>>;
+/** The number of rows a query matches (asked when a page came back before its count). */
+export type FetchCount = (req: PageRequest) => Promise<number>;
 
 export interface GridOptions {
   fetchPage: FetchPage;
+  fetchCount?: FetchCount;
   pageSize?: number;
   errorsOnly?: boolean;
   /** Prefix of every data-testid inside this grid (default "pxw"): two grids in one panel stay distinct. */
@@ -105,7 +108,7 @@ export class Grid {
       const reply = await this.opts.fetchPage(req);
       if (seq !== this.seq || this.disposed) return false;
       const page = reply.payload;
-      if (page.rows.length === 0 && page.total > 0 && req.offset > 0) {
+      if (page.rows.length === 0 && page.total !== null && page.total > 0 && req.offset > 0) {
         // The table shrank under us: show its last page instead of an empty one.
         return await this.load({ offset: lastOffset(page.total, req.limit) });
       }
@@ -113,6 +116,7 @@ export class Grid {
       this.render(reply);
       this.opts.onPage?.(page, req);
       this.opts.onQuery?.(req);
+      if (page.total === null) void this.countFor(req, seq);
       return true;
     } catch (err) {
       if (seq !== this.seq || this.disposed) return false;
@@ -212,10 +216,21 @@ export class Grid {
     replace(this.tbody, ...rows);
     this.empty.hidden = rows.length > 0;
     replace(this.empty, this.opts.emptyText ?? (this.committed.filters.length || this.committed.errors_only ? "No rows match." : "No rows."));
-    this.pager.update(payload.offset, payload.limit, payload.total, payload.elapsed_ms);
+    this.pager.update(payload.offset, payload.limit, payload.total, payload.elapsed_ms, payload.rows.length);
     this.scroller.scrollTop = 0;
     this.updateOverflow();
     old.revokeAll(); // the previous page's thumbnails are gone from the DOM now
+  }
+
+  /** The page came back before its count: ask for the count, and show it if the page is still the one on screen. */
+  private async countFor(req: PageRequest, seq: number): Promise<void> {
+    if (!this.opts.fetchCount) return;
+    try {
+      const total = await this.opts.fetchCount(req);
+      if (seq === this.seq && !this.disposed) this.pager.setTotal(total);
+    } catch (err) {
+      if (seq === this.seq && !this.disposed) this.opts.onError?.(err);
+    }
   }
 
   private renderHeader(): void {

@@ -25,17 +25,18 @@ export class Pager {
   private readonly size: HTMLSelectElement;
   private offset = 0;
   private limit = 25;
-  private total = 0;
+  private total: number | null = 0;
 
   constructor(prefix: string, private readonly handlers: PagerHandlers) {
     const go = (target: () => number) => () => {
-      const next = Math.max(0, Math.min(target(), lastOffset(this.total, this.limit)));
+      const bound = this.total === null ? Number.MAX_SAFE_INTEGER : lastOffset(this.total, this.limit);
+      const next = Math.max(0, Math.min(target(), bound));
       if (next !== this.offset) this.handlers.onOffset(next);
     };
     this.first = button("«", go(() => 0), { class: "pxw-btn pxw-btn-icon", title: "First page", "aria-label": "First page", testid: `${prefix}-first-page` });
     this.prev = button("‹", go(() => this.offset - this.limit), { class: "pxw-btn pxw-btn-icon", title: "Previous page", "aria-label": "Previous page", testid: `${prefix}-prev-page` });
     this.next = button("›", go(() => this.offset + this.limit), { class: "pxw-btn pxw-btn-icon", title: "Next page", "aria-label": "Next page", testid: `${prefix}-next-page` });
-    this.last = button("»", go(() => lastOffset(this.total, this.limit)), { class: "pxw-btn pxw-btn-icon", title: "Last page", "aria-label": "Last page", testid: `${prefix}-last-page` });
+    this.last = button("»", go(() => lastOffset(this.total ?? 0, this.limit)), { class: "pxw-btn pxw-btn-icon", title: "Last page", "aria-label": "Last page", testid: `${prefix}-last-page` });
     this.info = h("span", { class: "pxw-page-info", testid: `${prefix}-page-info`, "aria-live": "polite" });
     this.timing = h("span", { class: "pxw-dim pxw-page-timing" });
     this.size = select(PAGE_SIZES.map((n) => [String(n), `${n} / page`]), { testid: `${prefix}-page-size`, "aria-label": "Rows per page" });
@@ -50,18 +51,33 @@ export class Pager {
     );
   }
 
-  update(offset: number, limit: number, total: number, elapsedMs?: number): void {
+  /**
+   * Show a page. `total` null means "still being counted": `shown` (the rows on the page) decides whether a next
+   * page may exist, and the last-page button waits for the count (`setTotal`).
+   */
+  update(offset: number, limit: number, total: number | null, elapsedMs?: number, shown = limit): void {
     this.offset = offset;
     this.limit = limit;
     this.total = total;
-    const end = Math.min(offset + limit, total);
-    replace(this.info, total === 0 ? "no rows" : `rows ${fmtCount(offset + 1)}–${fmtCount(end)} of ${fmtCount(total)}`);
-    replace(this.timing, typeof elapsedMs === "number" ? `${Math.round(elapsedMs)} ms` : "");
+    if (total === null) {
+      replace(this.info, shown === 0 ? "no rows" : `rows ${fmtCount(offset + 1)}–${fmtCount(offset + shown)} of …`);
+      this.info.title = "Counting the rows…";
+    } else {
+      const end = Math.min(offset + limit, total);
+      replace(this.info, total === 0 ? "no rows" : `rows ${fmtCount(offset + 1)}–${fmtCount(end)} of ${fmtCount(total)}`);
+      this.info.removeAttribute("title");
+    }
+    if (elapsedMs !== undefined) replace(this.timing, `${Math.round(elapsedMs)} ms`);
     const atStart = offset <= 0;
-    const atEnd = offset >= lastOffset(total, limit);
     this.first.disabled = this.prev.disabled = atStart;
-    this.next.disabled = this.last.disabled = atEnd;
+    this.next.disabled = total === null ? shown < limit : offset >= lastOffset(total, limit);
+    this.last.disabled = total === null || offset >= lastOffset(total, limit);
     this.setSize(limit);
+  }
+
+  /** The count arrived for the page on screen. */
+  setTotal(total: number): void {
+    this.update(this.offset, this.limit, total);
   }
 
   private setSize(limit: number): void {

@@ -105,6 +105,6 @@ class PageReply(TypedDict):
     rows: list[list[Cell]]
     offset: int
     limit: int
-    total: int
+    total: int | None  # None: still being counted; the panel asks with a 'count' request
     elapsed_ms: float
     code: str  # the Pixeltable code that fetches the same rows

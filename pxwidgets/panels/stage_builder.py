@@ -23,7 +23,7 @@ from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command
 from pxwidgets.panels.cells import encode_page
 from pxwidgets.patterns import ProgressiveRefinement
-from pxwidgets.tables import PageQuery, fetch_page
+from pxwidgets.tables import PageQuery, count_rows, fetch_page
 from pxwidgets.tables.frames import page_from_dataframe
 
 HEARTBEAT_S = 0.5
@@ -113,11 +113,17 @@ class StageBuilder(Panel):
     @command('rows')
     def _rows(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         name = str(_text(payload, 'stage'))
-        # the graph the panel shows already names each stage's table: no catalog scan per page
-        table = self._stage_tables.get(name) or self.pipeline.stage(name).table
-        page = fetch_page(table, PageQuery.from_dict(payload))
+        page = fetch_page(self._stage_table(name), PageQuery.from_dict(payload), wait_for_count=False)
         self.selected = name
         return encode_page(page)
+
+    @command('count')
+    def _count(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        return {'total': count_rows(self._stage_table(str(_text(payload, 'stage'))), PageQuery.from_dict(payload))}
+
+    def _stage_table(self, name: str) -> str:
+        # the graph the panel shows already names each stage's table: no catalog scan per page
+        return self._stage_tables.get(name) or self.pipeline.stage(name).table
 
     @command('transforms')
     def _transforms(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:

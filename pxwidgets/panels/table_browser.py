@@ -15,7 +15,16 @@ import traitlets
 from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command
 from pxwidgets.panels.cells import encode_page
-from pxwidgets.tables import PageQuery, fetch_page, lineage, list_catalog, list_versions, open_table, table_path
+from pxwidgets.tables import (
+    PageQuery,
+    count_rows,
+    fetch_page,
+    lineage,
+    list_catalog,
+    list_versions,
+    open_table,
+    table_path,
+)
 from pxwidgets.tables.summary import summarize
 
 
@@ -78,7 +87,11 @@ class TableBrowser(Panel):
 
     @command('page')
     def _page(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
-        return encode_page(fetch_page(self.path, PageQuery.from_dict(payload)))
+        return encode_page(fetch_page(self.path, PageQuery.from_dict(payload), wait_for_count=False))
+
+    @command('count')
+    def _count(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        return {'total': count_rows(self.path, PageQuery.from_dict(payload))}
 
     @command('lineage')
     def _lineage(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:

@@ -13,7 +13,7 @@ from pxwidgets.tables.columns import ColumnSpec, describe_columns
 from pxwidgets.tables.filters import FILTER_OPS, Filter
 from pxwidgets.tables.history import list_versions
 from pxwidgets.tables.lineage import Lineage, LineageNode, lineage
-from pxwidgets.tables.pages import Page, PageQuery, fetch_page
+from pxwidgets.tables.pages import Page, PageQuery, count_rows, fetch_page
 from pxwidgets.tables.resolve import list_catalog, open_table, table_path
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     'LineageNode',
     'Page',
     'PageQuery',
+    'count_rows',
     'describe_columns',
     'fetch_page',
     'lineage',

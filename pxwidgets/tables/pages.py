@@ -17,7 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,7 +96,8 @@ class Page:
     rows: list[list[Any]]
     offset: int
     limit: int
-    total: int
+    total: int | None
+    """Matching rows; ``None`` while still being counted (see ``fetch_page(wait_for_count=False)``)."""
     elapsed_ms: float
     code: str
     problems: list[str] = field(default_factory=list)
@@ -262,8 +263,67 @@ def attach_overlays(specs: list[ColumnSpec], rows: list[list[Any]]) -> None:
                 row[target].overlays.append({'column': specs[j].name, **det})
 
 
-def fetch_page(table_or_path: pxt.Table | str, query: PageQuery | None = None) -> Page:
+@dataclass(frozen=True)
+class _Plan:
+    """A validated query, ready to run: the table's columns, the predicate and the key of its row count."""
+
+    specs: list[ColumnSpec]
+    query: PageQuery
+    predicate: Any
+    base: Any
+    count_key: tuple[Any, ...]
+
+
+def _plan(table: pxt.Table, query: PageQuery) -> _Plan:
+    specs = describe_columns(table)
+    filters = tuple(f.validated(specs) for f in query.filters)
+    q = PageQuery(query.offset, query.limit, query.order_by, filters, query.errors_only)
+    if q.order_by is not None:
+        spec = column_by_name(specs, q.order_by[0])
+        if spec is None:
+            raise InvalidRequestError(f'Cannot sort by unknown column {q.order_by[0]!r}.')
+        if not spec.sortable:
+            raise InvalidRequestError(f'Cannot sort by {spec.name!r}: {spec.type_text} values have no order.')
+    pred = _predicate(table, specs, q)
+    base: Any = table if pred is None else table.where(pred)
+    return _Plan(specs, q, pred, base, (table_path(table), _table_version(table), filters, q.errors_only))
+
+
+def _start_count(table: pxt.Table, plan: _Plan) -> Future[int]:
+    """Count the plan's rows on a worker thread; the result lands in the count cache."""
+    if plan.predicate is False:
+        done: Future[int] = Future()
+        done.set_result(0)
+        return done
+    if plan.query.errors_only:
+        probe = next((table[c.name].errortype for c in plan.specs if c.records_errors), None)
+        future = _counters.submit(count, plan.base, probe=probe)
+    else:
+        future = _counters.submit(plan.base.count)
+
+    def remember(f: Future[int]) -> None:
+        if f.exception() is None:
+            _counts.put(plan.count_key, f.result())
+
+    future.add_done_callback(remember)
+    return future
+
+
+def _past_the_end(query: PageQuery, total: int) -> InvalidRequestError:
+    last = max(0, (total - 1) // query.limit * query.limit)
+    return InvalidRequestError(
+        f'Offset {query.offset} is past the end: there are {total} matching rows.',
+        hint=f'The last page starts at offset {last}.',
+    )
+
+
+def fetch_page(table_or_path: pxt.Table | str, query: PageQuery | None = None, *, wait_for_count: bool = True) -> Page:
     """Fetch one page of rows (filtered and sorted in the database) and the filtered row count.
+
+    The count runs in parallel with the page query. With ``wait_for_count=False`` a count that is not known yet
+    (not cached for this table version) does not hold the rows back: ``total`` is then ``None`` and
+    :func:`count_rows` gives it (from the cache, once the running count is done). Panels use this so that the first
+    rows appear as fast on a billion-row table as on a small one.
 
     Raises:
         TableNotFoundError: no such table (or it was dropped).
@@ -274,43 +334,45 @@ def fetch_page(table_or_path: pxt.Table | str, query: PageQuery | None = None) -
 
     def read(table: pxt.Table) -> Page:
         start = time.perf_counter()
-        path = table_path(table)
-        specs = describe_columns(table)
-        filters = tuple(f.validated(specs) for f in query.filters)
-        q = PageQuery(query.offset, query.limit, query.order_by, filters, query.errors_only)
-        if q.order_by is not None:
-            spec = column_by_name(specs, q.order_by[0])
-            if spec is None:
-                raise InvalidRequestError(f'Cannot sort by unknown column {q.order_by[0]!r}.')
-            if not spec.sortable:
-                raise InvalidRequestError(f'Cannot sort by {spec.name!r}: {spec.type_text} values have no order.')
-        pred = _predicate(table, specs, q)
-        base: Any = table if pred is None else table.where(pred)
-        count_key = (path, _table_version(table), filters, q.errors_only)
-        total = _counts.get(count_key)
-        counting = None
-        if total is None and pred is not False:  # count in parallel with the page query: both wait on Postgres
-            probe = next((table[c.name].errortype for c in specs if c.records_errors), None)
-            counting = _counters.submit(count, base, probe=probe) if q.errors_only else _counters.submit(base.count)
+        plan = _plan(table, query)
+        q = plan.query
+        total = _counts.get(plan.count_key)
+        # waiting: count in parallel with the page query; not waiting: the rows first, then the count (on two cores a
+        # parallel count of a big table would slow the rows down)
+        counting = _start_count(table, plan) if total is None and wait_for_count else None
         rows: list[list[Any]] = []
-        if pred is not False:
-            ordered = base.order_by(table[q.order_by[0]], asc=q.order_by[1]) if q.order_by else base
-            result = ordered.select(**_select_list(table, specs)).limit(q.limit, offset=q.offset).collect()
-            rows = _build_rows(specs, result)
-        if total is None:
-            total = counting.result() if counting is not None else 0
-            _counts.put(count_key, total)
-        if q.offset and q.offset >= total:
-            last = max(0, (total - 1) // q.limit * q.limit)
-            raise InvalidRequestError(
-                f'Offset {q.offset} is past the end: there are {total} matching rows.',
-                hint=f'The last page starts at offset {last}.',
-            )
+        if plan.predicate is not False:
+            ordered = plan.base.order_by(table[q.order_by[0]], asc=q.order_by[1]) if q.order_by else plan.base
+            result = ordered.select(**_select_list(table, plan.specs)).limit(q.limit, offset=q.offset).collect()
+            rows = _build_rows(plan.specs, result)
+        if total is None and counting is None:
+            counting = _start_count(table, plan)
+        if counting is not None and (wait_for_count or counting.done() or (q.offset and not rows)):
+            total = counting.result()
+        if total is not None and q.offset and q.offset >= total:
+            raise _past_the_end(q, total)
         elapsed = (time.perf_counter() - start) * 1000
-        problems = [f'{c.name}: {c.problem}' for c in specs if c.problem]
-        return Page(path, specs, rows, q.offset, q.limit, total, elapsed, query_code(path, q), problems)
+        path = table_path(table)
+        problems = [f'{c.name}: {c.problem}' for c in plan.specs if c.problem]
+        return Page(path, plan.specs, rows, q.offset, q.limit, total, elapsed, query_code(path, q), problems)
 
     return call_reading(table_or_path, read, what='fetching a page of rows')
+
+
+def count_rows(table_or_path: pxt.Table | str, query: PageQuery | None = None) -> int:
+    """How many rows match the query's filters (cached per table version, so usually free after a page).
+
+    Example:
+        >>> count_rows('demo/photos', PageQuery(filters=(Filter('width', '>', 500),)))  # doctest: +SKIP
+        12
+    """
+
+    def read(table: pxt.Table) -> int:
+        plan = _plan(table, query or PageQuery())
+        cached = _counts.get(plan.count_key)
+        return cached if cached is not None else _start_count(table, plan).result()
+
+    return call_reading(table_or_path, read, what='counting rows')
 
 
 def fetch_rows(table_or_path: pxt.Table | str, *, offset: int = 0, limit: int = 50, **kwargs: Any) -> Page:

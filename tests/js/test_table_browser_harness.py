@@ -495,3 +495,23 @@ def test_screenshot(harness: Harness, theme: str) -> None:
         h.by_id('pxw-tab-lineage').click()
         expect(h.by_id('pxw-lineage-node')).to_have_count(4)
         h.screenshot('grid-harness-lineage.png')
+
+
+def test_rows_show_before_their_count(h: Harness) -> None:
+    """A page that comes back still counting shows its rows at once; the count follows from a `count` request."""
+    h.fake('(f) => { f.hold = true; f.countLater = true; }')
+    h.by_id('pxw-next-page').click()
+    h.fake('(f) => f.release()')
+    expect(h.by_id('pxw-page-info')).to_have_text('rows 11–20 of 137')  # after the count arrived
+    assert h.wait_requests('count', 1)['offset'] == 10
+    h.fake('(f) => { f.hold = true; }')
+    h.by_id('pxw-next-page').click()
+    h.page.wait_for_function('() => window.__fake.held.length > 0')
+    h.page.evaluate('() => window.__fake.held.shift()()')  # the page only: its count request stays held
+    expect(h.by_id('pxw-page-info')).to_have_text('rows 21–30 of …')  # rows on screen, count still held
+    expect(h.by_id('pxw-next-page')).to_be_enabled()
+    expect(h.by_id('pxw-last-page')).to_be_disabled()
+    h.wait_requests('count', 2)
+    h.fake('(f) => f.release()')
+    expect(h.by_id('pxw-page-info')).to_have_text('rows 21–30 of 137')
+    expect(h.by_id('pxw-last-page')).to_be_enabled()

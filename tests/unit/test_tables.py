@@ -11,7 +11,16 @@ import pytest
 from pixeltable.functions.video import frame_iterator
 
 from pxwidgets.errors import InvalidRequestError, TableNotFoundError
-from pxwidgets.tables import Filter, PageQuery, describe_columns, fetch_page, lineage, list_catalog, list_versions
+from pxwidgets.tables import (
+    Filter,
+    PageQuery,
+    count_rows,
+    describe_columns,
+    fetch_page,
+    lineage,
+    list_catalog,
+    list_versions,
+)
 from pxwidgets.tables.counting import failed_rows
 from pxwidgets.tables.pages import CellError
 from pxwidgets.tables.thumbnails import THUMB_BOX, Thumbnail
@@ -193,3 +202,17 @@ def test_errors_of_media_validated_on_read(pxt_dir: str, tmp_path: Path) -> None
     assert failed_rows(photos, 'turned') == recorded
     page = fetch_page(photos, PageQuery())
     assert page.total == 2 and page.rows[0][1] is None
+
+
+def test_rows_need_not_wait_for_the_count(mixed: pxt.Table) -> None:
+    import pxwidgets.tables.pages as pages
+
+    pages._counts = pages._CountCache()  # nothing counted yet
+    page = fetch_page(mixed, PageQuery(limit=3, filters=(Filter('n', '>', 4),)), wait_for_count=False)
+    assert len(page.rows) == 3
+    assert page.total in (None, 7)  # None while the count still runs
+    assert count_rows(mixed, PageQuery(filters=(Filter('n', '>', 4),))) == 7
+    again = fetch_page(mixed, PageQuery(limit=3, filters=(Filter('n', '>', 4),)), wait_for_count=False)
+    assert again.total == 7  # from the cache now
+    with pytest.raises(InvalidRequestError, match='past the end'):  # an empty page waits for the count to say so
+        fetch_page(mixed, PageQuery(offset=40, limit=5), wait_for_count=False)

@@ -3,6 +3,7 @@
 //
 // Test controls on window.__fake, besides sent / log / failNext / progress (see fake_anywidget.js):
 //   hold            true: replies wait in `held` until release() is called
+//   countLater      true: pages come back with total null (still counting); a `count` request gives it
 
 import { createFakeModel, failure, response, takeFailure, unknownCommand } from "./fake_anywidget.js";
 
@@ -99,9 +100,13 @@ function cellsFor(i, buffers, errorsOnly) {
   ];
 }
 
-export function pageReply(payload) {
+function matching(req) {
+  return req.errors_only ? 34 : req.filters.length ? 12 : TOTAL;
+}
+
+export function pageReply(payload, countLater = false) {
   const req = { offset: 0, limit: 25, order_by: null, filters: [], errors_only: false, ...payload };
-  let total = req.errors_only ? 34 : req.filters.length ? 12 : TOTAL;
+  const total = matching(req);
   const buffers = [];
   const rows = [];
   const end = Math.min(req.offset + req.limit, total);
@@ -113,7 +118,7 @@ export function pageReply(payload) {
   const where = req.filters.map((f) => `.where(t.${f.column} ${f.op} ${JSON.stringify(f.value ?? null)})`).join("");
   const code = `import pixeltable as pxt\n\nt = pxt.get_table('demo/photos')\nt${where}${order}.limit(${req.limit}, offset=${req.offset}).collect()`;
   return {
-    payload: { columns: COLUMNS, rows, offset: req.offset, limit: req.limit, total, elapsed_ms: 12.3, code },
+    payload: { columns: COLUMNS, rows, offset: req.offset, limit: req.limit, total: countLater ? null : total, elapsed_ms: 12.3, code },
     buffers: buffers.map((b) => new DataView(b.buffer.slice(0))),
   };
 }
@@ -130,6 +135,7 @@ const INFO = {
 };
 
 const REPLIES = {
+  count: (p) => ({ total: matching({ filters: [], errors_only: false, ...p }) }),
   // like the kernel: the info of the table the `path` trait names now
   info: (_p, traits) => (traits.path === INFO.path ? INFO : { ...INFO, path: traits.path }),
   catalog: () => ({
@@ -174,7 +180,7 @@ const REPLIES = {
 export function createModel(initial) {
   const { model, fake, emit } = createFakeModel({
     traits: initial,
-    controls: { hold: false, held: [], release },
+    controls: { hold: false, held: [], release, countLater: false },
     answer,
   });
 
@@ -198,7 +204,7 @@ export function createModel(initial) {
       return;
     }
     if (kind === "page") {
-      const { payload: reply, buffers } = pageReply(payload);
+      const { payload: reply, buffers } = pageReply(payload, fake.countLater);
       deliver(() => emit("msg:custom", response(id, reply), buffers));
       return;
     }
