@@ -276,6 +276,18 @@ def _cell_errors(page: Page) -> list[str]:
     )
 
 
+def open_and_run(page: Page, lab: LabServer, name: str, *, label: str) -> None:
+    """Open notebook ``name`` and run it top to bottom; on failure save ``FAILED-<label>-setup.png`` and print the
+    end of JupyterLab's log before re-raising."""
+    try:
+        open_notebook(page, lab, name)
+        run_all_cells(page)
+    except BaseException:
+        save_screenshot(page, f'FAILED-{label}-setup')
+        print(f'JupyterLab log:\n{lab.log_tail()}')
+        raise
+
+
 def run_all_cells(page: Page, timeout_ms: int = KERNEL_TIMEOUT_MS) -> None:
     """Run every cell of the open notebook and wait until all have run and the kernel is idle.
 

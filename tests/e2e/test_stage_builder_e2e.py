@@ -23,8 +23,7 @@ from tests.e2e.lab import (
     WIDGET_TIMEOUT_MS,
     LabServer,
     kernel_eval,
-    open_notebook,
-    run_all_cells,
+    open_and_run,
     run_cell,
     save_screenshot,
 )
@@ -91,13 +90,7 @@ def pipeline_notebook(jupyter_lab: LabServer, shared_page: Page) -> Iterator[Pag
     """A notebook that builds the small pipeline, opened and run once (its kernel is shut down after the module)."""
     page = shared_page
     (jupyter_lab.root / NOTEBOOK).write_text(json.dumps(_notebook(SETUP), indent=1))
-    try:
-        open_notebook(page, jupyter_lab, NOTEBOOK)
-        run_all_cells(page)
-    except BaseException:
-        save_screenshot(page, 'FAILED-stage-builder-setup')
-        print(f'JupyterLab log:\n{jupyter_lab.log_tail()}')
-        raise
+    open_and_run(page, jupyter_lab, NOTEBOOK, label='stage-builder')
     yield page
     jupyter_lab.shutdown_kernels()
 

@@ -17,8 +17,7 @@ from tests.e2e.lab import (
     WIDGET_TIMEOUT_MS,
     LabServer,
     kernel_eval,
-    open_notebook,
-    run_all_cells,
+    open_and_run,
     run_cell,
     save_screenshot,
 )
@@ -34,14 +33,8 @@ PAGE_SIZE = 10
 def tour_notebook(jupyter_lab: LabServer, shared_page: Page) -> Iterator[Page]:
     """The tour notebook, opened and run top to bottom once (its kernel is shut down after the module)."""
     page = shared_page
-    try:
-        open_notebook(page, jupyter_lab, TOUR)
-        run_all_cells(page)
-        kernel_eval(page, 'import pixeltable as pxt\nimport pxwidgets as pxw')
-    except BaseException:
-        save_screenshot(page, 'FAILED-tour-setup')
-        print(f'JupyterLab log:\n{jupyter_lab.log_tail()}')
-        raise
+    open_and_run(page, jupyter_lab, TOUR, label='tour')
+    kernel_eval(page, 'import pixeltable as pxt\nimport pxwidgets as pxw')
     yield page
     jupyter_lab.shutdown_kernels()
 
