@@ -74,7 +74,8 @@ case "$cmd" in
     setup_js; setup_python; setup_chromium ;;
   demo)
     setup_js; setup_python; pixeltable_env
-    exec "$VENV/bin/jupyter" lab notebooks/00_tour.ipynb ;;
+    ROOT_FLAG=(); [ "$(id -u)" -ne 0 ] || ROOT_FLAG=(--allow-root)  # JupyterLab refuses root without it
+    exec "$VENV/bin/jupyter" lab "${ROOT_FLAG[@]}" notebooks/00_tour.ipynb "${@:2}" ;;
   test)
     start=$(date +%s)
     setup_js; setup_python; setup_chromium; pixeltable_env
