@@ -16,7 +16,6 @@ import operator
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -373,9 +372,3 @@ def count_rows(table_or_path: pxt.Table | str, query: PageQuery | None = None) -
         return cached if cached is not None else _start_count(table, plan).result()
 
     return call_reading(table_or_path, read, what='counting rows')
-
-
-def fetch_rows(table_or_path: pxt.Table | str, *, offset: int = 0, limit: int = 50, **kwargs: Any) -> Page:
-    """Shorthand for :func:`fetch_page` with keyword arguments (``order_by=('col', True)``, ``filters=[...]``)."""
-    filters: Sequence[Filter] = kwargs.pop('filters', ())
-    return fetch_page(table_or_path, PageQuery(offset=offset, limit=limit, filters=tuple(filters), **kwargs))
