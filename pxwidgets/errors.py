@@ -8,16 +8,21 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class PxWidgetsError(Exception):
     """Base class: a refused or failed action. Nothing was written when one is raised."""
 
     code = 'error'
+    details: dict[str, Any]
+    """Structured facts a panel shows without parsing the message (per-parameter errors, what a plan did, …)."""
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.details = dict(details or {})
 
     def __str__(self) -> str:
         return self.message if self.hint is None else f'{self.message} {self.hint}'
@@ -78,7 +83,7 @@ class InvalidParameterError(InvalidRequestError):
     code = 'invalid_parameter'
 
     def __init__(self, message: str, *, errors: list[dict[str, str]] | None = None, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint, details={'params': list(errors or [])})
         self.errors = errors or []
 
 
@@ -129,6 +134,24 @@ class StageCreationError(PxWidgetsError):
     """Pixeltable refused to create a stage (e.g. an iterator failed on a source row); nothing was written."""
 
     code = 'stage_failed'
+
+
+class PlanChangedError(PxWidgetsError):
+    """A confirmed plan no longer matches the catalog (someone changed it since); nothing was done.
+
+    ``details['plan']`` is the plan as it would be now, for the user to confirm instead.
+    """
+
+    code = 'plan_changed'
+
+    def __init__(self, message: str, *, plan: dict[str, Any], hint: str | None = None) -> None:
+        super().__init__(message, hint=hint, details={'plan': plan})
+
+
+class CancelledError(PxWidgetsError):
+    """The user cancelled a long action; what it says was done stands, the rest was not done."""
+
+    code = 'cancelled'
 
 
 class CodegenError(PxWidgetsError):

@@ -1,5 +1,23 @@
-"""anywidget panels: thin views over the pattern library. One module per panel."""
+"""anywidget panels: thin views over the pattern library. One module per panel, imported lazily.
 
-from pxwidgets.panels.table_browser import TableBrowser
+Example:
+    >>> from pxwidgets.panels import TableBrowser
+    >>> TableBrowser('demo/photos')  # doctest: +SKIP
+"""
 
-__all__ = ['TableBrowser']
+from __future__ import annotations
+
+from pxwidgets._lazy import lazy_getattr
+
+PANELS = {
+    'TableBrowser': 'pxwidgets.panels.table_browser',
+    'StageBuilder': 'pxwidgets.panels.stage_builder',
+    'ConsensusGrid': 'pxwidgets.panels.consensus_grid',
+    'CascadeSearch': 'pxwidgets.panels.cascade_search',
+    'DriftDashboard': 'pxwidgets.panels.drift_dashboard',
+    'ExperimentTimeline': 'pxwidgets.panels.experiment_timeline',
+}
+"""Every panel class and the module that defines it."""
+
+__getattr__ = lazy_getattr(__name__, PANELS)
+__all__ = sorted(PANELS)

@@ -77,6 +77,8 @@ def error_info(exc: BaseException) -> ErrorInfo:
         info: ErrorInfo = {'message': exc.message, 'code': exc.code}
         if exc.hint:
             info['hint'] = exc.hint
+        if exc.details:
+            info['details'] = exc.details
         return info
     import pixeltable as pxt
 

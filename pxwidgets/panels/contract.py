@@ -13,7 +13,7 @@ JS → Python::
 Python → JS::
 
     {'type': 'response', 'id': 'r7', 'ok': True, 'payload': {...}}          # + buffers
-    {'type': 'response', 'id': 'r7', 'ok': False, 'error': {'message': ..., 'hint': ..., 'code': ...}}
+    {'type': 'response', 'id': 'r7', 'ok': False, 'error': {'message': ..., 'hint': ..., 'code': ..., 'details': {...}}}
     {'type': 'progress', 'id': 'r7', 'done': 3, 'total': 10, 'message': 'computing'}
 """
 
@@ -30,9 +30,16 @@ class Request(TypedDict):
 
 
 class ErrorInfo(TypedDict):
+    """A refused or failed command, as the panel shows it; the JavaScript never parses ``message``.
+
+    ``details`` carries structured facts: ``params`` (a list of ``{param, message}`` for a form's fields), a plan's
+    ``done`` / ``failed`` / ``not_done`` steps, or the new ``plan`` when a confirmed one went stale.
+    """
+
     message: str
     code: str
     hint: NotRequired[str]
+    details: NotRequired[dict[str, Any]]
 
 
 class OkResponse(TypedDict):

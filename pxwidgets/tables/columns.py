@@ -12,6 +12,8 @@ from typing import Any
 
 import pixeltable as pxt
 
+from pxwidgets.tables.internals import column_facts, type_kind
+
 MEDIA_KINDS = frozenset({'image', 'video', 'audio', 'document'})
 SORTABLE_KINDS = frozenset({'string', 'int', 'float', 'bool', 'timestamp', 'date', 'uuid'})
 
@@ -99,30 +101,20 @@ def describe_columns(table: pxt.Table) -> list[ColumnSpec]:
     Reads the column objects of the handle (as ``get_metadata()`` does, without its catalog round trips, and without
     its ``KeyError`` on tables with an embedding index over an Array column).
     """
-    version = table._tbl_version_path.tbl_version.get()
-    specs = []
-    for col in table._tbl_version_path.columns():
-        if col.name is None:
-            continue
-        col_type = col.col_type
-        try:
-            is_iterator_col = version.iterator_call is not None and bool(version.is_iterator_column(col))
-        except Exception:
-            is_iterator_col = False
-        specs.append(
-            ColumnSpec(
-                name=col.name,
-                kind=col_type._type.name.lower(),
-                type_text=str(col_type),
-                nullable=bool(col_type.nullable),
-                computed_with=_expression_text(col.value_expr),
-                is_stored=bool(col.is_stored),
-                is_computed=col.value_expr is not None,
-                is_iterator_col=is_iterator_col,
-                problem=_broken_udf_problem(col.value_expr),
-            )
+    return [
+        ColumnSpec(
+            name=fact.name,
+            kind=type_kind(fact.col_type),
+            type_text=str(fact.col_type),
+            nullable=bool(fact.col_type.nullable),
+            computed_with=_expression_text(fact.value_expr),
+            is_stored=fact.is_stored,
+            is_computed=fact.value_expr is not None,
+            is_iterator_col=fact.is_iterator_col,
+            problem=_broken_udf_problem(fact.value_expr),
         )
-    return specs
+        for fact in column_facts(table)
+    ]
 
 
 def column_by_name(specs: list[ColumnSpec], name: str) -> ColumnSpec | None:

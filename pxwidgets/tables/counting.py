@@ -13,19 +13,12 @@ from __future__ import annotations
 
 import functools
 import operator
-from typing import Any
 
 import pixeltable as pxt
 
+from pxwidgets.tables.internals import count_rows_of
 
-def count(query: Any, *, probe: Any) -> int:
-    """``query.count()``, or the number of rows of ``query.select(probe)`` where Pixeltable cannot count in SQL."""
-    try:
-        return int(query.count())
-    except pxt.Error as exc:
-        if 'non-SQL node' not in str(exc):
-            raise
-        return len(query.select(probe).collect())
+count = count_rows_of
 
 
 def failed_rows(table: pxt.Table, column: str) -> int:

@@ -29,6 +29,7 @@ from pxwidgets.errors import InvalidRequestError
 from pxwidgets.tables.columns import ColumnSpec, column_by_name, describe_columns
 from pxwidgets.tables.counting import count
 from pxwidgets.tables.filters import Filter
+from pxwidgets.tables.internals import table_version
 from pxwidgets.tables.resolve import call_reading, table_path
 from pxwidgets.tables.thumbnails import Thumbnail, image_file_thumbnail, image_thumbnail, video_poster
 
@@ -182,7 +183,7 @@ _counts = _CountCache()
 
 def _table_version(table: pxt.Table) -> Any:
     try:
-        return table._tbl_version_path.tbl_version.get().version
+        return table_version(table)
     except Exception:  # internal API moved: no caching then
         return object()
 

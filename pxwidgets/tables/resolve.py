@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import pixeltable as pxt
 
 from pxwidgets.errors import DatabaseBusyError, InvalidRequestError, PxWidgetsError, TableNotFoundError
+from pxwidgets.tables import internals
 
 T = TypeVar('T')
 
@@ -28,7 +29,7 @@ def table_path(table: pxt.Table) -> str:
         >>> table_path(pxt.get_table('demo/photos'))  # doctest: +SKIP
         'demo/photos'
     """
-    return str(table._path())
+    return internals.table_path(table)
 
 
 def open_table(table_or_path: pxt.Table | str) -> pxt.Table:
@@ -148,13 +149,12 @@ def describe_table(table: pxt.Table) -> dict[str, Any]:
             'error': None,
         }
     except Exception as exc:
-        version = table._tbl_version_path.tbl_version.get()
-        kind = 'snapshot' if version.is_snapshot else 'view' if version.is_view else 'table'
+        definition = internals.view_definition(table)
         return {
-            'kind': kind,
-            'version': version.version,
+            'kind': internals.table_kind(table),
+            'version': internals.table_version(table),
             'comment': None,
-            'iterator': version.iterator_call.display_str() if version.iterator_call is not None else None,
-            'filter': str(version.predicate) if version.predicate is not None else None,
+            'iterator': definition.iterator.display_str() if definition.iterator is not None else None,
+            'filter': str(definition.predicate) if definition.predicate is not None else None,
             'error': f'{type(exc).__name__}: {exc}',
         }

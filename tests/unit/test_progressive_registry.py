@@ -11,7 +11,7 @@ from pixeltable import type_system as ts
 
 from pxwidgets.errors import InvalidParameterError, InvalidRequestError, NotebookUDFError, TransformNotFoundError
 from pxwidgets.patterns import Param, ProgressiveRefinement, Registry, Transform, default_registry
-from pxwidgets.patterns.progressive.names import computed_column_keywords, validate_stage_name
+from pxwidgets.patterns.common.names import computed_column_keywords, validate_stage_name
 from tests.unit.test_progressive_helpers import brightness, fails_on_odd, notebook_udf, pieces, write_html
 
 BUILTINS = {

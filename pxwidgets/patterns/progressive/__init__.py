@@ -8,13 +8,13 @@ Example:
 
 from __future__ import annotations
 
-from pxwidgets.patterns.progressive.guards import BrokenStageWarning
+from pxwidgets.patterns.common.guards import BrokenStageWarning
+from pxwidgets.patterns.common.params import Param
+from pxwidgets.patterns.common.registry import Registry, default_registry, register
+from pxwidgets.patterns.common.transforms import Transform
 from pxwidgets.patterns.progressive.lineage import LineageEdge, LineageGraph, LineageNode
-from pxwidgets.patterns.progressive.params import Param
 from pxwidgets.patterns.progressive.pipeline import ProgressCallback, ProgressiveRefinement
-from pxwidgets.patterns.progressive.registry import Registry, default_registry, register
 from pxwidgets.patterns.progressive.stages import Stage, StageKind
-from pxwidgets.patterns.progressive.transforms import Transform
 
 __all__ = [
     'BrokenStageWarning',

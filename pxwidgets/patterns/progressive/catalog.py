@@ -24,38 +24,19 @@ import pixeltable as pxt
 from pixeltable import exprs, func
 
 from pxwidgets.errors import CodegenError, InvalidRequestError, StageNotFoundError, TableNotFoundError
-from pxwidgets.patterns.progressive.exprcode import (
+from pxwidgets.patterns.common.exprcode import (
     canonical_writer,
     column_name,
     column_table_id,
     display_writer,
     fallback_text,
 )
-from pxwidgets.patterns.progressive.guards import broken_reason
+from pxwidgets.patterns.common.guards import broken_reason
+from pxwidgets.patterns.common.transforms import type_family
 from pxwidgets.patterns.progressive.stages import Stage, StageKind, read_stage_metadata
-from pxwidgets.patterns.progressive.transforms import type_family
+from pxwidgets.tables.internals import ViewDefinition, table_id, table_metadata, try_table_metadata, view_definition
 
 MEDIA_FAMILIES = ('video', 'image', 'document', 'audio')
-
-
-@dataclass
-class ViewDefinition:
-    """How a view is made: its filter, its iterator call, its sample clause (each may be absent)."""
-
-    predicate: exprs.Expr | None = None
-    iterator: func.GeneratingFunctionCall | None = None
-    sample: str | None = None
-
-
-def view_definition(tbl: pxt.Table) -> ViewDefinition:
-    """A view's filter and iterator call as Pixeltable objects (empty for a base table)."""
-    tv = tbl._tbl_version_path.tbl_version.get()
-    sample = getattr(tv, 'sample_clause', None)
-    return ViewDefinition(
-        predicate=getattr(tv, 'predicate', None),
-        iterator=getattr(tv, 'iterator_call', None),
-        sample=None if sample is None else str(sample),
-    )
 
 
 def canonical(obj: exprs.Expr | func.GeneratingFunctionCall | None) -> str:
@@ -200,77 +181,12 @@ class PipelineState:
 
 
 def _table_id(md: Any, tbl: pxt.Table) -> str:
-    if md is not None:
-        return str(md['id'])
-    return str(tbl._id)
-
-
-def _metadata(tbl: pxt.Table) -> tuple[Any, str | None]:
-    try:
-        return tbl.get_metadata(), None
-    except Exception as exc:  # e.g. Pixeltable's KeyError on an embedding index over an Array column
-        try:
-            return fallback_metadata(tbl), None
-        except Exception:
-            return None, f'Pixeltable could not describe this table ({type(exc).__name__}: {exc}).'
-
-
-def table_metadata(tbl: pxt.Table) -> Any:
-    """``tbl.get_metadata()``, or, where Pixeltable cannot describe the table, ``fallback_metadata(tbl)``.
-
-    Example:
-        >>> table_metadata(pxt.get_table('demo/frames'))['columns']['frame']['is_stored']  # doctest: +SKIP
-        False
-    """
-    md, error = _metadata(tbl)
-    if md is None:
-        raise InvalidRequestError(error or 'Pixeltable could not describe this table.')
-    return md
+    return str(md['id']) if md is not None else table_id(tbl)
 
 
 def column_is_stored(tbl: pxt.Table, column: str) -> bool:
     """Whether a column's values are stored (only stored computed columns record per-row errors)."""
     return bool(table_metadata(tbl)['columns'][column]['is_stored'])
-
-
-def fallback_metadata(tbl: pxt.Table) -> dict[str, Any]:
-    """The parts of ``get_metadata()`` a pipeline needs, read column by column.
-
-    Pixeltable 0.7.21's ``get_metadata()`` raises ``KeyError: <Type.ARRAY: 6>`` once a table has an embedding index on
-    an Array column (it describes every index); this reads the same column facts without touching the indexes.
-    """
-    tvp = tbl._tbl_version_path
-    tv = tvp.tbl_version.get()
-    base = tbl.get_base_table()
-    columns: dict[str, dict[str, Any]] = {}
-    for col in tvp.columns():
-        value_expr = col.value_expr if col.is_computed else None
-        columns[col.name] = {
-            'name': col.name,
-            'type_': repr(col.col_type),
-            'version_added': col.schema_version_add,
-            'is_stored': col.is_stored,
-            'is_computed': col.is_computed,
-            'computed_with': value_expr.display_str(inline=False) if value_expr is not None else None,
-            'defined_in': col.get_tbl().name,
-            'comment': col.comment,
-            'custom_metadata': col.custom_metadata,
-            'is_iterator_col': bool(base is not None and tv.is_iterator_column(col)),
-        }
-    is_snapshot = bool(tvp.is_snapshot())
-    return {
-        'id': tbl._id,
-        'name': tbl._name(),
-        'path': str(tbl._path()),
-        'kind': 'snapshot' if is_snapshot else ('view' if base is not None else 'table'),
-        'is_snapshot': is_snapshot,
-        'base': None if base is None else str(base._path()),
-        'columns': columns,
-        'comment': tbl._get_comment(),
-        'custom_metadata': tbl._get_custom_metadata(),
-        'primary_key': [c.name for c in tvp.columns() if c.is_pk] or None,
-        'version': tbl._get_version(),
-    }
 
 
 def _base_path(md: Any) -> str | None:
@@ -282,7 +198,7 @@ def _load_tables(root_path: str) -> list[TableInfo]:
     root = pxt.get_table(root_path, if_not_exists='ignore')
     if root is None:
         raise TableNotFoundError(root_path)
-    md, error = _metadata(root)
+    md, error = try_table_metadata(root)
     if md is not None and md.get('is_snapshot'):
         raise InvalidRequestError(
             f'{root_path!r} is a snapshot: it never changes, so it cannot hold refinement stages.',
@@ -295,7 +211,7 @@ def _load_tables(root_path: str) -> list[TableInfo]:
         tbl = pxt.get_table(path, if_not_exists='ignore')
         if tbl is None:
             continue
-        view_md, view_error = _metadata(tbl)
+        view_md, view_error = try_table_metadata(tbl)
         info = TableInfo(path=path, id=_table_id(view_md, tbl), tbl=tbl, md=view_md, error=view_error)
         pending.append(info)
     # base-first order; views of snapshots (and snapshots themselves) are not stages
@@ -362,7 +278,7 @@ def _ancestors(state: PipelineState, infos: list[TableInfo]) -> None:
     above_root: list[str] = []
     base = infos[0].tbl.get_base_table()
     while base is not None:
-        md, _ = _metadata(base)
+        md, _ = try_table_metadata(base)
         above_root.append(_table_id(md, base))
         base = base.get_base_table()
     chains: dict[str, list[str]] = {}

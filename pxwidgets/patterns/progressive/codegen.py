@@ -17,9 +17,10 @@ import keyword
 from typing import Any
 
 from pxwidgets.errors import CodegenError
+from pxwidgets.patterns.common.exprcode import ExprWriter, Imports, attribute, column_name, literal, type_code
+from pxwidgets.patterns.common.metadata import role_metadata
 from pxwidgets.patterns.progressive.catalog import PipelineState, StageRecord, TableInfo
-from pxwidgets.patterns.progressive.exprcode import ExprWriter, Imports, attribute, column_name, literal, type_code
-from pxwidgets.patterns.progressive.stages import METADATA_KEY, stage_metadata
+from pxwidgets.patterns.progressive.stages import STAGE_ROLE, stage_metadata
 
 LINE_LENGTH = 110
 
@@ -83,7 +84,7 @@ class _Writer:
                 params=stage.params,
                 output=record.metadata.get('output'),
             )
-            args.append(f'custom_metadata={literal({METADATA_KEY: md})}')
+            args.append(f'custom_metadata={literal(role_metadata(STAGE_ROLE, md))}')
         return args
 
     def source(self, info: TableInfo) -> str:

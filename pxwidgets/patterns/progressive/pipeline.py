@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -37,13 +38,14 @@ from pxwidgets.errors import (
     StageCreationError,
     StageHasDependentsError,
 )
+from pxwidgets.patterns.common.guards import BrokenStageWarning, broken_fix
+from pxwidgets.patterns.common.names import validate_stage_name
+from pxwidgets.patterns.common.plans import Plan, Step, execute
+from pxwidgets.patterns.common.registry import Registry, default_registry
 from pxwidgets.patterns.progressive.catalog import PipelineState, StageRecord, column_is_stored, scan, table_metadata
 from pxwidgets.patterns.progressive.codegen import pipeline_code, stage_code
-from pxwidgets.patterns.progressive.guards import BrokenStageWarning, broken_fix
 from pxwidgets.patterns.progressive.lineage import LineageGraph, lineage_graph
-from pxwidgets.patterns.progressive.names import validate_stage_name
 from pxwidgets.patterns.progressive.preview import preview_spec, preview_stage, stage_errors
-from pxwidgets.patterns.progressive.registry import Registry, default_registry
 from pxwidgets.patterns.progressive.specs import StageSpec, resolve
 from pxwidgets.patterns.progressive.stages import Stage
 from pxwidgets.tables.counting import failed_rows
@@ -69,6 +71,16 @@ def _count(tbl: pxt.Table) -> int:
         return int(tbl.count())
     except Exception:
         return 0
+
+
+def _dropper(stage: str, drop: Callable[[], Any]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            drop()
+        except pxt.Error as exc:
+            raise StageCreationError(f'Pixeltable refused to drop stage {stage!r}: {exc}') from None
+
+    return run
 
 
 def _params_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
@@ -415,30 +427,23 @@ class ProgressiveRefinement:
             >>> p.drop_plan('faces')  # doctest: +SKIP
             ['with_faces', 'n_faces', 'faces']
         """
-        state = self._scan()
-        self._refuse_source(state, name)
-        return [*state.dependents(name), name]
+        return self.plan_drop(name).targets()
 
-    def drop_stage(self, name: str, *, cascade: bool = False, expect: list[str] | None = None) -> list[str]:
-        """Drop a stage (its view or column).
+    def plan_drop(self, name: str, *, cascade: bool = True) -> Plan:
+        """The confirmed-plan form of a drop: every stage that goes, in order, and the catalog state it was read from.
 
-        Args:
-            name: The stage.
-            cascade: Also drop every stage that depends on it (``drop_plan(name)`` lists them first).
-            expect: The plan the user confirmed (from ``drop_plan``); if the pipeline changed since and the plan is
-                no longer exactly this list, nothing is dropped.
-
-        Returns:
-            The dropped stages, in the order they were dropped.
+        ``drop_stage(name, cascade=True, expect=plan.token)`` carries it out only if it is still exactly this.
 
         Raises:
-            StageHasDependentsError: Other stages depend on it and ``cascade`` is false (nothing is dropped).
-            StageConflictError: ``expect`` differs from the current plan (nothing is dropped).
+            StageHasDependentsError: Other stages depend on it and ``cascade`` is false.
             InvalidRequestError: It is the source, or views outside the pipeline (e.g. snapshots) depend on it.
 
         Example:
-            >>> p.drop_stage('n_faces', cascade=True)  # doctest: +SKIP
-            ['with_faces', 'n_faces']
+            >>> print(p.plan_drop('faces').describe())  # doctest: +SKIP
+            drop stage 'faces':
+              1. drop view 'demo/with_faces' (stage with_faces)
+              2. drop column n_faces of 'demo/frames' (stage n_faces)
+              3. drop column faces of 'demo/frames' (stage faces)
         """
         state = self._scan()
         self._refuse_source(state, name)
@@ -446,35 +451,83 @@ class ProgressiveRefinement:
         if dependents and not cascade:
             order = state.names()
             raise StageHasDependentsError(name, sorted(dependents, key=order.index))
-        plan = [*dependents, name]
-        if expect is not None and list(expect) != plan:
-            raise StageConflictError(
-                f'The pipeline changed since the drop was planned: dropping {name!r} now drops {", ".join(plan)}, '
-                f'not {", ".join(expect)}.',
-                existing=', '.join(plan),
-                requested=', '.join(expect),
-                hint='Look at drop_plan() again and confirm the new list.',
-            )
-        dropped_tables = {state.record(s).table_id for s in plan if state.record(s).stage.is_view}
+        names = [*dependents, name]
+        dropped_tables = {state.record(s).table_id for s in names if state.record(s).stage.is_view}
         outside = [v for t in dropped_tables for v in state.tables[t].external_views]
         if outside:
             raise InvalidRequestError(
                 f'Dropping {name!r} would drop views that are not stages of this pipeline: {", ".join(outside)}.',
                 hint='Drop those (e.g. snapshots) with pxt.drop_table first.',
             )
-        for stage_name in plan:
+        steps = []
+        for stage_name in names:
             record = state.record(stage_name)
-            try:
-                if record.stage.is_view:
-                    pxt.drop_table(record.stage.table)
-                elif record.table_id not in dropped_tables:
-                    assert record.stage.column is not None
-                    record.tbl.drop_column(record.stage.column)
-            except pxt.Error as exc:
-                raise StageCreationError(f'Pixeltable refused to drop stage {stage_name!r}: {exc}') from None
-        if self._head in plan:
+            if record.stage.is_view:
+                steps.append(
+                    Step(
+                        'drop_view',
+                        stage_name,
+                        f'drop view {record.stage.table!r} (stage {stage_name})',
+                        run=_dropper(stage_name, functools.partial(pxt.drop_table, record.stage.table)),
+                    )
+                )
+            elif record.table_id not in dropped_tables:
+                column = record.stage.column
+                assert column is not None
+                steps.append(
+                    Step(
+                        'drop_column',
+                        stage_name,
+                        f'drop column {column} of {record.stage.table!r} (stage {stage_name})',
+                        run=_dropper(stage_name, functools.partial(record.tbl.drop_column, column)),
+                    )
+                )
+            else:  # its view goes with it
+                steps.append(Step('drop_with_view', stage_name, f'stage {stage_name} goes with its view'))
+        versions = {info.path: (info.md or {}).get('version') for info in state.tables.values()}
+        return Plan(f'drop stage {name!r}', steps, state={'stages': state.names(), 'versions': versions})
+
+    def drop_stage(
+        self, name: str, *, cascade: bool = False, expect: list[str] | str | Plan | None = None
+    ) -> list[str]:
+        """Drop a stage (its view or column).
+
+        Args:
+            name: The stage.
+            cascade: Also drop every stage that depends on it (``drop_plan(name)`` lists them first).
+            expect: The plan the user confirmed: the list from ``drop_plan``, or a ``plan_drop`` plan or its token.
+                If the pipeline changed since and the plan no longer matches, nothing is dropped.
+
+        Returns:
+            The dropped stages, in the order they were dropped.
+
+        Raises:
+            StageHasDependentsError: Other stages depend on it and ``cascade`` is false (nothing is dropped).
+            StageConflictError: ``expect`` (a list) differs from the current plan (nothing is dropped).
+            PlanChangedError: ``expect`` (a plan or token) differs from the current plan (nothing is dropped).
+            PartialExecutionError: A drop failed after others were done (each is listed).
+            InvalidRequestError: It is the source, or views outside the pipeline (e.g. snapshots) depend on it.
+
+        Example:
+            >>> p.drop_stage('n_faces', cascade=True)  # doctest: +SKIP
+            ['with_faces', 'n_faces']
+        """
+        plan = self.plan_drop(name, cascade=cascade)
+        if isinstance(expect, list) and list(expect) != plan.targets():
+            targets = plan.targets()
+            raise StageConflictError(
+                f'The pipeline changed since the drop was planned: dropping {name!r} now drops {", ".join(targets)}, '
+                f'not {", ".join(expect)}.',
+                existing=', '.join(targets),
+                requested=', '.join(expect),
+                hint='Look at drop_plan() again and confirm the new list.',
+            )
+        confirmed: Plan | str = expect if isinstance(expect, Plan | str) else plan
+        state = self._scan()
+        result = execute(confirmed, lambda: self.plan_drop(name, cascade=cascade))
+        if self._head in result.plan.targets():
             self._head = self._fallback_head(state, name)
-        return plan
+        return [s.target for s in result.done]
 
     def branch(self, name: str) -> ProgressiveRefinement:
         """A pipeline that starts at a stage's table, with that stage as its head: new stages refine it.

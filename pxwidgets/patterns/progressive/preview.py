@@ -18,8 +18,8 @@ import pixeltable as pxt
 from pixeltable import exprs
 
 from pxwidgets.errors import InvalidRequestError
+from pxwidgets.patterns.common.exprcode import column_name
 from pxwidgets.patterns.progressive.catalog import StageRecord, column_is_stored, column_refs
-from pxwidgets.patterns.progressive.exprcode import column_name
 from pxwidgets.patterns.progressive.specs import StageSpec
 
 ERROR_COLUMN = 'error'

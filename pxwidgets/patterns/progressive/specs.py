@@ -21,6 +21,11 @@ import pixeltable as pxt
 from pixeltable import exprs, func
 
 from pxwidgets.errors import ForeignColumnError, InvalidRequestError
+from pxwidgets.patterns.common.exprcode import column_name, column_table_id, column_table_name
+from pxwidgets.patterns.common.guards import refuse_notebook_functions
+from pxwidgets.patterns.common.metadata import role_metadata
+from pxwidgets.patterns.common.registry import Registry
+from pxwidgets.patterns.common.transforms import type_family
 from pxwidgets.patterns.progressive.catalog import (
     PipelineState,
     StageRecord,
@@ -30,11 +35,7 @@ from pxwidgets.patterns.progressive.catalog import (
     readable,
     view_canonical,
 )
-from pxwidgets.patterns.progressive.exprcode import column_name, column_table_id, column_table_name
-from pxwidgets.patterns.progressive.guards import refuse_notebook_functions
-from pxwidgets.patterns.progressive.registry import Registry
-from pxwidgets.patterns.progressive.stages import StageKind, stage_metadata
-from pxwidgets.patterns.progressive.transforms import type_family
+from pxwidgets.patterns.progressive.stages import STAGE_ROLE, StageKind, stage_metadata
 
 
 @dataclass
@@ -70,17 +71,18 @@ class StageSpec:
         return ' '.join(parts) if parts else 'all rows'
 
     def metadata(self) -> dict[str, Any]:
-        """What pxwidgets stores with the stage (under ``custom_metadata['pxwidgets']``)."""
-        return {
-            'pxwidgets': stage_metadata(
+        """The ``custom_metadata`` pxwidgets stores with the stage (its ``'progressive.stage'`` role)."""
+        return role_metadata(
+            STAGE_ROLE,
+            stage_metadata(
                 self.name,
                 self.kind,
                 after=self.after,
                 transform=self.transform,
                 params=self.params,
                 output=self.output if self.kind != 'column' else None,
-            )
-        }
+            ),
+        )
 
 
 def _input_ref(context: TableInfo, after: StageRecord, input_col: str | None) -> tuple[str, exprs.Expr]:

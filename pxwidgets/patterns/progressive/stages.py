@@ -1,13 +1,13 @@
 """What a stage is, and the metadata pxwidgets stores with it in Pixeltable's catalog.
 
 Every stage is a real Pixeltable object: the source table, an iterator view, a filtered view, or a computed column of
-one of them. Its role and parameters are kept in the ``custom_metadata`` of that view or column under the key
-``'pxwidgets'``, so a pipeline can be rebuilt from the catalog alone after a kernel restart (and pipelines made by hand,
-without that metadata, are read from their structure).
+one of them. Its role and parameters are kept in the ``custom_metadata`` of that view or column under the role
+``'progressive.stage'``, so a pipeline can be rebuilt from the catalog alone after a kernel restart (and pipelines made
+by hand, without that metadata, are read from their structure).
 
 Example:
     >>> md = stage_metadata('faces', 'column', after='frames', transform='detect_faces', params={'min_size': 30})
-    >>> read_stage_metadata({'pxwidgets': md})['transform']
+    >>> read_stage_metadata(role_metadata(STAGE_ROLE, md))['transform']
     'detect_faces'
 """
 
@@ -17,13 +17,14 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from pxwidgets.patterns.common.metadata import read_role
+
 StageKind = Literal['source', 'iterator', 'filter', 'column']
 """``'source'``: the table a pipeline starts from; ``'iterator'``: a one-to-many view; ``'filter'``: a filtered view;
 ``'column'``: a computed column."""
 
-METADATA_KEY = 'pxwidgets'
-METADATA_ROLE = 'progressive_refinement.stage'
-METADATA_VERSION = 1
+STAGE_ROLE = 'progressive.stage'
+"""The role a refinement stage plays in pxwidgets' catalog metadata (see ``patterns.common.metadata``)."""
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,8 @@ def stage_metadata(
     params: Mapping[str, Any] | None = None,
     output: str | None = None,
 ) -> dict[str, Any]:
-    """The JSON pxwidgets stores (under ``'pxwidgets'``) in a stage's ``custom_metadata``."""
+    """The data pxwidgets stores for a stage under its role (``'progressive.stage'``) in ``custom_metadata``."""
     return {
-        'role': METADATA_ROLE,
-        'version': METADATA_VERSION,
         'stage': name,
         'kind': kind,
         'after': after,
@@ -97,15 +96,10 @@ def stage_metadata(
 
 
 def read_stage_metadata(custom_metadata: Any) -> dict[str, Any] | None:
-    """The pxwidgets part of a view's or column's ``custom_metadata``, or ``None`` if it has none.
+    """A view's or column's stage data (as the first release or this one wrote it), or ``None`` if it has none.
 
     Example:
         >>> read_stage_metadata({'other': 1}) is None
         True
     """
-    if not isinstance(custom_metadata, Mapping):
-        return None
-    md = custom_metadata.get(METADATA_KEY)
-    if not isinstance(md, Mapping) or md.get('role') != METADATA_ROLE:
-        return None
-    return dict(md)
+    return read_role(custom_metadata, STAGE_ROLE)

@@ -25,8 +25,8 @@ from pxwidgets.functions.detection import (
 )
 from pxwidgets.functions.embeddings import embed_text
 from pxwidgets.functions.text import sentencizer_dir
-from pxwidgets.patterns.progressive.params import Param
-from pxwidgets.patterns.progressive.transforms import Transform
+from pxwidgets.patterns.common.params import Param
+from pxwidgets.patterns.common.transforms import Transform
 
 COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
     '>': operator.gt,

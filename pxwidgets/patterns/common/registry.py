@@ -33,9 +33,9 @@ from pixeltable import func
 from pixeltable import type_system as ts
 
 from pxwidgets.errors import InvalidRequestError, TransformNotFoundError
-from pxwidgets.patterns.progressive.guards import function_path, refuse_notebook_functions
-from pxwidgets.patterns.progressive.params import Param, ParamType
-from pxwidgets.patterns.progressive.transforms import INPUT_TYPES, Transform, TransformKind, type_family
+from pxwidgets.patterns.common.guards import function_path, refuse_notebook_functions
+from pxwidgets.patterns.common.params import Param, ParamType
+from pxwidgets.patterns.common.transforms import INPUT_TYPES, Transform, TransformKind, type_family
 
 _SCALAR_PARAM_TYPES: tuple[tuple[str, ParamType], ...] = (
     ('is_bool_type', 'bool'),
@@ -329,7 +329,7 @@ def default_registry() -> Registry:
     global _default
     with _default_lock:
         if _default is None:
-            from pxwidgets.patterns.progressive.builtin import builtin_transforms
+            from pxwidgets.patterns.common.builtin import builtin_transforms
 
             _default = Registry(builtin_transforms())
         return _default

@@ -22,9 +22,15 @@ from typing import Any
 
 from pixeltable import exprs, func
 from pixeltable import type_system as ts
-from pixeltable.exprs.globals import ArithmeticOperator, ComparisonOperator, LogicalOperator, StringOperator
 
 from pxwidgets.errors import CodegenError
+from pxwidgets.tables.internals import (
+    ArithmeticOperator,
+    ComparisonOperator,
+    LogicalOperator,
+    StringOperator,
+    type_enum,
+)
 
 
 def column_name(ref: exprs.ColumnRef) -> str:
@@ -153,7 +159,7 @@ def type_code(col_type: ts.ColumnType) -> str:
         >>> type_code(ts.IntType(nullable=True))
         'pxt.Int | None'
     """
-    kind = col_type._type
+    kind = type_enum(col_type)
     if isinstance(col_type, ts.ArrayType):
         code = _array_code(col_type)
     elif isinstance(col_type, ts.ImageType) and (col_type.width or col_type.height or col_type.mode):

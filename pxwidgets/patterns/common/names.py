@@ -16,9 +16,9 @@ import inspect
 from functools import cache
 
 import pixeltable as pxt
-from pixeltable.catalog.globals import fold_identifier, is_system_column_name, is_valid_identifier
 
 from pxwidgets.errors import InvalidStageNameError
+from pxwidgets.tables.internals import fold_identifier, is_system_column_name, is_valid_identifier
 
 POS_COLUMN = 'pos'
 """The position column of every iterator view."""

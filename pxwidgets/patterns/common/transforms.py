@@ -23,7 +23,8 @@ from typing import Any, Literal
 
 from pixeltable import type_system as ts
 
-from pxwidgets.patterns.progressive.params import Param, ParamSet
+from pxwidgets.patterns.common.params import Param, ParamSet
+from pxwidgets.tables.internals import type_kind
 
 TransformKind = Literal['iterator', 'column', 'filter']
 """The three kinds of refinement stage a transform makes."""
@@ -62,7 +63,7 @@ def type_family(col_type: ts.ColumnType) -> str:
     for family, check in checks:
         if check():
             return family
-    return col_type._type.name.lower()
+    return type_kind(col_type)
 
 
 def accepts(input_type: str, col_type: ts.ColumnType) -> bool:

@@ -1,0 +1,237 @@
+"""The one place pxwidgets reaches into Pixeltable 0.7.21's private API, and works around its known faults.
+
+Everything else in pxwidgets uses Pixeltable's public API and the functions here. When Pixeltable changes, this is
+the module to fix. What is here, and why:
+
+- ``get_metadata()`` raises ``KeyError: <Type.ARRAY: 6>`` once a table has an embedding index over an Array column,
+  and it costs several catalog round trips (and loads the embedding model when an index is described):
+  :func:`table_metadata` falls back to :func:`fallback_metadata`, and :func:`column_facts` reads the column objects.
+- A view's filter and iterator call exist as expressions only in the table version (``view_definition``).
+- ``count()`` refuses queries filtered by a media column's ``errortype`` when that column is validated on read
+  ("query plan contains a non-SQL node"): :func:`count_rows_of` counts those rows another way.
+- The table version, id and path of a handle (for caches keyed by version).
+- Identifier rules and operator enums, from Pixeltable's internal modules.
+
+Example:
+    >>> md = table_metadata(pxt.get_table('demo/frames'))  # doctest: +SKIP
+    >>> md['columns']['frame']['is_stored']  # doctest: +SKIP
+    False
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pixeltable as pxt
+from pixeltable import exprs, func
+from pixeltable import type_system as ts
+from pixeltable.catalog.globals import fold_identifier, is_system_column_name, is_valid_identifier
+from pixeltable.exprs.globals import ArithmeticOperator, ComparisonOperator, LogicalOperator, StringOperator
+
+from pxwidgets.errors import InvalidRequestError
+
+__all__ = [
+    'ArithmeticOperator',
+    'ColumnFacts',
+    'ComparisonOperator',
+    'LogicalOperator',
+    'StringOperator',
+    'ViewDefinition',
+    'column_facts',
+    'count_rows_of',
+    'fallback_metadata',
+    'fold_identifier',
+    'is_system_column_name',
+    'is_valid_identifier',
+    'table_id',
+    'table_kind',
+    'table_metadata',
+    'table_path',
+    'table_version',
+    'try_table_metadata',
+    'type_enum',
+    'type_kind',
+    'view_definition',
+]
+
+
+def _version_obj(tbl: pxt.Table) -> Any:
+    return tbl._tbl_version_path.tbl_version.get()
+
+
+def table_path(tbl: pxt.Table) -> str:
+    """The catalog path of a handle (``'dir/name'``; a version handle keeps its ``:N``)."""
+    return str(tbl._path())
+
+
+def table_id(tbl: pxt.Table) -> str:
+    """The table's catalog id (stable across renames; a view and its base differ)."""
+    return str(tbl._id)
+
+
+def table_version(tbl: pxt.Table) -> int:
+    """The table's current version number, without a catalog round trip."""
+    return int(_version_obj(tbl).version)
+
+
+def table_kind(tbl: pxt.Table) -> str:
+    """``'table'``, ``'view'`` or ``'snapshot'``."""
+    version = _version_obj(tbl)
+    return 'snapshot' if version.is_snapshot else 'view' if version.is_view else 'table'
+
+
+def type_enum(col_type: ts.ColumnType) -> ts.ColumnType.Type:
+    """A column type's ``ColumnType.Type`` member."""
+    return col_type._type
+
+
+def type_kind(col_type: ts.ColumnType) -> str:
+    """A column type's family in lower case: ``'image'``, ``'string'``, ``'array'``, ``'json'``, …"""
+    return str(col_type._type.name.lower())
+
+
+@dataclass
+class ViewDefinition:
+    """How a view is made: its filter, its iterator call, its sample clause (each may be absent)."""
+
+    predicate: exprs.Expr | None = None
+    iterator: func.GeneratingFunctionCall | None = None
+    sample: str | None = None
+
+
+def view_definition(tbl: pxt.Table) -> ViewDefinition:
+    """A view's filter and iterator call as Pixeltable objects (empty for a base table)."""
+    tv = _version_obj(tbl)
+    sample = getattr(tv, 'sample_clause', None)
+    return ViewDefinition(
+        predicate=getattr(tv, 'predicate', None),
+        iterator=getattr(tv, 'iterator_call', None),
+        sample=None if sample is None else str(sample),
+    )
+
+
+@dataclass(frozen=True)
+class ColumnFacts:
+    """One column of a handle, read from the column object (no catalog round trip)."""
+
+    name: str
+    col_type: ts.ColumnType
+    value_expr: exprs.Expr | None
+    is_stored: bool
+    is_iterator_col: bool
+    is_pk: bool
+    defined_in: str
+    custom_metadata: Any
+    comment: str | None
+    version_added: int
+
+
+def column_facts(tbl: pxt.Table) -> list[ColumnFacts]:
+    """Every column of a handle (its bases' included), in display order.
+
+    Unlike ``get_metadata()`` this never raises on embedding indexes and never loads a model.
+    """
+    tvp = tbl._tbl_version_path
+    version = tvp.tbl_version.get()
+    facts = []
+    for col in tvp.columns():
+        if col.name is None:
+            continue
+        try:
+            is_iterator_col = version.iterator_call is not None and bool(version.is_iterator_column(col))
+        except Exception:
+            is_iterator_col = False
+        facts.append(
+            ColumnFacts(
+                name=col.name,
+                col_type=col.col_type,
+                value_expr=col.value_expr if col.is_computed else None,
+                is_stored=bool(col.is_stored),
+                is_iterator_col=is_iterator_col,
+                is_pk=bool(col.is_pk),
+                defined_in=str(col.get_tbl().name),
+                custom_metadata=col.custom_metadata,
+                comment=col.comment,
+                version_added=int(col.schema_version_add),
+            )
+        )
+    return facts
+
+
+def fallback_metadata(tbl: pxt.Table) -> dict[str, Any]:
+    """The parts of ``get_metadata()`` pxwidgets needs, read from the handle (never describes indexes)."""
+    tvp = tbl._tbl_version_path
+    base = tbl.get_base_table()
+    columns: dict[str, dict[str, Any]] = {}
+    for fact in column_facts(tbl):
+        columns[fact.name] = {
+            'name': fact.name,
+            'type_': repr(fact.col_type),
+            'version_added': fact.version_added,
+            'is_stored': fact.is_stored,
+            'is_computed': fact.value_expr is not None,
+            'computed_with': fact.value_expr.display_str(inline=False) if fact.value_expr is not None else None,
+            'defined_in': fact.defined_in,
+            'comment': fact.comment,
+            'custom_metadata': fact.custom_metadata,
+            'is_iterator_col': fact.is_iterator_col,
+        }
+    is_snapshot = bool(tvp.is_snapshot())
+    definition = view_definition(tbl)
+    return {
+        'id': tbl._id,
+        'name': tbl._name(),
+        'path': table_path(tbl),
+        'kind': 'snapshot' if is_snapshot else ('view' if base is not None else 'table'),
+        'is_snapshot': is_snapshot,
+        'base': None if base is None else table_path(base),
+        'columns': columns,
+        'comment': tbl._get_comment(),
+        'custom_metadata': tbl._get_custom_metadata(),
+        'primary_key': [f.name for f in column_facts(tbl) if f.is_pk] or None,
+        'version': tbl._get_version(),
+        'iterator_call': definition.iterator.display_str() if definition.iterator is not None else None,
+        'view_filter': str(definition.predicate) if definition.predicate is not None else None,
+    }
+
+
+def try_table_metadata(tbl: pxt.Table) -> tuple[dict[str, Any] | None, str | None]:
+    """``(metadata, None)``, or ``(None, why)`` where Pixeltable cannot describe the table even without indexes."""
+    try:
+        return dict(tbl.get_metadata()), None
+    except Exception as exc:  # e.g. Pixeltable's KeyError on an embedding index over an Array column
+        try:
+            return fallback_metadata(tbl), None
+        except Exception:
+            return None, f'Pixeltable could not describe this table ({type(exc).__name__}: {exc}).'
+
+
+def table_metadata(tbl: pxt.Table) -> dict[str, Any]:
+    """``tbl.get_metadata()``, or, where Pixeltable cannot describe the table, :func:`fallback_metadata`.
+
+    Raises:
+        InvalidRequestError: If neither works.
+
+    Example:
+        >>> table_metadata(pxt.get_table('demo/frames'))['kind']  # doctest: +SKIP
+        'view'
+    """
+    md, error = try_table_metadata(tbl)
+    if md is None:
+        raise InvalidRequestError(error or 'Pixeltable could not describe this table.')
+    return md
+
+
+def count_rows_of(query: Any, *, probe: Any) -> int:
+    """``query.count()``, or the number of rows of ``query.select(probe)`` where Pixeltable cannot count in SQL.
+
+    Pixeltable 0.7.21 refuses ``count()`` on a query filtered by a media column's ``errortype`` when that column is
+    validated on read ("query plan contains a non-SQL node").
+    """
+    try:
+        return int(query.count())
+    except pxt.Error as exc:
+        if 'non-SQL node' not in str(exc):
+            raise
+        return len(query.select(probe).collect())
