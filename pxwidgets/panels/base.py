@@ -21,12 +21,13 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
 import anywidget
 import traitlets
 
-from pxwidgets.errors import PxWidgetsError
+from pxwidgets.errors import CancelledError, PxWidgetsError
 from pxwidgets.panels.contract import ErrorInfo
 
 log = logging.getLogger(__name__)
@@ -38,19 +39,59 @@ F = TypeVar('F', bound=Handler)
 _COMMAND_ATTR = '_pxw_command'
 
 
-def command(kind: str, *, background: bool = False) -> Callable[[F], F]:
+@dataclass(frozen=True)
+class CommandSpec:
+    """A declared command: its request kind, whether it runs in the background, and its message shapes.
+
+    ``request`` and ``reply`` are TypedDicts; the TypeScript side declares interfaces of the same names and fields
+    (``js/lib/contract.ts`` or ``js/<panel>/contract.ts``), and ``tests/protocol/test_contract_agreement.py`` checks
+    that both sides agree.
+    """
+
+    kind: str
+    background: bool = False
+    request: type | None = None
+    reply: type | None = None
+
+
+def command(
+    kind: str, *, background: bool = False, request: type | None = None, reply: type | None = None
+) -> Callable[[F], F]:
     """Declare a panel method as the handler of request ``kind``.
 
     The method is called as ``handler(payload, progress)`` and returns a JSON-able payload, or a
     ``(payload, buffers)`` tuple. With ``background=True`` it runs on a worker thread so the kernel stays
-    responsive (other requests are answered meanwhile) and its progress reaches the panel as it goes.
+    responsive (other requests are answered meanwhile) and its progress reaches the panel as it goes; such work
+    should call ``progress(...)`` often: a Cancel click makes the next call raise ``CancelledError``.
+
+    Args:
+        kind: The request kind the JavaScript sends.
+        background: Run on the panel's worker thread.
+        request: The TypedDict of the payload (declared once, mirrored in TypeScript).
+        reply: The TypedDict of the reply payload (ditto).
     """
 
     def mark(fn: F) -> F:
-        setattr(fn, _COMMAND_ATTR, (kind, background))
+        setattr(fn, _COMMAND_ATTR, CommandSpec(kind, background, request, reply))
         return fn
 
     return mark
+
+
+def command_specs(panel_class: type) -> dict[str, CommandSpec]:
+    """Every command a panel class declares, by kind (its base classes' included).
+
+    Example:
+        >>> sorted(command_specs(TableBrowser))[:2]  # doctest: +SKIP
+        ['catalog', 'count']
+    """
+    specs: dict[str, CommandSpec] = {}
+    for klass in reversed(panel_class.__mro__):
+        for fn in vars(klass).values():
+            spec = getattr(fn, _COMMAND_ATTR, None)
+            if isinstance(spec, CommandSpec):
+                specs[spec.kind] = spec
+    return specs
 
 
 class ProgressReporter:
@@ -64,11 +105,18 @@ class ProgressReporter:
         self.cancelled = threading.Event()
 
     def __call__(self, done: int, total: int | None = None, message: str = '') -> None:
+        """Report progress; raises ``CancelledError`` once the user has cancelled this request."""
+        self.raise_if_cancelled()
         now = time.monotonic()
         if now - self._last < self._min_interval and (total is None or done < total):
             return
         self._last = now
         self._send({'type': 'progress', 'id': self._id, 'done': done, 'total': total, 'message': message})
+
+    def raise_if_cancelled(self) -> None:
+        """Stop here if the user clicked Cancel (long loops call this between steps)."""
+        if self.cancelled.is_set():
+            raise CancelledError('Cancelled.', hint='What was finished before the cancel stands.')
 
 
 def error_info(exc: BaseException) -> ErrorInfo:
@@ -101,9 +149,8 @@ class Panel(anywidget.AnyWidget):
         for klass in reversed(type(self).__mro__):
             for name, fn in vars(klass).items():
                 spec = getattr(fn, _COMMAND_ATTR, None)
-                if spec is not None:
-                    kind, background = spec
-                    self._handlers[kind] = (getattr(self, name), background)
+                if isinstance(spec, CommandSpec):
+                    self._handlers[spec.kind] = (getattr(self, name), spec.background)
         self._workers: ThreadPoolExecutor | None = None
         self._running: dict[str, ProgressReporter] = {}
         self.on_msg(self._on_custom_msg)

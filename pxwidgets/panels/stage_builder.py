@@ -18,7 +18,7 @@ from typing import Any
 import pixeltable as pxt
 import traitlets
 
-from pxwidgets.errors import InvalidRequestError
+from pxwidgets.errors import CancelledError, InvalidRequestError
 from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command
 from pxwidgets.panels.cells import encode_page
@@ -64,7 +64,10 @@ class _Heartbeat:
     def _run(self) -> None:
         while not self._stop.wait(HEARTBEAT_S):
             elapsed = time.monotonic() - self._start
-            self._progress(0, None, f'{self._message} ({elapsed:.1f} s)')
+            try:
+                self._progress(0, None, f'{self._message} ({elapsed:.1f} s)')
+            except CancelledError:  # one Pixeltable call cannot be stopped midway: it finishes, then stops
+                self._message = 'Cancelled: finishing the step that is running'
 
 
 class StageBuilder(Panel):
