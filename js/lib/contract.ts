@@ -10,10 +10,18 @@ export interface Request {
   payload: Record<string, unknown>;
 }
 
+/** Per-field messages of a refused form (`details.params`). */
+export interface ParamError {
+  param: string;
+  message: string;
+}
+
+/** A refused or failed command; the JavaScript never parses `message`: it reads `code` and `details`. */
 export interface ErrorInfo {
   message: string;
   code: string;
   hint?: string;
+  details?: { params?: ParamError[]; [key: string]: unknown };
 }
 
 export interface OkResponse<T = unknown> {

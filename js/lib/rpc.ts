@@ -7,10 +7,12 @@ import type { ErrorInfo, Incoming } from "./contract";
 export class RpcError extends Error {
   readonly code: string;
   readonly hint?: string;
+  readonly details?: ErrorInfo["details"];
   constructor(info: ErrorInfo) {
     super(info.message);
     this.code = info.code;
     this.hint = info.hint;
+    this.details = info.details;
   }
 }
 
@@ -32,6 +34,8 @@ interface Pending {
 export interface RequestOptions {
   timeoutMs?: number;
   onProgress?: ProgressHandler;
+  /** Called with the request's id as it is sent (to cancel it later). */
+  onStart?: (id: string) => void;
 }
 
 let counter = 0;
@@ -67,6 +71,7 @@ export class Rpc {
         timer: rearm(),
         rearm,
       });
+      options.onStart?.(id);
       this.model.send({ type: "request", id, kind, payload });
     });
   }

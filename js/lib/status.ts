@@ -9,13 +9,14 @@ export class ErrorArea {
   readonly el: HTMLElement;
   private readonly message = h("strong", { class: "pxw-error-message", testid: "pxw-error-message" });
   private readonly hint = h("div", { class: "pxw-error-hint", testid: "pxw-error-hint" });
+  private readonly fields = h("ul", { class: "pxw-error-fields", testid: "pxw-error-fields", hidden: true });
 
   constructor() {
     this.el = h(
       "div",
       { class: "pxw-error", role: "alert", testid: "pxw-error", hidden: true },
       h("span", { class: "pxw-error-icon", "aria-hidden": "true" }, "!"),
-      h("div", { class: "pxw-error-body" }, this.message, this.hint),
+      h("div", { class: "pxw-error-body" }, this.message, this.hint, this.fields),
       button("×", () => this.clear(), { class: "pxw-btn pxw-btn-icon pxw-error-close", "aria-label": "Dismiss", title: "Dismiss", testid: "pxw-error-dismiss" }),
     );
   }
@@ -26,6 +27,9 @@ export class ErrorArea {
     replace(this.message, info.message);
     replace(this.hint, info.hint ?? "");
     this.hint.hidden = !info.hint;
+    const params = err instanceof RpcError ? (err.details?.params ?? []) : [];
+    replace(this.fields, ...params.map((p) => h("li", null, h("code", null, p.param), ": ", p.message)));
+    this.fields.hidden = params.length === 0;
     this.el.dataset.code = info.code;
     this.el.hidden = false;
   }

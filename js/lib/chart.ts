@@ -1,0 +1,126 @@
+// One chart component for every panel: draws a plotly figure made in Python (`figure_payload(fig)` in
+// pxwidgets/panels/charts.py) with plotly.js 4 (cartesian traces: scatter, bar, heatmap, histogram, box, …),
+// styled from JupyterLab's theme so it reads in dark and light mode, resized with its container.
+// plotly.js is loaded on the first chart, so panels that show no chart never pay for it.
+
+import "./chart.css";
+import { h } from "./dom";
+
+/** A figure as Python sends it: `{data, layout}` (the template is left out: the theme styles it). */
+export interface FigurePayload {
+  data: Record<string, unknown>[];
+  layout: Record<string, unknown>;
+}
+
+type PlotlyModule = typeof import("plotly.js-cartesian-dist-min").default;
+let plotly: Promise<PlotlyModule> | null = null;
+
+function loadPlotly(): Promise<PlotlyModule> {
+  plotly ??= import("plotly.js-cartesian-dist-min").then((m) => (m.default ?? m) as PlotlyModule);
+  return plotly;
+}
+
+function cssVar(el: Element, name: string, fallback: string): string {
+  const value = getComputedStyle(el).getPropertyValue(name).trim();
+  return value || fallback;
+}
+
+/** Layout defaults taken from the surrounding theme (JupyterLab's CSS variables). */
+export function themeLayout(el: Element): Record<string, unknown> {
+  const text = cssVar(el, "--jp-ui-font-color1", "#222");
+  const grid = cssVar(el, "--jp-border-color2", "#ddd");
+  const axis = { gridcolor: grid, zerolinecolor: grid, linecolor: grid, automargin: true };
+  return {
+    paper_bgcolor: "rgba(0,0,0,0)",
+    plot_bgcolor: "rgba(0,0,0,0)",
+    font: { color: text, family: cssVar(el, "--jp-ui-font-family", "system-ui, sans-serif"), size: 12 },
+    xaxis: axis,
+    yaxis: axis,
+    colorway: ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"],
+    margin: { l: 56, r: 16, t: 36, b: 44 },
+    legend: { bgcolor: "rgba(0,0,0,0)" },
+  };
+}
+
+/** Merge `extra` into `base` one level deep for objects (axes keep the theme's colours and the figure's titles). */
+export function mergeLayout(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    const prev = out[key];
+    const bothObjects =
+      prev && value && typeof prev === "object" && typeof value === "object" && !Array.isArray(prev) && !Array.isArray(value);
+    out[key] = bothObjects ? { ...(prev as object), ...(value as object) } : value;
+  }
+  // Every extra axis of the figure (xaxis2, yaxis3, …) gets the theme's axis colours too.
+  for (const key of Object.keys(extra)) {
+    if (/^[xy]axis\d+$/.test(key)) out[key] = { ...(base.xaxis as object), ...(extra[key] as object) };
+  }
+  return out;
+}
+
+/** A chart on screen: `update()` redraws it with a new figure; `dispose()` frees plotly's resources. */
+export class Chart {
+  readonly el: HTMLElement;
+  private figure: FigurePayload | null = null;
+  private readonly resize: ResizeObserver | undefined;
+  private readonly themeWatch: MutationObserver | undefined;
+  private disposed = false;
+
+  constructor(testid = "pxw-chart") {
+    this.el = h("div", { class: "pxw-chart", testid });
+    if (typeof ResizeObserver !== "undefined") {
+      this.resize = new ResizeObserver(() => void this.relayout());
+      this.resize.observe(this.el);
+    }
+    if (typeof MutationObserver !== "undefined" && typeof document !== "undefined") {
+      // JupyterLab switches themes by changing attributes on <body>.
+      this.themeWatch = new MutationObserver(() => void this.draw());
+      this.themeWatch.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-light", "data-jp-theme-name"] });
+    }
+  }
+
+  /** Draw `figure` (or clear the chart for null). Resolves when it is on screen. */
+  async update(figure: FigurePayload | null): Promise<void> {
+    this.figure = figure;
+    await this.draw();
+  }
+
+  private async draw(): Promise<void> {
+    if (this.disposed) return;
+    const lib = await loadPlotly();
+    if (this.disposed) return;
+    if (!this.figure) {
+      lib.purge(this.el);
+      this.el.dataset.traces = "0";
+      return;
+    }
+    const layout = mergeLayout(themeLayout(this.el), this.figure.layout);
+    await lib.react(this.el, this.figure.data as never, { ...layout, autosize: true } as never, {
+      displaylogo: false,
+      responsive: true,
+      modeBarButtonsToRemove: ["select2d", "lasso2d"],
+    });
+    this.el.dataset.traces = String(this.figure.data.length);
+  }
+
+  private async relayout(): Promise<void> {
+    if (this.disposed || !this.figure || !this.el.isConnected) return;
+    const lib = await loadPlotly();
+    if (!this.disposed) lib.Plots.resize(this.el);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.resize?.disconnect();
+    this.themeWatch?.disconnect();
+    if (plotly) void plotly.then((lib) => lib.purge(this.el));
+  }
+}
+
+/** Draw a figure into `parent` once (a new Chart appended to it). */
+export async function renderFigure(parent: HTMLElement, figure: FigurePayload, testid?: string): Promise<Chart> {
+  const chart = new Chart(testid);
+  parent.append(chart.el);
+  await chart.update(figure);
+  return chart;
+}
