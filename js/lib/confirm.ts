@@ -1,7 +1,7 @@
 // An inline confirmation strip for destructive actions: the exact consequence in words, Confirm / Cancel.
 // Cancel is focused first (Enter on a stray keypress must not destroy anything); Escape cancels.
 
-import "./stage_builder.css";
+import "./confirm.css";
 import { button, h, replace } from "./dom";
 
 export interface ConfirmOptions {

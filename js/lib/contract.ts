@@ -124,3 +124,32 @@ export interface PageRequest {
   filters: Filter[];
   errors_only: boolean;
 }
+
+// ---- the transform registry (pxwidgets/patterns/common/registry.py): what a parameter form is generated from ----
+
+export type ParamType = "int" | "float" | "bool" | "string" | "choice" | string;
+
+export interface ParamSpec {
+  name: string;
+  type: ParamType;
+  default: Json;
+  description: string;
+  minimum: number | null;
+  maximum: number | null;
+  exclusive_minimum: number | null;
+  choices: string[] | null;
+  nullable: boolean;
+}
+
+export type TransformKind = "iterator" | "column" | "filter";
+
+export interface TransformEntry {
+  name: string;
+  description: string;
+  kind: TransformKind | string;
+  input_type: string;
+  output: string | null;
+  output_type: string | null;
+  notes: string | null;
+  params: ParamSpec[];
+}

@@ -99,6 +99,14 @@ class Harness:
         error = {'message': message, 'code': code, **({'hint': hint} if hint else {})}
         self.page.evaluate('([k, e]) => { window.__fake.failNext[k] = e }', [kind, error])
 
+    def fail_next_with(self, kind: str, exc: BaseException) -> dict[str, Any]:
+        """The next ``kind`` request gets the error reply the real kernel sends for ``exc`` (returned)."""
+        from pxwidgets.panels.base import error_info
+
+        error = dict(error_info(exc))
+        self.page.evaluate('([k, e]) => { window.__fake.failNext[k] = e }', [kind, error])
+        return error
+
     def fake(self, script: str, arg: Any = None) -> Any:
         """Run ``script`` (a function of (fake, arg)) against the fake model."""
         return self.page.evaluate(f'([arg]) => ({script})(window.__fake, arg)', [arg])

@@ -10,6 +10,8 @@ import pytest
 from playwright.sync_api import Locator, expect
 from pxw_harness import Harness
 
+from pxwidgets.errors import InvalidParameterError
+
 XSS = ['<img src=x onerror="window.__pwned=1">', '<script>window.__pwned=2</script>']
 DEMO_STAGES = ['videos', 'frames', 'faces', 'n_faces', 'with_faces', 'alerts', 'people']
 
@@ -381,21 +383,19 @@ def test_param_form_validates_in_the_browser(s: StageHarness) -> None:
 
 def test_server_refusals_show_in_the_error_area_and_beside_the_form(s: StageHarness) -> None:
     _add_after(s, 'with_faces', 1)
-    s.h.fail_next(
-        'preview',
+    refused = InvalidParameterError(  # serialised by the kernel's own error_info(), as a real refusal is
         'Invalid parameters for detect_faces: min_size: Input should be greater than or equal to 8 (got 4).',
-        code='invalid_parameter',
+        errors=[{'param': 'min_size', 'message': 'Input should be greater than or equal to 8 (got 4)'}],
         hint='Check the ranges.',
     )
+    error = s.h.fail_next_with('preview', refused)
+    assert error['details']['params'][0]['param'] == 'min_size'
     s.by_id('pxw-param-min_size').fill('4')
     s.by_id('pxw-preview').click()
-    expect(s.by_id('pxw-error-message')).to_have_text(
-        'Invalid parameters for detect_faces: min_size: Input should be greater than or equal to 8 (got 4).'
-    )
-    expect(s.by_id('pxw-error-hint')).to_have_text('Check the ranges.')
+    expect(s.by_id('pxw-error-message')).to_have_text(error['message'])
     expect(s.by_id('pxw-form-error')).to_contain_text('Invalid parameters for detect_faces')
-    expect(s.by_id('pxw-form-error')).to_contain_text('Check the ranges.')
-    expect(s.by_id('pxw-param-error-min_size')).to_have_text('Input should be greater than or equal to 8 (got 4)')
+    expect(s.by_id('pxw-param-error-min_size')).to_have_text(error['details']['params'][0]['message'])
+    expect(s.by_id('pxw-error-fields')).to_contain_text('min_size')
     expect(s.by_id('pxw-param-error-scale_factor')).to_be_hidden()
     expect(s.by_id('pxw-preview-grid')).to_be_hidden()
     # editing the field clears its server message

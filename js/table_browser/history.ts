@@ -1,6 +1,6 @@
 // The History tab: one row per table version (what changed, by whom, how many rows and errors).
 
-import { fmtCount, h } from "./dom";
+import { fmtCount, h } from "../lib/dom";
 
 export interface VersionInfo {
   version: number;

@@ -2,18 +2,18 @@
 // and the code of every query. Talks to pxwidgets/panels/table_browser.py through Rpc commands.
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
-import "./lib/theme.css";
-import { CodeBox } from "./lib/code";
-import type { PageReply, PageRequest } from "./lib/contract";
-import { fmtCount, h, replace } from "./lib/dom";
-import { FilterBar } from "./lib/filters";
-import { Grid } from "./lib/grid";
-import { Header, type CatalogReply, type InfoReply } from "./lib/header";
-import { renderHistory, type HistoryReply } from "./lib/history";
-import { renderLineage, type LineageReply } from "./lib/lineage";
-import { Rpc } from "./lib/rpc";
-import { ErrorArea, ProgressBar } from "./lib/status";
-import { Tabs } from "./lib/tabs";
+import "../lib/theme.css";
+import { CodeBox } from "../lib/code";
+import type { PageReply, PageRequest } from "../lib/contract";
+import { fmtCount, h, replace } from "../lib/dom";
+import { FilterBar } from "../lib/filters";
+import { Grid } from "../lib/grid";
+import { Header, type CatalogReply, type InfoReply } from "./header";
+import { renderHistory, type HistoryReply } from "./history";
+import { renderLineage, type LineageReply } from "../lib/lineage";
+import { Rpc } from "../lib/rpc";
+import { ErrorArea, ProgressBar } from "../lib/status";
+import { Tabs } from "../lib/tabs";
 
 interface Traits {
   path: string;

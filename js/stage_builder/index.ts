@@ -4,16 +4,16 @@
 // Talks to pxwidgets/panels/stage_builder.py through Rpc requests; traits hold only source / selected / head.
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
-import "./lib/theme.css";
-import "./lib/panel.css";
-import "./lib/stage_builder.css";
-import { CodeBox } from "./lib/code";
-import { ConfirmStrip } from "./lib/confirm";
-import type { ColumnInfo, PageReply, PageRequest } from "./lib/contract";
-import { button, fmtCount, h, replace, select, svg } from "./lib/dom";
-import { FilterBar } from "./lib/filters";
-import { Grid } from "./lib/grid";
-import { Rpc } from "./lib/rpc";
+import "../lib/theme.css";
+import "../lib/panel.css";
+import "./stage_builder.css";
+import { CodeBox } from "../lib/code";
+import { ConfirmStrip } from "../lib/confirm";
+import type { ColumnInfo, PageReply, PageRequest } from "../lib/contract";
+import { button, fmtCount, h, replace, select, svg } from "../lib/dom";
+import { FilterBar } from "../lib/filters";
+import { Grid } from "../lib/grid";
+import { Rpc } from "../lib/rpc";
 import {
   kindLabel,
   type AddReply,
@@ -23,11 +23,11 @@ import {
   type GraphReply,
   type StageDraft,
   type TransformsReply,
-} from "./lib/stage_contract";
-import { StageGraph } from "./lib/stage_graph";
-import { ErrorArea, ProgressBar } from "./lib/status";
-import { Tabs } from "./lib/tabs";
-import { TransformForm } from "./lib/transform_form";
+} from "./contract";
+import { StageGraph } from "./graph";
+import { ErrorArea, ProgressBar } from "../lib/status";
+import { Tabs } from "../lib/tabs";
+import { TransformForm } from "./transform_form";
 
 interface Traits {
   source: string;

@@ -4,16 +4,16 @@
 // beside each field; the kernel's validation is the authority and its refusals are shown beside the form too.
 
 import "./stage_builder.css";
-import type { Json, PageReply } from "./contract";
-import { button, h, replace } from "./dom";
-import { Grid } from "./grid";
-import type { Reply } from "./rpc";
-import { describeError } from "./status";
-import { kindLabel, type ParamSpec, type StageDraft, type StageNode, type TransformEntry } from "./stage_contract";
+import type { Json, PageReply, TransformEntry } from "../lib/contract";
+import { button, h, replace } from "../lib/dom";
+import { Grid } from "../lib/grid";
+import type { Reply } from "../lib/rpc";
+import { ParamFields, uid } from "../lib/param_form";
+import { describeError } from "../lib/status";
+import { kindLabel, type StageDraft, type StageNode } from "./contract";
 
 /** What Pixeltable accepts as a stage (column or view) name; the kernel also refuses reserved words. */
 export const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
-const NULL_CHOICE = "\u0000null";
 const PREVIEW_ROWS = 10;
 /** The kernel computes at most this many preview rows. */
 const MAX_PREVIEW_ROWS = 50;
@@ -37,23 +37,13 @@ export interface TransformFormHandlers {
   onAfter?: (after: string) => void;
 }
 
-interface Field {
-  spec: ParamSpec;
-  input: HTMLInputElement | HTMLSelectElement;
-  error: HTMLElement;
-  touched: boolean;
-  server: string;
-}
-
-type Read = { value: Json; error?: undefined } | { value?: undefined; error: string };
-
 export class TransformForm {
   readonly el: HTMLElement;
   private readonly afterSelect = h("select", { class: "pxw-select pxw-sf-after", testid: "pxw-after-select", "aria-label": "Add after stage" });
   private readonly transformSelect = h("select", { class: "pxw-select pxw-sf-transform", testid: "pxw-transform-select", "aria-label": "Transform" });
   private readonly kindBadge = h("span", { class: "pxw-sg-kind pxw-sf-kind", hidden: true });
   private readonly about = h("div", { class: "pxw-sf-about", testid: "pxw-transform-description" });
-  private readonly paramsBox = h("div", { class: "pxw-sf-params", testid: "pxw-param-form" });
+  private readonly paramsBox = h("div", { class: "pxw-sf-params-box" });
   private readonly nameInput = h("input", { class: "pxw-input pxw-sf-name", type: "text", testid: "pxw-stage-name", "aria-label": "Stage name", spellcheck: "false", autocomplete: "off" });
   private readonly nameError = h("div", { class: "pxw-sf-field-error", testid: "pxw-stage-name-error", id: uid("name-err"), "aria-live": "polite" });
   private readonly previewBtn: HTMLButtonElement;
@@ -66,7 +56,7 @@ export class TransformForm {
   private stages: StageNode[] = [];
   private after = "";
   private transforms: TransformEntry[] = [];
-  private fields: Field[] = [];
+  private fields: ParamFields | null = null;
   private nameTouched = false;
   private nameEdited = false;
   private nameServer = "";
@@ -167,7 +157,7 @@ export class TransformForm {
       void this.loadTransforms();
     }
     this.afterSelect.value = this.after;
-    if (this.fields.length || this.nameInput.value) this.validateName(); // a name may have become taken (or free)
+    if (this.fields?.size || this.nameInput.value) this.validateName(); // a name may have become taken (or free)
   }
 
   /** Add after `stage`: fetch the transforms that can read its output (unless already there or on the way). */
@@ -204,12 +194,8 @@ export class TransformForm {
     replace(this.formError, h("strong", null, info.message), info.hint ? h("div", { class: "pxw-sf-error-hint" }, info.hint) : null);
     this.formError.hidden = false;
     this.formError.dataset.code = info.code;
-    const perParam = parseParamErrors(info.message, this.fields.map((f) => f.spec.name));
-    for (const f of this.fields) {
-      f.server = perParam.get(f.spec.name) ?? "";
-      this.showFieldError(f);
-    }
-    if (info.code === "invalid_name" || (!perParam.size && /\bname\b/i.test(info.message) && info.code.startsWith("invalid"))) {
+    this.fields?.showServerErrors(err);
+    if (info.code === "invalid_name") {
       this.nameServer = info.message;
       this.validateName();
     }
@@ -230,7 +216,7 @@ export class TransformForm {
     this.transformSelect.disabled = true;
     this.renderAbout(null);
     replace(this.paramsBox);
-    this.fields = [];
+    this.fields = null;
     this.hidePreview();
     this.clearServerErrors();
     this.syncButtons();
@@ -283,12 +269,8 @@ export class TransformForm {
   private showTransform(): void {
     const t = this.transform;
     this.renderAbout(t ?? null);
-    this.fields = (t?.params ?? []).map((spec) => this.makeField(spec));
-    replace(
-      this.paramsBox,
-      ...this.fields.map((f) => f.input.closest(".pxw-sf-field") as HTMLElement),
-      this.fields.length ? null : t ? h("div", { class: "pxw-dim pxw-sf-noparams" }, "This transform has no parameters.") : null,
-    );
+    this.fields = t ? new ParamFields(t.params, () => this.markStale(), "This transform has no parameters.") : null;
+    replace(this.paramsBox, this.fields?.el ?? null);
     if (t && !this.nameEdited) {
       this.nameInput.value = this.freeName(t.name);
       this.nameServer = "";
@@ -322,94 +304,6 @@ export class TransformForm {
     for (let i = 2; ; i++) if (!taken.has(`${base}_${i}`.toLowerCase())) return `${base}_${i}`;
   }
 
-  // ---- parameters --------------------------------------------------------------------------------------------
-
-  private makeField(spec: ParamSpec): Field {
-    const id = uid(`param-${spec.name}`);
-    const errorId = `${id}-err`;
-    const common = { testid: `pxw-param-${spec.name}`, id, name: spec.name, "aria-describedby": errorId };
-    let input: HTMLInputElement | HTMLSelectElement;
-    const choices = spec.choices ?? [];
-    if (spec.type === "bool") {
-      input = h("input", { ...common, type: "checkbox", class: "pxw-sf-check" });
-      input.checked = spec.default === true;
-    } else if (spec.type === "choice" || choices.length) {
-      input = h("select", { ...common, class: "pxw-select" });
-      if (spec.nullable) input.appendChild(h("option", { value: NULL_CHOICE }, "(none)"));
-      for (const c of choices) input.appendChild(h("option", { value: c }, c === "" ? "(empty)" : c));
-      input.value = spec.default === null || spec.default === undefined ? (spec.nullable ? NULL_CHOICE : (choices[0] ?? "")) : String(spec.default);
-    } else if (spec.type === "int" || spec.type === "float") {
-      input = h("input", {
-        ...common,
-        type: "number",
-        class: "pxw-input pxw-input-num",
-        step: spec.type === "int" ? "1" : "any",
-        min: spec.minimum ?? undefined,
-        max: spec.maximum ?? undefined,
-        inputmode: spec.type === "int" ? "numeric" : "decimal",
-        placeholder: spec.nullable ? "(none)" : "",
-      });
-      input.value = typeof spec.default === "number" ? String(spec.default) : "";
-    } else {
-      input = h("input", { ...common, type: "text", class: "pxw-input", spellcheck: "false", placeholder: spec.nullable ? "(none)" : "" });
-      input.value = spec.default === null || spec.default === undefined ? "" : typeof spec.default === "string" ? spec.default : JSON.stringify(spec.default);
-    }
-    const error = h("div", { class: "pxw-sf-field-error", testid: `pxw-param-error-${spec.name}`, id: errorId, "aria-live": "polite" });
-    const range = rangeText(spec);
-    const label = h("label", { class: "pxw-sf-field-name", for: id }, spec.name, h("span", { class: "pxw-sf-type" }, spec.type + (spec.nullable ? "?" : "")));
-    const help = h("div", { class: "pxw-sf-help" }, spec.description || "", range ? h("span", { class: "pxw-sf-range" }, range) : null);
-    const field: Field = { spec, input, error, touched: false, server: "" };
-    const wrap = spec.type === "bool"
-      ? h("div", { class: "pxw-sf-field pxw-sf-field-bool" }, h("label", { class: "pxw-sf-check-label" }, input, h("span", { class: "pxw-sf-field-name" }, spec.name)), help, error)
-      : h("div", { class: "pxw-sf-field" }, label, input, help, error);
-    wrap.dataset.param = spec.name;
-    const onEdit = () => {
-      field.touched = true;
-      field.server = "";
-      this.showFieldError(field);
-      this.markStale();
-    };
-    input.addEventListener("input", onEdit);
-    input.addEventListener("change", onEdit);
-    input.addEventListener("blur", () => {
-      field.touched = true;
-      this.showFieldError(field);
-    });
-    return field;
-  }
-
-  private read(f: Field): Read {
-    const { spec, input } = f;
-    if (spec.type === "bool") return { value: (input as HTMLInputElement).checked };
-    if (input instanceof HTMLSelectElement) {
-      if (input.value === NULL_CHOICE) return { value: null };
-      return spec.choices && !spec.choices.includes(input.value) ? { error: "Pick one of the choices." } : { value: input.value };
-    }
-    if (spec.type === "int" || spec.type === "float") {
-      const raw = input.value.trim();
-      if (input.validity.badInput) return { error: "Enter a number." };
-      if (raw === "") return spec.nullable ? { value: null } : { error: "Required." };
-      const n = Number(raw);
-      if (!Number.isFinite(n)) return { error: "Enter a number." };
-      if (spec.type === "int" && !Number.isInteger(n)) return { error: "Enter a whole number." };
-      if (spec.minimum !== null && spec.minimum !== undefined && n < spec.minimum) return { error: `Must be ≥ ${spec.minimum}.` };
-      if (spec.exclusive_minimum !== null && spec.exclusive_minimum !== undefined && n <= spec.exclusive_minimum) return { error: `Must be > ${spec.exclusive_minimum}.` };
-      if (spec.maximum !== null && spec.maximum !== undefined && n > spec.maximum) return { error: `Must be ≤ ${spec.maximum}.` };
-      return { value: n };
-    }
-    if (input.value === "" && spec.nullable) return { value: null };
-    return { value: input.value };
-  }
-
-  private showFieldError(f: Field): void {
-    const client = f.touched ? this.read(f).error : undefined;
-    const message = client ?? f.server;
-    f.error.textContent = message ?? "";
-    f.error.hidden = !message;
-    f.input.setAttribute("aria-invalid", String(Boolean(message)));
-    f.input.closest(".pxw-sf-field")?.classList.toggle("pxw-sf-invalid", Boolean(message));
-  }
-
   private nameProblem(): string {
     const name = this.nameInput.value.trim();
     if (!name) return "Required.";
@@ -431,12 +325,7 @@ export class TransformForm {
   private clearServerErrors(): void {
     this.formError.hidden = true;
     this.nameServer = "";
-    for (const f of this.fields) {
-      if (f.server) {
-        f.server = "";
-        this.showFieldError(f);
-      }
-    }
+    this.fields?.clearServerErrors();
     this.validateName();
   }
 
@@ -444,15 +333,9 @@ export class TransformForm {
   private draft(): StageDraft | null {
     const t = this.transform;
     if (!t || !this.after) return null;
-    const params: Record<string, Json> = {};
-    let firstBad: HTMLElement | null = null;
-    for (const f of this.fields) {
-      f.touched = true;
-      this.showFieldError(f);
-      const r = this.read(f);
-      if (r.error !== undefined) firstBad ??= f.input;
-      else params[f.spec.name] = r.value;
-    }
+    const values = this.fields?.values() ?? { params: {}, firstBad: null };
+    const params: Record<string, Json> = values.params;
+    let firstBad: HTMLElement | null = values.firstBad;
     this.nameTouched = true;
     if (!this.validateName()) firstBad ??= this.nameInput;
     if (firstBad) {
@@ -534,34 +417,4 @@ export class TransformForm {
     this.addBtn.disabled = !ready || this.adding;
     this.nameInput.disabled = !ready;
   }
-}
-
-let uidCounter = 0;
-function uid(base: string): string {
-  return `pxw-sf-${base.replace(/[^A-Za-z0-9_-]/g, "_")}-${++uidCounter}`;
-}
-
-/** "≥ 1.01, ≤ 2" / "> 0, ≤ 120" for a number parameter with bounds, "" otherwise. */
-export function rangeText(spec: ParamSpec): string {
-  if (spec.type !== "int" && spec.type !== "float") return "";
-  const parts: string[] = [];
-  if (spec.exclusive_minimum !== null && spec.exclusive_minimum !== undefined) parts.push(`> ${spec.exclusive_minimum}`);
-  if (spec.minimum !== null && spec.minimum !== undefined) parts.push(`≥ ${spec.minimum}`);
-  if (spec.maximum !== null && spec.maximum !== undefined) parts.push(`≤ ${spec.maximum}`);
-  return parts.join(", ");
-}
-
-/**
- * The kernel lists parameter problems as "Invalid parameters for t: fps: must be > 0 (got 0); min_size: …".
- * Returns each known parameter's part of the message.
- */
-export function parseParamErrors(message: string, names: string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!names.length) return out;
-  const body = message.replace(/^[^:]*:\s*/, "").replace(/\.$/, "");
-  for (const part of body.split(/;\s*/)) {
-    const m = /^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*:\s*(.+)$/.exec(part);
-    if (m && names.includes(m[1])) out.set(m[1], m[2].trim());
-  }
-  return out;
 }

@@ -4,8 +4,8 @@
 // Everything that comes from the kernel is set as text or attributes, never as HTML.
 
 import "./stage_builder.css";
-import { fmtCount, h, svg } from "./dom";
-import { kindLabel, type GraphReply, type StageEdge, type StageNode } from "./stage_contract";
+import { fmtCount, h, svg } from "../lib/dom";
+import { kindLabel, type GraphReply, type StageEdge, type StageNode } from "./contract";
 
 export const NODE_W = 212;
 export const NODE_H = 96;

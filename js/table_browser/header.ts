@@ -1,8 +1,8 @@
 // The TableBrowser header: the table path with a catalog picker, kind and version badges, row count, refresh.
 
-import "./panel.css";
-import type { ColumnInfo } from "./contract";
-import { button, fmtCount, h, replace } from "./dom";
+import "../lib/panel.css";
+import type { ColumnInfo } from "../lib/contract";
+import { button, fmtCount, h, replace } from "../lib/dom";
 
 export interface InfoReply {
   path: string;

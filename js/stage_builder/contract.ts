@@ -1,7 +1,7 @@
 // The StageBuilder's message shapes (mirrors pxwidgets/panels/stage_builder.py): the pipeline graph, the transform
 // registry entries a form is generated from, and the replies of add / drop / code.
 
-import type { Json } from "./contract";
+import type { Json, TransformEntry } from "../lib/contract";
 
 export type StageKind = "source" | "iterator" | "filter" | "column";
 
@@ -40,33 +40,6 @@ export interface GraphReply {
   nodes: StageNode[];
   edges: StageEdge[];
   problems: StageProblem[];
-}
-
-export type ParamType = "int" | "float" | "bool" | "string" | "choice" | string;
-
-export interface ParamSpec {
-  name: string;
-  type: ParamType;
-  default: Json;
-  description: string;
-  minimum: number | null;
-  maximum: number | null;
-  exclusive_minimum: number | null;
-  choices: string[] | null;
-  nullable: boolean;
-}
-
-export type TransformKind = "iterator" | "column" | "filter";
-
-export interface TransformEntry {
-  name: string;
-  description: string;
-  kind: TransformKind | string;
-  input_type: string;
-  output: string | null;
-  output_type: string | null;
-  notes: string | null;
-  params: ParamSpec[];
 }
 
 export interface TransformsReply {
