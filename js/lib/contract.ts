@@ -117,12 +117,25 @@ export interface Filter {
   value?: Json;
 }
 
+export interface OrderBy {
+  column: string;
+  asc: boolean;
+}
+
 export interface PageRequest {
   offset: number;
   limit: number;
-  order_by: { column: string; asc: boolean } | null;
+  order_by: OrderBy | null;
   filters: Filter[];
   errors_only: boolean;
+}
+
+/** The request of a command that takes no arguments. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface NoPayload {}
+
+export interface CountReply {
+  total: number;
 }
 
 // ---- the transform registry (pxwidgets/patterns/common/registry.py): what a parameter form is generated from ----
@@ -151,5 +164,8 @@ export interface TransformEntry {
   output: string | null;
   output_type: string | null;
   notes: string | null;
+  source: string | null;
+  builtin: boolean;
   params: ParamSpec[];
+  json_schema: Record<string, unknown>;
 }

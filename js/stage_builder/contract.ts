@@ -1,7 +1,7 @@
 // The StageBuilder's message shapes (mirrors pxwidgets/panels/stage_builder.py): the pipeline graph, the transform
 // registry entries a form is generated from, and the replies of add / drop / code.
 
-import type { Json, TransformEntry } from "../lib/contract";
+import type { Json, PageRequest, TransformEntry } from "../lib/contract";
 
 export type StageKind = "source" | "iterator" | "filter" | "column";
 
@@ -42,6 +42,15 @@ export interface GraphReply {
   problems: StageProblem[];
 }
 
+/** A page of one stage's rows. */
+export interface StageRowsRequest extends PageRequest {
+  stage: string;
+}
+
+export interface TransformsRequest {
+  after?: string | null;
+}
+
 export interface TransformsReply {
   transforms: TransformEntry[];
 }
@@ -54,9 +63,22 @@ export interface StageDraft {
   name: string;
 }
 
+export interface PreviewRequest extends StageDraft {
+  n: number;
+}
+
 export interface AddReply {
   stage: StageNode;
   graph: GraphReply;
+}
+
+export interface StageRequest {
+  stage: string;
+}
+
+export interface DropRequest {
+  stage: string;
+  expect: string[];
 }
 
 export interface DropPlanReply {
@@ -66,6 +88,10 @@ export interface DropPlanReply {
 export interface DropReply {
   dropped: string[];
   graph: GraphReply;
+}
+
+export interface CodeRequest {
+  stage?: string | null;
 }
 
 export interface CodeReply {

@@ -1,23 +1,8 @@
 // The TableBrowser header: the table path with a catalog picker, kind and version badges, row count, refresh.
 
 import "../lib/panel.css";
-import type { ColumnInfo } from "../lib/contract";
+import type { CatalogReply, InfoReply } from "./contract";
 import { button, fmtCount, h, replace } from "../lib/dom";
-
-export interface InfoReply {
-  path: string;
-  kind: "table" | "view" | "snapshot" | string;
-  version: number | null;
-  comment: string | null;
-  total_rows: number;
-  columns: ColumnInfo[];
-  error_counts: { column: string; count: number }[];
-  problems: string[];
-}
-
-export interface CatalogReply {
-  tables: { path: string; kind: string }[];
-}
 
 export interface HeaderHandlers {
   onOpen: (path: string) => void;

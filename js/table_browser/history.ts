@@ -1,22 +1,7 @@
 // The History tab: one row per table version (what changed, by whom, how many rows and errors).
 
 import { fmtCount, h } from "../lib/dom";
-
-export interface VersionInfo {
-  version: number;
-  created_at: string;
-  user: string | null;
-  change_type: string;
-  inserts: number;
-  updates: number;
-  deletes: number;
-  errors: number;
-  schema_change: string | null;
-}
-
-export interface HistoryReply {
-  versions: VersionInfo[];
-}
+import type { HistoryReply } from "./contract";
 
 const HEAD = ["version", "created", "user", "change", "inserts", "updates", "deletes", "errors", "schema change"];
 

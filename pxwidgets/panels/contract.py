@@ -1,6 +1,9 @@
 """The message contract between a panel's Python side and its JavaScript side.
 
-Declared once here and once in ``js/lib/contract.ts``; both sides read the same shapes.
+Declared once here (shapes every panel shares) and once in ``js/lib/contract.ts``; a panel's own command shapes live in
+its module (``pxwidgets/panels/<panel>.py``) and in ``js/<panel>/``. Each ``@command`` names its request and reply
+TypedDicts, and ``tests/protocol/test_contract_agreement.py`` checks that TypeScript declares the same interfaces with
+the same fields.
 
 Every command is a request with an id; the kernel answers it exactly once with a response (ok or error) and may
 send progress messages for the same id before that. Binary payloads (thumbnails) travel in the message's
@@ -19,7 +22,7 @@ Python → JS::
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, Required, TypedDict
 
 
 class Request(TypedDict):
@@ -88,7 +91,7 @@ class Cell(TypedDict, total=False):
     original ``width``/``height``; image cells may carry ``overlays`` (detections to draw over the thumbnail).
     """
 
-    kind: str
+    kind: Required[str]
     value: Any
     truncated: bool
     length: int
@@ -115,3 +118,66 @@ class PageReply(TypedDict):
     total: int | None  # None: still being counted; the panel asks with a 'count' request
     elapsed_ms: float
     code: str  # the Pixeltable code that fetches the same rows
+
+
+class NoPayload(TypedDict):
+    """The request of a command that takes no arguments."""
+
+
+class FilterSpec(TypedDict):
+    """One filter of a page request (see ``pxwidgets.tables.filters``). TypeScript: ``Filter``."""
+
+    column: str
+    op: str
+    value: NotRequired[Any]
+
+
+class OrderBy(TypedDict):
+    column: str
+    asc: bool
+
+
+class PageRequest(TypedDict):
+    """A page of rows: where it starts, how many, sorted and filtered how."""
+
+    offset: int
+    limit: int
+    order_by: OrderBy | None
+    filters: list[FilterSpec]
+    errors_only: bool
+
+
+class CountReply(TypedDict):
+    """The number of rows a page request matches (the grid asks for it after the page)."""
+
+    total: int
+
+
+class ParamSpec(TypedDict):
+    """One parameter of a registry transform, as a form is generated from it (``Param.to_json()``)."""
+
+    name: str
+    type: str
+    default: Any
+    description: str
+    minimum: float | None
+    maximum: float | None
+    exclusive_minimum: float | None
+    choices: list[str] | None
+    nullable: bool
+
+
+class TransformEntry(TypedDict):
+    """A registry transform as a panel lists it (``Transform.to_json()``)."""
+
+    name: str
+    description: str
+    kind: str
+    input_type: str
+    output: str | None
+    output_type: str | None
+    notes: str | None
+    source: str | None
+    builtin: bool
+    params: list[ParamSpec]
+    json_schema: dict[str, Any]

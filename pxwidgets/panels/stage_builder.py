@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import pixeltable as pxt
 import traitlets
@@ -22,6 +22,7 @@ from pxwidgets.errors import CancelledError, InvalidRequestError
 from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command
 from pxwidgets.panels.cells import encode_page
+from pxwidgets.panels.contract import CountReply, NoPayload, PageReply, PageRequest, TransformEntry
 from pxwidgets.patterns import ProgressiveRefinement
 from pxwidgets.tables import PageQuery, count_rows, fetch_page
 from pxwidgets.tables.frames import page_from_dataframe
@@ -37,6 +38,103 @@ def _text(payload: dict[str, Any], key: str, *, required: bool = True) -> str | 
     if not isinstance(value, str) or not value:
         raise InvalidRequestError(f'{key!r} must be a non-empty string.')
     return value
+
+
+# ---- message shapes (mirrored in js/stage_builder/contract.ts) ----------------------------------------------------
+
+
+class StageNode(TypedDict):
+    """One stage in the graph (``ProgressiveRefinement.lineage()``)."""
+
+    id: str
+    kind: str
+    table: str
+    column: str | None
+    output: str | None
+    rows: int | None
+    errors: int | None
+    definition: str
+    transform: str | None
+    params: dict[str, Any]
+    managed: bool
+    problem: str | None
+
+
+class StageEdge(TypedDict):
+    source: str
+    target: str
+
+
+class StageProblem(TypedDict):
+    stage: str
+    problem: str
+    fix: str
+
+
+class GraphReply(TypedDict):
+    root: str
+    head: str
+    nodes: list[StageNode]
+    edges: list[StageEdge]
+    problems: list[StageProblem]
+
+
+class StageRowsRequest(PageRequest):
+    """A page of one stage's rows."""
+
+    stage: str
+
+
+class TransformsRequest(TypedDict):
+    after: NotRequired[str | None]
+
+
+class TransformsReply(TypedDict):
+    transforms: list[TransformEntry]
+
+
+class StageDraft(TypedDict):
+    """What Preview and Add send: the new stage, after an existing one."""
+
+    after: str
+    transform: str
+    params: dict[str, Any]
+    name: str
+
+
+class PreviewRequest(StageDraft):
+    n: int
+
+
+class AddReply(TypedDict):
+    stage: StageNode
+    graph: GraphReply
+
+
+class StageRequest(TypedDict):
+    stage: str
+
+
+class DropPlanReply(TypedDict):
+    plan: list[str]
+
+
+class DropRequest(TypedDict):
+    stage: str
+    expect: list[str]
+
+
+class DropReply(TypedDict):
+    dropped: list[str]
+    graph: GraphReply
+
+
+class CodeRequest(TypedDict):
+    stage: NotRequired[str | None]
+
+
+class CodeReply(TypedDict):
+    code: str
 
 
 class _Heartbeat:
@@ -109,18 +207,18 @@ class StageBuilder(Panel):
         self.head = self.pipeline.head
         return graph
 
-    @command('graph')
+    @command('graph', request=NoPayload, reply=GraphReply)
     def _graph_cmd(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         return self._graph()
 
-    @command('rows')
+    @command('rows', request=StageRowsRequest, reply=PageReply)
     def _rows(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         name = str(_text(payload, 'stage'))
         page = fetch_page(self._stage_table(name), PageQuery.from_dict(payload), wait_for_count=False)
         self.selected = name
         return encode_page(page)
 
-    @command('count')
+    @command('count', request=StageRowsRequest, reply=CountReply)
     def _count(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         return {'total': count_rows(self._stage_table(str(_text(payload, 'stage'))), PageQuery.from_dict(payload))}
 
@@ -128,7 +226,7 @@ class StageBuilder(Panel):
         # the graph the panel shows already names each stage's table: no catalog scan per page
         return self._stage_tables.get(name) or self.pipeline.stage(name).table
 
-    @command('transforms')
+    @command('transforms', request=TransformsRequest, reply=TransformsReply)
     def _transforms(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         return {'transforms': self.pipeline.transforms(_text(payload, 'after', required=False))}
 
@@ -142,7 +240,7 @@ class StageBuilder(Panel):
             'after': _text(payload, 'after', required=False),
         }
 
-    @command('preview')
+    @command('preview', request=PreviewRequest, reply=PageReply)
     def _preview(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         n = payload.get('n', 5)
         if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_PREVIEW_ROWS:
@@ -151,7 +249,7 @@ class StageBuilder(Panel):
         df = self.pipeline.preview_transform(**self._definition(payload), n=n, name=name)
         return encode_page(page_from_dataframe(df, path=f'preview of {name!r}'))
 
-    @command('add', background=True)
+    @command('add', background=True, request=StageDraft, reply=AddReply)
     def _add(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         name = str(_text(payload, 'name'))
         definition = self._definition(payload)
@@ -160,14 +258,14 @@ class StageBuilder(Panel):
             beat.update(0, 0, 'Counting the rows of every stage')
             graph = self._graph()
         self.selected = stage.name
-        node = next((n for n in graph['nodes'] if n['id'] == stage.name), None)
+        node = next(n for n in graph['nodes'] if n['id'] == stage.name)  # the graph was read after the add
         return {'stage': node, 'graph': graph}
 
-    @command('drop_plan')
+    @command('drop_plan', request=StageRequest, reply=DropPlanReply)
     def _drop_plan(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         return {'plan': self.pipeline.drop_plan(str(_text(payload, 'stage')))}
 
-    @command('drop')
+    @command('drop', request=DropRequest, reply=DropReply)
     def _drop(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         expect = payload.get('expect')
         if not isinstance(expect, list) or not all(isinstance(s, str) for s in expect):
@@ -177,7 +275,7 @@ class StageBuilder(Panel):
             self.selected = ''
         return {'dropped': dropped, 'graph': self._graph()}
 
-    @command('code')
+    @command('code', request=CodeRequest, reply=CodeReply)
     def _code(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         stage = _text(payload, 'stage', required=False)
         return {'code': self.pipeline.stage_code(stage) if stage else self.pipeline.to_code()}

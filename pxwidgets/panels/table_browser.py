@@ -7,7 +7,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import pixeltable as pxt
 import traitlets
@@ -15,6 +15,7 @@ import traitlets
 from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command
 from pxwidgets.panels.cells import encode_page
+from pxwidgets.panels.contract import ColumnInfo, CountReply, NoPayload, PageReply, PageRequest
 from pxwidgets.tables import (
     PageQuery,
     count_rows,
@@ -26,6 +27,77 @@ from pxwidgets.tables import (
     table_path,
 )
 from pxwidgets.tables.summary import summarize
+
+# ---- message shapes (mirrored in js/table_browser/) -------------------------------------------------------------
+
+
+class ErrorCount(TypedDict):
+    column: str
+    count: int
+
+
+class InfoReply(TypedDict):
+    """What the header shows about the table on show."""
+
+    path: str
+    kind: str
+    version: int | None
+    comment: str | None
+    total_rows: int
+    columns: list[ColumnInfo]
+    error_counts: list[ErrorCount]
+    problems: list[str]
+
+
+class OpenRequest(TypedDict):
+    path: str
+
+
+class CatalogEntry(TypedDict):
+    path: str
+    kind: str
+
+
+class CatalogReply(TypedDict):
+    tables: list[CatalogEntry]
+
+
+class LineageNode(TypedDict):
+    path: str
+    kind: str
+    version: int
+    row_count: int | None
+    iterator: str | None
+    filter: str | None
+    is_current: bool
+    error: str | None
+
+
+class LineageEdge(TypedDict):
+    source: str
+    target: str
+    label: str
+
+
+class LineageReply(TypedDict):
+    nodes: list[LineageNode]
+    edges: list[LineageEdge]
+
+
+class VersionInfo(TypedDict):
+    version: int
+    created_at: str
+    user: str | None
+    change_type: str
+    inserts: int
+    updates: int
+    deletes: int
+    errors: int
+    schema_change: str | None
+
+
+class HistoryReply(TypedDict):
+    versions: list[VersionInfo]
 
 
 class TableBrowser(Panel):
@@ -66,11 +138,11 @@ class TableBrowser(Panel):
 
     # ---- commands -----------------------------------------------------------------------------------------------
 
-    @command('info')
+    @command('info', request=NoPayload, reply=InfoReply)
     def _info(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         return summarize(self.path)
 
-    @command('open')
+    @command('open', request=OpenRequest, reply=InfoReply)
     def _open(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         target = payload.get('path')
         if not isinstance(target, str):
@@ -81,22 +153,22 @@ class TableBrowser(Panel):
         self.path = info['path']
         return info
 
-    @command('catalog')
+    @command('catalog', request=NoPayload, reply=CatalogReply)
     def _catalog(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         return {'tables': list_catalog('')}
 
-    @command('page')
+    @command('page', request=PageRequest, reply=PageReply)
     def _page(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         return encode_page(fetch_page(self.path, PageQuery.from_dict(payload), wait_for_count=False))
 
-    @command('count')
+    @command('count', request=PageRequest, reply=CountReply)
     def _count(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         return {'total': count_rows(self.path, PageQuery.from_dict(payload))}
 
-    @command('lineage')
+    @command('lineage', request=NoPayload, reply=LineageReply)
     def _lineage(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         return lineage(self.path).to_dict()
 
-    @command('history')
+    @command('history', request=NoPayload, reply=HistoryReply)
     def _history(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         return {'versions': list_versions(self.path)}
