@@ -1,0 +1,274 @@
+"""The run registry: a small Pixeltable table each experiment owns, ``<name>/runs``, one row per run.
+
+It holds everything the pattern knows (params, start time, duration, metrics, status, promoted, dropped), so an
+experiment reopens in a fresh process from the catalog alone. Version numbers are claimed atomically with
+``pxt.create_dir('<name>/v<N>', if_exists='error')``: Pixeltable's catalog refuses the second of two processes
+that create the same path, and that process takes the next number. A number is never reused, not even after its
+version was dropped (the registry keeps the run's row).
+
+Example:
+    >>> reg = Registry.create('demo/exp', setup_ref='mypkg.pipelines:build', keep=3)  # doctest: +SKIP
+    >>> version = reg.claim({'threshold': 0.5})  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import pixeltable as pxt
+
+from pxwidgets.patterns.common.metadata import read_role, role_metadata
+from pxwidgets.patterns.versioned.errors import ExperimentNameError, NotAnExperimentError
+
+ROLE = 'versioned.experiment'
+"""The role key of the registry table's custom metadata."""
+
+REGISTRY = 'runs'
+VERSION_DIR = re.compile(r'^v(\d+)$')
+SCHEMA: dict[str, Any] = {
+    'version': pxt.Int,
+    'status': pxt.String,
+    'params': pxt.Json | None,
+    'metrics': pxt.Json | None,
+    'started_at': pxt.Timestamp,
+    'duration_s': pxt.Float | None,
+    'result': pxt.String | None,
+    'tables': pxt.Json | None,
+    'error': pxt.String | None,
+    'promoted': pxt.Bool,
+    'dropped': pxt.Bool,
+    'owner': pxt.String,
+}
+T = TypeVar('T')
+
+
+def _owner() -> str:
+    return f'{socket.gethostname()}:{os.getpid()}'
+
+
+def _alive(owner: str) -> bool:
+    """Whether the process that owns a running run may still be running (unknown hosts count as alive)."""
+    host, _, pid = owner.rpartition(':')
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _retry(fn: Callable[[], T], attempts: int = 8) -> T:
+    """Run a registry write, retrying when a concurrent writer in another process made it conflict."""
+    for i in range(attempts):
+        try:
+            return fn()
+        except pxt.Error as exc:
+            text = str(exc).lower()
+            transient = any(w in text for w in ('serializ', 'concurrent', 'deadlock', 'lock', 'retry', 'modified'))
+            if not transient or i == attempts - 1:
+                raise
+            time.sleep(0.05 * (i + 1))
+    raise AssertionError('unreachable')
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run as the registry holds it."""
+
+    version: int
+    status: str  # 'running' | 'ok' | 'failed' | 'abandoned' (a running run whose process is gone) | 'unrecorded'
+    params: dict[str, Any]
+    metrics: dict[str, Any]
+    started_at: datetime.datetime | None
+    duration_s: float | None
+    result: str | None
+    tables: list[str]
+    error: str | None
+    promoted: bool
+    dropped: bool
+    owner: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Registry:
+    """The registry table of one experiment."""
+
+    def __init__(self, name: str, table: pxt.Table) -> None:
+        self.name = name
+        self._table = table
+
+    # ---- create / open ------------------------------------------------------------------------------------------
+
+    @classmethod
+    def path_of(cls, name: str) -> str:
+        return f'{name}/{REGISTRY}'
+
+    @classmethod
+    def config_of(cls, table: pxt.Table) -> dict[str, Any] | None:
+        return read_role(table.get_metadata().get('custom_metadata'), ROLE)
+
+    @classmethod
+    def open(cls, name: str) -> tuple[Registry, dict[str, Any]]:
+        """The registry of experiment ``name`` and its configuration (``keep``, ``setup``)."""
+        try:
+            table = pxt.get_table(cls.path_of(name))
+        except pxt.Error:
+            raise NotAnExperimentError(
+                f'There is no experiment at {name!r}.', hint='Create it with VersionedExperiment(name, setup).'
+            ) from None
+        config = cls.config_of(table) if table is not None else None
+        assert table is not None
+        if config is None:
+            raise NotAnExperimentError(
+                f'{name!r} holds a table named {REGISTRY!r} that is not an experiment registry.',
+                hint='Pick another name for the experiment.',
+            )
+        return cls(name, table), config
+
+    @classmethod
+    def create(cls, name: str, config: Mapping[str, Any]) -> tuple[Registry, dict[str, Any]]:
+        """Open the experiment's registry, creating the experiment (its directory and registry) if needed.
+
+        Raises:
+            ExperimentNameError: ``name`` is a table, or a directory that holds other things than an experiment.
+        """
+        if not isinstance(name, str) or not name.strip('/') or name != name.strip():
+            raise ExperimentNameError(f'An experiment name is a directory path such as "demo/exp", not {name!r}.')
+        if _is_table(name):
+            raise ExperimentNameError(
+                f'{name!r} is an existing table, not an experiment: an experiment is a directory of versions.',
+                hint='Pick another name; nothing was changed.',
+            )
+        try:
+            return cls.open(name)
+        except NotAnExperimentError:
+            pass
+        try:
+            pxt.create_dir(name, parents=True, if_exists='ignore')
+        except pxt.Error as exc:
+            raise ExperimentNameError(f'{name!r} cannot be an experiment: {exc}') from None
+        foreign = list(pxt.list_tables(name, recursive=False)) + [
+            d for d in pxt.list_dirs(name, recursive=False) if not VERSION_DIR.match(d.rsplit('/', 1)[-1])
+        ]
+        if foreign:
+            raise ExperimentNameError(
+                f'{name!r} already holds {", ".join(sorted(foreign))}, which are not part of an experiment.',
+                hint='Pick another name (an experiment needs a directory of its own); nothing was changed.',
+            )
+        try:
+            table = pxt.create_table(
+                cls.path_of(name),
+                SCHEMA,
+                if_exists='error',
+                comment=f'pxwidgets: runs of experiment {name}',
+                custom_metadata=role_metadata(ROLE, {'format': 1, **config}),
+            )
+        except pxt.Error as exc:
+            if 'exist' not in str(exc).lower():
+                raise
+            return cls.open(name)  # another process created it first
+        return cls(name, table), dict(config)
+
+    # ---- reading ------------------------------------------------------------------------------------------------
+
+    def _fresh(self) -> pxt.Table:
+        table = pxt.get_table(self.path_of(self.name))
+        if table is None:
+            raise NotAnExperimentError(f'The registry of experiment {self.name!r} was dropped.')
+        self._table = table
+        return table
+
+    def version_dirs(self) -> dict[int, str]:
+        out = {}
+        for d in pxt.list_dirs(self.name, recursive=False):
+            m = VERSION_DIR.match(d.rsplit('/', 1)[-1])
+            if m:
+                out[int(m.group(1))] = d
+        return out
+
+    def records(self) -> list[RunRecord]:
+        """Every run, oldest first (rows of dropped runs included), plus version directories nobody recorded."""
+        rows = self._fresh().order_by(self._table.version).collect()
+        out: list[RunRecord] = []
+        for row in rows:
+            status = str(row['status'])
+            if status == 'running' and not _alive(str(row['owner'])):
+                status = 'abandoned'
+            out.append(
+                RunRecord(
+                    version=int(row['version']),
+                    status=status,
+                    params=dict(row['params'] or {}),
+                    metrics=dict(row['metrics'] or {}),
+                    started_at=row['started_at'],
+                    duration_s=row['duration_s'],
+                    result=row['result'],
+                    tables=list(row['tables'] or []),
+                    error=row['error'],
+                    promoted=bool(row['promoted']),
+                    dropped=bool(row['dropped']),
+                    owner=str(row['owner']),
+                )
+            )
+        recorded = {r.version for r in out}
+        for version in sorted(set(self.version_dirs()) - recorded):
+            out.append(RunRecord(version, 'unrecorded', {}, {}, None, None, None, [], None, False, False, '', {}))
+        return sorted(out, key=lambda r: r.version)
+
+    # ---- writing ------------------------------------------------------------------------------------------------
+
+    def claim(self, params: Mapping[str, Any]) -> int:
+        """Claim the next version number (atomically, across processes) and record the run as running."""
+        taken = set(self.version_dirs())
+        taken |= {int(v) for v in self._fresh().select(self._table.version).collect()['version']}
+        version = max(taken, default=0) + 1
+        for _ in range(1000):
+            try:
+                pxt.create_dir(f'{self.name}/v{version}', if_exists='error')
+                break
+            except pxt.Error as exc:
+                if 'exist' not in str(exc).lower():
+                    raise
+                version += 1
+        else:  # pragma: no cover - a thousand concurrent claims
+            raise RuntimeError('could not claim a version number')
+        row = {
+            'version': version,
+            'status': 'running',
+            'params': dict(params),
+            'started_at': datetime.datetime.now(datetime.UTC),
+            'promoted': False,
+            'dropped': False,
+            'owner': _owner(),
+        }
+        _retry(lambda: self._fresh().insert([row]))
+        return version
+
+    def update(self, version: int, values: Mapping[str, Any]) -> None:
+        """Change one run's row (status, metrics, promoted, dropped, …)."""
+
+        def write() -> None:
+            t = self._fresh()
+            t.update(dict(values), where=t.version == version)
+
+        _retry(write)
+
+    def version_of_table(self) -> int:
+        return int(self._fresh().get_metadata()['version'])
+
+
+def _is_table(path: str) -> bool:
+    try:
+        return pxt.get_table(path) is not None
+    except pxt.Error:
+        return False

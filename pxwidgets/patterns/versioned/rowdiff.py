@@ -1,0 +1,310 @@
+"""Row diff between two versions of one Pixeltable table: added, removed and changed rows, and what changed.
+
+Pixeltable keeps every version of a table's rows (time travel, ``pxt.get_table('dir/t:4')``) but has no diff.
+This one runs in the database and reads only the row versions that were written between the two versions (see
+:mod:`~pxwidgets.patterns.versioned._pxt_access`), so a diff of a 100k-row table where 1 % changed reads about 2 %
+of its rows. Values are compared as stored: media columns by their file reference (never decoded), JSON as
+``jsonb``, arrays as their stored bytes. Columns computed on read (not stored) are not compared: they follow from
+the stored columns they are computed from.
+
+A row is *changed* when a stored column present in both versions holds a different value; an update that wrote
+the same values again is not a change.
+
+Example:
+    >>> d = row_diff('demo/photos', 3, 5)  # doctest: +SKIP
+    >>> d.added, d.removed, d.changed, d.changed_by_column  # doctest: +SKIP
+    (2, 1, 4, {'label': 4})
+    >>> d.to_pandas().head()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pixeltable as pxt
+import sqlalchemy as sql
+from sqlalchemy.dialects.postgresql import JSONB
+
+from pxwidgets.errors import InvalidRequestError
+from pxwidgets.patterns.versioned import _pxt_access as access
+from pxwidgets.patterns.versioned.errors import DiffNotSupportedError, UnknownVersionError
+from pxwidgets.tables.resolve import open_table, table_path
+
+ChangeKind = Literal['added', 'removed', 'changed']
+CHANGE_KINDS: tuple[ChangeKind, ...] = ('added', 'removed', 'changed')
+MAX_DIFF_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class DiffColumn:
+    """A column shown in a diff, and whether its values were compared."""
+
+    name: str
+    type_text: str
+    kind: str
+    is_media: bool
+    compared: bool
+    status: Literal['both', 'added', 'removed']
+    """Whether the column exists in both versions, only in the newer one or only in the older one."""
+    note: str = ''
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            'name': self.name,
+            'type_text': self.type_text,
+            'kind': self.kind,
+            'is_media': self.is_media,
+            'compared': self.compared,
+            'status': self.status,
+            'note': self.note,
+        }
+
+
+@dataclass(frozen=True)
+class RowChange:
+    """One row that differs: its row id, how it changed, its values before and after, the columns that differ."""
+
+    rowid: tuple[Any, ...]
+    change: ChangeKind
+    changed: list[str]
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+@dataclass
+class RowDiff:
+    """What differs between versions ``a`` and ``b`` of a table (``a < b``), with one window of the changed rows."""
+
+    path: str
+    a: int
+    b: int
+    added: int
+    removed: int
+    changed: int
+    changed_by_column: dict[str, int]
+    columns: list[DiffColumn]
+    rows: list[RowChange]
+    offset: int
+    limit: int
+    kind: ChangeKind | None
+    elapsed_ms: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """Rows that differ in any way (of the selected kind, if one was selected)."""
+        if self.kind is not None:
+            return {'added': self.added, 'removed': self.removed, 'changed': self.changed}[self.kind]
+        return self.added + self.removed + self.changed
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The window of rows: ``change``, ``changed`` (column names), then ``col`` / ``col (before)`` pairs."""
+        records = []
+        for row in self.rows:
+            rec: dict[str, Any] = {'rowid': row.rowid[0] if len(row.rowid) == 1 else row.rowid, 'change': row.change}
+            rec['changed'] = ', '.join(row.changed)
+            for col in self.columns:
+                rec[col.name] = (row.after or {}).get(col.name) if row.after is not None else None
+                if row.change != 'added' and col.status != 'added':
+                    rec[f'{col.name} (before)'] = (row.before or {}).get(col.name)
+            records.append(rec)
+        return pd.DataFrame.from_records(records)
+
+    def summary(self) -> str:
+        cols = ', '.join(f'{k} ({v})' for k, v in self.changed_by_column.items() if v) or 'none'
+        return (
+            f'{self.path} v{self.a} → v{self.b}: {self.added} added, {self.removed} removed, {self.changed} changed '
+            f'(changed columns: {cols})'
+        )
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+def _check_versions(table: pxt.Table, a: int, b: int) -> list[int]:
+    for name, v in (('a', a), ('b', b)):
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise InvalidRequestError(f'Version {name} must be an integer, not {v!r}.')
+    known = sorted(int(rec['version']) for rec in table.get_versions())
+    for v in (a, b):
+        if v not in known:
+            raise UnknownVersionError(
+                f'{table_path(table)!r} has no version {v}.',
+                hint=f'Its versions are {known[0]}–{known[-1]}.' if known else None,
+                details={'known': known[-50:]},
+            )
+    if a == b:
+        raise InvalidRequestError(f'Both versions are {a}: pick two different versions to compare.')
+    return known
+
+
+def _columns(old: access.StoreFacts, new: access.StoreFacts) -> tuple[list[DiffColumn], list[str], list[str]]:
+    """The stored columns to show, the store names compared, and notes on what was not compared."""
+    old_by_id = {c.id: c for c in old.columns if c.store_name is not None}
+    new_by_id = {c.id: c for c in new.columns if c.store_name is not None}
+    notes = [f'{c.name}: computed on read (not stored), not compared' for c in new.columns if c.store_name is None]
+    shown: list[DiffColumn] = []
+    compared: list[str] = []
+    for col in new_by_id.values():
+        before = old_by_id.get(col.id)
+        if before is None:
+            shown.append(DiffColumn(col.name, col.type_text, col.kind, col.is_media, False, 'added'))
+            continue
+        same = before.type_text == col.type_text
+        note = '' if same else f'type changed from {before.type_text}: not compared'
+        if note:
+            notes.append(f'{col.name}: {note}')
+        else:
+            compared.append(str(col.store_name))
+        shown.append(DiffColumn(col.name, col.type_text, col.kind, col.is_media, same, 'both', note))
+    for col in old_by_id.values():
+        if col.id not in new_by_id:
+            shown.append(DiffColumn(col.name, col.type_text, col.kind, col.is_media, False, 'removed'))
+    return shown, compared, notes
+
+
+def _display(value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    if kind == 'array' and isinstance(value, bytes | memoryview):
+        try:
+            return np.load(io.BytesIO(bytes(value)), allow_pickle=False)
+        except Exception:
+            return f'<{len(value)} bytes>'
+    return value
+
+
+def row_diff(
+    table_or_path: pxt.Table | str,
+    a: int,
+    b: int,
+    *,
+    kind: ChangeKind | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> RowDiff:
+    """Compare two versions of one table row by row, in the database.
+
+    Args:
+        table_or_path: The table (or its path). Views are not supported yet (their rows are versioned together
+            with their base's); diff the base table.
+        a: The older version (swapped with ``b`` if it is the newer one).
+        b: The newer version.
+        kind: Only rows that were ``'added'``, ``'removed'`` or ``'changed'`` (all by default).
+        offset: The first row of the window of rows returned (ordered by row id).
+        limit: How many rows to return (1–500); the counts always cover every row.
+
+    Raises:
+        UnknownVersionError: A version the table does not have (or no longer has, after a revert).
+        DiffNotSupportedError: A view, a snapshot or a table without versioned rows.
+        InvalidRequestError: Equal versions, a bad window or kind.
+    """
+    start = time.perf_counter()
+    if kind is not None and kind not in CHANGE_KINDS:
+        raise InvalidRequestError(f'kind must be one of {", ".join(CHANGE_KINDS)}, not {kind!r}.')
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise InvalidRequestError(f'offset must be a non-negative integer, not {offset!r}.')
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= MAX_DIFF_LIMIT:
+        raise InvalidRequestError(f'limit must be an integer from 0 to {MAX_DIFF_LIMIT}, not {limit!r}.')
+    table = open_table(table_or_path)
+    path = table_path(table)
+    _check_versions(table, a, b)
+    if a > b:
+        a, b = b, a
+    current = access.store_of(table)
+    if current.is_view:
+        raise DiffNotSupportedError(
+            f'{path!r} is a view or snapshot: a row diff compares versions of a base table.',
+            hint='Diff the base table it is made from (its view rows follow from it).',
+        )
+    if not current.data_versioned:
+        raise DiffNotSupportedError(f'{path!r} does not keep old versions of its rows: there is nothing to diff.')
+    old_facts = access.store_of(open_table(f'{path}:{a}'))
+    new_facts = access.store_of(open_table(f'{path}:{b}'))
+    columns, compared, notes = _columns(old_facts, new_facts)
+    store = current.table
+    rid = current.rowid_columns
+    old_names = [c.store_name for c in old_facts.columns if c.store_name is not None]
+    new_names = [c.store_name for c in new_facts.columns if c.store_name is not None]
+    old = (
+        sql.select(*[store.c[n] for n in rid + old_names])
+        .where(store.c.v_min <= a, store.c.v_max > a, store.c.v_max <= b)
+        .cte('pxw_old')
+    )
+    new = (
+        sql.select(*[store.c[n] for n in rid + new_names])
+        .where(store.c.v_min > a, store.c.v_min <= b, store.c.v_max > b)
+        .cte('pxw_new')
+    )
+    on = sql.and_(*[old.c[n] == new.c[n] for n in rid])
+    joined = old.join(new, on, full=True)
+    is_added = old.c[rid[0]].is_(None)
+    is_removed = new.c[rid[0]].is_(None)
+    both = sql.and_(old.c[rid[0]].is_not(None), new.c[rid[0]].is_not(None))
+    json_cols = {c.store_name for c in new_facts.columns if c.kind == 'json'}
+
+    def comparable(side: Any, n: str) -> Any:
+        # a JSON null and an SQL NULL are the same missing value to the user (recomputes write one or the other)
+        return sql.func.nullif(side.c[n], sql.cast(sql.literal('null'), JSONB)) if n in json_cols else side.c[n]
+
+    col_differs = {n: sql.and_(both, comparable(old, n).is_distinct_from(comparable(new, n))) for n in compared}
+    is_changed = sql.or_(*col_differs.values()) if col_differs else sql.false()
+    differs = sql.or_(is_added, is_removed, is_changed)
+    name_of = {c.store_name: c.name for c in new_facts.columns + old_facts.columns if c.store_name}
+
+    counts = [
+        sql.func.count().filter(is_added).label('added'),
+        sql.func.count().filter(is_removed).label('removed'),
+        sql.func.count().filter(is_changed).label('changed'),
+        *[sql.func.count().filter(expr).label(f'd_{n}') for n, expr in col_differs.items()],
+    ]
+    selected = {'added': is_added, 'removed': is_removed, 'changed': is_changed}.get(kind or '', differs)
+    key = [sql.func.coalesce(old.c[n], new.c[n]).label(f'k_{n}') for n in rid]
+    window = (
+        sql.select(
+            *key,
+            is_added.label('is_added'),
+            is_removed.label('is_removed'),
+            *[expr.label(f'd_{n}') for n, expr in col_differs.items()],
+            *[old.c[n].label(f'o_{n}') for n in old_names],
+            *[new.c[n].label(f'n_{n}') for n in new_names],
+        )
+        .select_from(joined)
+        .where(selected)
+        .order_by(*key)
+        .limit(limit)
+        .offset(offset)
+    )
+    with access.connect() as conn:
+        total_row = conn.execute(sql.select(*counts).select_from(joined).where(differs)).mappings().one()
+        result = conn.execute(window).mappings().all() if limit else []
+    kinds_old = {c.store_name: c.kind for c in old_facts.columns if c.store_name}
+    kinds_new = {c.store_name: c.kind for c in new_facts.columns if c.store_name}
+    rows: list[RowChange] = []
+    for rec in result:
+        change: ChangeKind = 'added' if rec['is_added'] else 'removed' if rec['is_removed'] else 'changed'
+        before = None if change == 'added' else {name_of[n]: _display(rec[f'o_{n}'], kinds_old[n]) for n in old_names}
+        after = None if change == 'removed' else {name_of[n]: _display(rec[f'n_{n}'], kinds_new[n]) for n in new_names}
+        changed = [name_of[n] for n in compared if rec[f'd_{n}']]
+        rows.append(RowChange(tuple(rec[f'k_{n}'] for n in rid), change, changed, before, after))
+    return RowDiff(
+        path=path,
+        a=a,
+        b=b,
+        added=int(total_row['added']),
+        removed=int(total_row['removed']),
+        changed=int(total_row['changed']),
+        changed_by_column={name_of[n]: int(total_row[f'd_{n}']) for n in compared},
+        columns=columns,
+        rows=rows,
+        offset=offset,
+        limit=limit,
+        kind=kind,
+        elapsed_ms=(time.perf_counter() - start) * 1000,
+        notes=notes,
+    )
