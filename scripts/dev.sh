@@ -66,6 +66,7 @@ run_checks() {
   echo "==> ruff"; "$VENV/bin/ruff" check pxwidgets tests bench
   echo "==> mypy"; "$VENV/bin/mypy" pxwidgets
   echo "==> tsc"; npm run --silent typecheck
+  echo "==> JS unit tests (node --test)"; npm run --silent test
 }
 
 cmd="${1:-}"

@@ -2,6 +2,7 @@
 // row count and how it was derived (iterator call or filter predicate, as text). Click a box to open it.
 
 import "./lineage.css";
+import { layoutDag } from "./dag";
 import { fmtCount, h, svg } from "./dom";
 
 export interface LineageNode {
@@ -34,34 +35,12 @@ const GAP_Y = 16;
 const PAD = 12;
 let markerCounter = 0;
 
-/** Columns of the graph: depth = longest path from a root (a node without a base among the nodes). */
+/** Columns of the graph (depth = longest path from a root), each ordered by the shared DAG layout's rows. */
 export function layers(nodes: LineageNode[], edges: LineageEdge[]): LineageNode[][] {
-  const byPath = new Map(nodes.map((n) => [n.path, n]));
-  const valid = edges.filter((e) => byPath.has(e.source) && byPath.has(e.target) && e.source !== e.target);
-  const depth = new Map(nodes.map((n) => [n.path, 0]));
-  // Relax at most |nodes| times: a cycle (which should not exist) cannot loop forever.
-  for (let i = 0; i < nodes.length; i++) {
-    let changed = false;
-    for (const e of valid) {
-      const d = depth.get(e.source)! + 1;
-      if (d > depth.get(e.target)! && d < nodes.length) {
-        depth.set(e.target, d);
-        changed = true;
-      }
-    }
-    if (!changed) break;
-  }
+  const slots = layoutDag(nodes.map((n) => n.path), edges);
   const out: LineageNode[][] = [];
-  for (const n of nodes) (out[depth.get(n.path)!] ??= []).push(n);
-  // Keep children near their parents: order each column by the position of the node's first base.
-  for (let d = 1; d < out.length; d++) {
-    const prevIndex = new Map((out[d - 1] ?? []).map((n, i) => [n.path, i]));
-    const key = (n: LineageNode) => {
-      const parents = valid.filter((e) => e.target === n.path).map((e) => prevIndex.get(e.source) ?? Infinity);
-      return parents.length ? Math.min(...parents) : Infinity;
-    };
-    out[d] = (out[d] ?? []).slice().sort((a, b) => key(a) - key(b));
-  }
+  for (const n of nodes) (out[slots.get(n.path)!.depth] ??= []).push(n);
+  for (const column of out) column?.sort((a, b) => slots.get(a.path)!.row - slots.get(b.path)!.row);
   return out.filter(Boolean);
 }
 

@@ -4,6 +4,7 @@
 // Everything that comes from the kernel is set as text or attributes, never as HTML.
 
 import "./stage_builder.css";
+import { layoutDag, type Slot } from "../lib/dag";
 import { fmtCount, h, svg } from "../lib/dom";
 import { kindLabel, type GraphReply, type StageEdge, type StageNode } from "./contract";
 
@@ -15,86 +16,6 @@ const PAD = 14;
 /** The id of the "being added" placeholder: not a valid stage name, so it never collides with one. */
 const PENDING_ID = "\u0000pending";
 let markerCounter = 0;
-
-export interface Slot {
-  depth: number;
-  row: number;
-}
-
-/**
- * Where each stage goes. depth = longest path from a root; rows: a depth-first walk where a stage's longest chain
- * continues its row and every other child starts a chain on the first row below where that chain's whole span is
- * free, so branches stack under their stage, never overlap, and short branches share rows. A stage with several
- * inputs hangs off the deepest one.
- */
-export function layoutStages(ids: string[], edges: StageEdge[], rootFirst?: string): Map<string, Slot> {
-  const known = new Set(ids);
-  const valid = edges.filter((e) => known.has(e.source) && known.has(e.target) && e.source !== e.target);
-  const parents = new Map<string, string[]>(ids.map((id) => [id, []]));
-  const children = new Map<string, string[]>(ids.map((id) => [id, []]));
-  for (const e of valid) {
-    parents.get(e.target)!.push(e.source);
-    children.get(e.source)!.push(e.target);
-  }
-  const depth = new Map(ids.map((id) => [id, 0]));
-  // Relax at most |ids| times: a cycle (which should not exist) cannot loop forever.
-  for (let i = 0; i < ids.length; i++) {
-    let changed = false;
-    for (const e of valid) {
-      const d = depth.get(e.source)! + 1;
-      if (d > depth.get(e.target)! && d < ids.length) {
-        depth.set(e.target, d);
-        changed = true;
-      }
-    }
-    if (!changed) break;
-  }
-  const primary = new Map<string, string>();
-  for (const id of ids) {
-    let best: string | undefined;
-    for (const p of parents.get(id)!) if (best === undefined || depth.get(p)! > depth.get(best)!) best = p;
-    if (best !== undefined) primary.set(id, best);
-  }
-  // The child with the longest chain below it continues its parent's row: the main line stays straight.
-  const height = new Map(ids.map((id) => [id, 0]));
-  for (const id of ids.slice().sort((a, b) => depth.get(b)! - depth.get(a)!)) {
-    const p = primary.get(id);
-    if (p !== undefined) height.set(p, Math.max(height.get(p)!, height.get(id)! + 1));
-  }
-  const slots = new Map<string, Slot>();
-  // Each row records the depth spans its chains take (plus the column before each chain, where its arrow comes in).
-  const taken: [number, number][][] = [];
-  const fits = (row: number, a: number, b: number) => !(taken[row] ?? []).some(([x, y]) => a <= y && x <= b);
-  // Iterative depth-first walk (a long chain must not overflow the stack). A row of -1 starts a chain (a root or a
-  // further child): it goes on the first row below its parent where its whole span is free, once the earlier
-  // siblings' subtrees are placed, so it is resolved when popped. A first child continues its parent's row.
-  const place = (start: string) => {
-    const stack: [string, number, number][] = [[start, -1, -1]];
-    while (stack.length) {
-      let [id, row, parentRow] = stack.pop()!;
-      if (slots.has(id)) continue;
-      const d = depth.get(id)!;
-      if (row < 0) {
-        const a = d - 1;
-        const b = d + height.get(id)!;
-        row = parentRow + 1;
-        while (!fits(row, a, b)) row++;
-        (taken[row] ??= []).push([a, b]);
-      }
-      slots.set(id, { depth: d, row });
-      const kids = children.get(id)!.filter((c) => primary.get(c) === id && !slots.has(c));
-      const main = kids.reduce((best, c, i) => (height.get(c)! > height.get(kids[best])! ? i : best), 0);
-      if (main > 0) kids.unshift(...kids.splice(main, 1));
-      for (let k = kids.length - 1; k >= 1; k--) stack.push([kids[k], -1, row]);
-      if (kids.length) stack.push([kids[0], row, row]);
-    }
-  };
-  const roots = ids.filter((id) => !primary.has(id));
-  if (rootFirst && roots.includes(rootFirst)) roots.sort((a, b) => Number(b === rootFirst) - Number(a === rootFirst));
-  for (const r of roots) place(r);
-  for (const id of ids) if (!slots.has(id)) place(id); // unreachable (a cycle): still shown
-  return slots;
-}
 
 export interface StageGraphHandlers {
   onSelect: (stage: string, opts?: { errorsOnly?: boolean }) => void;
@@ -230,7 +151,7 @@ export class StageGraph {
     if (pending) edges.push({ source: pending.after, target: PENDING_ID });
     const ids = nodes.map((n) => n.id);
     if (pending) ids.push(PENDING_ID);
-    this.slots = layoutStages(ids, edges, this.graph.root);
+    this.slots = layoutDag(ids, edges, this.graph.root);
 
     let maxDepth = 0;
     let maxRow = 0;
