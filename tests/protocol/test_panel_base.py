@@ -105,3 +105,34 @@ def test_close_is_clean(sent: Any) -> None:
     panel._on_custom_msg(panel, {'type': 'request', 'id': 'c', 'kind': 'count', 'payload': {'to': 3}}, None)
     panel.close()
     assert panel.comm is None
+
+
+class Steps(Panel):
+    _esm = 'export default { render() {} }'
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.steps_done = 0
+
+    @command('steps', background=True)
+    def _steps(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        for i in range(200):
+            progress(i, 200, 'working')  # raises CancelledError once the user has cancelled
+            self.steps_done += 1
+            time.sleep(0.02)
+        return {'done': self.steps_done}
+
+
+def test_cancel_stops_work_at_its_next_progress_step_with_a_cancelled_reply(monkeypatch: pytest.MonkeyPatch) -> None:
+    panel = Steps()
+    messages: list[tuple[dict[str, Any], list[bytes]]] = []
+    monkeypatch.setattr(panel, '_send_message', lambda msg, bufs: messages.append((msg, bufs)))
+    panel._on_custom_msg(panel, {'type': 'request', 'id': 's', 'kind': 'steps', 'payload': {}}, None)
+    time.sleep(0.2)
+    panel._on_custom_msg(panel, {'type': 'cancel', 'id': 's'}, None)
+    reply = wait_for_response(messages, 's')
+    assert reply['ok'] is False and reply['error']['code'] == 'cancelled'
+    stopped = panel.steps_done
+    assert 0 < stopped < 200
+    time.sleep(0.1)
+    assert panel.steps_done == stopped  # nothing runs after the reply

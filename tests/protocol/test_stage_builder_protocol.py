@@ -133,3 +133,17 @@ def test_preview_refuses_a_name_that_add_would_refuse(builder: StageBuilder) -> 
         'preview', {'after': 'videos', 'transform': 'extract_frames', 'params': {}, 'name': 'stored', 'n': 2}
     )
     assert reply['ok'] is False and 'stored' in reply['error']['message']
+
+
+def test_a_cancelled_add_writes_nothing(builder: StageBuilder, pxt_dir: str) -> None:
+    from pxwidgets.panels.base import ProgressReporter
+
+    before = catalog_state(pxt_dir)
+    reporter = ProgressReporter(lambda msg: None, 'r1')
+    reporter.cancelled.set()  # the user clicked Cancel before the work reached its first write
+    handler = builder._handlers['add'][0]
+    with pytest.raises(Exception) as stopped:
+        handler({'name': 'frames', 'transform': 'extract_frames', 'params': {'fps': 1.0}}, reporter)
+    assert getattr(stopped.value, 'code', None) == 'cancelled'
+    assert catalog_state(pxt_dir) == before
+    assert [s.name for s in builder.pipeline.stages] == ['videos']
