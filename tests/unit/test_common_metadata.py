@@ -5,7 +5,14 @@ from __future__ import annotations
 import pixeltable as pxt
 
 from pxwidgets.patterns import ProgressiveRefinement
-from pxwidgets.patterns.common.metadata import METADATA_KEY, read_role, read_roles, role_metadata, with_role, without_role
+from pxwidgets.patterns.common.metadata import (
+    METADATA_KEY,
+    read_role,
+    read_roles,
+    role_metadata,
+    with_role,
+    without_role,
+)
 
 FIRST_RELEASE = {
     'role': 'progressive_refinement.stage',

@@ -92,4 +92,5 @@ def test_plan_text_and_json() -> None:
     data = plan.to_json()
     assert data['token'] == plan.token and data['steps'][0]['target'] == 'x/v1'
     assert Plan('clean up', []).describe() == 'clean up: nothing to do.'
-    assert Plan('a', [Step('x', 't', 'd')], state={'v': 1}).token != Plan('a', [Step('x', 't', 'd')], state={'v': 2}).token
+    step = Step('x', 't', 'd')
+    assert Plan('a', [step], state={'v': 1}).token != Plan('a', [step], state={'v': 2}).token
