@@ -213,9 +213,6 @@ def row_diff(
         raise InvalidRequestError(f'limit must be an integer from 0 to {MAX_DIFF_LIMIT}, not {limit!r}.')
     table = open_table(table_or_path)
     path = table_path(table)
-    _check_versions(table, a, b)
-    if a > b:
-        a, b = b, a
     current = access.store_of(table)
     if current.is_view:
         raise DiffNotSupportedError(
@@ -224,6 +221,9 @@ def row_diff(
         )
     if not current.data_versioned:
         raise DiffNotSupportedError(f'{path!r} does not keep old versions of its rows: there is nothing to diff.')
+    _check_versions(table, a, b)
+    if a > b:
+        a, b = b, a
     old_facts = access.store_of(open_table(f'{path}:{a}'))
     new_facts = access.store_of(open_table(f'{path}:{b}'))
     columns, compared, notes = _columns(old_facts, new_facts)
