@@ -48,6 +48,8 @@ class TableComparison:
     differing_by_column: dict[str, int] = field(default_factory=dict)
     sample: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
+    kinds: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Each compared column's type family and type text (``('image', 'Image')``)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -171,6 +173,7 @@ def compare_tables(a: pxt.Table, b: pxt.Table, *, key: list[str] | None = None, 
         )
     compared = [n for n in common if n not in key]
     out = TableComparison(table_path(a), table_path(b), list(key), compared, schema, a.count(), b.count())
+    out.kinds = {n: (str(cb[n]['kind']), str(cb[n]['type'])) for n in [*key, *compared]}
     if max(out.rows_a, out.rows_b) > MAX_COMPARE_ROWS:
         out.notes.append(f'more than {MAX_COMPARE_ROWS} rows: rows not compared one by one')
         return out

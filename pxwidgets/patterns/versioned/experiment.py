@@ -184,6 +184,15 @@ class VersionedExperiment:
         self.metrics = metrics if metrics is not None else _import_setup(stored.get('metrics'))
 
     @classmethod
+    def exists(cls, name: str) -> bool:
+        """Whether an experiment lives at ``name``."""
+        try:
+            Registry.open(name)
+        except PxWidgetsError:
+            return False
+        return True
+
+    @classmethod
     def open(cls, name: str, setup: Setup | None = None, *, metrics: MetricsFn | None = None) -> VersionedExperiment:
         """Reopen an experiment from the catalog (e.g. after a kernel restart).
 
@@ -335,8 +344,21 @@ class VersionedExperiment:
             warnings=list(base.warnings) if base else [],
         )
 
+    def plan_unpromote(self, version: int) -> Plan:
+        """Unmark a promoted version (cleanup may drop it afterwards)."""
+        run = self.get(version)
+        if not run.promoted:
+            raise InvalidRequestError(f'Version {version} is not promoted.')
+        step = Step(
+            'unpromote',
+            f'{self.name}:v{version}',
+            f'unmark version {version} as promoted (cleanup may drop it afterwards)',
+            run=lambda: self._registry.update(version, {'promoted': False}),
+        )
+        return Plan(f'unpromote version {version} of {self.name}', [step], state={'unpromote': version})
+
     def promote_and_drop(self, version: int, *, expect: Plan | str, force: bool = False) -> PlanResult:
-        """Carry out a confirmed :meth:`plan_promote`."""
+        """Carry out a confirmed :meth:`plan_promote` (with ``drop_others=True``)."""
         return execute(expect, lambda: self.plan_promote(version, force=force))
 
     # ---- compare ------------------------------------------------------------------------------------------------
