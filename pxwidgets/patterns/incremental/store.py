@@ -1,0 +1,222 @@
+"""The tables an evaluation owns, in a directory of its own next to the evaluated table.
+
+``<dir>/settings`` holds one row: the editable settings (window, reference, thresholds). Its table-level metadata,
+under the role ``incremental.evaluation``, holds what is fixed at creation (the evaluated table and its columns).
+``<dir>/windows`` holds one row per window: counts, metrics, distributions and drift statistics, and a fingerprint of
+the inputs they were computed from (so a refresh recomputes only the windows whose rows changed).
+``<dir>/alerts`` holds one row per alert, written once. ``<dir>/snapshots/`` holds frozen states, listed in
+``<dir>/snapshot_index`` (Pixeltable 0.7.21 keeps no ``custom_metadata`` on snapshots).
+
+Example:
+    >>> store = Store.create('demo/preds_eval', spec, settings)  # doctest: +SKIP
+    >>> Store.open('demo/preds_eval').settings().window.text  # doctest: +SKIP
+    '1h'
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import pandas as pd
+import pixeltable as pxt
+
+from pxwidgets.patterns.common.metadata import read_role, role_metadata
+from pxwidgets.patterns.incremental.config import Settings
+from pxwidgets.patterns.incremental.errors import EvaluationNotFoundError
+
+ROLE = 'incremental.evaluation'
+"""Role of the settings table: the evaluation's fixed definition."""
+ROLE_CORRECT = 'incremental.correct'
+"""Role of the per-row correctness column on the evaluated table."""
+ROLE_KEY = 'incremental.key'
+"""Role of the window-key column (epoch seconds of the timestamp) on the evaluated table."""
+SNAPSHOT_SCHEMA: dict[str, Any] = {
+    'name': pxt.String,
+    'windows': pxt.String,
+    'rows': pxt.String,
+    'created_at': pxt.Timestamp,
+    'table_version': pxt.Int,
+    'settings': pxt.Json,
+}
+"""One row per snapshot: the paths of the frozen window table and evaluated rows, and the settings then."""
+
+WINDOW_SCHEMA: dict[str, Any] = {
+    'bucket': pxt.Int,
+    'width': pxt.Int,
+    'label': pxt.String,
+    'start': pxt.Timestamp | None,
+    'rows': pxt.Int,
+    'pending': pxt.Int,
+    'unpredicted': pxt.Int,
+    'labeled': pxt.Int,
+    'correct': pxt.Int,
+    'accuracy': pxt.Float | None,
+    'precision': pxt.Float | None,
+    'recall': pxt.Float | None,
+    'f1': pxt.Float | None,
+    'per_class': pxt.Json | None,
+    'confusion': pxt.Json | None,
+    'predictions': pxt.Json | None,
+    'labels': pxt.Json | None,
+    'drift': pxt.Json | None,
+    'fingerprint': pxt.String,
+    'computed_at': pxt.Timestamp,
+}
+"""One row per window (``bucket`` = key // width). ``confusion``/``predictions``/``labels`` are ``[[value(s), n]]``."""
+
+ALERT_SCHEMA: dict[str, Any] = {
+    'alert_id': pxt.String,
+    'bucket': pxt.Int,
+    'width': pxt.Int,
+    'window': pxt.String,
+    'start': pxt.Timestamp | None,
+    'statistic': pxt.String,
+    'column': pxt.String,
+    'value': pxt.Float | None,
+    'threshold': pxt.Float | None,
+    'message': pxt.String,
+    'raised_at': pxt.Timestamp,
+}
+"""One row per alert; ``alert_id`` (window, statistic, column) makes each alert unique."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What an evaluation is, fixed at creation."""
+
+    name: str
+    table: str
+    prediction: str
+    ground_truth: str
+    correct: str
+    timestamp: str | None
+    key: str | None
+    order: str | None
+    numeric: tuple[str, ...]
+    label_type: str
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data['numeric'] = list(self.numeric)
+        return data
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> Spec:
+        return Spec(**{**dict(data), 'numeric': tuple(data.get('numeric') or ())})
+
+
+def get_table(path: str) -> pxt.Table:
+    """``pxt.get_table`` typed as never ``None`` (it raises when there is no table)."""
+    tbl = pxt.get_table(path)
+    assert tbl is not None
+    return tbl
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(tz=datetime.UTC)
+
+
+class Store:
+    """Reads and writes the evaluation's own tables (never the evaluated table)."""
+
+    def __init__(self, dir: str, spec: Spec) -> None:
+        self.dir = dir
+        self.spec = spec
+
+    @classmethod
+    def create(cls, dir: str, spec: Spec, settings: Settings) -> Store:
+        """Make the directory and the three tables (the caller has validated everything)."""
+        pxt.create_dir(dir, parents=True, if_exists='ignore')
+        pxt.create_dir(f'{dir}/snapshots', if_exists='ignore')
+        md = role_metadata(ROLE, spec.to_json())
+        tbl = pxt.create_table(
+            f'{dir}/settings',
+            {'settings': pxt.Json, 'updated_at': pxt.Timestamp},
+            custom_metadata=md,
+            comment=f'pxwidgets incremental evaluation {spec.name!r} of {spec.table}',
+        )
+        tbl.insert([{'settings': settings.to_json(), 'updated_at': _now()}])
+        pxt.create_table(f'{dir}/windows', WINDOW_SCHEMA, primary_key='bucket', comment='metrics and drift per window')
+        pxt.create_table(f'{dir}/alerts', ALERT_SCHEMA, primary_key='alert_id', comment='alerts, one row each')
+        pxt.create_table(f'{dir}/snapshot_index', SNAPSHOT_SCHEMA, primary_key='name', comment='snapshots taken')
+        return cls(dir, spec)
+
+    @classmethod
+    def open(cls, dir: str) -> Store:
+        """The store at ``dir``.
+
+        Raises:
+            EvaluationNotFoundError: If ``dir`` holds no evaluation.
+        """
+        try:
+            tbl = get_table(f'{dir}/settings')
+        except pxt.Error:
+            raise EvaluationNotFoundError(f'No incremental evaluation at {dir!r}.') from None
+        data = read_role(tbl.get_metadata().get('custom_metadata'), ROLE)
+        if data is None:
+            raise EvaluationNotFoundError(f'{dir}/settings is not the settings table of an incremental evaluation.')
+        return cls(dir, Spec.from_json(data))
+
+    # ---- tables -------------------------------------------------------------------------------------------------
+
+    @property
+    def settings_table(self) -> pxt.Table:
+        return get_table(f'{self.dir}/settings')
+
+    @property
+    def windows_table(self) -> pxt.Table:
+        return get_table(f'{self.dir}/windows')
+
+    @property
+    def alerts_table(self) -> pxt.Table:
+        return get_table(f'{self.dir}/alerts')
+
+    # ---- settings -----------------------------------------------------------------------------------------------
+
+    def settings(self) -> Settings:
+        rows = self.settings_table.select(s=self.settings_table.settings).collect()
+        return Settings.from_json(rows[0]['s'])
+
+    def save_settings(self, settings: Settings) -> None:
+        tbl = self.settings_table
+        tbl.update({'settings': settings.to_json(), 'updated_at': _now()})
+
+    # ---- windows ------------------------------------------------------------------------------------------------
+
+    def window_rows(self) -> list[dict[str, Any]]:
+        tbl = self.windows_table
+        return list(tbl.order_by(tbl.bucket).collect())
+
+    def replace_windows(self, rows: list[dict[str, Any]], remove: Iterable[int]) -> None:
+        """Delete windows ``remove`` (gone or recomputed) and insert ``rows``."""
+        tbl = self.windows_table
+        gone = sorted(set(remove))
+        if gone:
+            tbl.delete(where=tbl.bucket.isin(gone))
+        if rows:
+            tbl.insert(rows)
+
+    def windows_frame(self) -> pd.DataFrame:
+        tbl = self.windows_table
+        return tbl.order_by(tbl.bucket).collect().to_pandas()
+
+    @property
+    def snapshot_index(self) -> pxt.Table:
+        return get_table(f'{self.dir}/snapshot_index')
+
+    # ---- alerts -------------------------------------------------------------------------------------------------
+
+    def alert_ids(self) -> set[str]:
+        tbl = self.alerts_table
+        return {str(r['alert_id']) for r in tbl.select(tbl.alert_id).collect()}
+
+    def add_alerts(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.alerts_table.insert(rows)
+
+    def alerts_frame(self) -> pd.DataFrame:
+        tbl = self.alerts_table
+        return tbl.order_by(tbl.raised_at, tbl.start, tbl.bucket).collect().to_pandas()

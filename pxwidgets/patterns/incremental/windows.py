@@ -1,0 +1,296 @@
+"""Windows as aggregations inside Pixeltable, recomputed only where their rows changed.
+
+One ``group_by`` over the stored window key gives, per window and per (prediction, truth) pair, the row count and the
+sum and count of each numeric column. From those small counts come every metric and the category drift statistics;
+the numeric tests (KS, Wasserstein) fetch only the values of windows whose counts or sums changed since the last
+refresh. Each window's fingerprint is a hash of its counts, sums, the window width and the reference.
+
+Example:
+    >>> agg = aggregate(tbl, spec, window)  # doctest: +SKIP
+    >>> sorted(agg.windows)[:3]  # doctest: +SKIP
+    [490896, 490897, 490898]
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pixeltable as pxt
+from pixeltable import functions as pxtf
+
+from pxwidgets.patterns.incremental import stats
+from pxwidgets.patterns.incremental.config import Reference, Window
+from pxwidgets.patterns.incremental.errors import InvalidReferenceError, NoReferenceRowsError
+from pxwidgets.patterns.incremental.store import Spec, get_table
+
+count: Any = pxtf.count
+"""Pixeltable's ``count`` aggregate (typed loosely: its stub takes no arguments)."""
+pxt_sum: Any = pxtf.sum
+
+
+@dataclass
+class WindowCounts:
+    """What the aggregation query says about one window."""
+
+    bucket: int
+    cells: dict[tuple[Hashable, Hashable], int] = field(default_factory=dict)
+    """``(prediction, truth) -> rows``; ``None`` stands for a missing value."""
+    sums: dict[str, list[float]] = field(default_factory=dict)
+    """Per numeric column: ``[count of non-null, sum]`` (the sum is NaN if any value is NaN)."""
+
+    @property
+    def rows(self) -> int:
+        return sum(self.cells.values())
+
+    @property
+    def pending(self) -> int:
+        return sum(n for (p, g), n in self.cells.items() if g is None and p is not None)
+
+    @property
+    def unpredicted(self) -> int:
+        return sum(n for (p, _), n in self.cells.items() if p is None)
+
+    def labeled_cells(self) -> dict[tuple[Hashable, Hashable], int]:
+        return {(p, g): n for (p, g), n in self.cells.items() if p is not None and g is not None}
+
+    def predictions(self) -> dict[Hashable, int]:
+        out: dict[Hashable, int] = defaultdict(int)
+        for (p, _), n in self.cells.items():
+            if p is not None:
+                out[p] += n
+        return dict(out)
+
+    def labels(self) -> dict[Hashable, int]:
+        out: dict[Hashable, int] = defaultdict(int)
+        for (_, g), n in self.cells.items():
+            if g is not None:
+                out[g] += n
+        return dict(out)
+
+    def digest(self) -> str:
+        data = json.dumps(
+            [
+                sorted(([repr(p), repr(g)], n) for (p, g), n in self.cells.items()),
+                # sums are rounded: Postgres adds floats in no fixed order, so the last bits vary between queries
+                sorted((c, int(k), f'{s:.9g}') for c, (k, s) in self.sums.items()),
+            ],
+            default=repr,
+        )
+        return hashlib.sha256(data.encode()).hexdigest()[:24]
+
+
+@dataclass
+class Aggregate:
+    """The aggregation of a whole table: counts per window, rows outside any window."""
+
+    windows: dict[int, WindowCounts]
+    unplaced: int
+    """Rows without a window key (missing timestamp or order value)."""
+
+
+def key_expr(tbl: pxt.Table, spec: Spec, window: Window) -> Any:
+    """The stored integer column windows are cut from (epoch seconds, or the order column)."""
+    column = spec.key if window.kind == 'time' else spec.order
+    assert column is not None
+    return tbl[column]
+
+
+def aggregate(tbl: pxt.Table, spec: Spec, window: Window) -> Aggregate:
+    """One ``group_by(key // width, prediction, truth)`` query plus a count of rows without a key."""
+    key = key_expr(tbl, spec, window)
+    bucket = key // window.width
+    columns: dict[str, Any] = {'b': bucket, 'p': tbl[spec.prediction], 'g': tbl[spec.ground_truth], 'n': count(key)}
+    for i, col in enumerate(spec.numeric):
+        columns[f'c{i}'] = count(tbl[col])
+        columns[f's{i}'] = pxt_sum(tbl[col])
+    query = tbl.where(key != None).group_by(bucket, tbl[spec.prediction], tbl[spec.ground_truth])  # noqa: E711
+    windows: dict[int, WindowCounts] = {}
+    for row in query.select(**columns).collect():
+        b = int(row['b'])
+        wc = windows.setdefault(b, WindowCounts(b))
+        wc.cells[(row['p'], row['g'])] = int(row['n'])
+        for i, col in enumerate(spec.numeric):
+            c, s = row[f'c{i}'] or 0, row[f's{i}']
+            acc = wc.sums.setdefault(col, [0.0, 0.0])
+            acc[0] += float(c)
+            acc[1] += float('nan') if s is None and c else float(s or 0.0)
+    unplaced = int(tbl.where(key == None).count())  # noqa: E711
+    return Aggregate(windows, unplaced)
+
+
+@dataclass
+class ReferenceData:
+    """The reference distributions: category counts (predictions, labels) and numeric values."""
+
+    description: str
+    predictions: dict[Hashable, int]
+    labels: dict[Hashable, int]
+    numeric: dict[str, np.ndarray]
+    digest: str
+    bucket: int | None = None
+    """The reference window, when the reference is one of the windows."""
+
+
+def _counts(source: pxt.Table, where: Any, column: Any) -> dict[Hashable, int]:
+    cond = column != None  # noqa: E711
+    rows = source.where(cond if where is None else where & cond).group_by(column).select(v=column, n=count(column))
+    return {r['v']: int(r['n']) for r in rows.collect()}
+
+
+def _epoch(iso: str | None) -> int:
+    assert iso is not None
+    return int(datetime.datetime.fromisoformat(iso).timestamp())
+
+
+def reference_data(
+    tbl: pxt.Table, spec: Spec, window: Window, ref: Reference, agg: Aggregate, *, with_values: bool = True
+) -> ReferenceData:
+    """Read the reference's distributions (numeric values only if ``with_values``).
+
+    Raises:
+        NoReferenceRowsError: If it selects no rows.
+        InvalidReferenceError: If it cannot apply (a time reference on row windows, a snapshot of another table).
+    """
+    key = key_expr(tbl, spec, window)
+    if ref.kind in ('first', 'window'):
+        if ref.kind == 'first':
+            if not agg.windows:
+                raise NoReferenceRowsError('the first window')
+            bucket = min(agg.windows)
+        elif ref.bucket is not None:
+            bucket = ref.bucket
+        else:
+            if window.kind != 'time':
+                raise InvalidReferenceError('A reference given by its start time needs time windows.')
+            bucket = _epoch(ref.start) // window.width
+        wc = agg.windows.get(bucket)
+        if wc is None or wc.rows == 0:
+            raise NoReferenceRowsError(f'{ref.describe()}, window {window.label(bucket)}')
+        lo, hi = bucket * window.width, (bucket + 1) * window.width
+        values = _values(tbl, spec, (key >= lo) & (key < hi)) if with_values else {}
+        digest = f'w{window.width}:{bucket}:{wc.digest()}'
+        return ReferenceData(ref.describe(), wc.predictions(), wc.labels(), values, digest, bucket)
+    if ref.kind == 'range':
+        if window.kind != 'time' or spec.key is None:
+            raise InvalidReferenceError('A reference date range needs a timestamp column.')
+        lo, hi = _epoch(ref.start), _epoch(ref.end)
+        source, where = tbl, (key >= lo) & (key < hi)
+    else:
+        assert ref.path is not None
+        try:
+            source = get_table(ref.path)
+        except pxt.Error:
+            raise InvalidReferenceError(f'No snapshot at {ref.path!r}.') from None
+        missing = [c for c in (spec.prediction, spec.ground_truth, *spec.numeric) if c not in source.columns()]
+        if missing:
+            raise InvalidReferenceError(f'The reference {ref.path} has no column(s) {", ".join(missing)}.')
+        where = None
+    predictions = _counts(source, where, source[spec.prediction])
+    labels = _counts(source, where, source[spec.ground_truth])
+    if not predictions and not labels:
+        raise NoReferenceRowsError(ref.describe())
+    values = _values(source, spec, where) if with_values else {}
+    digest = hashlib.sha256(
+        json.dumps([ref.to_json(), sorted(map(repr, predictions.items())), sorted(map(repr, labels.items()))]).encode()
+    ).hexdigest()[:24]
+    return ReferenceData(ref.describe(), predictions, labels, values, digest)
+
+
+def _values(tbl: pxt.Table, spec: Spec, where: Any) -> dict[str, np.ndarray]:
+    if not spec.numeric:
+        return {}
+    query = tbl if where is None else tbl.where(where)
+    rows = query.select(*[tbl[c] for c in spec.numeric]).collect()
+    return {c: stats.finite(rows[c]) for c in spec.numeric}
+
+
+def window_values(
+    tbl: pxt.Table, spec: Spec, window: Window, buckets: Iterable[int]
+) -> dict[int, dict[str, np.ndarray]]:
+    """The numeric values of some windows, in one query over the key range they span."""
+    wanted = sorted(set(buckets))
+    if not wanted or not spec.numeric:
+        return {b: {} for b in wanted}
+    key = key_expr(tbl, spec, window)
+    lo, hi = wanted[0] * window.width, (wanted[-1] + 1) * window.width
+    rows = tbl.where((key >= lo) & (key < hi)).select(k=key, **{f'v{i}': tbl[c] for i, c in enumerate(spec.numeric)})
+    frame = rows.collect().to_pandas()
+    out: dict[int, dict[str, np.ndarray]] = {}
+    keys = frame['k'].to_numpy(dtype=np.int64) // window.width if len(frame) else np.zeros(0, dtype=np.int64)
+    wanted_set = set(wanted)
+    for b in wanted_set:
+        mask = keys == b
+        out[b] = {c: stats.finite(frame[f'v{i}'].to_numpy()[mask]) for i, c in enumerate(spec.numeric)}
+    return out
+
+
+def _pairs(counts: Mapping[Hashable, int]) -> list[list[Any]]:
+    return [[k, int(n)] for k, n in sorted(counts.items(), key=lambda kv: stats._sort_key(kv[0]))]
+
+
+def window_row(
+    wc: WindowCounts,
+    window: Window,
+    ref: ReferenceData,
+    values: Mapping[str, np.ndarray],
+    fingerprint: str,
+    now: datetime.datetime,
+) -> dict[str, Any]:
+    """A row of the window table: counts, metrics, distributions and drift against the reference."""
+    metrics = stats.metrics_from_counts(wc.labeled_cells())
+    predictions, labels = wc.predictions(), wc.labels()
+    drift: dict[str, dict[str, Any]] = {
+        'prediction': {
+            'psi': stats.psi(ref.predictions, predictions),
+            'js': stats.js_distance(ref.predictions, predictions),
+        },
+        'label': {'psi': stats.psi(ref.labels, labels), 'js': stats.js_distance(ref.labels, labels)},
+    }
+    for col, cur in values.items():
+        refv = ref.numeric.get(col, np.zeros(0))
+        test = stats.ks(refv, cur)
+        count_non_null, _ = wc.sums.get(col, [0.0, 0.0])
+        drift[col] = {
+            'ks': None if test is None else test['statistic'],
+            'ks_pvalue': None if test is None else test['pvalue'],
+            'wasserstein': stats.wasserstein_normed(refv, cur),
+            'values': len(cur),
+            'reference_values': len(refv),
+            'missing': wc.rows - len(cur),
+            'nan': int(count_non_null) - len(cur),
+        }
+    drift = {k: {s: stats.clean(v) for s, v in d.items()} for k, d in drift.items()}
+    return {
+        'bucket': wc.bucket,
+        'width': window.width,
+        'label': window.label(wc.bucket),
+        'start': window.start(wc.bucket),
+        'rows': wc.rows,
+        'pending': wc.pending,
+        'unpredicted': wc.unpredicted,
+        'labeled': metrics['labeled'],
+        'correct': metrics['correct'],
+        'accuracy': metrics['accuracy'],
+        'precision': metrics['precision'],
+        'recall': metrics['recall'],
+        'f1': metrics['f1'],
+        'per_class': metrics['per_class'],
+        'confusion': [[p, g, n] for (p, g), n in sorted(wc.labeled_cells().items(), key=lambda kv: repr(kv[0]))],
+        'predictions': _pairs(predictions),
+        'labels': _pairs(labels),
+        'drift': drift,
+        'fingerprint': fingerprint,
+        'computed_at': now,
+    }
+
+
+def fingerprint(wc: WindowCounts, window: Window, ref: ReferenceData) -> str:
+    """What a window's statistics depend on: its counts and sums, the width, the reference."""
+    return hashlib.sha256(f'{window.width}|{wc.digest()}|{ref.digest}'.encode()).hexdigest()[:24]
