@@ -51,14 +51,11 @@ def build_faces(
 
 
 def face_metrics(t: pxt.Table) -> dict[str, Any]:
-    """Faces found, photos with at least one face, and the share of such photos (aggregated in the database)."""
-    from pixeltable.functions import count, sum
-
-    row = t.select(faces=sum(t.n_faces), photos=count(t.title)).collect()[0]
-    with_faces = t.where(t.n_faces > 0).count()
-    photos_n = int(row['photos'] or 0)
+    """Faces found, photos with at least one face, and the share of such photos (from the ``n_faces`` column)."""
+    counts = [int(n or 0) for n in t.select(t.n_faces).collect()['n_faces']]
+    with_faces = sum(1 for n in counts if n > 0)
     return {
-        'faces': int(row['faces'] or 0),
+        'faces': sum(counts),
         'photos_with_faces': with_faces,
-        'share_with_faces': round(with_faces / photos_n, 4) if photos_n else 0.0,
+        'share_with_faces': round(with_faces / len(counts), 4) if counts else 0.0,
     }
