@@ -17,7 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,7 @@ from pxwidgets.errors import InvalidRequestError
 from pxwidgets.tables.columns import ColumnSpec, column_by_name, describe_columns
 from pxwidgets.tables.counting import count
 from pxwidgets.tables.filters import Filter
-from pxwidgets.tables.internals import table_version
+from pxwidgets.tables.internals import table_id, table_version
 from pxwidgets.tables.resolve import call_reading, table_path
 from pxwidgets.tables.thumbnails import Thumbnail, image_file_thumbnail, image_thumbnail, video_poster
 
@@ -265,16 +265,51 @@ def attach_overlays(specs: list[ColumnSpec], rows: list[list[Any]]) -> None:
 
 @dataclass(frozen=True)
 class _Plan:
-    """A validated query, ready to run: the table's columns, the predicate and the key of its row count."""
+    """A validated query, ready to run: the table's columns, the predicate and the key of its row count.
+
+    ``selected`` is the sorted, filtered query with its select list, bound once per table version: building it costs
+    about as many catalog round trips as running it, so a panel paging through a table reuses it.
+    """
 
     specs: list[ColumnSpec]
     query: PageQuery
     predicate: Any
     base: Any
     count_key: tuple[Any, ...]
+    selected: Any = None
+
+
+class _PlanCache:
+    """Prepared plans by (table, version, filters, order, errors-only); a new table version never reuses one."""
+
+    def __init__(self, capacity: int = 64) -> None:
+        self._items: OrderedDict[tuple[Any, ...], _Plan] = OrderedDict()
+        self._lock = threading.Lock()
+        self._capacity = capacity
+
+    def get(self, key: tuple[Any, ...]) -> _Plan | None:
+        with self._lock:
+            plan = self._items.get(key)
+            if plan is not None:
+                self._items.move_to_end(key)
+            return plan
+
+    def put(self, key: tuple[Any, ...], plan: _Plan) -> None:
+        with self._lock:
+            self._items[key] = plan
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+
+
+_plans = _PlanCache()
 
 
 def _plan(table: pxt.Table, query: PageQuery) -> _Plan:
+    version = _table_version(table)
+    key = (table_id(table), version, query.filters, query.order_by, query.errors_only)
+    cached = _plans.get(key) if isinstance(version, int) else None
+    if cached is not None:
+        return replace(cached, query=replace(cached.query, offset=query.offset, limit=query.limit))
     specs = describe_columns(table)
     filters = tuple(f.validated(specs) for f in query.filters)
     q = PageQuery(query.offset, query.limit, query.order_by, filters, query.errors_only)
@@ -286,7 +321,14 @@ def _plan(table: pxt.Table, query: PageQuery) -> _Plan:
             raise InvalidRequestError(f'Cannot sort by {spec.name!r}: {spec.type_text} values have no order.')
     pred = _predicate(table, specs, q)
     base: Any = table if pred is None else table.where(pred)
-    return _Plan(specs, q, pred, base, (table_path(table), _table_version(table), filters, q.errors_only))
+    selected = None
+    if pred is not False:
+        ordered = base.order_by(table[q.order_by[0]], asc=q.order_by[1]) if q.order_by else base
+        selected = ordered.select(**_select_list(table, specs))
+    plan = _Plan(specs, q, pred, base, (table_path(table), version, filters, q.errors_only), selected)
+    if isinstance(version, int):
+        _plans.put(key, plan)
+    return plan
 
 
 def _start_count(table: pxt.Table, plan: _Plan) -> Future[int]:
@@ -331,6 +373,7 @@ def fetch_page(table_or_path: pxt.Table | str, query: PageQuery | None = None, *
         DatabaseBusyError: the table stayed locked by another process past the deadline.
     """
     query = query or PageQuery()
+    path = table_or_path.strip() if isinstance(table_or_path, str) else table_path(table_or_path)
 
     def read(table: pxt.Table) -> Page:
         start = time.perf_counter()
@@ -341,9 +384,8 @@ def fetch_page(table_or_path: pxt.Table | str, query: PageQuery | None = None, *
         # parallel count of a big table would slow the rows down)
         counting = _start_count(table, plan) if total is None and wait_for_count else None
         rows: list[list[Any]] = []
-        if plan.predicate is not False:
-            ordered = plan.base.order_by(table[q.order_by[0]], asc=q.order_by[1]) if q.order_by else plan.base
-            result = ordered.select(**_select_list(table, plan.specs)).limit(q.limit, offset=q.offset).collect()
+        if plan.selected is not None:
+            result = plan.selected.limit(q.limit, offset=q.offset).collect()
             rows = _build_rows(plan.specs, result)
         if total is None and counting is None:
             counting = _start_count(table, plan)
@@ -352,11 +394,10 @@ def fetch_page(table_or_path: pxt.Table | str, query: PageQuery | None = None, *
         if total is not None and q.offset and q.offset >= total:
             raise _past_the_end(q, total)
         elapsed = (time.perf_counter() - start) * 1000
-        path = table_path(table)
         problems = [f'{c.name}: {c.problem}' for c in plan.specs if c.problem]
         return Page(path, plan.specs, rows, q.offset, q.limit, total, elapsed, query_code(path, q), problems)
 
-    return call_reading(table_or_path, read, what='fetching a page of rows')
+    return call_reading(path, read, what='fetching a page of rows')
 
 
 def count_rows(table_or_path: pxt.Table | str, query: PageQuery | None = None) -> int:

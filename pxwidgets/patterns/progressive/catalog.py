@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +35,14 @@ from pxwidgets.patterns.common.exprcode import (
 from pxwidgets.patterns.common.guards import broken_reason
 from pxwidgets.patterns.common.transforms import type_family
 from pxwidgets.patterns.progressive.stages import Stage, StageKind, read_stage_metadata
-from pxwidgets.tables.internals import ViewDefinition, table_id, table_metadata, try_table_metadata, view_definition
+from pxwidgets.tables.internals import (
+    ViewDefinition,
+    table_id,
+    table_metadata,
+    table_version,
+    try_table_metadata,
+    view_definition,
+)
 
 MEDIA_FAMILIES = ('video', 'image', 'document', 'audio')
 
@@ -288,8 +296,28 @@ def _ancestors(state: PipelineState, infos: list[TableInfo]) -> None:
     state.ancestor_ids = chains
 
 
+_scans: dict[str, tuple[tuple[Any, ...], PipelineState]] = {}
+_scans_lock = threading.Lock()
+
+
+def _fingerprint(root_path: str, state: PipelineState | None) -> tuple[Any, ...] | None:
+    """What a cached scan depends on: the views below the root and every pipeline table's version (None: rescan)."""
+    root = pxt.get_table(root_path, if_not_exists='ignore')
+    if root is None or state is None:
+        return None
+    try:
+        views = tuple(sorted(root.list_views(recursive=True)))
+        versions = tuple(table_version(info.tbl) for info in state.tables.values())
+        return (table_id(root), table_version(root), views, versions)
+    except Exception:  # a handle of a table dropped since: read the catalog again
+        return None
+
+
 def scan(root_path: str) -> PipelineState:
-    """Read the pipeline rooted at a table or view.
+    """Read the pipeline rooted at a table or view (a cached reading while no table of it changed).
+
+    The reading is reused as long as the views below the root and the version of every table of the pipeline are the
+    same: a new column, a new view, a drop or an insert makes the next call read the catalog again.
 
     Args:
         root_path: The path of the table (or view) the pipeline starts from.
@@ -301,6 +329,19 @@ def scan(root_path: str) -> PipelineState:
         TableNotFoundError: If nothing lives at ``root_path``.
         InvalidRequestError: If it is a snapshot.
     """
+    with _scans_lock:
+        cached = _scans.get(root_path)
+    if cached is not None and _fingerprint(root_path, cached[1]) == cached[0]:
+        return cached[1]
+    state = _read_pipeline(root_path)
+    fingerprint = _fingerprint(root_path, state)
+    if fingerprint is not None:
+        with _scans_lock:
+            _scans[root_path] = (fingerprint, state)
+    return state
+
+
+def _read_pipeline(root_path: str) -> PipelineState:
     infos = _load_tables(root_path)
     state = PipelineState(root_path)
     taken: set[str] = set()
