@@ -1,0 +1,418 @@
+"""Consensus UDFs: label votes (majority with ties, weighted), labels and confidences out of model outputs, and
+box-level consensus of detections by weighted box fusion (the ``ensemble-boxes`` package).
+
+They live in a module so that the consensus columns built on them survive a kernel restart. The plain-Python functions
+(``majority``, ``weighted``, ``fuse``, ``match_boxes``) do the work and are tested on their own; the UDFs wrap them.
+
+Example:
+    >>> majority(['3', '3', '5'], ['a', 'b', 'c'])['label']
+    '3'
+    >>> majority(['3', '5'], ['a', 'b'])['tie']
+    True
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pixeltable as pxt
+
+LABEL_KEYS = ('label', 'class', 'prediction', 'pred')
+"""Keys a model's JSON output may hold its label under (the first present wins)."""
+
+CONFIDENCE_KEYS = ('confidence', 'score', 'probability', 'prob')
+"""Keys a model's JSON output may hold its confidence under."""
+
+
+# ---- labels and confidences out of model outputs ------------------------------------------------------------------
+
+
+def normalize_text(text: str) -> str:
+    """Free text for agreement by exact match: Unicode-normalised, case-folded, punctuation dropped, spaces collapsed.
+
+    Example:
+        >>> normalize_text('  The  Cat, sat! ')
+        'the cat sat'
+    """
+    folded = unicodedata.normalize('NFKC', text).casefold()
+    folded = re.sub(r'[^\w\s]', ' ', folded)
+    return ' '.join(folded.split())
+
+
+def label_of(value: Any, *, normalize: bool = False) -> str | None:
+    """A model output's label as text (the common domain of every label model and the ground truth).
+
+    Ints, strings and bools are labels themselves; a dict holds one under ``label`` (or ``class``, ``prediction``).
+    Floats that are whole numbers read as ints (``3.0`` is ``'3'``). ``None`` (a failed or missing output) stays None.
+
+    Example:
+        >>> label_of(3), label_of({'label': 'cat', 'confidence': 0.9}), label_of(None)
+        ('3', 'cat', None)
+    """
+    if isinstance(value, Mapping):
+        value = next((value[k] for k in LABEL_KEYS if k in value), None)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value)
+    return normalize_text(text) if normalize else text
+
+
+def confidence_of(value: Any) -> float | None:
+    """A model output's confidence: ``confidence`` (or ``score``, …), else the largest of ``probs``; else None.
+
+    Example:
+        >>> confidence_of({'label': 1, 'probs': [0.2, 0.8]}), confidence_of('cat')
+        (0.8, None)
+    """
+    if not isinstance(value, Mapping):
+        return None
+    for key in CONFIDENCE_KEYS:
+        if isinstance(value.get(key), int | float) and not isinstance(value.get(key), bool):
+            number = float(value[key])
+            return number if math.isfinite(number) else None
+    probs = value.get('probs') or value.get('probabilities')
+    if isinstance(probs, Sequence) and probs:
+        try:
+            return float(max(float(p) for p in probs))
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+@pxt.udf
+def label_text(value: pxt.Json | None, normalize: bool = False) -> str | None:
+    """The label of a model's output as text (see :func:`label_of`)."""
+    return label_of(value, normalize=normalize)
+
+
+@pxt.udf
+def label_confidence(value: pxt.Json | None) -> float | None:
+    """The confidence of a model's output (see :func:`confidence_of`)."""
+    return confidence_of(value)
+
+
+# ---- votes ---------------------------------------------------------------------------------------------------------
+
+
+def _result(
+    label: str | None,
+    tied: list[str],
+    scores: dict[str, float],
+    labels: Sequence[str | None],
+    models: Sequence[str],
+    confidences: Sequence[float | None] | None,
+) -> dict[str, Any]:
+    valid = [(m, lab) for m, lab in zip(models, labels, strict=True) if lab is not None]
+    missing = [m for m, lab in zip(models, labels, strict=True) if lab is None]
+    top = Counter(lab for _, lab in valid).most_common(1)
+    # on a tie the agreement is that of the largest group
+    agreeing = sum(1 for _, lab in valid if lab == label) if label is not None else (top[0][1] if top else 0)
+    dissent = [m for m, lab in valid if label is None or lab != label]
+    conf = {m: c for m, c in zip(models, confidences or [None] * len(models), strict=True)}
+    return {
+        'label': label,
+        'tie': len(tied) > 1,
+        'tied': tied if len(tied) > 1 else [],
+        'scores': scores,
+        'agreement': agreeing / len(valid) if valid else None,
+        'dissent': dissent,
+        'missing': missing,
+        'n_models': len(models),
+        'n_valid': len(valid),
+        'labels': dict(zip(models, labels, strict=True)),
+        'confidences': conf,
+    }
+
+
+def majority(
+    labels: Sequence[str | None], models: Sequence[str], confidences: Sequence[float | None] | None = None
+) -> dict[str, Any]:
+    """Majority vote over the models that gave a label; a tie is reported (``label`` None, ``tied`` the labels).
+
+    Args:
+        labels: One label per model (None: the model failed or gave nothing on this row).
+        models: The models' names, in the same order.
+        confidences: Each model's confidence (only reported).
+
+    Returns:
+        ``label``, ``tie``, ``tied``, ``scores`` (votes per label), ``agreement`` (share of the answering models that
+        gave the winning label, or the largest group's share on a tie), ``dissent`` (models that did not give the
+        consensus label; all answering models on a tie), ``missing`` (models without a label), ``n_models``,
+        ``n_valid``, ``labels`` and ``confidences`` by model.
+
+    Example:
+        >>> r = majority(['1', '2', None], ['a', 'b', 'c'])
+        >>> r['label'], r['tied'], r['missing'], r['agreement']
+        (None, ['1', '2'], ['c'], 0.5)
+    """
+    votes = Counter(lab for lab in labels if lab is not None)
+    scores = {k: float(v) for k, v in sorted(votes.items())}
+    return _decide(scores, labels, models, confidences)
+
+
+def weighted(
+    labels: Sequence[str | None],
+    models: Sequence[str],
+    weights: Sequence[float | None],
+    confidences: Sequence[float | None] | None = None,
+) -> dict[str, Any]:
+    """Weighted vote: each label scores the sum of its models' weights; equal top scores are a tie.
+
+    A model without a weight (None) votes with weight 0 (it still counts towards agreement).
+
+    Example:
+        >>> weighted(['1', '2', '2'], ['a', 'b', 'c'], [0.9, 0.3, 0.4])['label']
+        '1'
+    """
+    scores: dict[str, float] = {}
+    for lab, w in zip(labels, weights, strict=True):
+        if lab is None:
+            continue
+        scores[lab] = scores.get(lab, 0.0) + (float(w) if w is not None and math.isfinite(float(w)) else 0.0)
+    return _decide(dict(sorted(scores.items())), labels, models, confidences)
+
+
+def _decide(
+    scores: dict[str, float],
+    labels: Sequence[str | None],
+    models: Sequence[str],
+    confidences: Sequence[float | None] | None,
+) -> dict[str, Any]:
+    if not scores:
+        return _result(None, [], scores, labels, models, confidences)
+    best = max(scores.values())
+    tied = sorted(k for k, v in scores.items() if math.isclose(v, best, rel_tol=1e-9, abs_tol=1e-12))
+    label = tied[0] if len(tied) == 1 else None
+    return _result(label, tied, scores, labels, models, confidences)
+
+
+@pxt.udf
+def majority_vote(labels: list, models: list, confidences: list | None = None) -> dict:
+    """Majority vote with ties reported (see :func:`majority`)."""
+    return majority(list(labels), list(models), None if confidences is None else list(confidences))
+
+
+@pxt.udf
+def weighted_vote(labels: list, models: list, weights: list, confidences: list | None = None) -> dict:
+    """Weighted vote with ties reported (see :func:`weighted`); pass confidences as weights for a
+    confidence-weighted vote, or each model's accuracy for an accuracy-weighted one."""
+    return weighted(list(labels), list(models), list(weights), None if confidences is None else list(confidences))
+
+
+# ---- boxes ---------------------------------------------------------------------------------------------------------
+
+
+def iou_matrix(a: Sequence[Sequence[float]], b: Sequence[Sequence[float]]) -> np.ndarray:
+    """Intersection over union of every box of ``a`` with every box of ``b`` (``[x1, y1, x2, y2]``).
+
+    Example:
+        >>> float(iou_matrix([[0, 0, 2, 2]], [[1, 0, 3, 2]])[0, 0])
+        0.3333333333333333
+    """
+    aa = np.asarray(a, dtype=float).reshape(-1, 4)
+    bb = np.asarray(b, dtype=float).reshape(-1, 4)
+    x1 = np.maximum(aa[:, None, 0], bb[None, :, 0])
+    y1 = np.maximum(aa[:, None, 1], bb[None, :, 1])
+    x2 = np.minimum(aa[:, None, 2], bb[None, :, 2])
+    y2 = np.minimum(aa[:, None, 3], bb[None, :, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area_a = (aa[:, 2] - aa[:, 0]) * (aa[:, 3] - aa[:, 1])
+    area_b = (bb[:, 2] - bb[:, 0]) * (bb[:, 3] - bb[:, 1])
+    union = area_a[:, None] + area_b[None, :] - inter
+    with np.errstate(divide='ignore', invalid='ignore'):
+        return np.where(union > 0, inter / union, 0.0)
+
+
+def match_boxes(
+    predicted: Sequence[Sequence[float]],
+    reference: Sequence[Sequence[float]],
+    iou_threshold: float,
+    pred_labels: Sequence[Any] | None = None,
+    ref_labels: Sequence[Any] | None = None,
+) -> tuple[int, int, int]:
+    """Greedy one-to-one matching by IoU (best pairs first, labels must agree when given): ``(tp, fp, fn)``.
+
+    Example:
+        >>> match_boxes([[0, 0, 10, 10], [50, 50, 60, 60]], [[1, 1, 10, 10]], 0.5)
+        (1, 1, 0)
+    """
+    if not len(predicted) or not len(reference):
+        return 0, len(predicted), len(reference)
+    iou = iou_matrix(predicted, reference)
+    if pred_labels is not None and ref_labels is not None:
+        same = np.array([[str(p) == str(r) for r in ref_labels] for p in pred_labels], dtype=bool)
+        iou = np.where(same, iou, 0.0)
+    pairs = sorted(((iou[i, j], i, j) for i in range(iou.shape[0]) for j in range(iou.shape[1])), reverse=True)
+    used_p: set[int] = set()
+    used_r: set[int] = set()
+    for value, i, j in pairs:
+        if value < iou_threshold:
+            break
+        if i in used_p or j in used_r:
+            continue
+        used_p.add(i)
+        used_r.add(j)
+    tp = len(used_p)
+    return tp, len(predicted) - tp, len(reference) - tp
+
+
+def _boxes(det: Any) -> tuple[list[list[float]], list[Any], list[float]]:
+    if not isinstance(det, Mapping):
+        return [], [], []
+    boxes = [list(map(float, b)) for b in det.get('bboxes') or []]
+    labels = list(det.get('labels') or [None] * len(boxes))
+    scores = [float(s) for s in det.get('scores') or [1.0] * len(boxes)]
+    return boxes, labels, scores
+
+
+def fuse(
+    detections: Sequence[Any],
+    models: Sequence[str],
+    width: float,
+    height: float,
+    *,
+    min_votes: int = 2,
+    iou_threshold: float = 0.55,
+    skip_threshold: float = 0.0,
+    weights: Sequence[float] | None = None,
+) -> dict[str, Any]:
+    """Box-level consensus: weighted box fusion (``ensemble_boxes.weighted_boxes_fusion``), keeping the fused boxes
+    that at least ``min_votes`` of the models found.
+
+    Each model's boxes are matched (IoU, same label) to the fused boxes, so the row says which model agrees: a model
+    agrees when it found exactly the kept boxes (no box missing, none extra).
+
+    Args:
+        detections: One detection result per model (``bboxes`` in pixels, ``labels``, ``scores``; None if it failed).
+        models: The models' names.
+        width: The image's width (boxes are normalised to [0, 1] for fusion and scaled back).
+        height: The image's height.
+        min_votes: How many models must find a box for it to be kept.
+        iou_threshold: The IoU above which boxes of different models are the same object.
+        skip_threshold: Boxes scoring below it are ignored.
+        weights: One weight per model (default: equal).
+
+    Returns:
+        ``bboxes``, ``labels``, ``scores`` (the kept fused boxes, in pixels), ``votes`` (models per kept box),
+        ``all_bboxes`` / ``all_votes`` (every fused box, kept or not), ``per_model`` (``tp``, ``fp``, ``fn`` against
+        the kept boxes), ``agreement`` (share of answering models that agree), ``dissent``, ``missing``.
+
+    Example:
+        >>> a = {'bboxes': [[10, 10, 50, 50]], 'labels': ['face'], 'scores': [0.9]}
+        >>> b = {'bboxes': [[12, 10, 50, 52]], 'labels': ['face'], 'scores': [0.8]}
+        >>> r = fuse([a, b, {'bboxes': [], 'labels': [], 'scores': []}], ['x', 'y', 'z'], 100, 100)
+        >>> r['votes'], r['dissent']
+        ([2], ['z'])
+    """
+    from ensemble_boxes import weighted_boxes_fusion
+
+    w, h = float(width), float(height)
+    valid = [(m, d) for m, d in zip(models, detections, strict=True) if isinstance(d, Mapping)]
+    missing = [m for m, d in zip(models, detections, strict=True) if not isinstance(d, Mapping)]
+    label_ids: dict[str, int] = {}
+    boxes_list, scores_list, labels_list, owners = [], [], [], []
+    for _, det in valid:
+        boxes, labels, scores = _boxes(det)
+        norm = [[b[0] / w, b[1] / h, b[2] / w, b[3] / h] for b in boxes]
+        norm = [[min(max(v, 0.0), 1.0) for v in b] for b in norm]
+        boxes_list.append(norm)
+        scores_list.append(scores)
+        labels_list.append([label_ids.setdefault(str(lab), len(label_ids)) for lab in labels])
+        owners.append(len(boxes))
+    names = {v: k for k, v in label_ids.items()}
+    fused_boxes: list[list[float]] = []
+    fused_scores: list[float] = []
+    fused_labels: list[str] = []
+    fused_votes: list[int] = []
+    if any(owners):
+        model_weights = None
+        if weights is not None:
+            model_weights = [float(wt) for m, wt in zip(models, weights, strict=True) if m in dict(valid)]
+        nonempty = [i for i, n in enumerate(owners) if n]
+        fb, fs, fl = weighted_boxes_fusion(
+            [boxes_list[i] for i in nonempty],
+            [scores_list[i] for i in nonempty],
+            [labels_list[i] for i in nonempty],
+            weights=None if model_weights is None else [model_weights[i] for i in nonempty],
+            iou_thr=iou_threshold,
+            skip_box_thr=skip_threshold,
+            conf_type='avg',
+        )
+        for box, score, lab in zip(fb, fs, fl, strict=True):
+            pixel = [float(box[0] * w), float(box[1] * h), float(box[2] * w), float(box[3] * h)]
+            fused_boxes.append(pixel)
+            fused_scores.append(float(score))
+            fused_labels.append(names[int(lab)])
+        # how many models found each fused box: a model supports a box when one of its boxes matches it
+        for j, box in enumerate(fused_boxes):
+            votes = 0
+            for _, det in valid:
+                boxes, labels, _ = _boxes(det)
+                if boxes and match_boxes([box], boxes, iou_threshold, [fused_labels[j]], labels)[0]:
+                    votes += 1
+            fused_votes.append(votes)
+    kept = [j for j, v in enumerate(fused_votes) if v >= min_votes]
+    kept_boxes = [fused_boxes[j] for j in kept]
+    kept_labels = [fused_labels[j] for j in kept]
+    per_model: dict[str, dict[str, int]] = {}
+    dissent: list[str] = []
+    for model, det in valid:
+        boxes, labels, _ = _boxes(det)
+        tp, fp, fn = match_boxes(boxes, kept_boxes, iou_threshold, labels, kept_labels)
+        per_model[model] = {'tp': tp, 'fp': fp, 'fn': fn}
+        if fp or fn:
+            dissent.append(model)
+    return {
+        'bboxes': kept_boxes,
+        'labels': kept_labels,
+        'scores': [fused_scores[j] for j in kept],
+        'votes': [fused_votes[j] for j in kept],
+        'all_bboxes': fused_boxes,
+        'all_votes': fused_votes,
+        'per_model': per_model,
+        'agreement': (len(valid) - len(dissent)) / len(valid) if valid else None,
+        'dissent': dissent,
+        'missing': missing,
+        'n_models': len(models),
+        'n_valid': len(valid),
+    }
+
+
+@pxt.udf
+def fuse_detections(
+    detections: list,
+    models: list,
+    width: int,
+    height: int,
+    min_votes: int = 2,
+    iou_threshold: float = 0.55,
+    skip_threshold: float = 0.0,
+) -> dict:
+    """Box-level consensus by weighted box fusion (see :func:`fuse`)."""
+    return fuse(
+        list(detections),
+        list(models),
+        width,
+        height,
+        min_votes=min_votes,
+        iou_threshold=iou_threshold,
+        skip_threshold=skip_threshold,
+    )
+
+
+@pxt.udf
+def box_count(detections: dict | None) -> int | None:
+    """How many boxes a detection result holds (None for a failed output)."""
+    if not isinstance(detections, Mapping):
+        return None
+    return len(detections.get('bboxes') or [])

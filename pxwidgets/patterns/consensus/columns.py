@@ -1,0 +1,272 @@
+"""The columns a consensus adds, each with its expression, the plain Pixeltable code that adds it and its metadata.
+
+For label (and text) models, ``<c>`` is the vote and ``<c>_label``, ``<c>_agreement``, ``<c>_tie`` are plain scalar
+columns extracted from it, so that "disagreements only", "consensus wrong" or "sort by agreement" are SQL ``where`` /
+``order by`` clauses, and metrics are one SQL ``group by``. For detections, ``<c>`` is the fused result and
+``<c>_agreement`` / ``<c>_boxes`` its scalars.
+
+Example:
+    >>> [s.name for s in consensus_columns(t, state, models)]  # doctest: +SKIP
+    ['consensus', 'consensus_label', 'consensus_agreement', 'consensus_tie']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pixeltable as pxt
+
+from pxwidgets.functions.consensus import (
+    box_count,
+    fuse_detections,
+    label_confidence,
+    label_text,
+    majority_vote,
+    weighted_vote,
+)
+from pxwidgets.patterns.common.metadata import role_metadata
+from pxwidgets.patterns.consensus.catalog import (
+    COLUMN_ROLE,
+    CONFIDENCE_ROLE,
+    MODEL_ROLE,
+    TRUTH_ROLE,
+    ConsensusState,
+    ModelInfo,
+)
+
+DEFAULT_OPTIONS: dict[str, Any] = {'min_votes': 2, 'iou_threshold': 0.55, 'skip_threshold': 0.0}
+"""Box consensus: a fused box is kept when ``min_votes`` models found it (matched at ``iou_threshold``)."""
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column to add: ``table.add_computed_column(**{name: make()}, custom_metadata=metadata)``.
+
+    ``make`` builds the expression when the column is added (it may read columns added just before it).
+    """
+
+    name: str
+    make: Callable[[], Any]
+    code: str
+    metadata: dict[str, Any]
+    on_error: Literal['abort', 'ignore'] = 'ignore'
+
+
+def ref(name: str) -> str:
+    """``t.name`` (or ``t['name']`` when not an identifier) for generated code."""
+    return f't.{name}' if name.isidentifier() else f't[{name!r}]'
+
+
+def marker_name(model: str, kind: str) -> str:
+    """The column that carries a model's metadata: ``<model>_label`` (labels, text) or ``<model>_boxes``."""
+    return f'{model}_boxes' if kind == 'detections' else f'{model}_label'
+
+
+def confidence_name(model: str) -> str:
+    return f'{model}_conf'
+
+
+def truth_name(consensus: str) -> str:
+    return f'{consensus}_truth'
+
+
+def model_columns(
+    t: pxt.Table,
+    state: ConsensusState,
+    *,
+    model: str,
+    column: str,
+    kind: str,
+    input: str,
+    truth: str | None,
+    adopted: bool,
+    with_confidence: bool,
+    order: int,
+    timing: dict[str, Any],
+) -> list[ColumnSpec]:
+    """The columns added beside a model's output: its marker (label or box count) and, if any, its confidence."""
+    role = {
+        'consensus': state.name,
+        'model': model,
+        'column': column,
+        'kind': kind,
+        'input': input,
+        'truth': truth,
+        'adopted': adopted,
+        'order': order,
+        **timing,
+    }
+    marker = marker_name(model, kind)
+    if kind == 'detections':
+        specs = [
+            ColumnSpec(
+                marker, lambda: box_count(t[column]), f'box_count({ref(column)})', role_metadata(MODEL_ROLE, role)
+            )
+        ]
+    else:
+        normalize = kind == 'text'
+        expr = (lambda: label_text(t[column], normalize=True)) if normalize else (lambda: label_text(t[column]))
+        code = f'label_text({ref(column)}, normalize=True)' if normalize else f'label_text({ref(column)})'
+        specs = [ColumnSpec(marker, expr, code, role_metadata(MODEL_ROLE, role))]
+        if with_confidence:
+            specs.append(
+                ColumnSpec(
+                    confidence_name(model),
+                    lambda: label_confidence(t[column]),
+                    f'label_confidence({ref(column)})',
+                    role_metadata(CONFIDENCE_ROLE, {'consensus': state.name, 'model': model}),
+                )
+            )
+    return specs
+
+
+def truth_column(t: pxt.Table, consensus: str, truth: str, kind: str) -> ColumnSpec:
+    """The ground truth as text, in the same domain as the models' labels."""
+    normalize = kind == 'text'
+    return ColumnSpec(
+        truth_name(consensus),
+        (lambda: label_text(t[truth], normalize=True)) if normalize else (lambda: label_text(t[truth])),
+        f'label_text({ref(truth)}, normalize=True)' if normalize else f'label_text({ref(truth)})',
+        role_metadata(TRUTH_ROLE, {'consensus': consensus, 'column': truth}),
+    )
+
+
+def _scalar(t: pxt.Table, source: str, key: str, type_: Any, type_code: str) -> tuple[Callable[[], Any], str]:
+    return lambda: t[source][key].astype(type_), f'{ref(source)}.{key}.astype(pxt.{type_code})'
+
+
+def _role(state: ConsensusState, part: str, models: Sequence[ModelInfo], **extra: Any) -> dict[str, Any]:
+    return role_metadata(
+        COLUMN_ROLE, {'consensus': state.name, 'part': part, 'models': [m.name for m in models], **extra}
+    )
+
+
+def _list_code(items: Sequence[str | None]) -> str:
+    return '[' + ', '.join('None' if i is None else ref(i) for i in items) + ']'
+
+
+def consensus_columns(
+    t: pxt.Table,
+    state: ConsensusState,
+    models: Sequence[ModelInfo],
+    *,
+    options: dict[str, Any],
+    accuracy_weights: dict[str, float] | None = None,
+    custom_fn: Any = None,
+) -> list[ColumnSpec]:
+    """Every consensus column for this set of models, in the order they must be added."""
+    c = state.name
+    names = [m.name for m in models]
+    if state.kind == 'detections':
+        if state.input is None:
+            return []
+        from pixeltable.functions import image as pxi
+
+        dets = [t[m.column] for m in models]
+        width, height = pxi.width(t[state.input]), pxi.height(t[state.input])
+        opts = {k: options.get(k, v) for k, v in DEFAULT_OPTIONS.items()}
+        vote = fuse_detections(dets, names, width, height, **opts)
+        kw = ', '.join(f'{k}={v!r}' for k, v in opts.items())
+        code = (
+            f'fuse_detections({_list_code([m.column for m in models])}, {names!r}, '
+            f'pxi.width({ref(state.input)}), pxi.height({ref(state.input)}), {kw})'
+        )
+        agreement, agreement_code = _scalar(t, c, 'agreement', pxt.Float, 'Float')
+        return [
+            ColumnSpec(c, lambda: vote, code, _role(state, 'vote', models, options=opts, kind=state.kind)),
+            ColumnSpec(f'{c}_agreement', agreement, agreement_code, _role(state, 'agreement', models)),
+            ColumnSpec(f'{c}_boxes', lambda: box_count(t[c]), f'box_count({ref(c)})', _role(state, 'boxes', models)),
+        ]
+    labels = [t[str(m.label_column)] for m in models]
+    label_names = [str(m.label_column) for m in models]
+    confs = [t[m.confidence_column] if m.confidence_column else None for m in models]
+    conf_names = [m.confidence_column for m in models]
+    has_conf = any(m.confidence_column for m in models)
+    vote_args: list[Any] = [labels, names] + ([confs] if has_conf else [])
+    vote_code = f'majority_vote({_list_code(label_names)}, {names!r}' + (
+        f', {_list_code(conf_names)})' if has_conf else ')'
+    )
+    specs = [ColumnSpec(c, lambda: majority_vote(*vote_args), vote_code, _role(state, 'vote', models, kind=state.kind))]
+    for part, key, type_, tcode in (
+        ('label', 'label', pxt.String, 'String'),
+        ('agreement', 'agreement', pxt.Float, 'Float'),
+        ('tie', 'tie', pxt.Bool, 'Bool'),
+    ):
+        expr, code = _scalar(t, c, key, type_, tcode)
+        specs.append(ColumnSpec(f'{c}_{part}', expr, code, _role(state, part, models)))
+    if has_conf:
+        name = f'{c}_weighted'
+        conf_vote = weighted_vote(labels, names, confs, confs)
+        code = (
+            f'weighted_vote({_list_code(label_names)}, {names!r}, {_list_code(conf_names)}, {_list_code(conf_names)})'
+        )
+        specs.append(ColumnSpec(name, lambda: conf_vote, code, _role(state, 'weighted', models, weights='confidence')))
+        label, label_code = _scalar(t, name, 'label', pxt.String, 'String')
+        specs.append(ColumnSpec(f'{name}_label', label, label_code, _role(state, 'weighted_label', models)))
+    if accuracy_weights:
+        name = f'{c}_accuracy_weighted'
+        weights = [float(accuracy_weights.get(m.name, 0.0)) for m in models]
+        acc_vote = weighted_vote(labels, names, weights, confs if has_conf else None)
+        code = f'weighted_vote({_list_code(label_names)}, {names!r}, {weights!r})'
+        specs.append(
+            ColumnSpec(
+                name,
+                lambda: acc_vote,
+                code,
+                _role(state, 'accuracy_weighted', models, weights=dict(zip(names, weights, strict=True))),
+            )
+        )
+        label, label_code = _scalar(t, name, 'label', pxt.String, 'String')
+        specs.append(ColumnSpec(f'{name}_label', label, label_code, _role(state, 'accuracy_weighted_label', models)))
+    if custom_fn is not None:
+        votes = {m.name: {'label': lab, 'confidence': conf} for m, lab, conf in zip(models, labels, confs, strict=True)}
+        votes_code = (
+            '{'
+            + ', '.join(
+                f'{m.name!r}: {{"label": {ref(str(m.label_column))}, '
+                f'"confidence": {ref(m.confidence_column) if m.confidence_column else "None"}}}'
+                for m in models
+            )
+            + '}'
+        )
+        fn_name = getattr(custom_fn, 'name', 'consensus_fn')
+        specs.append(
+            ColumnSpec(
+                f'{c}_custom', lambda: custom_fn(votes), f'{fn_name}({votes_code})', _role(state, 'custom', models)
+            )
+        )
+        specs.append(
+            ColumnSpec(
+                f'{c}_custom_label',
+                lambda: label_text(t[f'{c}_custom']),
+                f'label_text({ref(c + "_custom")})',
+                _role(state, 'custom_label', models),
+            )
+        )
+    return specs
+
+
+def add_lines(specs: Sequence[ColumnSpec]) -> list[str]:
+    """One ``t.add_computed_column(...)`` line per column (pxwidgets' metadata left out)."""
+    lines = []
+    for spec in specs:
+        arg = f'{spec.name}={spec.code}' if spec.name.isidentifier() else f'**{{{spec.name!r}: {spec.code}}}'
+        lines.append(f"t.add_computed_column({arg}, on_error='{spec.on_error}')")
+    return lines
+
+
+def add_code(table_path: str, specs: Sequence[ColumnSpec], imports: Sequence[str] = ()) -> str:
+    """Plain Pixeltable code that adds the columns (pxwidgets' metadata left out)."""
+    lines = [
+        'import pixeltable as pxt',
+        'from pixeltable.functions import image as pxi',
+        'from pxwidgets.functions.consensus import box_count, fuse_detections, label_confidence, label_text, '
+        'majority_vote, weighted_vote',
+        *imports,
+        '',
+        f't = pxt.get_table({table_path!r})',
+        *add_lines(specs),
+    ]
+    return '\n'.join(lines) + '\n'

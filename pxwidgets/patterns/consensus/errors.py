@@ -1,0 +1,58 @@
+"""The exceptions of the consensus pattern; each refuses before anything is written (the table version is unchanged).
+
+Example:
+    >>> MixedKindsError('x').code
+    'mixed_kinds'
+"""
+
+from __future__ import annotations
+
+from pxwidgets.errors import InvalidRequestError, PxWidgetsError
+
+
+class ConsensusError(PxWidgetsError):
+    """Base class of the consensus pattern's refusals."""
+
+    code = 'consensus'
+
+
+class MixedKindsError(ConsensusError, InvalidRequestError):
+    """A model's output kind (labels, detections, text) differs from the consensus's."""
+
+    code = 'mixed_kinds'
+
+
+class ModelNameError(ConsensusError, InvalidRequestError):
+    """A model name that is invalid, taken by another model, or collides with a column the model would add."""
+
+    code = 'invalid_name'
+
+
+class ModelNotFoundError(ConsensusError):
+    """The consensus has no model of that name."""
+
+    code = 'not_found'
+
+
+class NotEnoughModelsError(ConsensusError):
+    """The action needs more models than the consensus has (a consensus or a kappa needs two)."""
+
+    code = 'not_enough_models'
+
+
+class NoGroundTruthError(ConsensusError):
+    """The action needs a ground-truth column and the consensus has none."""
+
+    code = 'no_ground_truth'
+
+
+class ModelInUseError(ConsensusError):
+    """A model column cannot be removed: columns outside the consensus read it."""
+
+    code = 'in_use'
+
+
+class ConfirmationRequiredError(ConsensusError):
+    """A destructive action was asked for without the confirmed plan (``details['plan']`` is the plan to confirm)."""
+
+    code = 'confirm'

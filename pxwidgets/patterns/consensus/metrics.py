@@ -1,0 +1,311 @@
+"""Metrics across rows, computed from one SQL ``group by`` instead of the rows themselves.
+
+For label models, every metric here is a function of how often each combination of (model labels, consensus labels,
+ground truth) occurs. Pixeltable counts those combinations in the database (:func:`label_tuples`); the result has
+one row per distinct combination — a few hundred for 10 classes, however many rows the table has — and
+scikit-learn / statsmodels compute the metrics from it with the counts as sample weights. Nothing here pulls the
+table's rows into memory.
+
+Example:
+    >>> tuples = label_tuples(t, state)  # doctest: +SKIP
+    >>> leaderboard(tuples, state)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+import pixeltable as pxt
+from pixeltable.functions import count
+
+from pxwidgets.functions.consensus import match_boxes
+from pxwidgets.patterns.consensus.catalog import ConsensusState
+from pxwidgets.patterns.consensus.errors import NotEnoughModelsError
+from pxwidgets.tables.counting import failed_rows_by_column
+
+MISSING = '\u2205'
+"""The label a missing prediction counts as when scored against ground truth (it is always wrong)."""
+
+CONSENSUS_PARTS = {
+    'label': 'consensus (majority)',
+    'weighted_label': 'consensus (confidence-weighted)',
+    'accuracy_weighted_label': 'consensus (accuracy-weighted)',
+    'custom_label': 'consensus (custom)',
+}
+"""The consensus columns scored beside the models, and how the leaderboard names them."""
+
+TRUTH_KEY = '__truth'
+N_KEY = '__n'
+
+
+def label_tuples(t: pxt.Table, state: ConsensusState) -> pd.DataFrame:
+    """How many rows have each combination of model labels, consensus labels and ground truth (one SQL query).
+
+    Returns:
+        One row per distinct combination: a column per model (its name), per consensus label (the column's name),
+        ``__truth`` (when there is ground truth), and ``__n`` (how many rows). Missing labels are None.
+    """
+    keys: dict[str, str] = {m.name: str(m.label_column) for m in state.models}
+    for part in CONSENSUS_PARTS:
+        column = state.column(part)
+        if column is not None:
+            keys[column] = column
+    if state.truth_column is not None:
+        keys[TRUTH_KEY] = state.truth_column
+    counter = state.column('tie') or str(state.models[0].marker)
+    aliases = {f'k{i}': name for i, name in enumerate(keys)}
+    refs = [t[keys[aliases[a]]] for a in aliases]
+    select = {a: t[keys[aliases[a]]] for a in aliases}
+    result = t.group_by(*refs).select(**select, n=cast(Any, count)(t[counter])).collect().to_pandas()
+    result = result.rename(columns={**aliases, 'n': N_KEY})
+    if N_KEY not in result:
+        result[N_KEY] = []
+    result = result[result[N_KEY] > 0].reset_index(drop=True)
+    return result.astype({k: object for k in keys}).where(result.notna(), None)
+
+
+def _pair(tuples: pd.DataFrame, a: str, b: str, *, missing_as_wrong: bool) -> tuple[list[str], list[str], np.ndarray]:
+    """Aligned labels of two columns and their weights, rows with a missing value dropped (or counted as MISSING)."""
+    ya, yb, w = [], [], []
+    for va, vb, n in zip(tuples[a], tuples[b], tuples[N_KEY], strict=True):
+        if vb is None or (va is None and not missing_as_wrong):
+            continue
+        ya.append(MISSING if va is None else str(va))
+        yb.append(str(vb))
+        w.append(int(n))
+    return ya, yb, np.asarray(w, dtype=float)
+
+
+def _scores(pred: list[str], ref: list[str], w: np.ndarray) -> dict[str, float | None]:
+    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+
+    if not len(w) or w.sum() == 0:
+        return {'accuracy': None, 'precision': None, 'recall': None, 'f1': None}
+    labels = sorted(set(ref))  # macro averages over the reference classes
+    p, r, f, _ = precision_recall_fscore_support(
+        ref, pred, labels=labels, average='macro', sample_weight=w, zero_division=0
+    )
+    return {
+        'accuracy': float(accuracy_score(ref, pred, sample_weight=w)),
+        'precision': float(p),
+        'recall': float(r),
+        'f1': float(f),
+    }
+
+
+def _errors(t: pxt.Table, state: ConsensusState) -> dict[str, int]:
+    computed = [m.column for m in state.models if m.computed]
+    counts = failed_rows_by_column(t, computed) if computed else {}
+    return {m.name: int(counts.get(m.column, 0)) for m in state.models}
+
+
+def leaderboard(tuples: pd.DataFrame, state: ConsensusState, errors: dict[str, int] | None = None) -> pd.DataFrame:
+    """Per model (and per consensus method): coverage, accuracy / precision / recall / F1 against the ground truth
+    (rows without ground truth left out), agreement with the majority consensus, cost and failed rows.
+
+    Without ground truth, ``accuracy`` … ``f1`` are measured against the majority consensus instead (rows where it
+    is a tie left out), and ``reference`` says so.
+    """
+    total = int(tuples[N_KEY].sum()) if len(tuples) else 0
+    has_truth = TRUTH_KEY in tuples.columns
+    consensus = state.column('label')
+    rows: list[dict[str, Any]] = []
+    entries: list[tuple[str, str, bool]] = [(m.name, m.name, False) for m in state.models]
+    entries += [(CONSENSUS_PARTS[p], str(state.column(p)), True) for p in CONSENSUS_PARTS if state.column(p)]
+    for name, key, is_consensus in entries:
+        answered = int(tuples.loc[tuples[key].notna(), N_KEY].sum()) if len(tuples) else 0
+        reference = TRUTH_KEY if has_truth else consensus
+        row: dict[str, Any] = {
+            'model': name,
+            'kind': 'consensus' if is_consensus else 'model',
+            'rows': total,
+            'coverage': answered / total if total else None,
+            'reference': 'ground truth' if has_truth else 'consensus',
+        }
+        if reference is not None and reference in tuples.columns:
+            pred, ref, w = _pair(tuples, key, reference, missing_as_wrong=True)
+            row.update(_scores(pred, ref, w))
+            row['scored_rows'] = int(w.sum())
+        if consensus is not None and consensus in tuples.columns and not is_consensus:
+            pred, ref, w = _pair(tuples, key, consensus, missing_as_wrong=True)
+            row['agreement_with_consensus'] = (
+                float(w[np.array(pred) == np.array(ref)].sum() / w.sum()) if len(w) else None
+            )
+        model = state.model(name)
+        row['seconds_per_row'] = model.seconds_per_row if model is not None else None
+        row['failed_rows'] = (errors or {}).get(name, 0) if model is not None else None
+        rows.append(row)
+    columns = [
+        'model',
+        'kind',
+        'rows',
+        'coverage',
+        'reference',
+        'scored_rows',
+        'accuracy',
+        'precision',
+        'recall',
+        'f1',
+        'agreement_with_consensus',
+        'seconds_per_row',
+        'failed_rows',
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def kappa_matrix(tuples: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
+    """Pairwise Cohen's kappa (scikit-learn) between models, on the rows where both gave a label.
+
+    Raises:
+        NotEnoughModelsError: With fewer than two models.
+    """
+    from sklearn.metrics import cohen_kappa_score
+
+    if len(models) < 2:
+        raise NotEnoughModelsError(
+            f"Cohen's kappa compares two models; this consensus has {len(models)}.", hint='Add another model.'
+        )
+    matrix = pd.DataFrame(np.eye(len(models)), index=list(models), columns=list(models), dtype=float)
+    for i, a in enumerate(models):
+        for b in models[i + 1 :]:
+            ya, yb, w = _pair(tuples, a, b, missing_as_wrong=False)
+            value = (
+                float(cohen_kappa_score(ya, yb, sample_weight=w)) if len(w) and len(set(ya) | set(yb)) > 1 else math.nan
+            )
+            if len(w) and len(set(ya) | set(yb)) == 1:
+                value = 1.0  # every rater gave the one label: perfect agreement (sklearn returns nan)
+            matrix.loc[a, b] = matrix.loc[b, a] = value
+    return matrix
+
+
+def fleiss(tuples: pd.DataFrame, models: Sequence[str]) -> tuple[float | None, int]:
+    """Fleiss' kappa (statsmodels) over the rows where every model gave a label, and how many rows that is."""
+    from statsmodels.stats.inter_rater import fleiss_kappa
+
+    if len(models) < 2 or not len(tuples):
+        return None, 0
+    complete = tuples[tuples[list(models)].notna().all(axis=1)]
+    if not len(complete):
+        return None, 0
+    categories = sorted({str(v) for m in models for v in complete[m]})
+    index = {c: i for i, c in enumerate(categories)}
+    table = np.zeros((len(complete), len(categories)), dtype=int)
+    for r, (_, row) in enumerate(complete.iterrows()):
+        for m in models:
+            table[r, index[str(row[m])]] += 1
+    counts = complete[N_KEY].to_numpy(dtype=int)
+    rows = int(counts.sum())
+    if len(categories) == 1:
+        return 1.0, rows
+    value = fleiss_kappa(np.repeat(table, counts, axis=0), method='fleiss')
+    return float(value), rows
+
+
+def confusion(tuples: pd.DataFrame, model: str, reference: str) -> pd.DataFrame:
+    """The confusion matrix (scikit-learn) of one model against a reference column: rows = reference labels,
+    columns = the model's labels (``∅`` for missing predictions)."""
+    from sklearn.metrics import confusion_matrix
+
+    pred, ref, w = _pair(tuples, model, reference, missing_as_wrong=True)
+    labels = sorted(set(ref) | set(pred), key=lambda s: (s == MISSING, len(s), s))
+    matrix = confusion_matrix(ref, pred, labels=labels, sample_weight=w) if len(w) else np.zeros((0, 0))
+    return pd.DataFrame(
+        matrix.astype(int), index=pd.Index(labels, name='reference'), columns=pd.Index(labels, name=model)
+    )
+
+
+# ---- detections --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BoxCounts:
+    """IoU-matched true positives, false positives and false negatives of one model over many rows."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    rows: int = 0
+    answered: int = 0
+    per_row: list[float] = field(default_factory=list)
+
+    def scores(self) -> dict[str, float | None]:
+        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+        f = (
+            2 * p * r / (p + r)
+            if p is not None and r is not None and p + r
+            else (0.0 if p is not None and r is not None else None)
+        )
+        return {'precision': p, 'recall': r, 'f1': f}
+
+
+def box_leaderboard(t: pxt.Table, state: ConsensusState, iou_threshold: float, errors: dict[str, int]) -> pd.DataFrame:
+    """Per detector: IoU-matched precision / recall / F1 against the ground-truth boxes when there are some,
+    otherwise against the kept consensus boxes (read from the consensus column, one small JSON per row)."""
+    vote = state.column('vote')
+    counts = {m.name: BoxCounts() for m in state.models}
+    if state.truth is not None:
+        select = {f'm{i}': t[m.column] for i, m in enumerate(state.models)} | {'truth': t[state.truth]}
+        for row in t.select(**select).collect():
+            truth = row['truth']
+            if not isinstance(truth, dict):
+                continue
+            for i, m in enumerate(state.models):
+                det = row[f'm{i}']
+                bc = counts[m.name]
+                bc.rows += 1
+                if not isinstance(det, dict):
+                    bc.fn += len(truth.get('bboxes') or [])
+                    continue
+                bc.answered += 1
+                tp, fp, fn = match_boxes(
+                    det.get('bboxes') or [],
+                    truth.get('bboxes') or [],
+                    iou_threshold,
+                    det.get('labels'),
+                    truth.get('labels'),
+                )
+                bc.tp, bc.fp, bc.fn = bc.tp + tp, bc.fp + fp, bc.fn + fn
+        reference = 'ground truth'
+    elif vote is not None:
+        for per_model in t.select(p=t[vote].per_model).collect()['p']:
+            for m in state.models:
+                bc = counts[m.name]
+                bc.rows += 1
+                got = (per_model or {}).get(m.name)
+                if got is None:
+                    continue
+                bc.answered += 1
+                bc.tp, bc.fp, bc.fn = bc.tp + got['tp'], bc.fp + got['fp'], bc.fn + got['fn']
+        reference = 'consensus'
+    else:
+        reference = 'none'
+    rows = []
+    for m in state.models:
+        bc = counts[m.name]
+        rows.append(
+            {
+                'model': m.name,
+                'kind': 'model',
+                'rows': bc.rows,
+                'coverage': bc.answered / bc.rows if bc.rows else None,
+                'reference': reference,
+                'tp': bc.tp,
+                'fp': bc.fp,
+                'fn': bc.fn,
+                **bc.scores(),
+                'seconds_per_row': m.seconds_per_row,
+                'failed_rows': errors.get(m.name, 0),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def model_errors(t: pxt.Table, state: ConsensusState) -> dict[str, int]:
+    """Failed rows per model (computed model columns only; one query)."""
+    return _errors(t, state)

@@ -1,0 +1,298 @@
+"""Pages of a consensus's rows, filtered and sorted in the database: disagreements only, ties, consensus wrong, a
+model wrong, two models that differ; sorted by agreement. Only the page's rows travel; images as thumbnails.
+
+Example:
+    >>> page = fetch_rows(t, state, RowQuery(filter='disagreements', order='agreement', limit=20))  # doctest: +SKIP
+    >>> page['total'], len(page['rows'])  # doctest: +SKIP
+    (31, 20)
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import PIL.Image
+import pixeltable as pxt
+
+from pxwidgets.errors import InvalidRequestError
+from pxwidgets.patterns.consensus.catalog import ConsensusState
+from pxwidgets.patterns.consensus.errors import NoGroundTruthError, NotEnoughModelsError
+from pxwidgets.tables.thumbnails import Thumbnail, image_file_thumbnail, image_thumbnail
+
+FILTERS = ('all', 'disagreements', 'ties', 'consensus_wrong', 'model_wrong', 'models_differ', 'model_failed')
+"""The row filters: every one is a SQL ``where`` on stored scalar columns."""
+
+ORDERS = ('table', 'agreement')
+MAX_LIMIT = 200
+LARGE_BOX = (640, 640)
+
+
+@dataclass(frozen=True)
+class RowQuery:
+    """Which rows of a consensus to show.
+
+    Attributes:
+        filter: One of ``FILTERS``.
+        model: The model for ``'model_wrong'`` / ``'model_failed'``.
+        other: The second model for ``'models_differ'`` (champion vs challenger).
+        order: ``'table'`` (insertion order) or ``'agreement'``.
+        asc: Ascending (least agreement first when ordering by agreement).
+        offset: The first row.
+        limit: How many rows (1-200).
+    """
+
+    filter: str = 'all'
+    model: str | None = None
+    other: str | None = None
+    order: str = 'table'
+    asc: bool = True
+    offset: int = 0
+    limit: int = 50
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> RowQuery:
+        """A query from a panel request, refusing malformed fields with a clear message."""
+        offset, limit = raw.get('offset', 0), raw.get('limit', 50)
+        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+            raise InvalidRequestError(f'offset must be a non-negative integer, not {offset!r}.')
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
+            raise InvalidRequestError(f'limit must be an integer from 1 to {MAX_LIMIT}, not {limit!r}.')
+        flt = raw.get('filter', 'all') or 'all'
+        if flt not in FILTERS:
+            raise InvalidRequestError(f'Unknown filter {flt!r}.', hint=f'Use one of: {", ".join(FILTERS)}.')
+        order = raw.get('order', 'table') or 'table'
+        if order not in ORDERS:
+            raise InvalidRequestError(f'Unknown order {order!r}.', hint=f'Use one of: {", ".join(ORDERS)}.')
+        model, other = raw.get('model'), raw.get('other')
+        for key, value in (('model', model), ('other', other)):
+            if value is not None and not isinstance(value, str):
+                raise InvalidRequestError(f'{key} must be a model name.')
+        return cls(flt, model, other, order, bool(raw.get('asc', True)), offset, limit)
+
+
+def _model(state: ConsensusState, name: str | None, what: str) -> Any:
+    if not name:
+        raise InvalidRequestError(f'The filter {what!r} needs a model.')
+    info = state.model(name)
+    if info is None:
+        known = ', '.join(m.name for m in state.models)
+        raise InvalidRequestError(f'No model named {name!r} in this consensus.', hint=f'Models: {known}.')
+    return info
+
+
+def _need_labels(state: ConsensusState, what: str) -> None:
+    if state.kind == 'detections':
+        raise InvalidRequestError(
+            f'The filter {what!r} compares labels; this consensus compares detections.',
+            hint='Use "disagreements" or sort by agreement.',
+        )
+
+
+def predicate(t: pxt.Table, state: ConsensusState, q: RowQuery) -> tuple[Any | None, str | None]:
+    """The SQL predicate of a query's filter and its code, or ``(None, None)`` for all rows.
+
+    Raises:
+        NotEnoughModelsError: A filter that compares models with fewer than two.
+        NoGroundTruthError: A filter against ground truth without one.
+        InvalidRequestError: An unknown model, or a label filter on detections.
+    """
+    f = q.filter
+    if f == 'all':
+        return None, None
+    if f == 'model_failed':
+        m = _model(state, q.model, f)
+        if not m.computed:
+            raise InvalidRequestError(f'{m.name!r} is a stored column: it records no failures.')
+        return t[m.column].errortype != None, f't.{m.column}.errortype != None'  # noqa: E711
+    agreement = state.column('agreement')
+    if agreement is None:
+        raise NotEnoughModelsError(
+            f'The filter {f!r} needs a consensus, which needs at least two models; this one has {len(state.models)}.',
+            hint='Add another model.',
+        )
+    if f == 'disagreements':
+        return t[agreement] < 1.0, f't.{agreement} < 1.0'
+    _need_labels(state, f)
+    if f == 'ties':
+        tie = str(state.column('tie'))
+        return t[tie] == True, f't.{tie} == True'  # noqa: E712
+    if f in ('consensus_wrong', 'model_wrong'):
+        truth = state.truth_column
+        if truth is None:
+            raise NoGroundTruthError(f'The filter {f!r} needs a ground-truth column; this consensus has none.')
+        label = str(state.column('label')) if f == 'consensus_wrong' else str(_model(state, q.model, f).label_column)
+        pred = (t[truth] != None) & ((t[label] != t[truth]) | (t[label] == None))  # noqa: E711
+        return pred, f'(t.{truth} != None) & ((t.{label} != t.{truth}) | (t.{label} == None))'
+    a = _model(state, q.model, f)
+    b = _model(state, q.other, f)
+    if a.name == b.name:
+        raise InvalidRequestError('Choose two different models to compare.')
+    la, lb = str(a.label_column), str(b.label_column)
+    return t[la] != t[lb], f't.{la} != t.{lb}'
+
+
+def _image(value: Any, *, large: bool = False) -> Thumbnail | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if not large:
+            return image_file_thumbnail(value)
+        with PIL.Image.open(value) as img:
+            return _large(img)
+    if isinstance(value, PIL.Image.Image):
+        return _large(value) if large else image_thumbnail(value)
+    return None
+
+
+def _large(img: PIL.Image.Image) -> Thumbnail:
+    size = img.size
+    copy = img.convert('RGB') if img.mode not in ('RGB', 'L') else img.copy()
+    if copy.width < 256:  # tiny inputs (8x8 digits) are shown enlarged with sharp pixels
+        factor = max(1, 256 // copy.width)
+        copy = copy.resize((copy.width * factor, copy.height * factor), PIL.Image.Resampling.NEAREST)
+    copy.thumbnail(LARGE_BOX)
+    buf = io.BytesIO()
+    copy.save(buf, format='PNG' if copy.width * copy.height <= 256 * 256 else 'JPEG')
+    return Thumbnail(buf.getvalue(), 'image/png' if copy.width * copy.height <= 256 * 256 else 'image/jpeg', *size)
+
+
+def _select(t: pxt.Table, state: ConsensusState) -> dict[str, Any]:
+    sel: dict[str, Any] = {}
+    if state.input is not None:
+        fact = state.facts.get(state.input)
+        col = t[state.input]
+        if fact is not None and fact.col_type.is_image_type():
+            sel['input'] = col.localpath if fact.is_stored else col
+        else:
+            sel['input'] = col
+    for i, m in enumerate(state.models):
+        if state.kind == 'detections':
+            sel[f'o{i}'] = t[m.column]
+        else:
+            sel[f'l{i}'] = t[str(m.label_column)]
+            if m.confidence_column:
+                sel[f'c{i}'] = t[m.confidence_column]
+        if m.computed:
+            sel[f'e{i}'] = t[m.column].errortype
+            sel[f'm{i}'] = t[m.column].errormsg
+    vote = state.column('vote')
+    if vote is not None:
+        sel['vote'] = t[vote]
+    if state.truth_column is not None:
+        sel['truth'] = t[state.truth_column]
+    elif state.truth is not None:
+        sel['truth'] = t[state.truth]
+    for part in ('weighted_label', 'accuracy_weighted_label', 'custom_label'):
+        column = state.column(part)
+        if column is not None:
+            sel[part] = t[column]
+    return sel
+
+
+def _row(state: ConsensusState, raw: Mapping[str, Any], index: int, *, large: bool) -> dict[str, Any]:
+    row: dict[str, Any] = {'index': index}
+    if 'input' in raw:
+        value = raw['input']
+        try:
+            row['image'] = _image(value, large=large)
+        except Exception as exc:  # an unreadable file is that cell's error, not the page's
+            row['image'] = None
+            row['image_error'] = f'{type(exc).__name__}: {exc}'
+        if not isinstance(value, str | PIL.Image.Image) and value is not None:
+            row['input_text'] = str(value)[:500]
+    models = {}
+    for i, m in enumerate(state.models):
+        cell: dict[str, Any] = {}
+        if state.kind == 'detections':
+            cell['detections'] = raw.get(f'o{i}')
+        else:
+            cell['label'] = raw.get(f'l{i}')
+            if f'c{i}' in raw:
+                cell['confidence'] = raw.get(f'c{i}')
+        if raw.get(f'e{i}') is not None:
+            cell['error'] = {'errortype': str(raw[f'e{i}']), 'errormsg': str(raw.get(f'm{i}') or '')[:500]}
+        models[m.name] = cell
+    row['models'] = models
+    vote = raw.get('vote')
+    if isinstance(vote, dict):
+        keep = (
+            'label',
+            'tie',
+            'tied',
+            'scores',
+            'agreement',
+            'dissent',
+            'missing',
+            'n_valid',
+            'n_models',
+            'bboxes',
+            'labels',
+            'scores',
+            'votes',
+            'per_model',
+        )
+        row['consensus'] = {k: vote[k] for k in keep if k in vote}
+    else:
+        row['consensus'] = None
+    if 'truth' in raw:
+        row['truth'] = raw['truth']
+    for part in ('weighted_label', 'accuracy_weighted_label', 'custom_label'):
+        if part in raw:
+            row[part] = raw[part]
+    return row
+
+
+def query_code(path: str, q: RowQuery, pred_code: str | None, agreement: str | None) -> str:
+    """The plain Pixeltable code that reads the same rows."""
+    parts = ['t']
+    if pred_code:
+        parts.append(f'.where({pred_code})')
+    if q.order == 'agreement' and agreement:
+        parts.append(f'.order_by(t.{agreement}, asc={q.asc})')
+    parts.append(f'.limit({q.limit}, offset={q.offset})' if q.offset else f'.limit({q.limit})')
+    return f'import pixeltable as pxt\n\nt = pxt.get_table({path!r})\n{"".join(parts)}.collect()\n'
+
+
+def fetch_rows(t: pxt.Table, state: ConsensusState, q: RowQuery, *, path: str, count: bool = True) -> dict[str, Any]:
+    """One page of rows: each with its input (thumbnail), every model's label / confidence / boxes / error, the
+    consensus (label, tie, agreement, dissenting models) and the ground truth.
+
+    Returns:
+        ``{'rows', 'total', 'offset', 'limit', 'elapsed_ms', 'code'}``; ``total`` counts the filtered rows in SQL.
+    """
+    start = time.perf_counter()
+    pred, pred_code = predicate(t, state, q)
+    base: Any = t if pred is None else t.where(pred)
+    agreement = state.column('agreement')
+    if q.order == 'agreement':
+        if agreement is None:
+            raise NotEnoughModelsError('Sorting by agreement needs a consensus (at least two models).')
+        base = base.order_by(t[agreement], asc=q.asc)
+    result = base.select(**_select(t, state)).limit(q.limit, offset=q.offset).collect()
+    rows = [_row(state, result[i], q.offset + i, large=False) for i in range(len(result))]
+    total = (int(base.count()) if pred is not None else int(t.count())) if count else None
+    return {
+        'rows': rows,
+        'total': total,
+        'offset': q.offset,
+        'limit': q.limit,
+        'elapsed_ms': round((time.perf_counter() - start) * 1000, 1),
+        'code': query_code(path, q, pred_code, agreement),
+    }
+
+
+def fetch_row(t: pxt.Table, state: ConsensusState, q: RowQuery, index: int) -> dict[str, Any]:
+    """One row of a query (by its position in the filtered, sorted rows) with its image large."""
+    pred, _ = predicate(t, state, q)
+    base: Any = t if pred is None else t.where(pred)
+    agreement = state.column('agreement')
+    if q.order == 'agreement' and agreement is not None:
+        base = base.order_by(t[agreement], asc=q.asc)
+    result = base.select(**_select(t, state)).limit(1, offset=index).collect()
+    if not len(result):
+        raise InvalidRequestError(f'There is no row {index} with this filter (any more).')
+    return _row(state, result[0], index, large=True)
