@@ -44,6 +44,8 @@ export interface TimelineReply {
   metrics: string[];
   metric: string | null;
   figure: FigurePayload | null;
+  /** How many successful versions cleanup keeps by default (experiments only). */
+  keep: number | null;
   elapsed_ms: number;
 }
 

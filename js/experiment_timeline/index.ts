@@ -62,6 +62,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   const mode = String(model.get("mode"));
   const isExperiment = mode === "experiment";
   let picked: number[] = [];
+  let keepSet = false; // the keep box starts at the experiment's own keep, then is the user's
   let diffKind: string | null = null;
   let diffOffset = 0;
   const urls = new UrlPool();
@@ -116,6 +117,10 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
         h("span", { class: "pxw-badge", testid: "pxw-et-count" }, `${t.runs.filter((r) => !r.dropped).length} versions`),
         latest ? h("span", { class: "pxw-badge pxw-et-latest-badge", testid: "pxw-et-latest" }, `latest v${latest.version}`) : h("span", { class: "pxw-badge" }, "no successful run yet"),
       );
+      if (!keepSet && t.keep) {
+        keepInput.value = String(t.keep);
+        keepSet = true;
+      }
       replace(metricSelect, ...t.metrics.map((m) => h("option", { value: m }, m)));
       metricSelect.value = t.metric ?? "";
       chartBox.hidden = !t.figure;

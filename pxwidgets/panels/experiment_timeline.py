@@ -77,6 +77,7 @@ class TimelineReply(TypedDict):
     metrics: list[str]
     metric: str | None
     figure: FigurePayload | None
+    keep: int | None
     elapsed_ms: float
 
 
@@ -402,6 +403,7 @@ class ExperimentTimeline(Panel):
                 'metrics': names,
                 'metric': chosen,
                 'figure': figure,
+                'keep': self.experiment.keep,
                 'elapsed_ms': round((time.perf_counter() - start) * 1000, 1),
             }
         assert self.versions is not None
@@ -427,6 +429,7 @@ class ExperimentTimeline(Panel):
             'metrics': [],
             'metric': None,
             'figure': None,
+            'keep': None,
             'elapsed_ms': round((time.perf_counter() - start) * 1000, 1),
         }
 

@@ -63,7 +63,7 @@ def test_timeline_of_an_experiment(exp: VersionedExperiment, root: str) -> None:
         (3, 'ok', True),
     ]
     assert [r['params']['threshold'] for r in t['runs']] == [0.3, 0.5, 0.7]
-    assert set(t['metrics']) == {'flagged', 'share'}
+    assert set(t['metrics']) == {'flagged', 'share'} and t['keep'] == 1
     chosen = ok(panel.handle_request('timeline', {'metric': 'flagged'}))
     assert chosen['metric'] == 'flagged' and panel.metric == 'flagged'
     trace = chosen['figure']['data'][0]
