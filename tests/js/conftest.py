@@ -50,3 +50,5 @@ def harness(page: Page, bundle: Path) -> Iterator[Harness]:
     h = Harness(page)
     yield h
     assert not h.errors, f'uncaught errors in the page: {h.errors}'
+    problems = h.contract_problems()
+    assert not problems, 'the fake kernel answered what the real panel never sends:\n' + '\n'.join(problems[:20])

@@ -40,6 +40,8 @@ class Harness:
 
     def __init__(self, page: Page) -> None:
         self.page = page
+        self.entry = ''
+
         self.errors: list[str] = []
         page.on('pageerror', lambda exc: self.errors.append(str(exc)))
         page.route(f'{BASE}/**', _serve)
@@ -47,6 +49,7 @@ class Harness:
     def goto(self, entry: str, *, width: int = 1280, height: int = 900, **params: str | int) -> Harness:
         """Load the harness page for ``entry`` with query ``params`` and wait until the panel has rendered."""
         self.page.set_viewport_size({'width': width, 'height': height})
+        self.entry = entry
         self.page.goto(f'{BASE}/?{urlencode({"entry": entry, **params})}')
         self.page.wait_for_function('window.__ready || window.__harnessError', timeout=10_000)
         problem = self.page.evaluate('window.__harnessError || null')
@@ -106,6 +109,26 @@ class Harness:
         error = dict(error_info(exc))
         self.page.evaluate('([k, e]) => { window.__fake.failNext[k] = e }', [kind, error])
         return error
+
+    def contract_problems(self) -> list[str]:
+        """Where the fake's replies so far differ from the reply shapes the real panel declares."""
+        from pxwidgets.panels.base import command_specs
+        from tests.support.contract import conforms
+
+        if not self.entry:
+            return []
+        panels = {'table_browser': 'TableBrowser', 'stage_builder': 'StageBuilder'}
+        module = __import__(f'pxwidgets.panels.{self.entry}', fromlist=[panels[self.entry]])
+        specs = command_specs(getattr(module, panels[self.entry]))
+        replies = self.page.evaluate('window.__fake ? window.__fake.replies : []')
+        problems = []
+        for reply in replies:
+            spec = specs.get(reply['kind'])
+            if spec is None:
+                problems.append(f'the fake answers {reply["kind"]!r}, which the real panel does not declare')
+            elif spec.reply is not None:
+                problems += [f'{reply["kind"]}: {p}' for p in conforms(reply['payload'], spec.reply)]
+        return problems
 
     def fake(self, script: str, arg: Any = None) -> Any:
         """Run ``script`` (a function of (fake, arg)) against the fake model."""

@@ -151,3 +151,46 @@ def test_a_drifted_field_is_caught(tmp_path: Path) -> None:
     source = tmp_path / 'x.ts'
     source.write_text('export interface CountReply {\n  count: number;\n}\n')
     assert ts_interfaces([source])['CountReply'] != py_fields(CountReply)
+
+
+def _check(panel: Any, kind: str, payload: dict[str, Any] | None = None) -> Any:
+    from tests.support.contract import conforms
+
+    reply = panel.handle_request(kind, payload or {})
+    assert reply['ok'], (kind, reply.get('error'))
+    spec = command_specs(type(panel))[kind]
+    assert conforms(reply['payload'], spec.reply) == [], (kind, conforms(reply['payload'], spec.reply))
+    return reply['payload']
+
+
+def test_real_replies_conform_to_the_declared_shapes(pxt_dir: str) -> None:
+    """What the kernel really sends fits the declared reply (the harness fakes are checked against the same)."""
+    import pixeltable as pxt
+
+    from pxwidgets import StageBuilder, TableBrowser
+
+    t = pxt.create_table(f'{pxt_dir}/words', {'n': pxt.Int, 'word': pxt.String})
+    t.insert([{'word': w, 'n': i} for i, w in enumerate(['a', 'bb', 'ccc'])])
+    browser = TableBrowser(t)
+    page = {'offset': 0, 'limit': 2, 'order_by': {'column': 'n', 'asc': False}, 'filters': [], 'errors_only': False}
+    for kind, payload in [
+        ('info', {}),
+        ('catalog', {}),
+        ('page', page),
+        ('count', page),
+        ('lineage', {}),
+        ('history', {}),
+        ('open', {'path': f'{pxt_dir}/words'}),
+    ]:
+        _check(browser, kind, payload)
+    builder = StageBuilder(t)
+    _check(builder, 'graph')
+    _check(builder, 'transforms', {'after': 'words'})
+    draft = {'after': 'words', 'transform': 'keep_if', 'params': {'op': '>', 'value': 0}, 'name': 'some'}
+    _check(builder, 'preview', {**draft, 'n': 2})
+    _check(builder, 'add', draft)
+    _check(builder, 'rows', {**page, 'order_by': None, 'stage': 'some'})
+    _check(builder, 'count', {**page, 'order_by': None, 'stage': 'some'})
+    plan = _check(builder, 'drop_plan', {'stage': 'some'})['plan']
+    _check(builder, 'code', {'stage': 'some'})
+    _check(builder, 'drop', {'stage': 'some', 'expect': plan})

@@ -4,6 +4,7 @@
 //
 // Shared test controls on window.__fake:
 //   sent            every message the panel sent (requests and cancels), in order
+//   replies         every successful reply the fake gave ({kind, payload}): checked against the Python contract
 //   log             trait writes, save_changes and off() calls
 //   failNext[kind]  {message, code, hint}: the next request of that kind gets an error reply
 //   progress[kind]  [[done, total, message], ...]: progress messages sent before that kind's reply
@@ -12,9 +13,14 @@
 export function createFakeModel({ traits: initial, controls = {}, answer }) {
   const traits = { ...initial };
   const handlers = new Map();
-  const fake = (window.__fake = { sent: [], log: [], failNext: {}, progress: {}, ...controls });
+  const fake = (window.__fake = { sent: [], log: [], replies: [], failNext: {}, progress: {}, ...controls });
 
   function emit(event, ...args) {
+    const msg = args[0];
+    if (event === "msg:custom" && msg && msg.type === "response" && msg.ok) {
+      const request = fake.sent.find((m) => m.type === "request" && m.id === msg.id);
+      fake.replies.push({ kind: request ? request.kind : null, payload: JSON.parse(JSON.stringify(msg.payload)) });
+    }
     for (const cb of [...(handlers.get(event) ?? [])]) cb(...args);
   }
 

@@ -165,7 +165,7 @@ export const TRANSFORMS = [
     description: "Every n-th row (a cheap sample to try things on).",
     params: [param("every", "int", 10, "Keep one row in", { minimum: 1, maximum: 1000 }), param("seed", "int", null, "Random offset (none: start at the first row)", { nullable: true, minimum: 0 })],
   },
-];
+].map((t) => ({ source: `pxwidgets.functions.${t.name}`, builtin: true, json_schema: { type: "object" }, ...t }));
 
 function fits(inputType, outType) {
   if (inputType === "any") return true;
