@@ -75,16 +75,18 @@ def classifier() -> Any:
         True
     """
     from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
 
-    rows = digit_rows(split='train')
+    rows = digit_rows(split='train', size=8)
     x = np.stack([r['pixels'] for r in rows])
     y = np.array([r['label'] for r in rows])
-    return LogisticRegression(max_iter=2000, random_state=0).fit(x, y)
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, random_state=0)).fit(x, y)
 
 
 def test_set() -> tuple[np.ndarray, np.ndarray]:
     """The held-out digits' features and labels."""
-    rows = digit_rows(split='test')
+    rows = digit_rows(split='test', size=8)
     return np.stack([r['pixels'] for r in rows]), np.array([r['label'] for r in rows])
 
 
@@ -137,7 +139,7 @@ def drifting_batches(
     if drift not in ('noise', 'rotation', 'class_mix'):
         raise ValueError(f'unknown drift {drift!r}')
     model = classifier()
-    rows = digit_rows(split='test')
+    rows = digit_rows(split='test', size=8)
     x = np.stack([r['pixels'] for r in rows])
     y = np.array([r['label'] for r in rows])
     index = np.array([r['index'] for r in rows])
@@ -177,3 +179,32 @@ def drifting_batches(
             next_id += 1
         batches.append(batch)
     return batches
+
+
+def predictions_table(path: str, batches: list[Batch] | None = None, *, if_exists: str = 'error') -> Any:
+    """A Pixeltable table of predictions (primary key ``id``, ``label`` nullable) holding ``batches``' rows.
+
+    Args:
+        path: Where to create it (its directory must exist).
+        batches: Batches to insert, in order (none: an empty table).
+        if_exists: As ``pxt.create_table``'s (``'replace'`` to start over).
+
+    Example:
+        >>> t = predictions_table('demo/predictions', drifting_batches(4))  # doctest: +SKIP
+        >>> t.count()  # doctest: +SKIP
+        1600
+    """
+    import pixeltable as pxt
+
+    schema = {
+        'id': pxt.Int,
+        'ts': pxt.Timestamp,
+        'digit': pxt.Int,
+        'prediction': pxt.Int,
+        'confidence': pxt.Float | None,
+        'label': pxt.Int | None,
+    }
+    tbl = pxt.create_table(path, schema, primary_key='id', if_exists=if_exists)  # type: ignore[arg-type]
+    for batch in batches or []:
+        tbl.insert(batch.rows)
+    return tbl

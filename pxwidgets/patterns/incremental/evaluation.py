@@ -523,7 +523,7 @@ class IncrementalEvaluation:
         rows: list[dict[str, Any]] = []
         if changed:
             report(1, 4, f'recomputing {len(changed)} window(s)')
-            ref = win.reference_data(self._tbl, spec, w, settings.reference, agg, with_values=True)
+            ref.load_values(spec)
             values = win.window_values(self._tbl, spec, w, changed)
             now = _now()
             rows = [win.window_row(agg.windows[b], w, ref, values[b], prints[b], now) for b in changed]

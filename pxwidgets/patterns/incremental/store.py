@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -120,7 +121,8 @@ def _now() -> datetime.datetime:
 
 
 class Store:
-    """Reads and writes the evaluation's own tables (never the evaluated table)."""
+    """Reads and writes the evaluation's own tables (never the evaluated table). Table handles are kept; rows are
+    always read from the catalog."""
 
     def __init__(self, dir: str, spec: Spec) -> None:
         self.dir = dir
@@ -162,15 +164,15 @@ class Store:
 
     # ---- tables -------------------------------------------------------------------------------------------------
 
-    @property
+    @functools.cached_property
     def settings_table(self) -> pxt.Table:
         return get_table(f'{self.dir}/settings')
 
-    @property
+    @functools.cached_property
     def windows_table(self) -> pxt.Table:
         return get_table(f'{self.dir}/windows')
 
-    @property
+    @functools.cached_property
     def alerts_table(self) -> pxt.Table:
         return get_table(f'{self.dir}/alerts')
 
@@ -203,7 +205,7 @@ class Store:
         tbl = self.windows_table
         return tbl.order_by(tbl.bucket).collect().to_pandas()
 
-    @property
+    @functools.cached_property
     def snapshot_index(self) -> pxt.Table:
         return get_table(f'{self.dir}/snapshot_index')
 

@@ -136,6 +136,13 @@ class ReferenceData:
     digest: str
     bucket: int | None = None
     """The reference window, when the reference is one of the windows."""
+    source: pxt.Table | None = None
+    where: Any = None
+
+    def load_values(self, spec: Spec) -> None:
+        """Fetch the reference's numeric values (one query), once."""
+        if self.source is not None and spec.numeric and not self.numeric:
+            self.numeric = _values(self.source, spec, self.where)
 
 
 def _counts(source: pxt.Table, where: Any, column: Any) -> dict[Hashable, int]:
@@ -174,9 +181,13 @@ def reference_data(
         if wc is None or wc.rows == 0:
             raise NoReferenceRowsError(f'{ref.describe()}, window {window.label(bucket)}')
         lo, hi = bucket * window.width, (bucket + 1) * window.width
-        values = _values(tbl, spec, (key >= lo) & (key < hi)) if with_values else {}
         digest = f'w{window.width}:{bucket}:{wc.digest()}'
-        return ReferenceData(ref.describe(), wc.predictions(), wc.labels(), values, digest, bucket)
+        data = ReferenceData(
+            ref.describe(), wc.predictions(), wc.labels(), {}, digest, bucket, tbl, (key >= lo) & (key < hi)
+        )
+        if with_values:
+            data.load_values(spec)
+        return data
     if ref.kind == 'range':
         if window.kind != 'time' or spec.key is None:
             raise InvalidReferenceError('A reference date range needs a timestamp column.')
@@ -196,11 +207,13 @@ def reference_data(
     labels = _counts(source, where, source[spec.ground_truth])
     if not predictions and not labels:
         raise NoReferenceRowsError(ref.describe())
-    values = _values(source, spec, where) if with_values else {}
     digest = hashlib.sha256(
         json.dumps([ref.to_json(), sorted(map(repr, predictions.items())), sorted(map(repr, labels.items()))]).encode()
     ).hexdigest()[:24]
-    return ReferenceData(ref.describe(), predictions, labels, values, digest)
+    data = ReferenceData(ref.describe(), predictions, labels, {}, digest, None, source, where)
+    if with_values:
+        data.load_values(spec)
+    return data
 
 
 def _values(tbl: pxt.Table, spec: Spec, where: Any) -> dict[str, np.ndarray]:
