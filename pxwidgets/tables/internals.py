@@ -197,18 +197,23 @@ def fallback_metadata(tbl: pxt.Table) -> dict[str, Any]:
 
 
 def try_table_metadata(tbl: pxt.Table) -> tuple[dict[str, Any] | None, str | None]:
-    """``(metadata, None)``, or ``(None, why)`` where Pixeltable cannot describe the table even without indexes."""
+    """``(metadata, None)``, or ``(None, why)`` where Pixeltable cannot describe the table at all.
+
+    Read from the handle first (:func:`fallback_metadata`): ``get_metadata()`` describes every embedding index by
+    calling its embedding function, which loads the model (seconds, for a panel that only shows metadata), and raises
+    ``KeyError`` on an index over an Array column. ``get_metadata()`` is the fallback.
+    """
     try:
-        return dict(tbl.get_metadata()), None
-    except Exception as exc:  # e.g. Pixeltable's KeyError on an embedding index over an Array column
+        return fallback_metadata(tbl), None
+    except Exception as exc:
         try:
-            return fallback_metadata(tbl), None
+            return dict(tbl.get_metadata()), None
         except Exception:
             return None, f'Pixeltable could not describe this table ({type(exc).__name__}: {exc}).'
 
 
 def table_metadata(tbl: pxt.Table) -> dict[str, Any]:
-    """``tbl.get_metadata()``, or, where Pixeltable cannot describe the table, :func:`fallback_metadata`.
+    """The table's metadata in ``get_metadata()``'s shape, without describing indexes (see :func:`try_table_metadata`).
 
     Raises:
         InvalidRequestError: If neither works.

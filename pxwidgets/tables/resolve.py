@@ -73,7 +73,7 @@ def list_catalog(directory: str = '') -> list[dict[str, str]]:
     out = []
     for path in sorted(pxt.list_tables(directory, recursive=True)):
         try:
-            kind = str(open_table(path).get_metadata()['kind'])
+            kind = internals.table_kind(open_table(path))
         except Exception:  # a table Pixeltable cannot describe still belongs in the list
             kind = 'table'
         out.append({'path': path, 'kind': kind})
@@ -131,15 +131,15 @@ __all__ = ['call_reading', 'list_catalog', 'open_table', 'table_path', 'with_dea
 def describe_table(table: pxt.Table) -> dict[str, Any]:
     """Kind ('table', 'view' or 'snapshot'), version, comment, iterator call and filter of a table.
 
-    From ``get_metadata()``; where Pixeltable cannot describe the table (an embedding index over an Array column
-    raises ``KeyError`` there), from the handle itself, with ``error`` saying why.
+    Read from the handle (never loads an embedding model, never trips on an index over an Array column); where even
+    that fails, the bare facts with ``error`` saying why.
 
     Example:
         >>> describe_table(pxt.get_table('demo/frames'))['kind']  # doctest: +SKIP
         'view'
     """
-    try:
-        md = table.get_metadata()
+    md, error = internals.try_table_metadata(table)
+    if md is not None:
         return {
             'kind': str(md['kind']),
             'version': md['version'],
@@ -148,13 +148,12 @@ def describe_table(table: pxt.Table) -> dict[str, Any]:
             'filter': md.get('view_filter'),
             'error': None,
         }
-    except Exception as exc:
-        definition = internals.view_definition(table)
-        return {
-            'kind': internals.table_kind(table),
-            'version': internals.table_version(table),
-            'comment': None,
-            'iterator': definition.iterator.display_str() if definition.iterator is not None else None,
-            'filter': str(definition.predicate) if definition.predicate is not None else None,
-            'error': f'{type(exc).__name__}: {exc}',
-        }
+    definition = internals.view_definition(table)
+    return {
+        'kind': internals.table_kind(table),
+        'version': internals.table_version(table),
+        'comment': None,
+        'iterator': definition.iterator.display_str() if definition.iterator is not None else None,
+        'filter': str(definition.predicate) if definition.predicate is not None else None,
+        'error': error,
+    }

@@ -216,3 +216,23 @@ def test_rows_need_not_wait_for_the_count(mixed: pxt.Table) -> None:
     assert again.total == 7  # from the cache now
     with pytest.raises(InvalidRequestError, match='past the end'):  # an empty page waits for the count to say so
         fetch_page(mixed, PageQuery(offset=40, limit=5), wait_for_count=False)
+
+
+def test_describing_never_calls_get_metadata(pxt_dir: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """get_metadata() calls every embedding index's function (loading its model); describing must not need it."""
+    from pxwidgets.patterns import ProgressiveRefinement
+    from pxwidgets.tables.lineage import lineage
+    from pxwidgets.tables.summary import summarize
+
+    t = pxt.create_table(f'{pxt_dir}/docs', {'text': pxt.String})
+    t.insert([{'text': 'a'}, {'text': 'b'}])
+    pxt.create_view(f'{pxt_dir}/short', t.where(t.text == 'a'))
+
+    def refuse(self: object) -> None:
+        raise AssertionError('get_metadata() was called')
+
+    for cls in {type(t), type(pxt.get_table(f'{pxt_dir}/short'))}:
+        monkeypatch.setattr(cls, 'get_metadata', refuse)
+    assert summarize(f'{pxt_dir}/docs')['total_rows'] == 2
+    assert {n.path for n in lineage(f'{pxt_dir}/docs').nodes} == {f'{pxt_dir}/docs', f'{pxt_dir}/short'}
+    assert [s.name for s in ProgressiveRefinement.open(f'{pxt_dir}/docs').stages] == ['docs', 'short']
