@@ -1,0 +1,82 @@
+"""Box-level consensus on real photos with three of OpenCV's face cascades (offline, real detections)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pixeltable as pxt
+import pytest
+
+from pxwidgets import MultiModelConsensus
+from pxwidgets.functions.consensus import fuse
+from pxwidgets.patterns.consensus import MixedKindsError
+from tests.support.consensus import face_photos
+
+CASCADES = {'default': 'frontalface_default', 'alt': 'frontalface_alt', 'alt2': 'frontalface_alt2'}
+
+
+@pytest.fixture(scope='module')
+def faces(pxt_home: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MultiModelConsensus]:
+    name = f't_{uuid.uuid4().hex[:10]}'
+    pxt.create_dir(name)
+    photos = pxt.create_table(f'{name}/photos', {'image': pxt.Image})
+    photos.insert([{'image': p} for p in face_photos(Path(tmp_path_factory.mktemp('faces')))])
+    c = MultiModelConsensus(photos, 'image', name='faces', options={'min_votes': 2, 'iou_threshold': 0.5})
+    for model, cascade in CASCADES.items():
+        c.add_model(model, 'detect_faces', params={'cascade': cascade, 'min_neighbors': 3})
+    yield c
+    pxt.drop_dir(name, force=True, if_not_exists='ignore')
+
+
+def test_fused_boxes_are_those_of_ensemble_fusion_over_the_rows(faces: MultiModelConsensus) -> None:
+    assert faces.kind == 'detections'
+    t = faces.table()
+    rs = t.select(t.image.width, t.image.height, t.default, t.alt, t.alt2, t.faces, t.faces_agreement).collect()
+    found_any = False
+    for row in rs:
+        dets = [row['default'], row['alt'], row['alt2']]
+        expected = fuse(dets, list(CASCADES), row['width'], row['height'], min_votes=2, iou_threshold=0.5)
+        assert np.allclose(np.reshape(row['faces']['bboxes'], (-1, 4)), np.reshape(expected['bboxes'], (-1, 4)))
+        assert row['faces']['votes'] == expected['votes']
+        assert row['faces_agreement'] == pytest.approx(expected['agreement'])
+        found_any |= bool(row['faces']['bboxes'])
+    assert found_any  # the astronaut's face is found by at least two cascades
+
+
+def test_the_photo_without_a_face_has_no_fused_box(faces: MultiModelConsensus) -> None:
+    t = faces.table()
+    coffee = t.where(t.image.width == 200).select(t.faces, t.faces_boxes).collect()[0]
+    assert coffee['faces_boxes'] == 0 and coffee['faces']['bboxes'] == []
+
+
+def test_box_metrics_against_the_consensus_and_filters(faces: MultiModelConsensus) -> None:
+    summary = faces.summary().set_index('model')
+    assert list(summary.index) == list(CASCADES)
+    assert set(summary['reference']) == {'consensus'}
+    t = faces.table()
+    per_model = [r['faces']['per_model'] for r in t.select(t.faces).collect()]
+    for model in CASCADES:
+        tp = sum(p[model]['tp'] for p in per_model)
+        fp = sum(p[model]['fp'] for p in per_model)
+        assert summary.loc[model, 'tp'] == tp and summary.loc[model, 'fp'] == fp
+        if tp + fp:
+            assert summary.loc[model, 'precision'] == pytest.approx(tp / (tp + fp))
+    disagreements = faces.rows('disagreements', limit=50)
+    assert disagreements['total'] == t.where(t.faces_agreement < 1.0).count()
+    page = faces.rows(order='agreement', limit=2)
+    assert page['rows'][0]['models']['default']['detections'] is not None
+    assert 'bboxes' in page['rows'][0]['consensus']
+    with pytest.raises(Exception, match='compares labels'):
+        faces.rows('ties')
+    with pytest.raises(Exception, match='labels'):
+        faces.kappa()
+
+
+def test_a_label_model_is_refused_in_a_box_consensus(faces: MultiModelConsensus) -> None:
+    v = faces.table().get_metadata()['version']
+    with pytest.raises(MixedKindsError, match='labels'):
+        faces.add_model('digit', 'classify_digit')
+    assert faces.table().get_metadata()['version'] == v
