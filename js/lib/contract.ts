@@ -128,6 +128,8 @@ export interface PageRequest {
   order_by: OrderBy | null;
   filters: Filter[];
   errors_only: boolean;
+  /** Only these columns, in this order (default: all). */
+  columns?: string[] | null;
 }
 
 /** The request of a command that takes no arguments. */

@@ -6,7 +6,7 @@ import "./grid.css";
 import "./cells.css";
 import { renderCell } from "./cells";
 import type { Cell, ColumnInfo, PageReply, PageRequest } from "./contract";
-import { h, replace } from "./dom";
+import { h, replace, type Child } from "./dom";
 import { closeLightbox, openLightbox, UrlPool } from "./media";
 import { lastOffset, Pager } from "./pager";
 import type { Reply } from "./rpc";
@@ -15,7 +15,19 @@ export type FetchPage = (req: PageRequest) => Promise<Reply<PageReply>>;
 /** The number of rows a query matches (asked when a page came back before its count). */
 export type FetchCount = (req: PageRequest) => Promise<number>;
 
-export interface GridOptions {
+/** How a panel extends the grid: its own cells, row classes and header badges, on top of the default rendering. */
+export interface GridExtensions {
+  /** Render a cell yourself; return null to keep the default rendering (media, JSON, text, errors …). */
+  renderCell?: (cell: Cell | undefined, column: ColumnInfo, row: Cell[], rowIndex: number) => HTMLElement | null;
+  /** Extra classes of a row's <tr> (e.g. "pxw-disagreement"). */
+  rowClass?: (row: Cell[], columns: ColumnInfo[], rowIndex: number) => string | null | undefined;
+  /** Something shown after a column's type in its header (e.g. a "best model" badge). */
+  headerBadge?: (column: ColumnInfo) => Child;
+  /** A row was clicked (not a media thumbnail or a link inside it). */
+  onRowClick?: (row: Cell[], columns: ColumnInfo[], rowIndex: number) => void;
+}
+
+export interface GridOptions extends GridExtensions {
   fetchPage: FetchPage;
   fetchCount?: FetchCount;
   pageSize?: number;
@@ -203,14 +215,22 @@ export class Grid {
       openImage: (url: string, cell: Cell, caption: string) => openLightbox(this.el, url, cell, caption),
     };
     const rows = payload.rows.map((row, i) => {
-      const tr = h("tr", null, h("td", { class: "pxw-rownum" }, String(payload.offset + i + 1)));
+      const extra = this.opts.rowClass?.(row, this.columns, i);
+      const tr = h("tr", { class: extra || undefined }, h("td", { class: "pxw-rownum" }, String(payload.offset + i + 1)));
       this.columns.forEach((col, j) => {
         const cell = row[j];
         const kind = cell?.kind ?? "null";
         const td = h("td", { testid: "pxw-cell", "data-kind": kind, "data-column": col.name, class: `pxw-td pxw-kind-${kind}` });
-        td.appendChild(renderCell(cell, { ...ctx, column: col }));
+        td.appendChild(this.opts.renderCell?.(cell, col, row, i) ?? renderCell(cell, { ...ctx, column: col }));
         tr.appendChild(td);
       });
+      if (this.opts.onRowClick) {
+        tr.classList.add("pxw-clickable");
+        tr.addEventListener("click", (ev) => {
+          if ((ev.target as HTMLElement).closest("button, a, img")) return;
+          this.opts.onRowClick?.(row, this.columns, i);
+        });
+      }
       return tr;
     });
     replace(this.tbody, ...rows);
@@ -242,7 +262,7 @@ export class Grid {
       const computed = col.is_computed
         ? h("span", { class: "pxw-computed", title: `computed with: ${col.computed_with ?? "?"}${col.is_stored ? "" : " (not stored)"}`, testid: "pxw-computed-marker" }, "ƒ")
         : null;
-      const meta = h("div", { class: "pxw-th-meta" }, h("span", { class: "pxw-th-type", title: col.type_text || col.type }, col.type_text || col.type), computed, col.is_stored ? null : h("span", { class: "pxw-dim", title: "not stored: computed when read" }, "unstored"));
+      const meta = h("div", { class: "pxw-th-meta" }, h("span", { class: "pxw-th-type", title: col.type_text || col.type }, col.type_text || col.type), computed, col.is_stored ? null : h("span", { class: "pxw-dim", title: "not stored: computed when read" }, "unstored"), this.opts.headerBadge?.(col) ?? null);
       const problem = col.problem ? h("div", { class: "pxw-th-problem", title: col.problem, testid: "pxw-column-problem" }, `⚠ ${col.problem}`) : null;
       return h("th", { testid: `${this.prefix}-header-${col.name}`, "data-column": col.name, scope: "col", class: col.problem ? "pxw-has-problem" : undefined }, h("div", { class: "pxw-th" }, name, meta, problem));
     });

@@ -145,6 +145,7 @@ class PageRequest(TypedDict):
     order_by: OrderBy | None
     filters: list[FilterSpec]
     errors_only: bool
+    columns: NotRequired[list[str] | None]
 
 
 class CountReply(TypedDict):

@@ -49,6 +49,8 @@ class PageQuery:
     filters: tuple[Filter, ...] = ()
     errors_only: bool = False
     """Only rows where at least one computed column failed."""
+    columns: tuple[str, ...] | None = None
+    """Only these columns, in this order (default: every column). Filters and sorting may use any column."""
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> PageQuery:
@@ -67,7 +69,19 @@ class PageQuery:
         filters = raw.get('filters') or []
         if not isinstance(filters, list):
             raise InvalidRequestError('filters must be a list.')
-        return cls(offset, limit, order_by, tuple(Filter.from_dict(f) for f in filters), bool(raw.get('errors_only')))
+        columns = raw.get('columns')
+        if columns is not None and (
+            not isinstance(columns, list) or not columns or not all(isinstance(c, str) for c in columns)
+        ):
+            raise InvalidRequestError('columns must be a non-empty list of column names.')
+        return cls(
+            offset,
+            limit,
+            order_by,
+            tuple(Filter.from_dict(f) for f in filters),
+            bool(raw.get('errors_only')),
+            tuple(columns) if columns is not None else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -155,6 +169,9 @@ def query_code(path: str, query: PageQuery) -> str:
         col, asc = query.order_by
         ref = f't.{col}' if col.isidentifier() else f't[{col!r}]'
         parts.append(f'.order_by({ref}, asc={asc})')
+    if query.columns:
+        refs = ', '.join(f't.{c}' if c.isidentifier() else f't[{c!r}]' for c in query.columns)
+        parts.append(f'.select({refs})')
     parts.append(f'.limit({query.limit}, offset={query.offset})' if query.offset else f'.limit({query.limit})')
     return f'import pixeltable as pxt\n\nt = pxt.get_table({path!r})\nt{"".join(parts[1:])}.collect()\n'
 
@@ -306,20 +323,29 @@ _plans = _PlanCache()
 
 def _plan(table: pxt.Table, query: PageQuery) -> _Plan:
     version = _table_version(table)
-    key = (table_id(table), version, query.filters, query.order_by, query.errors_only)
+    key = (table_id(table), version, query.filters, query.order_by, query.errors_only, query.columns)
     cached = _plans.get(key) if isinstance(version, int) else None
     if cached is not None:
         return replace(cached, query=replace(cached.query, offset=query.offset, limit=query.limit))
-    specs = describe_columns(table)
-    filters = tuple(f.validated(specs) for f in query.filters)
-    q = PageQuery(query.offset, query.limit, query.order_by, filters, query.errors_only)
+    all_specs = describe_columns(table)
+    filters = tuple(f.validated(all_specs) for f in query.filters)
+    q = PageQuery(query.offset, query.limit, query.order_by, filters, query.errors_only, query.columns)
+    specs = all_specs
+    if q.columns is not None:
+        unknown = [c for c in q.columns if column_by_name(all_specs, c) is None]
+        if unknown:
+            raise InvalidRequestError(
+                f'Unknown column(s) {", ".join(map(repr, unknown))}.',
+                hint=f'Columns: {", ".join(c.name for c in all_specs)}.',
+            )
+        specs = [spec for name in q.columns if (spec := column_by_name(all_specs, name)) is not None]
     if q.order_by is not None:
-        spec = column_by_name(specs, q.order_by[0])
+        spec = column_by_name(all_specs, q.order_by[0])
         if spec is None:
             raise InvalidRequestError(f'Cannot sort by unknown column {q.order_by[0]!r}.')
         if not spec.sortable:
             raise InvalidRequestError(f'Cannot sort by {spec.name!r}: {spec.type_text} values have no order.')
-    pred = _predicate(table, specs, q)
+    pred = _predicate(table, all_specs, q)
     base: Any = table if pred is None else table.where(pred)
     selected = None
     if pred is not False:

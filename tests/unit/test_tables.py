@@ -236,3 +236,18 @@ def test_describing_never_calls_get_metadata(pxt_dir: str, monkeypatch: pytest.M
     assert summarize(f'{pxt_dir}/docs')['total_rows'] == 2
     assert {n.path for n in lineage(f'{pxt_dir}/docs').nodes} == {f'{pxt_dir}/docs', f'{pxt_dir}/short'}
     assert [s.name for s in ProgressiveRefinement.open(f'{pxt_dir}/docs').stages] == ['docs', 'short']
+
+
+def test_a_page_of_chosen_columns(pxt_dir: str) -> None:
+    from pxwidgets.errors import InvalidRequestError
+    from pxwidgets.tables import PageQuery, fetch_page
+
+    t = pxt.create_table(f'{pxt_dir}/three', {'a': pxt.Int, 'b': pxt.String, 'c': pxt.Float})
+    t.insert([{'a': i, 'b': f's{i}', 'c': i / 2} for i in range(6)])
+    query = PageQuery.from_dict({'limit': 2, 'columns': ['c', 'a'], 'order_by': {'column': 'b', 'asc': False}})
+    page = fetch_page(t, query)
+    assert [c.name for c in page.columns] == ['c', 'a']
+    assert page.rows == [[2.5, 5], [2.0, 4]]  # sorted and filterable by a column it does not show
+    assert '.select(t.c, t.a)' in page.code
+    with pytest.raises(InvalidRequestError, match='Unknown column'):
+        fetch_page(t, PageQuery.from_dict({'columns': ['zz']}))
