@@ -49,6 +49,7 @@ from pxwidgets.patterns.progressive.preview import preview_spec, preview_stage, 
 from pxwidgets.patterns.progressive.specs import StageSpec, resolve
 from pxwidgets.patterns.progressive.stages import Stage
 from pxwidgets.tables.counting import failed_rows
+from pxwidgets.tables.internals import table_path
 
 ProgressCallback = Callable[[int, int, str], None]
 """``on_progress(done, total, message)``: ``done`` of ``total`` rows, with a short message."""
@@ -58,7 +59,7 @@ def _table_path(source: str | pxt.Table) -> str:
     if isinstance(source, str):
         return source
     if isinstance(source, pxt.Table):
-        return str(source._path())
+        return table_path(source)
     raise InvalidRequestError(f'A pipeline starts from a table or its path, not {type(source).__name__}.')
 
 
