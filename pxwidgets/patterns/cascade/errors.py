@@ -1,0 +1,59 @@
+"""Exceptions of the semantic index cascade: each says what was refused and how to fix it; nothing was written.
+
+Example:
+    >>> str(InvalidQueryError('The query is empty.'))
+    'The query is empty.'
+"""
+
+from __future__ import annotations
+
+from pxwidgets.errors import InvalidRequestError, InvalidStageNameError, PxWidgetsError
+
+
+class InvalidQueryError(InvalidRequestError):
+    """A search query that cannot be searched: empty, whitespace only, too long or not a string."""
+
+    code = 'invalid_query'
+
+
+class LevelNameError(InvalidStageNameError):
+    """A level name that is not a valid Pixeltable name, or that is taken by another table or level."""
+
+    code = 'invalid_name'
+
+
+class LevelNotFoundError(PxWidgetsError):
+    """The cascade has no level of that name."""
+
+    code = 'not_found'
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(
+            f'No level named {name!r} in this cascade.',
+            hint=f'Levels: {", ".join(known)}.' if known else 'Add one with add_level(...).',
+        )
+        self.name = name
+
+
+class EmbeddingUnavailableError(PxWidgetsError):
+    """An embedding model that cannot be loaded here (e.g. a hub model on a machine without network)."""
+
+    code = 'embedding_unavailable'
+
+
+class CascadeNotFoundError(PxWidgetsError):
+    """No cascade lives at the given path (or the table has none)."""
+
+    code = 'not_found'
+
+
+class CascadeConflictError(PxWidgetsError):
+    """A cascade of that name exists with a different definition (another source table or content column)."""
+
+    code = 'conflict'
+
+
+class LevelBuildError(PxWidgetsError):
+    """Pixeltable refused to build a level; whatever the attempt created was removed again."""
+
+    code = 'level_failed'
