@@ -63,7 +63,7 @@ def parse_splitter(unit: str | Mapping[str, Any], *, size: int | None = None, ov
     size = 128 if size is None else size
     if not isinstance(size, int) or isinstance(size, bool) or not 8 <= size <= 8192:
         errors.append({'param': 'size', 'message': f'must be an integer from 8 to 8192 (got {size!r})'})
-        size = 128
+        size = size if isinstance(size, int) and not isinstance(size, bool) and size > 0 else 128
     overlap = size // 4 if overlap is None else overlap
     if not isinstance(overlap, int) or isinstance(overlap, bool) or not 0 <= overlap < size:
         errors.append({'param': 'overlap', 'message': f'must be an integer from 0 to size - 1 (got {overlap!r})'})

@@ -1,0 +1,385 @@
+"""CascadeSearch: one search box over every granularity of a semantic index cascade.
+
+Type a query: each level's hits appear side by side with their scores and latency, with the fused ranking and the
+auto-merged list; the best sentence is shown highlighted inside its paragraph inside its section (as text). Click a
+coarse hit to drill into its finer hits, filter by document, add a level by click (with progress), and compare the
+levels on a labelled query set (recall, MRR, nDCG as a plotly chart).
+
+Example:
+    >>> from pxwidgets import CascadeSearch
+    >>> CascadeSearch('demo/ref', queries='tests/data/cascade_queries.json')  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, NotRequired, TypedDict
+
+import traitlets
+
+from pxwidgets.errors import CancelledError, InvalidRequestError
+from pxwidgets.panels.assets import css, esm
+from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command
+from pxwidgets.panels.charts import FigurePayload, figure_payload
+from pxwidgets.patterns.cascade import SemanticIndexCascade
+from pxwidgets.patterns.cascade.cascade import MAX_K
+from pxwidgets.patterns.cascade.embeddings import embedding_choices
+from pxwidgets.patterns.cascade.evaluation import LabelledQuery, parse_queries
+from pxwidgets.patterns.cascade.hits import Hit
+from pxwidgets.patterns.cascade.splitters import splitter_schema
+
+# ---- message shapes (mirrored in js/cascade_search/contract.ts) ----------------------------------------------------
+
+
+class NoRequest(TypedDict):
+    pass
+
+
+class LevelInfo(TypedDict):
+    name: str
+    path: str
+    splitter: dict[str, Any]
+    embedding: str | None
+    lexical: bool
+    nested: bool
+    description: str
+    units: int
+    documents: int
+    mean_words: float
+
+
+class DocumentInfo(TypedDict):
+    key: str
+    title: str
+    error: str | None
+
+
+class EmbeddingChoice(TypedDict):
+    key: str
+    description: str
+
+
+class InfoReply(TypedDict):
+    path: str
+    source: str
+    levels: list[LevelInfo]
+    documents: list[DocumentInfo]
+    problems: list[DocumentInfo]
+    splitter_params: list[dict[str, Any]]
+    embeddings: list[EmbeddingChoice]
+    queries: int
+    max_k: int
+
+
+class HitInfo(TypedDict):
+    id: str
+    level: str
+    doc_key: str
+    doc_title: str
+    heading: str
+    text: str
+    kind: str
+    start: int
+    end: int
+    score: float
+    rank: int
+    query: str
+    children: list[HitInfo]
+
+
+class LevelHits(TypedDict):
+    level: str
+    hits: list[HitInfo]
+    ms: float
+    embedding: str | None
+
+
+class UnitInfo(TypedDict):
+    level: str
+    start: int
+    end: int
+    text: str
+    heading: str
+
+
+class ContextReply(TypedDict):
+    doc_key: str
+    doc_title: str
+    chain: list[UnitInfo]
+    best: UnitInfo | None
+
+
+class SearchRequest(TypedDict):
+    query: str
+    k: NotRequired[int]
+    levels: NotRequired[list[str] | None]
+    documents: NotRequired[list[str] | None]
+
+
+class SearchReply(TypedDict):
+    query: str
+    levels: list[LevelHits]
+    fused: list[HitInfo]
+    merged: list[HitInfo]
+    fused_level: str | None
+    embed_ms: dict[str, float]
+    total_ms: float
+    notes: list[str]
+    context: ContextReply | None
+
+
+class HitRef(TypedDict):
+    level: str
+    doc_key: str
+    start: int
+    end: int
+    query: str
+
+
+class DrillRequest(TypedDict):
+    hit: HitRef
+    level: str
+    k: NotRequired[int]
+
+
+class DrillReply(TypedDict):
+    level: str
+    hits: list[HitInfo]
+    context: ContextReply | None
+
+
+class ContextRequest(TypedDict):
+    hit: HitRef
+
+
+class AddLevelRequest(TypedDict):
+    name: str
+    unit: str
+    size: NotRequired[int | None]
+    overlap: NotRequired[int | None]
+    embedding: NotRequired[str | None]
+    lexical: NotRequired[bool]
+
+
+class AddLevelReply(TypedDict):
+    level: LevelInfo
+    levels: list[LevelInfo]
+
+
+class EvaluateRequest(TypedDict):
+    k: NotRequired[int]
+    levels: NotRequired[list[str] | None]
+
+
+class MethodScores(TypedDict):
+    method: str
+    recall: float
+    mrr: float
+    ndcg: float
+    queries: int
+
+
+class EvaluateReply(TypedDict):
+    k: int
+    scores: list[MethodScores]
+    best: str | None
+    best_level: str | None
+    summary: str
+    latency_ms: dict[str, float]
+    baseline_level: str | None
+    queries: int
+    figure: FigurePayload
+
+
+# ---- helpers -------------------------------------------------------------------------------------------------------
+
+
+def _str(payload: Mapping[str, Any], key: str) -> str:
+    value = payload.get(key)
+    if not isinstance(value, str) or not value:
+        raise InvalidRequestError(f'{key!r} must be a non-empty string.')
+    return value
+
+
+def _k(payload: Mapping[str, Any], default: int) -> int:
+    k = payload.get('k', default)
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
+        raise InvalidRequestError(f'k must be an integer from 1 to {MAX_K}.')
+    return k
+
+
+def _names(payload: Mapping[str, Any], key: str) -> list[str] | None:
+    value = payload.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidRequestError(f'{key!r} must be a list of names.')
+    return list(value)
+
+
+def _hit_ref(payload: Mapping[str, Any]) -> Hit:
+    ref = payload.get('hit')
+    if not isinstance(ref, Mapping):
+        raise InvalidRequestError('hit must be an object {level, doc_key, start, end, query}.')
+    try:
+        start, end = int(ref['start']), int(ref['end'])
+        return Hit(str(ref['level']), str(ref['doc_key']), '', '', '', '', start, end, 0.0, 0, str(ref['query']))
+    except (KeyError, TypeError, ValueError):
+        raise InvalidRequestError('hit must be an object {level, doc_key, start, end, query}.') from None
+
+
+class _Heartbeat:
+    """Re-sends the current step with its elapsed time every half second while one long Pixeltable call runs.
+
+    Pixeltable builds an embedding index in one call with no per-row hook; without this the panel would show the
+    step before it (progress messages closer than 0.25 s apart are dropped) for the whole build.
+    """
+
+    def __init__(self, progress: ProgressReporter) -> None:
+        self._progress = progress
+        self._step: tuple[int, int, str] = (0, 1, 'Starting')
+        self._since = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name='pxwidgets-cascade-heartbeat', daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+    def __call__(self, done: int, total: int, message: str) -> None:
+        self._step = (done, total, message)
+        self._since = time.monotonic()
+        self._progress(done, total, message)  # raises CancelledError after a Cancel click
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            done, total, message = self._step
+            try:
+                self._progress(done, total, f'{message} ({time.monotonic() - self._since:.0f} s)')
+            except CancelledError:  # the running Pixeltable call finishes; the next step stops and cleans up
+                self._step = (done, total, 'Cancelling after the step that is running')
+
+
+class CascadeSearch(Panel):
+    """Search a semantic index cascade at every granularity at once, drill down, add levels, evaluate.
+
+    Args:
+        cascade: A :class:`~pxwidgets.patterns.cascade.SemanticIndexCascade`, or its path (or its documents table's).
+        queries: A labelled query set for the evaluation tab: a JSON file, ``[{'query', 'relevant'}]`` or
+            ``{query: [document keys]}``.
+        k: Hits per level.
+
+    Example:
+        >>> panel = CascadeSearch(cascade, queries='tests/data/cascade_queries.json')  # doctest: +SKIP
+        >>> panel  # displays it  # doctest: +SKIP
+    """
+
+    _esm = esm('cascade_search')
+    _css = css('cascade_search')
+
+    path = traitlets.Unicode('').tag(sync=True)
+    """The cascade's directory."""
+    query = traitlets.Unicode('').tag(sync=True)
+    """The last query searched."""
+    k = traitlets.Int(5).tag(sync=True)
+    """Hits per level."""
+
+    def __init__(
+        self,
+        cascade: SemanticIndexCascade | str,
+        *,
+        queries: Sequence[LabelledQuery | Mapping[str, Any]] | Mapping[str, Sequence[str]] | str | Path | None = None,
+        k: int = 5,
+        **kwargs: Any,
+    ) -> None:
+        self.cascade = cascade if isinstance(cascade, SemanticIndexCascade) else SemanticIndexCascade.open(cascade)
+        self.queries: list[LabelledQuery] = parse_queries(queries) if queries is not None else []
+        super().__init__(path=self.cascade.path, k=k, **kwargs)
+
+    # ---- commands -----------------------------------------------------------------------------------------------
+
+    @command('info', request=NoRequest, reply=InfoReply)
+    def _info(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        self.cascade.refresh()
+        documents = self.cascade.documents()
+        return {
+            'path': self.cascade.path,
+            'source': self.cascade.source,
+            'levels': self.cascade.stats(),
+            'documents': documents,
+            'problems': [d for d in documents if d['error'] is not None],
+            'splitter_params': splitter_schema(),
+            'embeddings': embedding_choices(),
+            'queries': len(self.queries),
+            'max_k': MAX_K,
+        }
+
+    @command('search', request=SearchRequest, reply=SearchReply)
+    def _search(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        query = payload.get('query')
+        result = self.cascade.search(
+            query,  # type: ignore[arg-type]  # validated by search()
+            k=_k(payload, self.k),
+            levels=_names(payload, 'levels'),
+            documents=_names(payload, 'documents'),
+        )
+        self.query = result.query
+        top = result.fused[0] if result.fused else next((h for r in result.levels for h in r.hits[:1]), None)
+        return {**result.to_json(), 'context': self.cascade.context(top) if top is not None else None}
+
+    @command('drill', request=DrillRequest, reply=DrillReply)
+    def _drill(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        hit = _hit_ref(payload)
+        level = _str(payload, 'level')
+        hits = self.cascade.drill(hit, level, k=_k(payload, self.k))
+        return {
+            'level': level,
+            'hits': [h.to_json() for h in hits],
+            'context': self.cascade.context(hits[0]) if hits else None,
+        }
+
+    @command('context', request=ContextRequest, reply=ContextReply)
+    def _context(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        return self.cascade.context(_hit_ref(payload))
+
+    @command('add_level', background=True, request=AddLevelRequest, reply=AddLevelReply)
+    def _add_level(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        name = _str(payload, 'name')
+        lexical = bool(payload.get('lexical', False))
+        embedding = payload.get('embedding') or None
+        if embedding is not None and not isinstance(embedding, str):
+            raise InvalidRequestError('embedding must be a key such as "minilm".')
+        with _Heartbeat(progress) as beat:
+            level = self.cascade.add_level(
+                name,
+                _str(payload, 'unit'),
+                size=payload.get('size'),
+                overlap=payload.get('overlap'),
+                embedding=None if lexical else embedding,
+                lexical=lexical,
+                on_progress=beat,
+            )
+        progress(1, 1, 'Counting units')
+        stats = self.cascade.stats()
+        return {'level': next(s for s in stats if s['name'] == level.name), 'levels': stats}
+
+    @command('evaluate', background=True, request=EvaluateRequest, reply=EvaluateReply)
+    def _evaluate(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        if not self.queries:
+            raise InvalidRequestError(
+                'This panel has no labelled query set.',
+                hint="Open it with CascadeSearch(cascade, queries='queries.json') (a list of {query, relevant}).",
+            )
+        report = self.cascade.evaluate(
+            self.queries, k=_k(payload, self.k), levels=_names(payload, 'levels'), on_progress=progress
+        )
+        data = report.to_json()
+        data.pop('per_query')
+        return {**data, 'queries': len(self.queries), 'figure': figure_payload(report.figure())}

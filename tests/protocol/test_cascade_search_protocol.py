@@ -1,0 +1,173 @@
+"""CascadeSearch's commands without a browser: info, search (with the highlighted context), drill, context,
+add_level (background, with progress), evaluate (plotly figure), and refusals that change nothing."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pixeltable as pxt
+import pytest
+
+from pxwidgets import CascadeSearch, SemanticIndexCascade
+from pxwidgets.demo.documents import reference_documents
+from pxwidgets.panels.base import command_specs
+from tests.support.cascade import versions
+from tests.support.contract import conforms
+
+STEPS = ('Loading the embedding model', 'Splitting the documents', 'Embedding every', "Level 'windows'", 'Counting')
+QUERIES = [
+    {'query': 'what happens when an exception is raised', 'relevant': ['try']},
+    {'query': 'repeat a block for every item of a list', 'relevant': ['for']},
+    {'query': 'run code when leaving a block of statements', 'relevant': ['with', 'try']},
+]
+
+
+@pytest.fixture(scope='module')
+def panel(pxt_home: Path) -> Iterator[CascadeSearch]:
+    d = f'casp_{uuid.uuid4().hex[:8]}'
+    pxt.create_dir(d)
+    docs = pxt.create_table(f'{d}/docs', {'doc': pxt.Document})
+    docs.insert([{'doc': str(p)} for p in reference_documents(topics=['try', 'for', 'with'])])
+    cascade = SemanticIndexCascade(docs, 'doc', name='ref')
+    for name, unit in (('sections', 'section'), ('paragraphs', 'paragraph'), ('sentences', 'sentence')):
+        cascade.add_level(name, unit, embedding='wordllama')
+    yield CascadeSearch(f'{d}/ref', queries=QUERIES, k=3)
+    pxt.drop_dir(d, force=True, if_not_exists='ignore')
+
+
+def ok(panel: CascadeSearch, kind: str, payload: dict[str, Any] | None = None) -> Any:
+    reply = panel.handle_request(kind, payload or {})
+    assert reply['ok'], reply.get('error')
+    spec = command_specs(CascadeSearch)[kind]
+    assert conforms(reply['payload'], spec.reply) == [], conforms(reply['payload'], spec.reply)
+    return reply['payload']
+
+
+def error(panel: CascadeSearch, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    reply = panel.handle_request(kind, payload)
+    assert not reply['ok'], reply.get('payload')
+    return reply['error']
+
+
+def run_background(panel: CascadeSearch, kind: str, payload: dict[str, Any]) -> tuple[dict[str, Any], list[dict]]:
+    """Send a request as the browser does (background commands run on the worker thread); collect what comes back."""
+    sent: list[dict[str, Any]] = []
+    panel._send_message = lambda msg, bufs: sent.append(msg)  # type: ignore[method-assign]
+    panel._on_custom_msg(panel, {'type': 'request', 'id': 'r1', 'kind': kind, 'payload': payload}, None)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        response = next((m for m in sent if m['type'] == 'response'), None)
+        if response is not None:
+            return response, [m for m in sent if m['type'] == 'progress']
+        time.sleep(0.05)
+    raise AssertionError('no response')
+
+
+def test_info(panel: CascadeSearch) -> None:
+    info = ok(panel, 'info')
+    assert info['path'] == panel.path == panel.cascade.path
+    assert [lv['name'] for lv in info['levels']] == ['sections', 'paragraphs', 'sentences']
+    assert all(lv['units'] > 0 and lv['documents'] == 3 for lv in info['levels'])
+    assert [d['key'] for d in info['documents']] == ['for', 'try', 'with']
+    assert info['problems'] == []
+    assert [p['name'] for p in info['splitter_params']] == ['unit', 'size', 'overlap']
+    assert {e['key'] for e in info['embeddings']} == {'minilm', 'wordllama'}
+    assert info['queries'] == 3
+
+
+def test_search_returns_levels_fused_merged_and_the_best_sentence_in_context(panel: CascadeSearch) -> None:
+    reply = ok(panel, 'search', {'query': '  what happens when an exception is raised in the try clause '})
+    assert panel.query == reply['query'] == 'what happens when an exception is raised in the try clause'
+    assert [r['level'] for r in reply['levels']] == ['sections', 'paragraphs', 'sentences']
+    assert all(len(r['hits']) == 3 and r['ms'] > 0 for r in reply['levels'])
+    assert reply['fused'][0]['doc_key'] == 'try' and reply['fused_level'] == 'sections'
+    ctx = reply['context']
+    assert [u['level'] for u in ctx['chain']] == ['sections', 'paragraphs', 'sentences']
+    section, paragraph, sentence = ctx['chain']
+    assert ctx['best'] == sentence
+    # the panel highlights by offsets: the sentence sits at (start - section.start) inside the section's text
+    assert (
+        section['text'][sentence['start'] - section['start'] : sentence['end'] - section['start']] == sentence['text']
+    )
+    assert (
+        paragraph['text'][sentence['start'] - paragraph['start'] : sentence['end'] - paragraph['start']]
+        == sentence['text']
+    )
+    only = ok(panel, 'search', {'query': 'exception', 'documents': ['for'], 'levels': ['sentences'], 'k': 2})
+    assert [r['level'] for r in only['levels']] == ['sentences']
+    assert {h['doc_key'] for h in only['levels'][0]['hits']} == {'for'}
+
+
+def test_drill_into_a_coarse_hit(panel: CascadeSearch) -> None:
+    reply = ok(panel, 'search', {'query': 'the else clause of a loop'})
+    section = reply['levels'][0]['hits'][0]
+    drilled = ok(panel, 'drill', {'hit': section, 'level': 'sentences', 'k': 4})
+    assert drilled['level'] == 'sentences' and 1 <= len(drilled['hits']) <= 4
+    for h in drilled['hits']:
+        assert h['doc_key'] == section['doc_key'] and section['start'] <= h['start'] and h['end'] <= section['end']
+    assert drilled['context']['best']['text'] == drilled['hits'][0]['text']
+    ctx = ok(panel, 'context', {'hit': drilled['hits'][1]})
+    assert ctx['chain'][-1]['text'] == drilled['hits'][1]['text']
+    assert error(panel, 'drill', {'hit': {'level': 'x'}, 'level': 'sentences'})['code'] == 'invalid'
+    assert error(panel, 'drill', {'hit': section, 'level': 'chapters'})['code'] == 'not_found'
+
+
+def test_bad_requests_are_refused_and_change_nothing(panel: CascadeSearch) -> None:
+    watched = [panel.cascade.source, *(lv.path for lv in panel.cascade.levels)]
+    before = versions(*watched)
+    err = error(panel, 'search', {'query': '   '})
+    assert err['code'] == 'invalid_query' and 'empty' in err['message'] and 'hint' in err
+    assert error(panel, 'search', {'query': 'x' * 5000})['code'] == 'invalid_query'
+    assert error(panel, 'search', {'query': 'loop', 'k': 500})['code'] == 'invalid'
+    assert error(panel, 'search', {'query': 'loop', 'levels': 'sentences'})['code'] == 'invalid'
+    taken = error(panel, 'add_level', {'name': 'sentences', 'unit': 'paragraph', 'embedding': 'wordllama'})
+    assert taken['code'] == 'invalid_name'
+    bad = error(panel, 'add_level', {'name': 'w', 'unit': 'window', 'size': 2, 'overlap': 5})
+    assert bad['code'] == 'invalid_parameter'
+    assert [p['param'] for p in bad['details']['params']] == ['size', 'overlap']
+    offline = error(panel, 'add_level', {'name': 'mpnet', 'unit': 'sentence', 'embedding': 'hf:some/model'})
+    assert offline['code'] == 'embedding_unavailable' and 'minilm' in offline['hint']
+    assert versions(*watched) == before
+    assert panel.cascade.level_names == ['sections', 'paragraphs', 'sentences']
+
+
+def test_add_level_in_the_background_with_progress(panel: CascadeSearch) -> None:
+    response, progress = run_background(
+        panel, 'add_level', {'name': 'windows', 'unit': 'window', 'size': 48, 'overlap': 8, 'embedding': 'wordllama'}
+    )
+    assert response['ok'], response.get('error')
+    reply = response['payload']
+    assert conforms(reply, command_specs(CascadeSearch)['add_level'].reply) == []
+    assert reply['level']['name'] == 'windows' and reply['level']['splitter'] == {
+        'unit': 'window',
+        'size': 48,
+        'overlap': 8,
+    }
+    assert reply['level']['units'] > 0
+    assert 'windows' in [lv['name'] for lv in reply['levels']]
+    messages = [m['message'] for m in progress]
+    assert messages[-1] == 'Counting units'  # steps closer than 0.25 s apart are thinned out; the last one is sent
+    assert all(m.split(' (')[0] in STEPS or m.startswith(STEPS) for m in messages), messages
+    assert ok(panel, 'search', {'query': 'loop', 'levels': ['windows']})['levels'][0]['hits']
+    panel.cascade.drop_level('windows', expect=panel.cascade.plan_drop_level('windows'))
+
+
+def test_evaluate_returns_metrics_and_a_plotly_figure(panel: CascadeSearch) -> None:
+    response, progress = run_background(panel, 'evaluate', {'k': 2})
+    assert response['ok'], response.get('error')
+    reply = response['payload']
+    assert conforms(reply, command_specs(CascadeSearch)['evaluate'].reply) == []
+    methods = [s['method'] for s in reply['scores']]
+    assert methods == ['sections', 'paragraphs', 'sentences', 'fused', 'bm25_baseline']
+    assert reply['queries'] == 3 and reply['k'] == 2 and reply['best'] in methods
+    fig = reply['figure']
+    assert [t['type'] for t in fig['data']] == ['bar', 'bar', 'bar']
+    assert list(fig['data'][0]['x']) == methods
+    assert fig['data'][2]['y'] == pytest.approx([s['ndcg'] for s in reply['scores']])
+    assert progress[-1]['message'] == 'Evaluated'
+    bare = CascadeSearch(panel.cascade)
+    assert error(bare, 'evaluate', {})['message'] == 'This panel has no labelled query set.'
