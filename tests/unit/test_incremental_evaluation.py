@@ -91,12 +91,40 @@ def test_drift_alerts_fire_in_the_first_drifted_window_and_not_before(
     assert not alerts['alert_id'].duplicated().any()
 
 
-def test_a_refresh_without_changes_recomputes_nothing_and_raises_nothing(evaluation: IncrementalEvaluation) -> None:
+def _owned_versions(ev: IncrementalEvaluation) -> list[int]:
+    store = ev._store
+    return [t.get_metadata()['version'] for t in (store.settings_table, store.windows_table, store.alerts_table)]
+
+
+def test_a_refresh_without_changes_recomputes_nothing_and_writes_nothing(evaluation: IncrementalEvaluation) -> None:
     before = len(evaluation.alerts())
-    version = evaluation.version
+    version, owned = evaluation.version, _owned_versions(evaluation)
     result = evaluation.refresh()
     assert result.changed == [] and result.removed == [] and result.alerts == []
+    assert result.unchanged == N_BATCHES - 1
     assert len(evaluation.alerts()) == before and evaluation.version == version
+    assert _owned_versions(evaluation) == owned
+    prints = evaluation.to_pandas()['fingerprint'].tolist()
+    forced = evaluation.refresh(force=True)
+    assert len(forced.changed) == N_BATCHES - 1 and forced.alerts == []
+    assert evaluation.to_pandas()['fingerprint'].tolist() == prints  # same inputs, same statistics
+
+
+def test_a_reference_range_off_window_boundaries_gives_the_same_statistics(
+    evaluation: IncrementalEvaluation, batches: list[Batch]
+) -> None:
+    import datetime
+
+    aligned = evaluation.to_pandas()['drift'].tolist()
+    evaluation.set_reference((batches[0].start - datetime.timedelta(minutes=30), batches[2].start))  # same rows
+    evaluation.refresh()
+    shifted = evaluation.to_pandas()['drift'].tolist()
+    evaluation.set_reference((batches[0].start, batches[2].start))
+    evaluation.refresh()
+    for a, b in zip(aligned, shifted, strict=True):
+        for column in a:
+            for stat, value in a[column].items():
+                assert b[column][stat] == pytest.approx(value), (column, stat)
 
 
 def test_late_labels_rescore_their_rows_and_change_only_their_window(

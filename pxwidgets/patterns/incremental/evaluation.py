@@ -21,6 +21,8 @@ Example:
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +64,21 @@ FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
 """Timestamps later than now by more than this are refused as 'in the future' (clock skew allowance)."""
 
 _LABEL_TYPES = {'int': label_match_int, 'string': label_match_string}
+
+_ALERT_COLUMNS = (
+    'bucket',
+    'width',
+    'label',
+    'start',
+    'rows',
+    'labeled',
+    'correct',
+    'accuracy',
+    'f1',
+    'drift',
+    'fingerprint',
+)
+"""The window-table columns a refresh reads: fingerprints, and what the alert rules look at."""
 
 
 @dataclass(frozen=True)
@@ -498,49 +515,83 @@ class IncrementalEvaluation:
 
     # ---- refresh ------------------------------------------------------------------------------------------------
 
-    def refresh(self, progress: ProgressCallback | None = None) -> RefreshResult:
+    def refresh(self, progress: ProgressCallback | None = None, *, force: bool = False) -> RefreshResult:
         """Bring the window table up to date with the evaluated table, and raise new alerts.
 
-        One aggregation query finds every window's counts; windows whose counts, sums, width or reference changed
-        are recomputed (their numeric values fetched in one query); the rest are kept as stored.
+        When neither the table's version nor the settings changed since the last complete refresh, nothing is
+        read beyond the settings row. Otherwise one aggregation query finds every window's counts; windows whose
+        counts, sums, width or reference changed are recomputed (their numeric values fetched by key range) and
+        written in one upsert; the rest are kept as stored.
+
+        Args:
+            progress: ``progress(done, total, message)`` between steps (it may raise to cancel: nothing is written
+                before the windows are all computed).
+            force: Recompute every window even if nothing seems to have changed.
         """
         start = datetime.datetime.now()
         report = progress or (lambda done, total, message: None)
-        spec, settings = self.spec, self.settings
-        w = settings.window
+        spec = self.spec
+        settings, state = self._store.read()
         version = self.version
+        settings_key = hashlib.sha256(json.dumps(settings.to_json(), sort_keys=True).encode()).hexdigest()[:16]
+        if not force and state.get('version') == version and state.get('settings') == settings_key:
+            return RefreshResult(
+                [], [], int(state.get('windows', 0)), [], int(state.get('unplaced', 0)), version, _elapsed(start)
+            )
+        w = settings.window
         report(0, 4, 'aggregating windows')
         agg = win.aggregate(self._tbl, spec, w)
-        stored = {int(r['bucket']): r for r in self._store.window_rows()}
-        if not agg.windows:
-            removed = sorted(stored)
-            self._store.replace_windows([], removed)
-            return RefreshResult([], removed, 0, [], agg.unplaced, version, _elapsed(start))
-        ref = win.reference_data(self._tbl, spec, w, settings.reference, agg, with_values=False)
-        prints = {b: win.fingerprint(wc, w, ref) for b, wc in agg.windows.items()}
-        changed = sorted(b for b, fp in prints.items() if b not in stored or stored[b]['fingerprint'] != fp)
+        stored = {int(r['bucket']): r for r in self._store.window_rows(_ALERT_COLUMNS)}
+        changed: list[int] = []
         removed = sorted(set(stored) - set(agg.windows))
-        rows: list[dict[str, Any]] = []
-        if changed:
-            report(1, 4, f'recomputing {len(changed)} window(s)')
-            ref.load_values(spec)
-            values = win.window_values(self._tbl, spec, w, changed)
-            now = _now()
-            rows = [win.window_row(agg.windows[b], w, ref, values[b], prints[b], now) for b in changed]
-            report(2, 4, 'writing windows')
-            self._store.replace_windows(rows, [*changed, *removed])
-        report(3, 4, 'checking alerts')
-        all_rows = {**{b: r for b, r in stored.items() if b in agg.windows}, **{r['bucket']: r for r in rows}}
-        candidates = alert_rules.alert_candidates(
-            list(all_rows.values()), settings.thresholds, reference_bucket=ref.bucket
+        raised: list[dict[str, Any]] = []
+        if not agg.windows:
+            self._store.replace_windows([], removed)
+        else:
+            ref = win.reference_data(self._tbl, spec, w, settings.reference, agg, with_values=False)
+            prints = {b: win.fingerprint(wc, w, ref) for b, wc in agg.windows.items()}
+            changed = sorted(
+                b for b, fp in prints.items() if force or b not in stored or stored[b]['fingerprint'] != fp
+            )
+            rows: list[dict[str, Any]] = []
+            if changed:
+                report(1, 4, f'recomputing {len(changed)} window(s)')
+                self._reference_values(ref)
+                now = _now()
+                sizes = {b: agg.windows[b].rows for b in changed}
+                for i, (b, values) in enumerate(win.window_values(self._tbl, spec, w, changed, sizes)):
+                    rows.append(win.window_row(agg.windows[b], w, ref, values, prints[b], now))
+                    if i % 20 == 19:
+                        report(1, 4, f'recomputed {i + 1} of {len(changed)} windows')
+                report(2, 4, 'writing windows')
+            if changed or removed:
+                self._store.replace_windows(rows, removed)
+            report(3, 4, 'checking alerts')
+            current = {b: r for b, r in stored.items() if b in agg.windows}
+            current.update({int(r['bucket']): r for r in rows})
+            candidates = alert_rules.alert_candidates(
+                list(current.values()), settings.thresholds, reference_bucket=ref.bucket
+            )
+            known = self._store.alert_ids() if candidates else set()
+            raised = alert_rules.new_alerts(candidates, known, _now())
+            self._store.add_alerts(raised)
+        self._store.save_state(
+            {'version': version, 'settings': settings_key, 'windows': len(agg.windows), 'unplaced': agg.unplaced}
         )
-        known = self._store.alert_ids() if candidates else set()
-        raised = alert_rules.new_alerts(candidates, known, _now())
-        self._store.add_alerts(raised)
         report(4, 4, 'done')
         return RefreshResult(
             changed, removed, len(agg.windows) - len(changed), raised, agg.unplaced, version, _elapsed(start)
         )
+
+    def _reference_values(self, ref: win.ReferenceData) -> None:
+        """Load the reference's numeric values, from the store's cache while its digest still holds."""
+        cache = self._store.reference_cache
+        if ref.exact and cache is not None and cache[0] == ref.digest:
+            ref.numeric = cache[1]
+            return
+        ref.load_values(self.spec)
+        if ref.exact:
+            self._store.reference_cache = (ref.digest, ref.numeric)
 
     # ---- snapshots ----------------------------------------------------------------------------------------------
 

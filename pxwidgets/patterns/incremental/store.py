@@ -127,6 +127,8 @@ class Store:
     def __init__(self, dir: str, spec: Spec) -> None:
         self.dir = dir
         self.spec = spec
+        self.reference_cache: tuple[str, dict[str, Any]] | None = None
+        """The reference's numeric values and the digest they belong to (a cache, checked against the catalog)."""
 
     @classmethod
     def create(cls, dir: str, spec: Spec, settings: Settings) -> Store:
@@ -136,7 +138,7 @@ class Store:
         md = role_metadata(ROLE, spec.to_json())
         tbl = pxt.create_table(
             f'{dir}/settings',
-            {'settings': pxt.Json, 'updated_at': pxt.Timestamp},
+            {'settings': pxt.Json, 'updated_at': pxt.Timestamp, 'state': pxt.Json | None},
             custom_metadata=md,
             comment=f'pxwidgets incremental evaluation {spec.name!r} of {spec.table}',
         )
@@ -179,8 +181,17 @@ class Store:
     # ---- settings -----------------------------------------------------------------------------------------------
 
     def settings(self) -> Settings:
-        rows = self.settings_table.select(s=self.settings_table.settings).collect()
-        return Settings.from_json(rows[0]['s'])
+        return self.read()[0]
+
+    def read(self) -> tuple[Settings, dict[str, Any]]:
+        """The settings and the state of the last complete refresh (one query)."""
+        tbl = self.settings_table
+        row = tbl.select(s=tbl.settings, state=tbl.state).collect()[0]
+        return Settings.from_json(row['s']), dict(row['state'] or {})
+
+    def save_state(self, state: Mapping[str, Any]) -> None:
+        """Remember what the last complete refresh saw (the table version and the settings it used)."""
+        self.settings_table.update({'state': dict(state)})
 
     def save_settings(self, settings: Settings) -> None:
         tbl = self.settings_table
@@ -188,18 +199,22 @@ class Store:
 
     # ---- windows ------------------------------------------------------------------------------------------------
 
-    def window_rows(self) -> list[dict[str, Any]]:
+    def window_rows(self, columns: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Every stored window (only ``columns``, if given), in window order."""
         tbl = self.windows_table
-        return list(tbl.order_by(tbl.bucket).collect())
+        query = tbl.order_by(tbl.bucket)
+        if columns is not None:
+            query = query.select(*[tbl[c] for c in columns])
+        return list(query.collect())
 
     def replace_windows(self, rows: list[dict[str, Any]], remove: Iterable[int]) -> None:
-        """Delete windows ``remove`` (gone or recomputed) and insert ``rows``."""
+        """Write ``rows`` (new or recomputed windows, one upsert) and delete windows ``remove`` (gone)."""
         tbl = self.windows_table
         gone = sorted(set(remove))
         if gone:
             tbl.delete(where=tbl.bucket.isin(gone))
         if rows:
-            tbl.insert(rows)
+            tbl.batch_update(rows, if_not_exists='insert')
 
     def windows_frame(self) -> pd.DataFrame:
         tbl = self.windows_table

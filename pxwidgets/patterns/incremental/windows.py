@@ -17,7 +17,7 @@ import datetime
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,16 +103,25 @@ def key_expr(tbl: pxt.Table, spec: Spec, window: Window) -> Any:
 
 
 def aggregate(tbl: pxt.Table, spec: Spec, window: Window) -> Aggregate:
-    """One ``group_by(key // width, prediction, truth)`` query plus a count of rows without a key."""
+    """One ``group_by(key // width, prediction, truth)`` query; rows without a key form the group ``None``."""
     key = key_expr(tbl, spec, window)
     bucket = key // window.width
-    columns: dict[str, Any] = {'b': bucket, 'p': tbl[spec.prediction], 'g': tbl[spec.ground_truth], 'n': count(key)}
+    columns: dict[str, Any] = {
+        'b': bucket,
+        'p': tbl[spec.prediction],
+        'g': tbl[spec.ground_truth],
+        'n': count(key == None),  # noqa: E711  (a boolean, never null: counts every row of the group)
+    }
     for i, col in enumerate(spec.numeric):
         columns[f'c{i}'] = count(tbl[col])
         columns[f's{i}'] = pxt_sum(tbl[col])
-    query = tbl.where(key != None).group_by(bucket, tbl[spec.prediction], tbl[spec.ground_truth])  # noqa: E711
+    query = tbl.group_by(bucket, tbl[spec.prediction], tbl[spec.ground_truth])
     windows: dict[int, WindowCounts] = {}
+    unplaced = 0
     for row in query.select(**columns).collect():
+        if row['b'] is None:  # no timestamp (or order value): in no window
+            unplaced += int(row['n'])
+            continue
         b = int(row['b'])
         wc = windows.setdefault(b, WindowCounts(b))
         wc.cells[(row['p'], row['g'])] = int(row['n'])
@@ -121,7 +130,6 @@ def aggregate(tbl: pxt.Table, spec: Spec, window: Window) -> Aggregate:
             acc = wc.sums.setdefault(col, [0.0, 0.0])
             acc[0] += float(c)
             acc[1] += float('nan') if s is None and c else float(s or 0.0)
-    unplaced = int(tbl.where(key == None).count())  # noqa: E711
     return Aggregate(windows, unplaced)
 
 
@@ -138,6 +146,8 @@ class ReferenceData:
     """The reference window, when the reference is one of the windows."""
     source: pxt.Table | None = None
     where: Any = None
+    exact: bool = False
+    """Whether ``digest`` also covers the numeric values (so cached values can be reused while it holds)."""
 
     def load_values(self, spec: Spec) -> None:
         """Fetch the reference's numeric values (one query), once."""
@@ -185,6 +195,7 @@ def reference_data(
         data = ReferenceData(
             ref.describe(), wc.predictions(), wc.labels(), {}, digest, bucket, tbl, (key >= lo) & (key < hi)
         )
+        data.exact = True
         if with_values:
             data.load_values(spec)
         return data
@@ -193,6 +204,23 @@ def reference_data(
             raise InvalidReferenceError('A reference date range needs a timestamp column.')
         lo, hi = _epoch(ref.start), _epoch(ref.end)
         source, where = tbl, (key >= lo) & (key < hi)
+        if lo % window.width == 0 and hi % window.width == 0:  # whole windows: counts from the aggregation
+            inside = [agg.windows[b] for b in sorted(agg.windows) if lo // window.width <= b < hi // window.width]
+            if not inside:
+                raise NoReferenceRowsError(ref.describe())
+            predictions: dict[Hashable, int] = defaultdict(int)
+            labels: dict[Hashable, int] = defaultdict(int)
+            for wc in inside:
+                for k, n in wc.predictions().items():
+                    predictions[k] += n
+                for k, n in wc.labels().items():
+                    labels[k] += n
+            digest = 'r:' + hashlib.sha256('|'.join(wc.digest() for wc in inside).encode()).hexdigest()[:24]
+            data = ReferenceData(ref.describe(), dict(predictions), dict(labels), {}, digest, None, source, where)
+            data.exact = True
+            if with_values:
+                data.load_values(spec)
+            return data
     else:
         assert ref.path is not None
         try:
@@ -224,24 +252,49 @@ def _values(tbl: pxt.Table, spec: Spec, where: Any) -> dict[str, np.ndarray]:
     return {c: stats.finite(rows[c]) for c in spec.numeric}
 
 
-def window_values(
-    tbl: pxt.Table, spec: Spec, window: Window, buckets: Iterable[int]
-) -> dict[int, dict[str, np.ndarray]]:
-    """The numeric values of some windows, in one query over the key range they span."""
-    wanted = sorted(set(buckets))
-    if not wanted or not spec.numeric:
-        return {b: {} for b in wanted}
-    key = key_expr(tbl, spec, window)
-    lo, hi = wanted[0] * window.width, (wanted[-1] + 1) * window.width
-    rows = tbl.where((key >= lo) & (key < hi)).select(k=key, **{f'v{i}': tbl[c] for i, c in enumerate(spec.numeric)})
-    frame = rows.collect().to_pandas()
-    out: dict[int, dict[str, np.ndarray]] = {}
-    keys = frame['k'].to_numpy(dtype=np.int64) // window.width if len(frame) else np.zeros(0, dtype=np.int64)
-    wanted_set = set(wanted)
-    for b in wanted_set:
-        mask = keys == b
-        out[b] = {c: stats.finite(frame[f'v{i}'].to_numpy()[mask]) for i, c in enumerate(spec.numeric)}
+FETCH_ROWS = 50_000
+"""At most about this many rows' numeric values are fetched per query (memory stays bounded as tables grow)."""
+
+
+def chunks(buckets: Iterable[int], rows: Mapping[int, int], limit: int = FETCH_ROWS) -> list[list[int]]:
+    """Consecutive runs of windows holding at most ``limit`` rows each (a larger window is a chunk of its own).
+
+    Example:
+        >>> chunks([1, 2, 3, 7], {1: 10, 2: 10, 3: 10, 7: 5}, limit=20)
+        [[1, 2], [3], [7]]
+    """
+    out: list[list[int]] = []
+    size = 0
+    for b in sorted(set(buckets)):
+        n = rows.get(b, 0)
+        if out and size + n <= limit and out[-1][-1] == b - 1:
+            out[-1].append(b)
+            size += n
+        else:
+            out.append([b])
+            size = n
     return out
+
+
+def window_values(
+    tbl: pxt.Table, spec: Spec, window: Window, buckets: Iterable[int], rows: Mapping[int, int] | None = None
+) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+    """The numeric values of some windows, window by window, fetched by key range in chunks of
+    :data:`FETCH_ROWS` rows (``rows`` gives each window's row count)."""
+    wanted = sorted(set(buckets))
+    if not spec.numeric:
+        for b in wanted:
+            yield b, {}
+        return
+    key = key_expr(tbl, spec, window)
+    for chunk in chunks(wanted, rows or {}):
+        lo, hi = chunk[0] * window.width, (chunk[-1] + 1) * window.width
+        cols = {f'v{i}': tbl[c] for i, c in enumerate(spec.numeric)}
+        frame = tbl.where((key >= lo) & (key < hi)).select(k=key, **cols).collect().to_pandas()
+        keys = frame['k'].to_numpy(dtype=np.int64) // window.width if len(frame) else np.zeros(0, dtype=np.int64)
+        for b in chunk:
+            mask = keys == b
+            yield b, {c: stats.finite(frame[f'v{i}'].to_numpy()[mask]) for i, c in enumerate(spec.numeric)}
 
 
 def _pairs(counts: Mapping[Hashable, int]) -> list[list[Any]]:
