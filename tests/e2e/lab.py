@@ -365,6 +365,43 @@ def kernel_eval(page: Page, code: str, expression: str | None = None) -> Any:
     return ast.literal_eval(value['data']['text/plain'])
 
 
+def wait_kernel_value(page: Page, expression: str, expected: Any, timeout_s: float = 15) -> None:
+    """Poll the kernel until ``expression`` equals ``expected`` (a click's trait update reaches it asynchronously)."""
+    deadline = time.monotonic() + timeout_s
+    value = kernel_eval(page, '', expression)
+    while value != expected and time.monotonic() < deadline:
+        page.wait_for_timeout(100)  # polling interval, not a wait for an outcome
+        value = kernel_eval(page, '', expression)
+    assert value == expected, f'{expression} is {value!r} in the kernel, expected {expected!r}'
+
+
+# ---- notebooks made by tests -------------------------------------------------------------------------------------
+
+
+def notebook_json(*sources: str) -> dict[str, Any]:
+    """An nbformat-4 notebook with one code cell per source."""
+    cells = [
+        {'cell_type': 'code', 'execution_count': None, 'id': f'cell-{i}', 'metadata': {}, 'outputs': [], 'source': s}
+        for i, s in enumerate(sources)
+    ]
+    return {
+        'cells': cells,
+        'metadata': {
+            'kernelspec': {'display_name': 'Python 3', 'language': 'python', 'name': 'python3'},
+            'language_info': {'name': 'python'},
+        },
+        'nbformat': 4,
+        'nbformat_minor': 5,
+    }
+
+
+def setup_notebook(page: Page, lab: LabServer, name: str, *sources: str, label: str) -> Page:
+    """Write a notebook of ``sources`` into the lab's root, open it and run every cell (failures are reported)."""
+    (lab.root / name).write_text(json.dumps(notebook_json(*sources), indent=1))
+    open_and_run(page, lab, name, label=label)
+    return page
+
+
 # ---- screenshots -------------------------------------------------------------------------------------------------
 
 
