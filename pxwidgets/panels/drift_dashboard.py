@@ -202,6 +202,7 @@ class DriftDashboard(Panel):
             else IncrementalEvaluation.open(evaluation, name)
         )
         self._ev = ev
+        self._last: tuple[Any, DashboardState] | None = None
         super().__init__(table=ev.spec.table, name=ev.spec.name, auto_refresh=auto_refresh, **kwargs)
 
     @property
@@ -211,6 +212,14 @@ class DriftDashboard(Panel):
     # ---- state --------------------------------------------------------------------------------------------------
 
     def _state(self, statistic: str, refreshed: RefreshInfo | None, started: float) -> DashboardState:
+        key = (self._ev.revision(), statistic)
+        if self._last is not None and self._last[0] == key:  # nothing changed: the same windows, alerts, figures
+            return {**self._last[1], 'refreshed': refreshed, 'elapsed_ms': (time.perf_counter() - started) * 1000}
+        state = self._build_state(statistic, refreshed, started)
+        self._last = (key, state)
+        return state
+
+    def _build_state(self, statistic: str, refreshed: RefreshInfo | None, started: float) -> DashboardState:
         ev = self._ev
         settings = ev.settings
         frame = ev.to_pandas()

@@ -62,6 +62,9 @@ def test_refresh_then_state(evaluation: IncrementalEvaluation) -> None:
     assert any(t['name'] == 'threshold 0.1' for t in s['drift_figure']['data'])
     assert {p['name'] for p in s['threshold_params']} == set(s['thresholds'])
     assert s['alerts'] == []  # no drift in the first four hours
+    same = ok(panel.handle_request('refresh'))  # nothing changed: nothing recomputed, the same picture
+    assert same['refreshed']['changed'] == 0 and same['refreshed']['unchanged'] == 4
+    assert same['windows'] == s['windows'] and same['metrics_figure'] == s['metrics_figure']
     again = ok(panel.handle_request('state', {'statistic': 'ks_pvalue'}))
     assert again['refreshed'] is None and panel.statistic == 'ks_pvalue'
     assert again['drift_figure']['layout']['yaxis']['type'] == 'log'

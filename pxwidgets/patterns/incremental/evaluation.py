@@ -409,6 +409,17 @@ class IncrementalEvaluation:
         """The evaluated table's version (changes with every insert, update or delete)."""
         return table_version(self._tbl)
 
+    def revision(self) -> tuple[int, int, int, int]:
+        """The versions of the evaluated table and of the settings, window and alert tables (no catalog round trip):
+        anything shown from this evaluation is still current while it is the same."""
+        store = self._store
+        return (
+            table_version(self._tbl),
+            table_version(store.settings_table),
+            table_version(store.windows_table),
+            table_version(store.alerts_table),
+        )
+
     def pending(self) -> int:
         """Rows with a prediction that still wait for their ground truth (counted in SQL)."""
         t = self._tbl
