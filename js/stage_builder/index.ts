@@ -46,6 +46,15 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   let graph: GraphReply | null = null;
   let shown = ""; // the stage whose rows are on screen
   let adding = 0; // add requests running: they own the progress bar
+  let addRequest = ""; // the id of the running add, for Cancel
+  const cancelBtn = button("Cancel", () => {
+    if (!addRequest) return;
+    rpc.cancel(addRequest);
+    replace(cancelBtn, "Cancelling…");
+    cancelBtn.disabled = true;
+  }, { class: "pxw-btn pxw-btn-small", testid: "pxw-cancel", title: "Stop the add before it writes (a write already running finishes)" });
+  cancelBtn.hidden = true;
+  progress.el.append(cancelBtn);
   let dropping = ""; // the stage whose drop waits for a confirmation
   let nextAfter = ""; // after an add: the stage the form adds after when it shows again
 
@@ -350,6 +359,12 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     let status = "";
     try {
       const reply = await rpc.request<AddReply>("add", draft, {
+        onStart: (id) => {
+          addRequest = id;
+          replace(cancelBtn, "Cancel");
+          cancelBtn.disabled = false;
+          cancelBtn.hidden = false;
+        },
         onProgress: (done, total, message) => {
           progress.update(done, total, message);
           const count = total === null || total <= 0 ? (done > 0 ? fmtCount(done) : "") : `${fmtCount(done)}/${fmtCount(total)}`;
@@ -370,6 +385,8 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       form.showServerError(err);
     } finally {
       adding--;
+      addRequest = "";
+      cancelBtn.hidden = true;
       graphView.setPending(null);
       if (!adding) progress.hide();
       form.setAdding(adding > 0, status);

@@ -107,6 +107,10 @@ class ProgressReporter:
     def __call__(self, done: int, total: int | None = None, message: str = '') -> None:
         """Report progress; raises ``CancelledError`` once the user has cancelled this request."""
         self.raise_if_cancelled()
+        self.report(done, total, message)
+
+    def report(self, done: int, total: int | None = None, message: str = '') -> None:
+        """Report progress without stopping (for work that is already done and only being described)."""
         now = time.monotonic()
         if now - self._last < self._min_interval and (total is None or done < total):
             return

@@ -156,8 +156,12 @@ class _Heartbeat:
         self._thread.join(timeout=2)
 
     def update(self, done: int, total: int, message: str) -> None:
+        """Progress of the add; a Cancel stops it before its write, never after (then it only reports)."""
         self._message = message
-        self._progress(done, total, message)
+        if total and done >= total:
+            self._progress.report(done, total, message)
+        else:
+            self._progress(done, total, message)
 
     def _run(self) -> None:
         while not self._stop.wait(HEARTBEAT_S):
@@ -255,7 +259,7 @@ class StageBuilder(Panel):
         definition = self._definition(payload)
         with _Heartbeat(progress, f'Adding stage {name!r}') as beat:
             stage = self.pipeline.add_stage(name, **definition, on_progress=beat.update)
-            beat.update(0, 0, 'Counting the rows of every stage')
+            progress.report(0, None, 'Counting the rows of every stage')
             graph = self._graph()
         self.selected = stage.name
         node = next(n for n in graph['nodes'] if n['id'] == stage.name)  # the graph was read after the add

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Locator, expect
 from pxw_harness import Harness
 
-from pxwidgets.errors import InvalidParameterError
+from pxwidgets.errors import CancelledError, InvalidParameterError
 
 XSS = ['<img src=x onerror="window.__pwned=1">', '<script>window.__pwned=2</script>']
 DEMO_STAGES = ['videos', 'frames', 'faces', 'n_faces', 'with_faces', 'alerts', 'people']
@@ -514,6 +514,28 @@ def test_add_shows_progress_keeps_the_panel_usable_and_selects_the_new_stage(s: 
     s.by_id('pxw-tab-add').click()
     expect(s.by_id('pxw-after-select')).to_have_value('crowds')
     expect(s.by_id('pxw-add-status')).to_have_text('Added crowds (40 rows).')
+
+
+def test_cancel_sends_a_cancel_for_the_running_add(s: StageHarness) -> None:
+    _add_after(s, 'faces', 1)
+    s.by_id('pxw-transform-select').select_option('has_detections')
+    s.by_id('pxw-stage-name').fill('crowds')
+    s.fake('f => { f.hold.add = true }')
+    # the kernel's answer once it stops at its next step (serialised by its own error_info)
+    s.h.fail_next_with('add', CancelledError('Cancelled.', hint='What was finished before the cancel stands.'))
+    s.by_id('pxw-add-stage').click()
+    s.wait_requests('add', 1)
+    cancel = s.by_id('pxw-cancel')
+    expect(cancel).to_be_visible()
+    cancel.click()
+    expect(cancel).to_be_disabled()
+    sent = s.page.evaluate('window.__fake.sent')
+    add_id = next(m['id'] for m in sent if m.get('kind') == 'add')
+    assert {'type': 'cancel', 'id': add_id} in sent
+    s.fake("f => f.release('add')")
+    expect(s.by_id('pxw-error-message')).to_have_text('Cancelled.')
+    expect(cancel).to_be_hidden()
+    expect(s.by_id('pxw-add-stage')).to_be_enabled()
 
 
 def test_add_with_indeterminate_progress_and_a_failure(s: StageHarness) -> None:
