@@ -200,3 +200,22 @@ def test_revert_refuses_with_views_and_stale_plans(root: str) -> None:
     assert t.count() == 3 and tv.version == 3
     with pytest.raises(InvalidRequestError, match='nothing after'):
         TableVersions(f'{root}/items').plan_revert(TableVersions(f'{root}/items').version)
+
+
+def test_values_kept_outside_the_value_column_are_compared(root: str) -> None:
+    """Arrays over 512 bytes live in files (the value column is NULL) and errors live in the cell metadata: both
+    are compared there."""
+    import numpy as np
+
+    from tests.support.udfs import fails_on_odd
+
+    t = pxt.create_table(f'{root}/arrays', {'id': pxt.Int, 'n': pxt.Int, 'vec': pxt.Array[(100,), pxt.Float]})  # type: ignore[misc]
+    t.insert([{'id': i, 'n': 1, 'vec': np.full(100, float(i), dtype=np.float32)} for i in range(3)])
+    t.add_computed_column(tenfold=fails_on_odd(t.n), on_error='ignore')  # every row fails: 'odd value 1'
+    good = int(t.get_metadata()['version'])
+    t.update({'vec': np.full(100, 9.0, dtype=np.float32)}, where=t.id == 0)
+    t.update({'n': 3}, where=t.id == 1)  # still an error, a different one: 'odd value 3'
+    t.update({'n': 1}, where=t.id == 2)  # the same value and the same error again: no change
+    d = row_diff(t, good, int(t.get_metadata()['version']))
+    assert d.changed_by_column == {'id': 0, 'n': 1, 'vec': 1, 'tenfold': 1}
+    assert sorted((r.after or {})['id'] for r in d.rows) == [0, 1]

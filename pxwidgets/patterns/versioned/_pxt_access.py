@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +47,9 @@ class StoreColumn:
     is_stored: bool
     is_computed: bool
     store_name: str | None  # None when the column is not stored (computed on read)
+    cellmd_name: str | None = None
+    """The store column of the cell's metadata: its error, or the file of an array/JSON value kept outside the
+    database (the value column is NULL then)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ def _user_columns(tbl: pxt.Table, own_only: bool) -> list[StoreColumn]:
                 is_stored=stored,
                 is_computed=bool(col.is_computed),
                 store_name=col.store_name() if stored else None,
+                cellmd_name=col.cellmd_store_name() if stored and col.stores_cellmd else None,
             )
         )
     return out
@@ -99,7 +104,11 @@ def store_of(tbl: pxt.Table) -> StoreFacts:
         rowid_columns=[c.name for c in store.rowid_columns()],
         data_versioned=bool(tv.is_data_versioned),
         is_view=bool(tv.is_view),
-        columns=[c for c in _user_columns(tbl, own_only=True) if c.store_name is None or c.store_name in sa_tbl.c],
+        columns=[
+            c if c.cellmd_name is None or c.cellmd_name in sa_tbl.c else dataclasses.replace(c, cellmd_name=None)
+            for c in _user_columns(tbl, own_only=True)
+            if c.store_name is None or c.store_name in sa_tbl.c
+        ],
     )
 
 

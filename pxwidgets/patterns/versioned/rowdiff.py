@@ -231,13 +231,21 @@ def row_diff(
     rid = current.rowid_columns
     old_names = [c.store_name for c in old_facts.columns if c.store_name is not None]
     new_names = [c.store_name for c in new_facts.columns if c.store_name is not None]
+    # the cell metadata of compared columns: a value kept in a file, or an error, leaves the value column NULL
+    old_cellmd = {c.cellmd_name for c in old_facts.columns if c.cellmd_name is not None}
+    cellmd = {
+        str(c.store_name): c.cellmd_name
+        for c in new_facts.columns
+        if c.store_name in compared and c.cellmd_name is not None and c.cellmd_name in old_cellmd
+    }
+    extra = sorted(set(cellmd.values()))
     old = (
-        sql.select(*[store.c[n] for n in rid + old_names])
+        sql.select(*[store.c[n] for n in rid + old_names + extra])
         .where(store.c.v_min <= a, store.c.v_max > a, store.c.v_max <= b)
         .cte('pxw_old')
     )
     new = (
-        sql.select(*[store.c[n] for n in rid + new_names])
+        sql.select(*[store.c[n] for n in rid + new_names + extra])
         .where(store.c.v_min > a, store.c.v_min <= b, store.c.v_max > b)
         .cte('pxw_new')
     )
@@ -252,7 +260,17 @@ def row_diff(
         # a JSON null and an SQL NULL are the same missing value to the user (recomputes write one or the other)
         return sql.func.nullif(side.c[n], sql.cast(sql.literal('null'), JSONB)) if n in json_cols else side.c[n]
 
-    col_differs = {n: sql.and_(both, comparable(old, n).is_distinct_from(comparable(new, n))) for n in compared}
+    def differs_at(n: str) -> Any:
+        value = comparable(old, n).is_distinct_from(comparable(new, n))
+        md = cellmd.get(n)
+        if md is None:
+            return value
+        # both values NULL: the value (kept in a file) or its error lives in the cell metadata
+        both_null = sql.and_(old.c[n].is_(None), new.c[n].is_(None))
+        md_differs = sql.cast(old.c[md], JSONB).is_distinct_from(sql.cast(new.c[md], JSONB))
+        return sql.or_(value, sql.and_(both_null, md_differs))
+
+    col_differs = {n: sql.and_(both, differs_at(n)) for n in compared}
     is_changed = sql.or_(*col_differs.values()) if col_differs else sql.false()
     differs = sql.or_(is_added, is_removed, is_changed)
     name_of = {c.store_name: c.name for c in new_facts.columns + old_facts.columns if c.store_name}
