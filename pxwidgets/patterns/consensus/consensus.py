@@ -604,8 +604,13 @@ class MultiModelConsensus:
         if column in (self._truth, self._input):
             role = 'ground truth' if column == self._truth else 'input'
             raise ModelNameError(f"{column!r} is the consensus's {role} column; it cannot be a model.")
-        sample = _evaluate(tbl, tbl[column] if expr is None else expr, 3)
-        outputs = [r['output'] for r in sample]
+        transform = model if isinstance(model, str) and model not in state.facts and model in self._registry else None
+        if kind is None and transform is not None and self._registry.get(transform).output_type == 'detections':
+            kind = 'detections'  # the registry says so: a (slow) detector is not run before it is added
+        # A few values tell the output's shape (labels with a confidence, detections, text): a stored column is read,
+        # a new model runs on 3 rows (a query: nothing is written).
+        target = tbl[column] if expr is None else expr
+        outputs = [] if kind == 'detections' else [r['output'] for r in _evaluate(tbl, target, 3)]
         if kind is not None and kind not in KINDS:
             raise InvalidRequestError(f'Unknown output kind {kind!r}.', hint=f'Use one of: {", ".join(KINDS)}.')
         found = kind or detect_kind(
