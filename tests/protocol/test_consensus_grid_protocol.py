@@ -21,8 +21,7 @@ def grid(pxt_home: object) -> Iterator[ConsensusGrid]:
     pxt.create_dir(name)
     t = digits_table(f'{name}/digits', 40)
     c = MultiModelConsensus(t, 'image', ground_truth='label')
-    c.add_model('hand')
-    c.add_model('logreg', 'classify_digit', params={'model': 'logreg'})
+    c.add_models({'hand': 'hand', 'logreg': ('classify_digit', {'model': 'logreg'})})
     yield ConsensusGrid(f'{name}/digits')
     pxt.drop_dir(name, force=True, if_not_exists='ignore')
 

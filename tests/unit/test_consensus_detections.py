@@ -25,8 +25,7 @@ def faces(pxt_home: object, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     photos = pxt.create_table(f'{name}/photos', {'image': pxt.Image})
     photos.insert([{'image': p} for p in face_photos(Path(tmp_path_factory.mktemp('faces')))])
     c = MultiModelConsensus(photos, 'image', name='faces', options={'min_votes': 2, 'iou_threshold': 0.5})
-    for model, cascade in CASCADES.items():
-        c.add_model(model, 'detect_faces', params={'cascade': cascade, 'min_neighbors': 3})
+    c.add_models({m: ('detect_faces', {'cascade': cascade, 'min_neighbors': 3}) for m, cascade in CASCADES.items()})
     yield c
     pxt.drop_dir(name, force=True, if_not_exists='ignore')
 

@@ -45,8 +45,8 @@ def built(home_dir: str) -> MultiModelConsensus:
     t.add_computed_column(knn=classify_digit(t.image, model='knn'))  # made without pxwidgets
     c = MultiModelConsensus(t, 'image', ground_truth='label')
     c.add_model('logreg', 'classify_digit', params={'model': 'logreg'})
-    c.add_model('knn')  # adopt the existing column of that name
-    c.add_model('hand', 'hand')  # adopt a plain stored Int column
+    # adopt the existing column of that name, and a plain stored Int column: checked together, one rebuild
+    c.add_models({'knn': 'knn', 'hand': 'hand'})
     return c
 
 
@@ -59,6 +59,10 @@ def labels_of(c: MultiModelConsensus) -> dict[str, list]:
 
 def version(c: MultiModelConsensus) -> int:
     return int(pxt.get_table(c.path).get_metadata()['version'])
+
+
+def version_of(t: pxt.Table) -> int:
+    return int(t.get_metadata()['version'])
 
 
 def test_models_and_columns(built: MultiModelConsensus) -> None:
@@ -281,9 +285,18 @@ def test_consensus_fn_and_remove_model_by_confirmed_plan(home_dir: str) -> None:
     t = digits_table(f'{home_dir}/remove', 20)
     t.add_computed_column(reads_hand=t.hand + 1)  # a user's column that reads a model column
     c = MultiModelConsensus(t, 'image', ground_truth='label')
-    c.add_model('logreg', 'classify_digit', params={'model': 'logreg'})
-    c.add_model('hand')
-    c.add_model('nb', 'classify_digit', params={'model': 'naive_bayes'})
+    v = version_of(t)
+    with pytest.raises(ModelNameError, match='idx'):  # one bad model in a batch: nothing of the batch is written
+        c.add_models({'logreg': ('classify_digit', {'model': 'logreg'}), 'idx': 'classify_digit'})
+    assert version_of(t) == v and c.models == []
+    c.add_models(
+        {
+            'logreg': ('classify_digit', {'model': 'logreg'}),
+            'hand': 'hand',
+            'nb': ('classify_digit', {'model': 'naive_bayes'}),
+        }
+    )
+    assert [m.name for m in c.models] == ['logreg', 'hand', 'nb']
     c.rebuild(consensus_fn=first_model_wins)
     rs = t.select(t.consensus_custom_label, t.logreg_label).collect()
     assert list(rs['consensus_custom_label']) == list(rs['logreg_label'])

@@ -74,6 +74,19 @@ PREVIEW_ROWS = 5
 
 
 @dataclass(frozen=True)
+class _Pending:
+    """A model that passed every check and is about to be written."""
+
+    name: str
+    column: str
+    expr: Any
+    expr_code: str
+    adopted: bool
+    kind: str
+    with_conf: bool
+
+
+@dataclass(frozen=True)
 class ConsensusMetrics:
     """Everything the summary shows, computed from aggregates.
 
@@ -594,16 +607,69 @@ class MultiModelConsensus:
         progress = on_progress or (lambda done, total, message: None)
         tbl = self._table()
         state = self._state(tbl)
+        pending = self._prepare(tbl, state, [], name, model, params, kind, allow_notebook_udfs)
+        self._check_all(tbl, state, [pending])
+        self._write_all(tbl, state, [pending], progress)
+        return self.model(pending.name)
+
+    def add_models(
+        self,
+        models: Mapping[str, Any],
+        *,
+        on_progress: ProgressCallback | None = None,
+        allow_notebook_udfs: bool = False,
+    ) -> list[ModelInfo]:
+        """Add several models at once: every one is checked before anything is written, and the consensus columns are
+        built once (``add_model`` rebuilds them for each model).
+
+        Args:
+            models: ``{name: model}`` or ``{name: (model, params)}``, each as ``add_model`` takes it.
+            on_progress: Called as ``(done, total, message)`` between steps.
+            allow_notebook_udfs: Accept UDFs defined in a notebook.
+
+        Example:
+            >>> c.add_models({'knn': ('classify_digit', {'model': 'knn'}), 'hand': 'hand'})  # doctest: +SKIP
+        """
+        progress = on_progress or (lambda done, total, message: None)
+        tbl = self._table()
+        state = self._state(tbl)
+        pending: list[_Pending] = []
+        for name, spec in models.items():
+            model, params = spec if isinstance(spec, tuple) else (spec, None)
+            pending.append(self._prepare(tbl, state, pending, name, model, params, None, allow_notebook_udfs))
+        if not pending:
+            return []
+        self._check_all(tbl, state, pending)
+        self._write_all(tbl, state, pending, progress)
+        return [self.model(p.name) for p in pending]
+
+    def _prepare(
+        self,
+        tbl: pxt.Table,
+        state: ConsensusState,
+        earlier: list[_Pending],
+        name: str,
+        model: Any,
+        params: Mapping[str, Any] | None,
+        kind: str | None,
+        allow_notebook_udfs: bool,
+    ) -> _Pending:
+        """Every check of one model that needs no write: its name, its output column, its output kind."""
         name = self._check_model_name(state, name)
+        if any(p.name == name for p in earlier):
+            raise ModelNameError(f'The model name {name!r} is given twice.')
         column, expr, expr_code, adopted = self._resolve(
             tbl, state, name, name if model is None else model, params, allow_notebook_udfs
         )
         owner = next((m.name for m in state.models if m.column == column), None)
+        owner = owner or next((p.name for p in earlier if p.column == column), None)
         if adopted and owner is not None:
             raise ModelNameError(f'The column {column!r} is already the model {owner!r}.')
         if column in (self._truth, self._input):
             role = 'ground truth' if column == self._truth else 'input'
             raise ModelNameError(f"{column!r} is the consensus's {role} column; it cannot be a model.")
+        if kind is not None and kind not in KINDS:
+            raise InvalidRequestError(f'Unknown output kind {kind!r}.', hint=f'Use one of: {", ".join(KINDS)}.')
         transform = model if isinstance(model, str) and model not in state.facts and model in self._registry else None
         if kind is None and transform is not None and self._registry.get(transform).output_type == 'detections':
             kind = 'detections'  # the registry says so: a (slow) detector is not run before it is added
@@ -611,93 +677,112 @@ class MultiModelConsensus:
         # a new model runs on 3 rows (a query: nothing is written).
         target = tbl[column] if expr is None else expr
         outputs = [] if kind == 'detections' else [r['output'] for r in _evaluate(tbl, target, 3)]
-        if kind is not None and kind not in KINDS:
-            raise InvalidRequestError(f'Unknown output kind {kind!r}.', hint=f'Use one of: {", ".join(KINDS)}.')
+        consensus_kind = self._kind or (earlier[0].kind if earlier else None)
         found = kind or detect_kind(
             state.facts,
             column if expr is None else None,
             outputs,
-            declared=self._kind,
+            declared=consensus_kind,
             return_type=None if expr is None else expr.col_type,
         )
         if (
-            self._kind is not None
-            and found != self._kind
-            and not (kind is None and {found, self._kind} == {'labels', 'text'})
+            consensus_kind is not None
+            and found != consensus_kind
+            and not (kind is None and {found, consensus_kind} == {'labels', 'text'})
         ):
             raise MixedKindsError(
-                f'The model {name!r} outputs {found}; the consensus {self._name!r} compares {self._kind}. '
+                f'The model {name!r} outputs {found}; the consensus {self._name!r} compares {consensus_kind}. '
                 'One consensus compares one kind of output.',
                 hint='Create a separate consensus for it: MultiModelConsensus(table, name="...").',
-                details={'model_kind': found, 'consensus_kind': self._kind},
+                details={'model_kind': found, 'consensus_kind': consensus_kind},
             )
-        kind = self._kind or found
+        kind = consensus_kind or found
         if kind == 'detections' and self._input is None:
             self._require_input(state)
-        with_conf = kind == 'labels' and (has_confidence(outputs))
-        new_state = ConsensusState(**{**state.__dict__, 'kind': kind, 'input': self._input, 'truth': self._truth})
-        companions = [marker_name(name, kind)] + ([confidence_name(name)] if with_conf else [])
-        new_names = [column] if not adopted else []
-        new_names += companions
+        with_conf = kind == 'labels' and has_confidence(outputs)
+        return _Pending(name, column, expr, expr_code, adopted, kind, with_conf)
+
+    def _check_all(self, tbl: pxt.Table, state: ConsensusState, pending: list[_Pending]) -> None:
+        """The checks of the models together: the columns they add are free, the consensus can be rebuilt."""
+        kind = pending[0].kind
+        new_names: list[str] = []
+        for p in pending:
+            new_names += [] if p.adopted else [p.column]
+            new_names += [marker_name(p.name, kind)] + ([confidence_name(p.name)] if p.with_conf else [])
         if kind != 'detections' and self._truth is not None and state.truth_column is None:
             new_names.append(f'{self._name}_truth')
-        owned_consensus = {c.name for c in state.columns}
+        twice = sorted({n for n in new_names if new_names.count(n) > 1})
+        if twice:
+            raise ModelNameError(f'These models would add the same columns: {", ".join(twice)}.')
         self._check_names(state, new_names, set())
-        self._check_rebuild(tbl, state, n_models=len(state.models) + 1, kind=kind, with_conf=with_conf)
-        self._check_names(
-            state,
-            self._consensus_names(
-                kind, len(state.models) + 1, with_conf or any(m.confidence_column for m in state.models)
-            ),
-            owned_consensus,
-        )
+        self._check_rebuild(tbl, state)
+        with_conf = any(p.with_conf for p in pending) or any(m.confidence_column for m in state.models)
+        names = self._consensus_names(kind, len(state.models) + len(pending), with_conf)
+        self._check_names(state, names, {c.name for c in state.columns})
 
-        # ---- every check passed: write
-        steps = 3 + (0 if adopted else 1)
+    def _write_all(
+        self, tbl: pxt.Table, state: ConsensusState, pending: list[_Pending], progress: ProgressCallback
+    ) -> None:
+        """Every check passed: compute each new model (timed), add its label columns, rebuild the consensus once."""
+        kind = pending[0].kind
+        new_state = ConsensusState(**{**state.__dict__, 'kind': kind, 'input': self._input, 'truth': self._truth})
+        steps = sum(1 if p.adopted else 2 for p in pending) + 1
+        done = 0
         code: list[str] = []
-        timing: dict[str, Any] = {'seconds_per_row': None, 'rows_timed': None}
-        if not adopted:
-            progress(0, steps, f'Computing {name!r} on every row')
-            start = time.perf_counter()
-            tbl.add_computed_column(**{column: expr}, on_error='ignore')
-            seconds = time.perf_counter() - start
-            rows = int(tbl.count())
-            timing = {'seconds_per_row': seconds / rows if rows else None, 'rows_timed': rows, 'seconds': seconds}
-            code.append(f"t.add_computed_column({column}={expr_code}, on_error='ignore')")
+        added: list[str] = []
         try:
-            progress(steps - 3, steps, f'Adding the label columns of {name!r}')
-            specs = model_columns(
-                tbl,
-                new_state,
-                model=name,
-                column=column,
-                kind=kind,
-                input=self._input or '',
-                truth=self._truth,
-                adopted=adopted,
-                with_confidence=with_conf,
-                order=_next_order(state),
-                timing=timing,
-            )
-            if kind != 'detections' and self._truth is not None and state.truth_column is None:
-                specs.append(truth_column(tbl, self._name, self._truth, kind))
-            for spec in specs:
-                tbl.add_computed_column(**{spec.name: spec.make()}, custom_metadata=spec.metadata, on_error='ignore')
-            code.append('\n'.join(add_lines(specs)))
+            for i, p in enumerate(pending):
+                timing: dict[str, Any] = {'seconds_per_row': None, 'rows_timed': None}
+                if not p.adopted:
+                    progress(done, steps, f'Computing {p.name!r} on every row')
+                    start = time.perf_counter()
+                    tbl.add_computed_column(**{p.column: p.expr}, on_error='ignore')
+                    seconds = time.perf_counter() - start
+                    rows = int(tbl.count())
+                    timing = {
+                        'seconds_per_row': seconds / rows if rows else None,
+                        'rows_timed': rows,
+                        'seconds': seconds,
+                    }
+                    code.append(f"t.add_computed_column({p.column}={p.expr_code}, on_error='ignore')")
+                    done += 1
+                added.append(p.name)
+                progress(done, steps, f'Adding the label columns of {p.name!r}')
+                specs = model_columns(
+                    tbl,
+                    new_state,
+                    model=p.name,
+                    column=p.column,
+                    kind=kind,
+                    input=self._input or '',
+                    truth=self._truth,
+                    adopted=p.adopted,
+                    with_confidence=p.with_conf,
+                    order=len(state.models) + i,
+                    timing=timing,
+                )
+                if i == 0 and kind != 'detections' and self._truth is not None and state.truth_column is None:
+                    specs.append(truth_column(tbl, self._name, self._truth, kind))
+                for spec in specs:
+                    tbl.add_computed_column(
+                        **{spec.name: spec.make()}, custom_metadata=spec.metadata, on_error='ignore'
+                    )
+                code.append('\n'.join(add_lines(specs)))
+                done += 1
             self._kind = kind
-            progress(steps - 2, steps, 'Rebuilding the consensus columns')
+            progress(done, steps, 'Building the consensus columns')
             code.append(self._rebuild(tbl))
         except PxWidgetsError:
             raise
         except Exception as exc:
+            what = ', '.join(repr(a) for a in added) or 'nothing'
             raise ConsensusError(
-                f'The model {name!r} was added, but its label or consensus columns were not: '
+                f'Adding {", ".join(repr(p.name) for p in pending)} failed after {what} was added: '
                 f'{type(exc).__name__}: {exc}',
                 hint='Call rebuild() to bring the consensus columns up to date, or remove_model() to undo.',
             ) from exc
-        progress(steps, steps, f'Added {name!r}')
+        progress(steps, steps, f'Added {", ".join(repr(p.name) for p in pending)}')
         self.last_code = _code_block(self._path, code)
-        return self.model(name)
 
     def _check_model_name(self, state: ConsensusState, name: Any) -> str:
         try:
@@ -966,10 +1051,6 @@ def consensus_names(tbl: pxt.Table) -> list[dict[str, Any]]:
         if role is not None:
             found.append({'consensus': role.get('consensus'), 'model': role.get('model')})
     return found
-
-
-def _next_order(state: ConsensusState) -> int:
-    return len(state.models)
 
 
 def _dropper(tbl: pxt.Table, column: str) -> Callable[[], None]:
