@@ -126,7 +126,7 @@ export class FilterBar {
     const prev = this.op.value as FilterOp;
     replace(this.op, ...ops.map((op) => h("option", { value: op }, OP_LABELS[op])));
     this.op.value = ops.includes(prev) ? prev : ops[0];
-    this.syncValue(true);
+    this.syncValue(); // a new input only when the type changes: a value being typed survives a columns refresh
   }
 
   /** The value input follows the column type; none for is_null / not_null. */
