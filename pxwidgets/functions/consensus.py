@@ -209,6 +209,72 @@ def weighted_vote(labels: list, models: list, weights: list, confidences: list |
     return weighted(list(labels), list(models), list(weights), None if confidences is None else list(confidences))
 
 
+# ---- free text by meaning ------------------------------------------------------------------------------------------
+
+
+def group_texts(vectors: np.ndarray, threshold: float) -> list[int]:
+    """Greedy grouping of answers by cosine similarity: each answer joins the first group whose first answer is at
+    least ``threshold`` similar to it (vectors normalised), else starts a group. Returns a group id per answer.
+
+    Example:
+        >>> group_texts(np.array([[1.0, 0.0], [0.99, 0.141], [0.0, 1.0]]), 0.9)
+        [0, 0, 1]
+    """
+    heads: list[int] = []
+    groups: list[int] = []
+    for i in range(len(vectors)):
+        sims = [float(np.dot(vectors[i], vectors[h])) for h in heads]
+        best = int(np.argmax(sims)) if sims else -1
+        if best >= 0 and sims[best] >= threshold:
+            groups.append(best)
+        else:
+            heads.append(i)
+            groups.append(len(heads) - 1)
+    return groups
+
+
+def text_majority(
+    texts: Sequence[str | None], models: Sequence[str], threshold: float, vectors: np.ndarray | None = None
+) -> dict[str, Any]:
+    """Majority vote over free-text answers grouped by meaning (embedding similarity ≥ ``threshold``).
+
+    The answers are embedded with the packaged wordllama model (offline) unless ``vectors`` are given. The consensus
+    label is the first answer of the largest group; two largest groups of equal size are a tie. ``groups`` lists the
+    models of each group.
+
+    Example:
+        >>> v = np.array([[1.0, 0.0], [0.99, 0.141], [0.0, 1.0]])
+        >>> r = text_majority(['a cat', 'the cat', 'a dog'], ['x', 'y', 'z'], 0.9, vectors=v)
+        >>> r['label'], r['dissent'], r['groups']
+        ('a cat', ['z'], [['x', 'y'], ['z']])
+    """
+    answered = [(m, t) for m, t in zip(models, texts, strict=True) if t is not None]
+    if not answered:
+        return _result(None, [], {}, list(texts), models, None) | {'groups': []}
+    if vectors is None:
+        from pxwidgets.functions.cascade import wordllama_vectors
+
+        vectors = wordllama_vectors([t for _, t in answered])
+    ids = group_texts(np.asarray(vectors, dtype=float), threshold)
+    members: dict[int, list[int]] = {}
+    for k, g in enumerate(ids):
+        members.setdefault(g, []).append(k)
+    # every answer votes for its group's first answer: the exact vote over those representatives is the text vote
+    representative = [answered[members[g][0]][1] for g in ids]
+    votes = iter(representative)
+    labels = [next(votes) if t is not None else None for t in texts]
+    result = majority(labels, models)
+    result['labels'] = dict(zip(models, texts, strict=True))
+    result['groups'] = [[answered[k][0] for k in ks] for ks in members.values()]
+    return result
+
+
+@pxt.udf
+def text_vote(texts: list, models: list, threshold: float = 0.8) -> dict:
+    """Majority vote over free-text answers grouped by meaning (see :func:`text_majority`)."""
+    return text_majority(list(texts), list(models), threshold)
+
+
 # ---- boxes ---------------------------------------------------------------------------------------------------------
 
 

@@ -178,7 +178,7 @@ def read_state(tbl: pxt.Table, name: str) -> ConsensusState:
                 computed=out is not None and out.value_expr is not None,
             )
             models.append((int(model_role.get('order', fact.version_added)), info))
-            state.input = model_role.get('input', state.input)
+            state.input = model_role.get('input') or state.input
             state.kind = model_role.get('kind', state.kind)
             state.truth = model_role.get('truth', state.truth)
         conf_role = read_role(md, CONFIDENCE_ROLE)

@@ -24,6 +24,7 @@ from pxwidgets.functions.consensus import (
     label_confidence,
     label_text,
     majority_vote,
+    text_vote,
     weighted_vote,
 )
 from pxwidgets.patterns.common.metadata import role_metadata
@@ -36,8 +37,19 @@ from pxwidgets.patterns.consensus.catalog import (
     ModelInfo,
 )
 
-DEFAULT_OPTIONS: dict[str, Any] = {'min_votes': 2, 'iou_threshold': 0.55, 'skip_threshold': 0.0}
-"""Box consensus: a fused box is kept when ``min_votes`` models found it (matched at ``iou_threshold``)."""
+DEFAULT_OPTIONS: dict[str, Any] = {
+    'min_votes': 2,
+    'iou_threshold': 0.55,
+    'skip_threshold': 0.0,
+    'text_match': 'exact',
+    'similarity_threshold': 0.8,
+}
+"""Box consensus: a fused box is kept when ``min_votes`` models found it (matched at ``iou_threshold``). Free text:
+answers agree by normalised exact match (``text_match='exact'``) or by meaning (``'embedding'``: cosine similarity of
+their wordllama embeddings ≥ ``similarity_threshold``)."""
+
+BOX_OPTIONS = ('min_votes', 'iou_threshold', 'skip_threshold')
+TEXT_OPTIONS = ('text_match', 'similarity_threshold')
 
 
 @dataclass(frozen=True)
@@ -79,7 +91,7 @@ def model_columns(
     model: str,
     column: str,
     kind: str,
-    input: str,
+    input: str | None,
     truth: str | None,
     adopted: bool,
     with_confidence: bool,
@@ -166,7 +178,7 @@ def consensus_columns(
 
         dets = [t[m.column] for m in models]
         width, height = pxi.width(t[state.input]), pxi.height(t[state.input])
-        opts = {k: options.get(k, v) for k, v in DEFAULT_OPTIONS.items()}
+        opts = {k: options.get(k, DEFAULT_OPTIONS[k]) for k in BOX_OPTIONS}
         vote = fuse_detections(dets, names, width, height, **opts)
         kw = ', '.join(f'{k}={v!r}' for k, v in opts.items())
         code = (
@@ -188,7 +200,14 @@ def consensus_columns(
     vote_code = f'majority_vote({_list_code(label_names)}, {names!r}' + (
         f', {_list_code(conf_names)})' if has_conf else ')'
     )
-    specs = [ColumnSpec(c, lambda: majority_vote(*vote_args), vote_code, _role(state, 'vote', models, kind=state.kind))]
+    text_opts = {k: options.get(k, DEFAULT_OPTIONS[k]) for k in TEXT_OPTIONS}
+    role = _role(state, 'vote', models, kind=state.kind, options=text_opts if state.kind == 'text' else {})
+    if state.kind == 'text' and text_opts['text_match'] == 'embedding':
+        threshold = float(text_opts['similarity_threshold'])
+        vote_code = f'text_vote({_list_code(label_names)}, {names!r}, threshold={threshold!r})'
+        specs = [ColumnSpec(c, lambda: text_vote(labels, names, threshold=threshold), vote_code, role)]
+    else:
+        specs = [ColumnSpec(c, lambda: majority_vote(*vote_args), vote_code, role)]
     for part, key, type_, tcode in (
         ('label', 'label', pxt.String, 'String'),
         ('agreement', 'agreement', pxt.Float, 'Float'),
@@ -263,7 +282,7 @@ def add_code(table_path: str, specs: Sequence[ColumnSpec], imports: Sequence[str
         'import pixeltable as pxt',
         'from pixeltable.functions import image as pxi',
         'from pxwidgets.functions.consensus import box_count, fuse_detections, label_confidence, label_text, '
-        'majority_vote, weighted_vote',
+        'majority_vote, text_vote, weighted_vote',
         *imports,
         '',
         f't = pxt.get_table({table_path!r})',

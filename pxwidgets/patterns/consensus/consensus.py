@@ -124,7 +124,9 @@ class MultiModelConsensus:
         name: The consensus's name: the prefix of its columns (several consensuses can share a table).
         kind: ``'labels'``, ``'detections'`` or ``'text'``; by default detected from the first model's output.
         ground_truth: A column with the true labels (or boxes); missing values are allowed (those rows are not scored).
-        options: Box consensus: ``min_votes`` (default 2), ``iou_threshold`` (0.55), ``skip_threshold`` (0.0).
+        options: Box consensus: ``min_votes`` (default 2), ``iou_threshold`` (0.55), ``skip_threshold`` (0.0). Free
+            text: ``text_match`` (``'exact'``: normalised exact match, the default; ``'embedding'``: answers whose
+            wordllama embeddings are at least ``similarity_threshold`` (0.8) cosine-similar agree).
         registry: The transforms ``add_model`` can name (default: the shared registry plus the digit classifiers).
 
     Raises:
@@ -154,6 +156,7 @@ class MultiModelConsensus:
         state = self._state()
         if kind is not None and kind not in KINDS:
             raise InvalidRequestError(f'Unknown output kind {kind!r}.', hint=f'Use one of: {", ".join(KINDS)}.')
+        _check_options(options or {})
         if state.models:  # the catalog is the truth; arguments that contradict it are refused
             for what, given, stored in (
                 ('input', input_column, state.input),
@@ -754,7 +757,7 @@ class MultiModelConsensus:
                     model=p.name,
                     column=p.column,
                     kind=kind,
-                    input=self._input or '',
+                    input=self._input,
                     truth=self._truth,
                     adopted=p.adopted,
                     with_confidence=p.with_conf,
@@ -1010,7 +1013,7 @@ class MultiModelConsensus:
                     model=m.name,
                     column=m.column,
                     kind=m.kind,
-                    input=state.input or '',
+                    input=state.input,
                     truth=state.truth,
                     adopted=m.adopted,
                     with_confidence=m.confidence_column is not None,
@@ -1037,6 +1040,23 @@ class MultiModelConsensus:
             )
         outputs = [f'# {m.name}: {m.column} = {m.definition}' for m in state.models]
         return '\n'.join(['# model outputs (computed or adopted):', *outputs, '']) + add_code(self._path, specs)
+
+
+def _check_options(options: Mapping[str, Any]) -> None:
+    unknown = sorted(set(options) - set(DEFAULT_OPTIONS))
+    if unknown:
+        raise InvalidRequestError(
+            f'Unknown consensus option(s): {", ".join(unknown)}.', hint=f'Options: {", ".join(DEFAULT_OPTIONS)}.'
+        )
+    if options.get('text_match', 'exact') not in ('exact', 'embedding'):
+        raise InvalidRequestError("text_match must be 'exact' or 'embedding'.")
+    for key in ('iou_threshold', 'skip_threshold', 'similarity_threshold'):
+        value = options.get(key, DEFAULT_OPTIONS[key])
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0.0 <= float(value) <= 1.0:
+            raise InvalidRequestError(f'{key} must be a number from 0 to 1, not {value!r}.')
+    votes = options.get('min_votes', DEFAULT_OPTIONS['min_votes'])
+    if not isinstance(votes, int) or isinstance(votes, bool) or votes < 1:
+        raise InvalidRequestError(f'min_votes must be a positive integer, not {votes!r}.')
 
 
 def consensus_names(tbl: pxt.Table) -> list[dict[str, Any]]:
@@ -1091,7 +1111,7 @@ def _code_block(path: str, parts: Sequence[str]) -> str:
         'import pixeltable as pxt\n'
         'from pixeltable.functions import image as pxi\n'
         'from pxwidgets.functions.consensus import box_count, fuse_detections, label_confidence, label_text, '
-        'majority_vote, weighted_vote\n\n'
+        'majority_vote, text_vote, weighted_vote\n\n'
         f't = pxt.get_table({path!r})\n'
     )
     return header + body + '\n'
