@@ -44,6 +44,7 @@ export interface RefreshInfo {
   unchanged: number;
   alerts: number;
   unplaced: number;
+  future: number;
   elapsed_ms: number;
 }
 

@@ -132,7 +132,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     );
     if (s.refreshed) {
       const r = s.refreshed;
-      replace(lastRefresh, `refreshed: ${r.changed} recomputed, ${r.unchanged} kept, ${r.alerts} new alerts · ${Math.round(r.elapsed_ms)} ms${r.unplaced ? ` · ${fmtCount(r.unplaced)} rows without timestamp` : ""}`);
+      replace(lastRefresh, `refreshed: ${r.changed} recomputed, ${r.unchanged} kept, ${r.alerts} new alerts · ${Math.round(r.elapsed_ms)} ms${r.unplaced ? ` · ${fmtCount(r.unplaced)} rows without timestamp` : ""}${r.future ? ` · ${fmtCount(r.future)} rows stamped in the future (left out)` : ""}`);
     }
     replace(statSelect, ...s.statistics.map((k) => h("option", { value: k }, STAT_LABELS[k] ?? k)));
     statSelect.value = s.statistic;

@@ -72,6 +72,7 @@ class RefreshInfo(TypedDict):
     unchanged: int
     alerts: int
     unplaced: int
+    future: int
     elapsed_ms: float
 
 
@@ -285,6 +286,7 @@ class DriftDashboard(Panel):
             'unchanged': result.unchanged,
             'alerts': len(result.alerts),
             'unplaced': result.unplaced,
+            'future': result.future,
             'elapsed_ms': result.seconds * 1000,
         }
 

@@ -6,6 +6,7 @@ import datetime
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pixeltable as pxt
 import pytest
@@ -140,12 +141,16 @@ def test_missing_or_future_timestamps_are_refused_before_any_write(home: str) ->
     assert not {f'{home}/no_ts_eval', f'{home}/future_ts_eval'} & set(pxt.list_dirs(home))
 
 
-def test_rows_without_timestamp_after_creation_are_counted_not_placed(home: str) -> None:
+def test_rows_without_or_with_future_timestamps_after_creation_are_counted_not_placed(home: str) -> None:
     tbl = _table(home, 'late_nulls', _rows(30))
     ev = IncrementalEvaluation(tbl, 'prediction', 'label', 'ts')
     tbl.insert([{**_rows(1, start=100)[0], 'ts': None}])
+    future = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(days=30)
+    tbl.insert([{**_rows(1, start=101)[0], 'ts': future}])  # a wrong clock must not close the open window
     result = ev.refresh()
-    assert result.unplaced == 1 and ev.to_pandas()['rows'].sum() == 30
+    assert result.unplaced == 1 and result.future == 1
+    frame = ev.to_pandas()
+    assert frame['rows'].sum() == 30 and len(frame) == 3
 
 
 def test_columns_of_another_table_or_of_the_wrong_type(home: str) -> None:
@@ -183,3 +188,32 @@ def test_row_windows_over_an_order_column(home: str) -> None:
     assert 'by20_t' not in tbl.columns()
     with pytest.raises(InvalidWindowError, match='timestamp'):
         ev.set_window('1h')
+
+
+def test_string_classes_and_a_corrected_label(home: str) -> None:
+    schema = {'id': pxt.Int, 'ts': pxt.Timestamp, 'pred': pxt.String, 'truth': pxt.String | None}
+    tbl = pxt.create_table(f'{home}/strings', schema, primary_key='id')
+    names = ['cat', 'dog', 'bird']
+    tbl.insert(
+        [
+            {'id': i, 'ts': T0 + datetime.timedelta(minutes=2 * i), 'pred': names[i % 3], 'truth': names[(i // 2) % 3]}
+            for i in range(60)
+        ]
+    )
+    ev = IncrementalEvaluation(tbl, 'pred', 'truth', 'ts')
+    ev.refresh()
+    frame = rows_of_strings(tbl)
+    for row in ev.to_pandas().to_dict('records'):
+        want = frame[frame['bucket'] == row['bucket']]
+        assert row['accuracy'] == pytest.approx((want['pred'] == want['truth']).mean())
+    tbl.update({'truth': 'fish'}, where=tbl.id == 45)  # a corrected label: the counts stay, the cells change
+    result = ev.refresh()
+    assert result.changed == [int((T0 + datetime.timedelta(minutes=90)).timestamp()) // 3600]
+    with pytest.raises(InvalidColumnError, match='Labels must be str'):
+        ev.add_labels({1: 3})
+
+
+def rows_of_strings(tbl: pxt.Table) -> Any:
+    frame = tbl.select(tbl.ts, tbl.pred, tbl.truth).collect().to_pandas()
+    frame['bucket'] = [int(t.timestamp()) // 3600 for t in frame['ts']]
+    return frame

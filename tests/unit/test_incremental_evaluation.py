@@ -150,6 +150,15 @@ def test_late_labels_rescore_their_rows_and_change_only_their_window(
     assert all(r['c'] is not None for r in t.where(t.id.isin(ids)).select(c=t.eval_correct).collect())
 
 
+def test_a_corrected_label_changes_its_window_only(evaluation: IncrementalEvaluation, batches: list[Batch]) -> None:
+    row = next(r for r in batches[3].rows if r['label'] is not None)
+    t = evaluation.table
+    t.update({'label': (row['label'] + 1) % 10}, where=t.id == row['id'])  # the counts stay the same
+    assert evaluation.refresh().changed == [int(batches[3].start.timestamp()) // HOUR]
+    t.update({'label': row['label']}, where=t.id == row['id'])
+    assert evaluation.refresh().changed == [int(batches[3].start.timestamp()) // HOUR]
+
+
 def test_an_insert_recomputes_only_the_new_window(evaluation: IncrementalEvaluation, batches: list[Batch]) -> None:
     evaluation.table.insert(batches[-1].rows)
     result = evaluation.refresh()

@@ -123,11 +123,9 @@ def validate_thresholds(values: Mapping[str, Any] | None, base: Mapping[str, Any
     Raises:
         InvalidParameterError: Listing each wrong, out-of-range or unknown threshold.
     """
-    merged = {**(base if base is not None else DEFAULT_THRESHOLDS)}
-    merged.update(dict(values or {}) if isinstance(values, Mapping) else {})
     if values is not None and not isinstance(values, Mapping):
-        return THRESHOLD_PARAMS.validate(values)  # raises with a clear message
-    return THRESHOLD_PARAMS.validate(merged)
+        return THRESHOLD_PARAMS.validate(values)  # refuses it with a clear message
+    return THRESHOLD_PARAMS.validate({**(base if base is not None else DEFAULT_THRESHOLDS), **(values or {})})
 
 
 _UNITS = {'s': 1, 'sec': 1, 'min': 60, 'm': 60, 'h': 3600, 'hour': 3600, 'd': 86400, 'day': 86400, 'w': 604800}

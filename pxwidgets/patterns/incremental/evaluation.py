@@ -60,8 +60,7 @@ from pxwidgets.tables.internals import column_facts, table_kind, table_path, tab
 ProgressCallback = Callable[[int, int, str], None]
 """``on_progress(done, total, message)``."""
 
-FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
-"""Timestamps later than now by more than this are refused as 'in the future' (clock skew allowance)."""
+FUTURE_TOLERANCE = win.FUTURE_TOLERANCE
 
 _LABEL_TYPES = {'int': label_match_int, 'string': label_match_string}
 
@@ -91,6 +90,7 @@ class RefreshResult:
         unchanged: Windows whose stored statistics still held.
         alerts: Alerts raised by this refresh (each alert is raised once).
         unplaced: Rows outside every window (missing timestamp or order value).
+        future: Rows left out because their timestamp is in the future.
         version: The evaluated table's version the refresh read.
         seconds: Wall time.
     """
@@ -102,6 +102,7 @@ class RefreshResult:
     unplaced: int
     version: int
     seconds: float
+    future: int = 0
 
 
 @dataclass(frozen=True)
@@ -547,7 +548,14 @@ class IncrementalEvaluation:
         settings_key = hashlib.sha256(json.dumps(settings.to_json(), sort_keys=True).encode()).hexdigest()[:16]
         if not force and state.get('version') == version and state.get('settings') == settings_key:
             return RefreshResult(
-                [], [], int(state.get('windows', 0)), [], int(state.get('unplaced', 0)), version, _elapsed(start)
+                [],
+                [],
+                int(state.get('windows', 0)),
+                [],
+                int(state.get('unplaced', 0)),
+                version,
+                _elapsed(start),
+                int(state.get('future', 0)),
             )
         w = settings.window
         report(0, 4, 'aggregating windows')
@@ -567,7 +575,7 @@ class IncrementalEvaluation:
             rows: list[dict[str, Any]] = []
             if changed:
                 report(1, 4, f'recomputing {len(changed)} window(s)')
-                self._reference_values(ref)
+                self._load_reference(ref, agg, changed, w)
                 now = _now()
                 sizes = {b: agg.windows[b].rows for b in changed}
                 for i, (b, values) in enumerate(win.window_values(self._tbl, spec, w, changed, sizes)):
@@ -587,22 +595,44 @@ class IncrementalEvaluation:
             raised = alert_rules.new_alerts(candidates, known, _now())
             self._store.add_alerts(raised)
         self._store.save_state(
-            {'version': version, 'settings': settings_key, 'windows': len(agg.windows), 'unplaced': agg.unplaced}
+            {
+                'version': version,
+                'settings': settings_key,
+                'windows': len(agg.windows),
+                'unplaced': agg.unplaced,
+                'future': agg.future,
+            }
         )
         report(4, 4, 'done')
         return RefreshResult(
-            changed, removed, len(agg.windows) - len(changed), raised, agg.unplaced, version, _elapsed(start)
+            changed,
+            removed,
+            len(agg.windows) - len(changed),
+            raised,
+            agg.unplaced,
+            version,
+            _elapsed(start),
+            agg.future,
         )
 
-    def _reference_values(self, ref: win.ReferenceData) -> None:
-        """Load the reference's numeric values, from the store's cache while its digest still holds."""
+    def _load_reference(self, ref: win.ReferenceData, agg: win.Aggregate, changed: list[int], w: Window) -> None:
+        """Load the confusion cells of the changed windows and the reference's counts and values: from the store's
+        cache while the reference's digest (which covers its counts and sums) still holds, else from the table."""
+        spec = self.spec
         cache = self._store.reference_cache
-        if ref.exact and cache is not None and cache[0] == ref.digest:
-            ref.numeric = cache[1]
+        cached = ref.exact and cache is not None and cache[0] == ref.digest
+        win.fill_cells(self._tbl, spec, w, agg, [*changed, *([] if cached else ref.buckets)])
+        if cached:
+            assert cache is not None
+            ref.predictions, ref.labels, ref.numeric = cache[1]['predictions'], cache[1]['labels'], cache[1]['values']
             return
-        ref.load_values(self.spec)
+        ref.load_counts(agg)
+        ref.load_values(spec)
         if ref.exact:
-            self._store.reference_cache = (ref.digest, ref.numeric)
+            self._store.reference_cache = (
+                ref.digest,
+                {'predictions': ref.predictions, 'labels': ref.labels, 'values': ref.numeric},
+            )
 
     # ---- snapshots ----------------------------------------------------------------------------------------------
 

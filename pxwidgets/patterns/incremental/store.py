@@ -128,7 +128,8 @@ class Store:
         self.dir = dir
         self.spec = spec
         self.reference_cache: tuple[str, dict[str, Any]] | None = None
-        """The reference's numeric values and the digest they belong to (a cache, checked against the catalog)."""
+        """The reference's counts and numeric values and the digest they belong to (a cache, checked against the
+        catalog at every refresh)."""
 
     @classmethod
     def create(cls, dir: str, spec: Spec, settings: Settings) -> Store:

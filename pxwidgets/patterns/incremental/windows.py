@@ -37,17 +37,24 @@ pxt_sum: Any = pxtf.sum
 
 @dataclass
 class WindowCounts:
-    """What the aggregation query says about one window."""
+    """What the aggregation queries say about one window: a summary always, the confusion cells once loaded."""
 
     bucket: int
     cells: dict[tuple[Hashable, Hashable], int] = field(default_factory=dict)
-    """``(prediction, truth) -> rows``; ``None`` stands for a missing value."""
+    """``(prediction, truth) -> rows``; ``None`` stands for a missing value (loaded by :func:`fill_cells`)."""
     sums: dict[str, list[float]] = field(default_factory=dict)
     """Per numeric column: ``[count of non-null, sum]`` (the sum is NaN if any value is NaN)."""
+    total: int = 0
+    """Rows in the window."""
+    checks: tuple[Any, ...] = ()
+    """Per-window checksums of predictions and labels (integer classes), so that a changed or late label changes
+    the window's digest without reading its confusion cells."""
+    loaded: bool = False
+    """Whether ``cells`` holds the window's confusion cells."""
 
     @property
     def rows(self) -> int:
-        return sum(self.cells.values())
+        return self.total
 
     @property
     def pending(self) -> int:
@@ -75,9 +82,13 @@ class WindowCounts:
         return dict(out)
 
     def digest(self) -> str:
+        """A hash of what the window's statistics depend on (its summary, or its cells for string classes)."""
+        cells = [] if self.checks else sorted(([repr(p), repr(g)], n) for (p, g), n in self.cells.items())
         data = json.dumps(
             [
-                sorted(([repr(p), repr(g)], n) for (p, g), n in self.cells.items()),
+                self.total,
+                list(self.checks),
+                cells,
                 # sums are rounded: Postgres adds floats in no fixed order, so the last bits vary between queries
                 sorted((c, int(k), f'{s:.9g}') for c, (k, s) in self.sums.items()),
             ],
@@ -93,6 +104,9 @@ class Aggregate:
     windows: dict[int, WindowCounts]
     unplaced: int
     """Rows without a window key (missing timestamp or order value)."""
+    future: int = 0
+    """Rows whose timestamp lies in the future (more than ``FUTURE_TOLERANCE`` ahead): left out of every window,
+    so that one wrong clock cannot close the windows before it."""
 
 
 def key_expr(tbl: pxt.Table, spec: Spec, window: Window) -> Any:
@@ -102,35 +116,93 @@ def key_expr(tbl: pxt.Table, spec: Spec, window: Window) -> Any:
     return tbl[column]
 
 
-def aggregate(tbl: pxt.Table, spec: Spec, window: Window) -> Aggregate:
-    """One ``group_by(key // width, prediction, truth)`` query; rows without a key form the group ``None``."""
-    key = key_expr(tbl, spec, window)
-    bucket = key // window.width
-    columns: dict[str, Any] = {
-        'b': bucket,
-        'p': tbl[spec.prediction],
-        'g': tbl[spec.ground_truth],
-        'n': count(key == None),  # noqa: E711  (a boolean, never null: counts every row of the group)
-    }
+FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
+"""Timestamps later than now by more than this are 'in the future' (clock skew allowance)."""
+
+
+def _numeric_columns(tbl: pxt.Table, spec: Spec) -> dict[str, Any]:
+    columns: dict[str, Any] = {}
     for i, col in enumerate(spec.numeric):
         columns[f'c{i}'] = count(tbl[col])
         columns[f's{i}'] = pxt_sum(tbl[col])
-    query = tbl.group_by(bucket, tbl[spec.prediction], tbl[spec.ground_truth])
+    return columns
+
+
+def _add_sums(wc: WindowCounts, spec: Spec, row: Mapping[str, Any]) -> None:
+    for i, col in enumerate(spec.numeric):
+        c, s = row[f'c{i}'] or 0, row[f's{i}']
+        acc = wc.sums.setdefault(col, [0.0, 0.0])
+        acc[0] += float(c)
+        acc[1] += float('nan') if s is None and c else float(s or 0.0)
+
+
+def aggregate(tbl: pxt.Table, spec: Spec, window: Window) -> Aggregate:
+    """Every window's summary in one ``group_by(key // width)`` query (rows without a key: the group ``None``).
+
+    For integer classes the summary is the row count, the counts of predictions and labels, and two weighted sums
+    (``sum(class * (key % 9973 + 1))``) that change when a prediction or label of the window changes; the
+    confusion cells are read later, only for windows that changed (:func:`fill_cells`). For string classes the
+    query groups by prediction and truth too, and the cells come with it.
+    """
+    key = key_expr(tbl, spec, window)
+    bucket = key // window.width
+    pred, truth = tbl[spec.prediction], tbl[spec.ground_truth]
+    every = count(key == None)  # noqa: E711  (a boolean, never null: counts every row of the group)
     windows: dict[int, WindowCounts] = {}
     unplaced = 0
-    for row in query.select(**columns).collect():
-        if row['b'] is None:  # no timestamp (or order value): in no window
-            unplaced += int(row['n'])
-            continue
-        b = int(row['b'])
-        wc = windows.setdefault(b, WindowCounts(b))
-        wc.cells[(row['p'], row['g'])] = int(row['n'])
-        for i, col in enumerate(spec.numeric):
-            c, s = row[f'c{i}'] or 0, row[f's{i}']
-            acc = wc.sums.setdefault(col, [0.0, 0.0])
-            acc[0] += float(c)
-            acc[1] += float('nan') if s is None and c else float(s or 0.0)
-    return Aggregate(windows, unplaced)
+    if spec.label_type == 'int':
+        weight = key % 9973 + 1
+        columns = {
+            'b': bucket,
+            'n': every,
+            'np': count(pred),
+            'ng': count(truth),
+            'sp': pxt_sum(pred * weight),
+            'sg': pxt_sum(truth * weight),
+            **_numeric_columns(tbl, spec),
+        }
+        for row in tbl.group_by(bucket).select(**columns).collect():
+            if row['b'] is None:  # no timestamp (or order value): in no window
+                unplaced += int(row['n'])
+                continue
+            wc = WindowCounts(int(row['b']), total=int(row['n']))
+            wc.checks = (int(row['np']), int(row['ng']), int(row['sp'] or 0), int(row['sg'] or 0))
+            _add_sums(wc, spec, row)
+            windows[wc.bucket] = wc
+    else:
+        columns = {'b': bucket, 'p': pred, 'g': truth, 'n': every, **_numeric_columns(tbl, spec)}
+        for row in tbl.group_by(bucket, pred, truth).select(**columns).collect():
+            if row['b'] is None:
+                unplaced += int(row['n'])
+                continue
+            b = int(row['b'])
+            wc = windows.setdefault(b, WindowCounts(b, loaded=True))
+            wc.cells[(row['p'], row['g'])] = int(row['n'])
+            wc.total += int(row['n'])
+            _add_sums(wc, spec, row)
+    future = 0
+    if window.kind == 'time':
+        limit = int((datetime.datetime.now(tz=datetime.UTC) + FUTURE_TOLERANCE).timestamp())
+        for b in [b for b in windows if b * window.width > limit]:
+            future += windows.pop(b).rows
+    return Aggregate(windows, unplaced, future)
+
+
+def fill_cells(tbl: pxt.Table, spec: Spec, window: Window, agg: Aggregate, buckets: Iterable[int]) -> None:
+    """Load the confusion cells of some windows (one ``group_by`` over just those windows)."""
+    wanted = sorted(b for b in set(buckets) if b in agg.windows and not agg.windows[b].loaded)
+    if not wanted:
+        return
+    key = key_expr(tbl, spec, window)
+    bucket = key // window.width
+    pred, truth = tbl[spec.prediction], tbl[spec.ground_truth]
+    query = tbl.where(bucket.isin(wanted)).group_by(bucket, pred, truth)
+    for b in wanted:
+        agg.windows[b].cells.clear()
+    for row in query.select(b=bucket, p=pred, g=truth, n=count(key == None)).collect():  # noqa: E711
+        agg.windows[int(row['b'])].cells[(row['p'], row['g'])] = int(row['n'])
+    for b in wanted:
+        agg.windows[b].loaded = True
 
 
 @dataclass
@@ -148,6 +220,23 @@ class ReferenceData:
     where: Any = None
     exact: bool = False
     """Whether ``digest`` also covers the numeric values (so cached values can be reused while it holds)."""
+    buckets: tuple[int, ...] = ()
+    """The windows the reference is made of (window references and whole-window ranges): its counts are theirs."""
+
+    def load_counts(self, agg: Aggregate) -> None:
+        """The category counts of a reference made of windows, from their (loaded) cells."""
+        if not self.buckets:
+            return
+        predictions: dict[Hashable, int] = defaultdict(int)
+        labels: dict[Hashable, int] = defaultdict(int)
+        for b in self.buckets:
+            wc = agg.windows[b]
+            assert wc.loaded, f'cells of window {b} are not loaded'
+            for k, n in wc.predictions().items():
+                predictions[k] += n
+            for k, n in wc.labels().items():
+                labels[k] += n
+        self.predictions, self.labels = dict(predictions), dict(labels)
 
     def load_values(self, spec: Spec) -> None:
         """Fetch the reference's numeric values (one query), once."""
@@ -192,10 +281,7 @@ def reference_data(
             raise NoReferenceRowsError(f'{ref.describe()}, window {window.label(bucket)}')
         lo, hi = bucket * window.width, (bucket + 1) * window.width
         digest = f'w{window.width}:{bucket}:{wc.digest()}'
-        data = ReferenceData(
-            ref.describe(), wc.predictions(), wc.labels(), {}, digest, bucket, tbl, (key >= lo) & (key < hi)
-        )
-        data.exact = True
+        data = ReferenceData(ref.describe(), {}, {}, {}, digest, bucket, tbl, (key >= lo) & (key < hi), True, (bucket,))
         if with_values:
             data.load_values(spec)
         return data
@@ -205,19 +291,11 @@ def reference_data(
         lo, hi = _epoch(ref.start), _epoch(ref.end)
         source, where = tbl, (key >= lo) & (key < hi)
         if lo % window.width == 0 and hi % window.width == 0:  # whole windows: counts from the aggregation
-            inside = [agg.windows[b] for b in sorted(agg.windows) if lo // window.width <= b < hi // window.width]
+            inside = tuple(b for b in sorted(agg.windows) if lo // window.width <= b < hi // window.width)
             if not inside:
                 raise NoReferenceRowsError(ref.describe())
-            predictions: dict[Hashable, int] = defaultdict(int)
-            labels: dict[Hashable, int] = defaultdict(int)
-            for wc in inside:
-                for k, n in wc.predictions().items():
-                    predictions[k] += n
-                for k, n in wc.labels().items():
-                    labels[k] += n
-            digest = 'r:' + hashlib.sha256('|'.join(wc.digest() for wc in inside).encode()).hexdigest()[:24]
-            data = ReferenceData(ref.describe(), dict(predictions), dict(labels), {}, digest, None, source, where)
-            data.exact = True
+            digest = 'r:' + hashlib.sha256('|'.join(agg.windows[b].digest() for b in inside).encode()).hexdigest()[:24]
+            data = ReferenceData(ref.describe(), {}, {}, {}, digest, None, source, where, True, inside)
             if with_values:
                 data.load_values(spec)
             return data
