@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,8 @@ import pixeltable as pxt
 import pytest
 
 from pxwidgets.demo.drifting_digits import Batch, drifting_batches
-from pxwidgets.patterns.incremental import IncrementalEvaluation
+from pxwidgets.errors import InvalidRequestError
+from pxwidgets.patterns.incremental import IncrementalEvaluation, stats
 from tests.support.incremental import expected_windows, predictions_table, rows_of
 from tests.unit.test_progressive_helpers import run_fresh
 
@@ -230,6 +232,20 @@ def test_snapshot_freezes_the_state_for_comparison(evaluation: IncrementalEvalua
     assert [s.name for s in evaluation.snapshots()] == ['before_labels']
     assert pxt.get_table(snap.rows_path).count() == evaluation.table.count()
 
+    # the frozen rows as the reference: every window is compared with the whole table as it was
+    reference = evaluation.settings.reference
+    evaluation.set_reference({'snapshot': snap.rows_path})
+    evaluation.refresh()
+    frozen_rows = pxt.get_table(snap.rows_path).select(p=pxt.get_table(snap.rows_path).prediction).collect()
+    ref_counts = Counter(r['p'] for r in frozen_rows)
+    current = rows_of(evaluation.table)
+    for row in evaluation.to_pandas().to_dict('records'):
+        window_preds = current[current['epoch'] // HOUR == row['bucket']]['prediction']
+        want = stats.psi(ref_counts, Counter(int(p) for p in window_preds))
+        assert row['drift']['prediction']['psi'] == pytest.approx(want)
+    evaluation.set_reference(reference)
+    evaluation.refresh()
+
 
 def test_figures_show_each_window(evaluation: IncrementalEvaluation) -> None:
     n = len(evaluation.to_pandas())
@@ -258,3 +274,20 @@ def test_window_size_and_reference_change_without_touching_the_table(evaluation:
     evaluation.refresh()
     assert evaluation.settings.reference.kind == 'first'
     assert evaluation.version == version
+
+
+def test_late_labels_joined_from_a_labels_table(
+    evaluation: IncrementalEvaluation, batches: list[Batch], home_dir: str
+) -> None:
+    late = batches[5].late_labels
+    labels = pxt.create_table(f'{home_dir}/annotations', {'id': pxt.Int, 'digit': pxt.Int | None})
+    labels.insert(
+        [{'id': k, 'digit': v} for k, v in late.items()] + [{'id': 10**9, 'digit': 1}, {'id': 0, 'digit': None}]
+    )
+    bucket = int(batches[5].start.timestamp()) // HOUR
+    assert evaluation.add_labels_from(labels, key='id', label='digit') == len(late)  # unknown ids and no-labels skipped
+    assert evaluation.refresh().changed == [bucket]
+    assert _stored(evaluation)[bucket]['pending'] == 0
+    assert evaluation.add_labels_from(labels, key='id', label='digit') == 0  # nothing left to fill
+    with pytest.raises(InvalidRequestError, match='match no row'):
+        evaluation.add_labels({10**9: 1})

@@ -500,6 +500,8 @@ class IncrementalEvaluation:
 
         Raises:
             InvalidColumnError: Without a key column, or a label of the wrong type.
+            InvalidRequestError: If a key matches no row (before any write). With a primary key the update is one
+                atomic ``batch_update``; by another column it is one ``update`` per label.
         """
         facts = {f.name: f for f in column_facts(self._tbl)}
         if key is None:
@@ -517,6 +519,12 @@ class IncrementalEvaluation:
         if not labels:
             return 0
         t = self._tbl
+        known = {r['k'] for r in t.where(t[key].isin(list(labels))).select(k=t[key]).collect()}
+        unknown = [k for k in labels if k not in known]
+        if unknown:
+            raise InvalidRequestError(
+                f'{len(unknown)} key(s) match no row of {self.spec.table} (e.g. {unknown[0]!r}); nothing was written.'
+            )
         if facts[key].is_pk:
             status = t.batch_update([{key: k, self.spec.ground_truth: v} for k, v in labels.items()])
             return int(status.num_rows)
@@ -524,6 +532,40 @@ class IncrementalEvaluation:
         for k, v in labels.items():
             updated += int(t.update({self.spec.ground_truth: v}, where=t[key] == k).num_rows)
         return updated
+
+    def add_labels_from(
+        self, source: str | pxt.Table, *, key: str = 'id', label: str = 'label', overwrite: bool = False
+    ) -> int:
+        """Join late ground truth from a labels table (filled by annotators, say) into the evaluated table.
+
+        Rows of ``source`` with a label are matched on ``key``; by default only rows still waiting for their label
+        are filled (``overwrite=True`` also corrects labels that differ). Keys the evaluated table does not have are
+        skipped. Pixeltable re-scores exactly the rows that change.
+
+        Returns:
+            The number of rows labeled.
+
+        Example:
+            >>> ev.add_labels_from('demo/annotations', key='id', label='digit')  # doctest: +SKIP
+            412
+        """
+        src = _resolve_table(source)
+        skey, slabel = _column_name(src, key, 'key'), _column_name(src, label, 'label')
+        incoming = {
+            r['k']: r['v']
+            for r in src.where(src[slabel] != None).select(k=src[skey], v=src[slabel]).collect()  # noqa: E711
+        }
+        if not incoming:
+            return 0
+        t, truth = self._tbl, self._tbl[self.spec.ground_truth]
+        mine = _column_name(t, key, 'key')
+        current = {r['k']: r['v'] for r in t.where(t[mine].isin(list(incoming))).select(k=t[mine], v=truth).collect()}
+        wanted = {
+            k: v
+            for k, v in incoming.items()
+            if k in current and (current[k] is None or (overwrite and current[k] != v))
+        }
+        return self.add_labels(wanted, key=mine) if wanted else 0
 
     # ---- refresh ------------------------------------------------------------------------------------------------
 
