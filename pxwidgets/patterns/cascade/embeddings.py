@@ -171,9 +171,9 @@ def resolve_embedding(spec: str | pxt.Function | None) -> EmbeddingModel:
 
 def _make(key: str) -> EmbeddingModel:
     if key == 'minilm':
-        from pxwidgets.functions.embeddings import embed_text
+        from pxwidgets.functions.cascade import embed_minilm
 
-        return EmbeddingModel(key, embed_text, _minilm, BUILTIN_EMBEDDINGS[key])
+        return EmbeddingModel(key, embed_minilm, _minilm, BUILTIN_EMBEDDINGS[key])
     if key == 'wordllama':
         from pxwidgets.functions.cascade import embed_wordllama, wordllama_vectors
 
