@@ -617,11 +617,13 @@ class IncrementalEvaluation:
             rows: list[dict[str, Any]] = []
             if changed:
                 report(1, 4, f'recomputing {len(changed)} window(s)')
-                self._load_reference(ref, agg, changed, w)
+                self._load_reference(ref, agg, w)
                 now = _now()
                 sizes = {b: agg.windows[b].rows for b in changed}
-                for i, (b, values) in enumerate(win.window_values(self._tbl, spec, w, changed, sizes)):
-                    rows.append(win.window_row(agg.windows[b], w, ref, values, prints[b], now))
+                for i, (b, values, cells) in enumerate(win.window_values(self._tbl, spec, w, changed, sizes)):
+                    wc = agg.windows[b]
+                    wc.cells, wc.loaded = cells, True
+                    rows.append(win.window_row(wc, w, ref, values, prints[b], now))
                     if i % 20 == 19:
                         report(1, 4, f'recomputed {i + 1} of {len(changed)} windows')
                 report(2, 4, 'writing windows')
@@ -657,13 +659,14 @@ class IncrementalEvaluation:
             agg.future,
         )
 
-    def _load_reference(self, ref: win.ReferenceData, agg: win.Aggregate, changed: list[int], w: Window) -> None:
-        """Load the confusion cells of the changed windows and the reference's counts and values: from the store's
-        cache while the reference's digest (which covers its counts and sums) still holds, else from the table."""
+    def _load_reference(self, ref: win.ReferenceData, agg: win.Aggregate, w: Window) -> None:
+        """Load the reference's counts and values: from the store's cache while its digest (which covers its counts
+        and sums) still holds, else from the table (the confusion cells of its windows, then its values)."""
         spec = self.spec
         cache = self._store.reference_cache
         cached = ref.exact and cache is not None and cache[0] == ref.digest
-        win.fill_cells(self._tbl, spec, w, agg, [*changed, *([] if cached else ref.buckets)])
+        if not cached:
+            win.fill_cells(self._tbl, spec, w, agg, ref.buckets)
         if cached:
             assert cache is not None
             ref.predictions, ref.labels, ref.numeric = cache[1]['predictions'], cache[1]['labels'], cache[1]['values']

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -356,23 +356,28 @@ def chunks(buckets: Iterable[int], rows: Mapping[int, int], limit: int = FETCH_R
 
 def window_values(
     tbl: pxt.Table, spec: Spec, window: Window, buckets: Iterable[int], rows: Mapping[int, int] | None = None
-) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
-    """The numeric values of some windows, window by window, fetched by key range in chunks of
-    :data:`FETCH_ROWS` rows (``rows`` gives each window's row count)."""
+) -> Iterator[tuple[int, dict[str, np.ndarray], dict[tuple[Hashable, Hashable], int]]]:
+    """The rows of some windows, window by window: their numeric values and their confusion cells, fetched by key
+    range in chunks of :data:`FETCH_ROWS` rows (``rows`` gives each window's row count), so that memory stays
+    bounded however large the table grows."""
     wanted = sorted(set(buckets))
-    if not spec.numeric:
-        for b in wanted:
-            yield b, {}
-        return
     key = key_expr(tbl, spec, window)
     for chunk in chunks(wanted, rows or {}):
         lo, hi = chunk[0] * window.width, (chunk[-1] + 1) * window.width
         cols = {f'v{i}': tbl[c] for i, c in enumerate(spec.numeric)}
-        frame = tbl.where((key >= lo) & (key < hi)).select(k=key, **cols).collect().to_pandas()
-        keys = frame['k'].to_numpy(dtype=np.int64) // window.width if len(frame) else np.zeros(0, dtype=np.int64)
+        result = (
+            tbl.where((key >= lo) & (key < hi))
+            .select(k=key, p=tbl[spec.prediction], g=tbl[spec.ground_truth], **cols)
+            .collect()
+        )
+        keys = np.asarray(result['k'], dtype=np.int64) // window.width if len(result) else np.zeros(0, np.int64)
+        cells: dict[int, Counter[tuple[Hashable, Hashable]]] = {b: Counter() for b in chunk}
+        for b, p, g in zip(keys.tolist(), result['p'], result['g'], strict=True):
+            cells[b][(p, g)] += 1
+        numeric = {c: np.asarray(result[f'v{i}'], dtype=object) for i, c in enumerate(spec.numeric)}
         for b in chunk:
             mask = keys == b
-            yield b, {c: stats.finite(frame[f'v{i}'].to_numpy()[mask]) for i, c in enumerate(spec.numeric)}
+            yield b, {c: stats.finite(values[mask]) for c, values in numeric.items()}, dict(cells[b])
 
 
 def _pairs(counts: Mapping[Hashable, int]) -> list[list[Any]]:
