@@ -323,7 +323,7 @@ class ConsensusGrid(Panel):
         kind = self.consensus.kind
         metric = 'f1' if kind == 'detections' else 'accuracy'
         scored = metric in m.summary and bool(((m.summary['kind'] == 'model') & m.summary[metric].notna()).any())
-        best = self.consensus.best_model(metric) if scored else None
+        best = self.consensus.best_model(metric, summary=m.summary) if scored else None
         return {
             'kind': kind,
             'metrics': _records(m.summary),

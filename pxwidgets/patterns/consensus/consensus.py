@@ -427,20 +427,17 @@ class MultiModelConsensus:
         matrix.index.name = reference
         return matrix
 
-    def best_model(self, metric: str = 'auto') -> str:
+    def best_model(self, metric: str = 'auto', *, summary: pd.DataFrame | None = None) -> str:
         """The model with the highest ``metric`` (``'accuracy'``, ``'f1'``, …; ``'auto'``: F1 for detections, else
-        accuracy); ties go to the cheaper model, then to the one added first."""
-        summary = self.summary()
+        accuracy); ties go to the cheaper model, then to the one added first.
+
+        Args:
+            metric: The summary column to rank by.
+            summary: A summary already computed (``metrics().summary``), so it is not computed again.
+        """
         if metric == 'auto':
             metric = 'f1' if self._kind == 'detections' else 'accuracy'
-        if metric not in summary.columns:
-            raise InvalidRequestError(f'Unknown metric {metric!r}.', hint=f'Columns: {", ".join(summary.columns)}.')
-        models = summary[(summary['kind'] == 'model') & summary[metric].notna()]
-        if not len(models):
-            raise NotEnoughModelsError(f'No model has a {metric} yet.')
-        ranked = models.assign(_cost=models['seconds_per_row'].fillna(float('inf')), _order=range(len(models)))
-        ranked = ranked.sort_values([metric, '_cost', '_order'], ascending=[False, True, True])
-        return str(ranked.iloc[0]['model'])
+        return best_of(self.summary() if summary is None else summary, metric)
 
     def _need_labels(self, state: ConsensusState, what: str) -> None:
         if state.kind == 'detections':
@@ -1040,6 +1037,23 @@ class MultiModelConsensus:
             )
         outputs = [f'# {m.name}: {m.column} = {m.definition}' for m in state.models]
         return '\n'.join(['# model outputs (computed or adopted):', *outputs, '']) + add_code(self._path, specs)
+
+
+def best_of(summary: pd.DataFrame, metric: str) -> str:
+    """The model of a summary with the highest ``metric``; ties go to the cheaper model, then to the earlier one.
+
+    Raises:
+        InvalidRequestError: An unknown metric.
+        NotEnoughModelsError: No model has that metric.
+    """
+    if metric not in summary.columns:
+        raise InvalidRequestError(f'Unknown metric {metric!r}.', hint=f'Columns: {", ".join(summary.columns)}.')
+    models = summary[(summary['kind'] == 'model') & summary[metric].notna()]
+    if not len(models):
+        raise NotEnoughModelsError(f'No model has a {metric} yet.')
+    ranked = models.assign(_cost=models['seconds_per_row'].fillna(float('inf')), _order=range(len(models)))
+    ranked = ranked.sort_values([metric, '_cost', '_order'], ascending=[False, True, True])
+    return str(ranked.iloc[0]['model'])
 
 
 def _check_options(options: Mapping[str, Any]) -> None:
