@@ -171,3 +171,23 @@ def test_evaluate_returns_metrics_and_a_plotly_figure(panel: CascadeSearch) -> N
     assert progress[-1]['message'] == 'Evaluated'
     bare = CascadeSearch(panel.cascade)
     assert error(bare, 'evaluate', {})['message'] == 'This panel has no labelled query set.'
+
+
+def test_cancel_stops_add_level_and_leaves_no_level(panel: CascadeSearch) -> None:
+    sent: list[dict[str, Any]] = []
+
+    def send(msg: dict[str, Any], bufs: list[bytes]) -> None:
+        sent.append(msg)
+        if msg['type'] == 'progress' and len([m for m in sent if m['type'] == 'progress']) == 1:
+            panel._on_custom_msg(panel, {'type': 'cancel', 'id': 'c1'}, None)  # the user clicks Cancel
+
+    panel._send_message = send  # type: ignore[method-assign]
+    request = {'name': 'gone', 'unit': 'sentence', 'embedding': 'wordllama'}
+    panel._on_custom_msg(panel, {'type': 'request', 'id': 'c1', 'kind': 'add_level', 'payload': request}, None)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any(m['type'] == 'response' for m in sent):
+        time.sleep(0.05)
+    response = next(m for m in sent if m['type'] == 'response')
+    assert not response['ok'] and response['error']['code'] == 'cancelled'
+    assert 'gone' not in panel.cascade.level_names
+    assert pxt.get_table(f'{panel.cascade.path}/gone', if_not_exists='ignore') is None
