@@ -495,7 +495,7 @@ class ExperimentTimeline(Panel):
         if exp is not None and action == 'unpromote':
             return exp.plan_unpromote(_int(payload, 'version')), []
         if exp is not None and action == 'drop_version':
-            return exp.drop_version_plan(_int(payload, 'version'), force=force), []
+            return exp.plan_drop_version(_int(payload, 'version'), force=force), []
         if versions is not None and action == 'revert':
             return versions.plan_revert(_int(payload, 'version')), []
         known = 'cleanup, promote, unpromote, promote_drop, drop_version' if exp is not None else 'revert'

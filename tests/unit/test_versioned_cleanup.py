@@ -72,7 +72,7 @@ def test_dependents_outside_refuse_unless_forced(root: str) -> None:
     assert plan.targets() == [f'{root}/deps/v2']  # v1 kept: a table outside depends on it
     assert {k['version']: k['reason'] for k in e.kept(keep=1)}[1] == 'tables outside it depend on it'
     with pytest.raises(HasDependentsError) as info:
-        e.drop_version_plan(1)
+        e.plan_drop_version(1)
     assert info.value.dependents == [f'{root}/outside_view']
     forced = e.plan_cleanup(keep=1, force=True)
     assert forced.targets() == [f'{root}/deps/v1', f'{root}/deps/v2']
@@ -120,7 +120,7 @@ def test_running_and_unrecorded_versions_are_kept(root: str) -> None:
 def test_promote_and_drop_the_others(root: str) -> None:
     e = make(root, 'promo', 3)
     with pytest.raises(InvalidRequestError, match='latest'):
-        e.drop_version_plan(3)
+        e.plan_drop_version(3)
     plan = e.plan_promote(2)
     assert [s.action for s in plan.steps] == ['promote', 'drop_version']
     assert plan.targets() == [f'{root}/promo:v2', f'{root}/promo/v1']
@@ -129,6 +129,6 @@ def test_promote_and_drop_the_others(root: str) -> None:
     assert runs[2].promoted and runs[1].dropped and not runs[3].dropped and runs[3].latest
     # unpromote, then it can be dropped on its own
     e.promote(2, promoted=False)
-    single = e.drop_version_plan(2)
+    single = e.plan_drop_version(2)
     e.drop_version(2, expect=single)
     assert e.get(2).dropped

@@ -480,7 +480,7 @@ class VersionedExperiment:
         _check_keep(keep)
         return execute(expect, lambda: self._cleanup_plan(keep, force))
 
-    def drop_version_plan(self, version: int, *, force: bool = False) -> Plan:
+    def plan_drop_version(self, version: int, *, force: bool = False) -> Plan:
         """A plan that drops one version (refused for latest / promoted / running, or with dependents unless
         forced)."""
         run = self.get(version)
@@ -505,8 +505,8 @@ class VersionedExperiment:
         return Plan(f'drop version {version} of {self.name}', steps, state=plan.state, warnings=plan.warnings)
 
     def drop_version(self, version: int, *, expect: Plan | str, force: bool = False) -> PlanResult:
-        """Carry out a confirmed :meth:`drop_version_plan`."""
-        return execute(expect, lambda: self.drop_version_plan(version, force=force))
+        """Carry out a confirmed :meth:`plan_drop_version`."""
+        return execute(expect, lambda: self.plan_drop_version(version, force=force))
 
     def __repr__(self) -> str:
         runs = self.runs()
