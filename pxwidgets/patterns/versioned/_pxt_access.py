@@ -25,7 +25,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,20 +116,3 @@ def connect() -> sql.engine.Connection:
     from pixeltable.env import Env
 
     return Env.get().engine.connect()
-
-
-def rows_by_rowid(
-    facts: StoreFacts, version: int, rowids: Sequence[tuple[Any, ...]], names: Sequence[str]
-) -> dict[tuple[Any, ...], dict[str, Any]]:
-    """The stored values of ``names`` of the given rows as they were at ``version`` (one query)."""
-    if not rowids:
-        return {}
-    tbl = facts.table
-    key = [tbl.c[c] for c in facts.rowid_columns]
-    stmt = sql.select(*key, *[tbl.c[n] for n in names]).where(
-        tbl.c.v_min <= version, tbl.c.v_max > version, sql.tuple_(*key).in_([tuple(r) for r in rowids])
-    )
-    with connect() as conn:
-        result = conn.execute(stmt).fetchall()
-    width = len(key)
-    return {tuple(r[:width]): dict(zip(names, r[width:], strict=True)) for r in result}
