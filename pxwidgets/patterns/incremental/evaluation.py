@@ -701,12 +701,13 @@ class IncrementalEvaluation:
         if any(s.name == name for s in self.snapshots()):
             raise InvalidRequestError(f'There is a snapshot named {name!r} already.')
         self.refresh()
+        index = self._store.snapshot_index  # made with the first snapshot, with the snapshots/ directory
         base = f'{self.dir}/snapshots/{name}'
         settings = self.settings.to_json()
         version = self.version
         pxt.create_snapshot(base, self._store.windows_table, comment=f'windows of evaluation {self.spec.name}')
         pxt.create_snapshot(f'{base}_rows', self._tbl, comment=f'rows of {self.spec.table} at snapshot {name}')
-        self._store.snapshot_index.insert(
+        index.insert(
             [
                 {
                     'name': name,
@@ -722,6 +723,8 @@ class IncrementalEvaluation:
 
     def snapshots(self) -> list[EvaluationSnapshot]:
         """Every snapshot taken, oldest first."""
+        if not self._store.has_snapshots():
+            return []
         index = self._store.snapshot_index
         return [
             EvaluationSnapshot(

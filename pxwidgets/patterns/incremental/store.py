@@ -135,7 +135,6 @@ class Store:
     def create(cls, dir: str, spec: Spec, settings: Settings) -> Store:
         """Make the directory and the three tables (the caller has validated everything)."""
         pxt.create_dir(dir, parents=True, if_exists='ignore')
-        pxt.create_dir(f'{dir}/snapshots', if_exists='ignore')
         md = role_metadata(ROLE, spec.to_json())
         tbl = pxt.create_table(
             f'{dir}/settings',
@@ -146,7 +145,6 @@ class Store:
         tbl.insert([{'settings': settings.to_json(), 'updated_at': _now()}])
         pxt.create_table(f'{dir}/windows', WINDOW_SCHEMA, primary_key='bucket', comment='metrics and drift per window')
         pxt.create_table(f'{dir}/alerts', ALERT_SCHEMA, primary_key='alert_id', comment='alerts, one row each')
-        pxt.create_table(f'{dir}/snapshot_index', SNAPSHOT_SCHEMA, primary_key='name', comment='snapshots taken')
         return cls(dir, spec)
 
     @classmethod
@@ -223,7 +221,20 @@ class Store:
 
     @functools.cached_property
     def snapshot_index(self) -> pxt.Table:
-        return get_table(f'{self.dir}/snapshot_index')
+        """The list of snapshots (made with the first snapshot, with the ``snapshots`` directory)."""
+        pxt.create_dir(f'{self.dir}/snapshots', if_exists='ignore')
+        tbl = pxt.create_table(
+            f'{self.dir}/snapshot_index',
+            SNAPSHOT_SCHEMA,
+            primary_key='name',
+            comment='snapshots taken',
+            if_exists='ignore',
+        )
+        assert tbl is not None
+        return tbl
+
+    def has_snapshots(self) -> bool:
+        return f'{self.dir}/snapshot_index' in pxt.list_tables(self.dir, recursive=False)
 
     # ---- alerts -------------------------------------------------------------------------------------------------
 
