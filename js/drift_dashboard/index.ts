@@ -42,6 +42,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   let state: DashboardState | null = null;
   let lastVersion: number | null = null;
   let polling = false;
+  let renderedSettings = "";
 
   // ---- layout -------------------------------------------------------------------------------------------------
   const metricsChart = new Chart("pxw-dd-metrics-chart");
@@ -141,7 +142,12 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     void rowsChart.update(s.rows_figure);
     renderAlerts(s.alerts);
     renderWindows(s.windows);
-    if (firstShow || !document.activeElement || !settingsTab.contains(document.activeElement)) renderSettings(s);
+    // the form is rebuilt only when the stored settings changed, so edits not applied yet survive a refresh
+    const settingsKey = JSON.stringify([s.window, s.reference, s.thresholds]);
+    if (firstShow || settingsKey !== renderedSettings) {
+      renderedSettings = settingsKey;
+      renderSettings(s);
+    }
     const picked = Number(model.get("bucket"));
     if (picked >= 0 && s.windows.some((w) => w.bucket === picked)) void pickWindow(picked);
   }
