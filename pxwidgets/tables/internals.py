@@ -127,13 +127,25 @@ class ColumnFacts:
     version_added: int
 
 
+def _level_names(tvp: Any) -> dict[Any, str]:
+    """The name of each table along a version path (the view, its base, …), by table id: one lookup per level."""
+    names: dict[Any, str] = {}
+    level = tvp
+    while level is not None:
+        names[level.tbl_id] = str(level.tbl_version.get().name)
+        level = level.base
+    return names
+
+
 def column_facts(tbl: pxt.Table) -> list[ColumnFacts]:
     """Every column of a handle (its bases' included), in display order.
 
-    Unlike ``get_metadata()`` this never raises on embedding indexes and never loads a model.
+    Unlike ``get_metadata()`` this never raises on embedding indexes, never loads a model, and looks each table of the
+    chain up once (not once per column).
     """
     tvp = tbl._tbl_version_path
     version = tvp.tbl_version.get()
+    names = _level_names(tvp)
     facts = []
     for col in tvp.columns():
         if col.name is None:
@@ -142,6 +154,7 @@ def column_facts(tbl: pxt.Table) -> list[ColumnFacts]:
             is_iterator_col = version.iterator_call is not None and bool(version.is_iterator_column(col))
         except Exception:
             is_iterator_col = False
+        owner = names.get(col.tbl_handle.id)
         facts.append(
             ColumnFacts(
                 name=col.name,
@@ -150,7 +163,7 @@ def column_facts(tbl: pxt.Table) -> list[ColumnFacts]:
                 is_stored=bool(col.is_stored),
                 is_iterator_col=is_iterator_col,
                 is_pk=bool(col.is_pk),
-                defined_in=str(col.get_tbl().name),
+                defined_in=owner if owner is not None else str(col.get_tbl().name),
                 custom_metadata=col.custom_metadata,
                 comment=col.comment,
                 version_added=int(col.schema_version_add),
@@ -164,7 +177,8 @@ def fallback_metadata(tbl: pxt.Table) -> dict[str, Any]:
     tvp = tbl._tbl_version_path
     base = tbl.get_base_table()
     columns: dict[str, dict[str, Any]] = {}
-    for fact in column_facts(tbl):
+    facts = column_facts(tbl)
+    for fact in facts:
         columns[fact.name] = {
             'name': fact.name,
             'type_': repr(fact.col_type),
@@ -189,7 +203,7 @@ def fallback_metadata(tbl: pxt.Table) -> dict[str, Any]:
         'columns': columns,
         'comment': tbl._get_comment(),
         'custom_metadata': tbl._get_custom_metadata(),
-        'primary_key': [f.name for f in column_facts(tbl) if f.is_pk] or None,
+        'primary_key': [f.name for f in facts if f.is_pk] or None,
         'version': tbl._get_version(),
         'iterator_call': definition.iterator.display_str() if definition.iterator is not None else None,
         'view_filter': str(definition.predicate) if definition.predicate is not None else None,

@@ -75,10 +75,16 @@ def _error_counts(state: PipelineState) -> dict[str, int | None]:
         if stage.kind == 'column' and stage.column is not None:
             by_table.setdefault(record.table_id, []).append(record)
     counts: dict[str, int | None] = {}
-    for records in by_table.values():
+    for table_id, records in by_table.items():
         tbl = records[0].tbl
+        md = state.tables[table_id].md  # read once by the scan: whether each column is stored
         try:
-            stored = [r.stage.column for r in records if r.stage.column and column_is_stored(tbl, r.stage.column)]
+            stored = [
+                r.stage.column
+                for r in records
+                if r.stage.column
+                and (md['columns'][r.stage.column]['is_stored'] if md else column_is_stored(tbl, r.stage.column))
+            ]
             failed = failed_rows_by_column(tbl, stored)
         except Exception:  # a table Pixeltable cannot query (e.g. a broken UDF) shows no counts, not an error
             failed = {}
