@@ -10,7 +10,9 @@ Example:
 from __future__ import annotations
 
 import io
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +23,7 @@ import pixeltable as pxt
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.patterns.consensus.catalog import ConsensusState
 from pxwidgets.patterns.consensus.errors import NoGroundTruthError, NotEnoughModelsError
+from pxwidgets.tables.internals import table_version
 from pxwidgets.tables.thumbnails import Thumbnail, image_file_thumbnail, image_thumbnail
 
 FILTERS = ('all', 'disagreements', 'ties', 'consensus_wrong', 'model_wrong', 'models_differ', 'model_failed')
@@ -257,6 +260,44 @@ def query_code(path: str, q: RowQuery, pred_code: str | None, agreement: str | N
     return f'import pixeltable as pxt\n\nt = pxt.get_table({path!r})\n{"".join(parts)}.collect()\n'
 
 
+class _Counts:
+    """Filtered row counts by (path, table version, filter): valid while the table's version is unchanged."""
+
+    def __init__(self, capacity: int = 256) -> None:
+        self._items: OrderedDict[tuple[Any, ...], int] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> int | None:
+        with self._lock:
+            return self._items.get(key)
+
+    def put(self, key: tuple[Any, ...], value: int) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+COUNTS = _Counts()
+"""Filtered counts already made: paging through a filter counts its rows once per table version."""
+
+
+def count_rows(t: pxt.Table, base: Any, pred_code: str | None, path: str) -> int:
+    """How many rows a filter keeps (SQL ``count``), cached per table version."""
+    key = (path, table_version(t), pred_code)
+    cached = COUNTS.get(key)
+    if cached is not None:
+        return cached
+    total = int(base.count())
+    COUNTS.put(key, total)
+    return total
+
+
 def fetch_rows(t: pxt.Table, state: ConsensusState, q: RowQuery, *, path: str, count: bool = True) -> dict[str, Any]:
     """One page of rows: each with its input (thumbnail), every model's label / confidence / boxes / error, the
     consensus (label, tie, agreement, dissenting models) and the ground truth.
@@ -274,7 +315,7 @@ def fetch_rows(t: pxt.Table, state: ConsensusState, q: RowQuery, *, path: str, c
         base = base.order_by(t[agreement], asc=q.asc)
     result = base.select(**_select(t, state)).limit(q.limit, offset=q.offset).collect()
     rows = [_row(state, result[i], q.offset + i, large=False) for i in range(len(result))]
-    total = (int(base.count()) if pred is not None else int(t.count())) if count else None
+    total = count_rows(t, t if pred is None else t.where(pred), pred_code, path) if count else None
     return {
         'rows': rows,
         'total': total,
