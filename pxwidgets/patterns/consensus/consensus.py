@@ -814,7 +814,7 @@ class MultiModelConsensus:
             names += [f'{c}_accuracy_weighted', f'{c}_accuracy_weighted_label']
         return names
 
-    def _check_rebuild(self, tbl: pxt.Table, state: ConsensusState, **_: Any) -> None:
+    def _check_rebuild(self, tbl: pxt.Table, state: ConsensusState) -> None:
         """Refuse before writing if a column outside the consensus reads a consensus column (it blocks the drop)."""
         owned = set(state.owned_columns())
         for col in state.columns:
