@@ -219,3 +219,24 @@ def test_values_kept_outside_the_value_column_are_compared(root: str) -> None:
     d = row_diff(t, good, int(t.get_metadata()['version']))
     assert d.changed_by_column == {'id': 0, 'n': 1, 'vec': 1, 'tenfold': 1}
     assert sorted((r.after or {})['id'] for r in d.rows) == [0, 1]
+
+
+def test_schema_changes_between_the_versions(root: str) -> None:
+    """A dropped, an added and a renamed column: the diff shows each, compares what both versions have, and names a
+    renamed column by its newer name on both sides."""
+    t = pxt.create_table(f'{root}/schema', {'a': pxt.Int, 'b': pxt.String})
+    t.insert([{'a': i, 'b': f'x{i}'} for i in range(3)])
+    first = int(t.get_metadata()['version'])
+    t.drop_column('b')
+    t.update({'a': 10}, where=t.a == 0)
+    t.add_column(c=pxt.String | None)
+    t.rename_column('a', 'aa')
+    d = row_diff(t, first, int(t.get_metadata()['version']))
+    assert [(c.name, c.status, c.compared) for c in d.columns] == [
+        ('aa', 'both', True),
+        ('c', 'added', False),
+        ('b', 'removed', False),
+    ]
+    assert d.changed == 1 and d.changed_by_column == {'aa': 1}
+    row = d.rows[0]
+    assert row.changed == ['aa'] and row.before == {'aa': 0, 'b': 'x0'} and row.after == {'aa': 10, 'c': None}

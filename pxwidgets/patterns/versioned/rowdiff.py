@@ -273,7 +273,8 @@ def row_diff(
     col_differs = {n: sql.and_(both, differs_at(n)) for n in compared}
     is_changed = sql.or_(*col_differs.values()) if col_differs else sql.false()
     differs = sql.or_(is_added, is_removed, is_changed)
-    name_of = {c.store_name: c.name for c in new_facts.columns + old_facts.columns if c.store_name}
+    # a renamed column shows under its newer name (the same store column)
+    name_of = {c.store_name: c.name for c in old_facts.columns + new_facts.columns if c.store_name}
 
     counts = [
         sql.func.count().filter(is_added).label('added'),
