@@ -157,8 +157,12 @@ def test_columns_of_another_table_or_of_the_wrong_type(home: str) -> None:
     tbl = _table(home, 'cols', _rows(10))
     other = _table(home, 'other', _rows(10))
     version = _version(tbl)
-    with pytest.raises(InvalidColumnError, match="belongs to table 'other'"):
+    with pytest.raises(InvalidColumnError, match='belongs to another table'):
         IncrementalEvaluation(tbl, other.prediction, 'label', 'ts')
+    pxt.create_dir(f'{home}/elsewhere')
+    namesake = _table(home, 'elsewhere/cols', _rows(3))  # same table name, another directory
+    with pytest.raises(InvalidColumnError, match='belongs to another table'):
+        IncrementalEvaluation(tbl, 'prediction', namesake.label, 'ts')
     with pytest.raises(InvalidColumnError, match='no column'):
         IncrementalEvaluation(tbl, 'pred', 'label', 'ts')
     with pytest.raises(InvalidColumnError, match='int or string'):

@@ -39,6 +39,7 @@ from pxwidgets.patterns.common.names import validate_stage_name
 from pxwidgets.patterns.incremental import alerts as alert_rules
 from pxwidgets.patterns.incremental import figures
 from pxwidgets.patterns.incremental import windows as win
+from pxwidgets.patterns.incremental._pxt_access import column_ref_owner, lineage_ids
 from pxwidgets.patterns.incremental.config import (
     Reference,
     Settings,
@@ -138,14 +139,12 @@ def _column_name(tbl: pxt.Table, value: Any, role: str) -> str:
     if isinstance(value, str):
         name = value
     elif isinstance(value, pxt.exprs.ColumnRef):
-        owner = value.col.get_tbl()
-        mine = {str(f.defined_in) for f in column_facts(tbl)}
-        if owner.name not in mine or value.col.name not in tbl.columns():
+        owner, name = column_ref_owner(value)
+        if owner not in lineage_ids(tbl):
             raise InvalidColumnError(
-                f'The {role} column {value.col.name!r} belongs to table {owner.name!r}, not to {table_path(tbl)}.',
+                f'The {role} column {name!r} belongs to another table than {table_path(tbl)}.',
                 hint='Pass a column of the evaluated table (or its name).',
             )
-        name = str(value.col.name)
     else:
         raise InvalidColumnError(f'The {role} column must be a column name or reference, not {type(value).__name__}.')
     if name not in tbl.columns():
