@@ -292,7 +292,9 @@ def encode_row_diff(diff: RowDiff) -> tuple[DiffPage, list[bytes]]:
     return page, buffers
 
 
-def encode_table_comparison(t: TableComparison, a: int, b: int, buffers: list[bytes]) -> DiffPage:
+def encode_table_comparison(
+    t: TableComparison, a: int, b: int, buffers: list[bytes], elapsed_ms: float = 0.0
+) -> DiffPage:
     """The sample of differing rows of two runs' tables, in the same shape as a table row diff."""
     kinds = t.kinds
     columns: list[DiffColumnInfo] = [
@@ -332,7 +334,7 @@ def encode_table_comparison(t: TableComparison, a: int, b: int, buffers: list[by
         'rows': rows,
         'offset': 0,
         'limit': len(rows),
-        'elapsed_ms': 0.0,
+        'elapsed_ms': round(elapsed_ms, 1),
         'notes': t.notes,
     }
 
@@ -449,7 +451,9 @@ class ExperimentTimeline(Panel):
         progress(0, 2, f'Comparing v{a} and v{b}')
         if self.experiment is None:
             raise InvalidRequestError('compare is for experiment runs; a table compares versions with diff.')
+        start = time.perf_counter()
         c = self.experiment.compare(a, b)
+        elapsed = (time.perf_counter() - start) * 1000
         progress(1, 2, 'Preparing the rows that differ')
         buffers: list[bytes] = []
         tables = c.tables
@@ -461,7 +465,7 @@ class ExperimentTimeline(Panel):
             'schema': tables.schema if tables is not None else None,  # type: ignore[typeddict-item]
             'rows_a': tables.rows_a if tables is not None else None,
             'rows_b': tables.rows_b if tables is not None else None,
-            'diff': encode_table_comparison(tables, a, b, buffers) if tables is not None else None,
+            'diff': encode_table_comparison(tables, a, b, buffers, elapsed) if tables is not None else None,
             'notes': c.notes,
         }
         self.selected = sorted([a, b])
