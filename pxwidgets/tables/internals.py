@@ -11,6 +11,11 @@ the module to fix. What is here, and why:
   ("query plan contains a non-SQL node"): :func:`count_rows_of` counts those rows another way.
 - The table version, id and path of a handle (for caches keyed by version).
 - Identifier rules and operator enums, from Pixeltable's internal modules.
+- The store rows of a data-versioned table (``store_of``, ``connect``): Pixeltable has no public row identity and
+  no diff, but its store never changes a row in place: every row version is a store row ``(rowid…, v_min, v_max,
+  col_0, …)`` live at table version ``V`` when ``v_min <= V < v_max``, so the rows that differ between versions
+  ``a < b`` are those expired in ``(a, b]`` and those born in ``(a, b]``, matched on the rowid (see
+  ``pxwidgets.patterns.versioned.rowdiff``).
 
 Example:
     >>> md = table_metadata(pxt.get_table('demo/frames'))  # doctest: +SKIP
@@ -20,10 +25,12 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 import pixeltable as pxt
+import sqlalchemy as sql
 from pixeltable import exprs, func
 from pixeltable import type_system as ts
 from pixeltable.catalog.globals import fold_identifier, is_system_column_name, is_valid_identifier
@@ -36,14 +43,18 @@ __all__ = [
     'ColumnFacts',
     'ComparisonOperator',
     'LogicalOperator',
+    'StoreColumn',
+    'StoreFacts',
     'StringOperator',
     'ViewDefinition',
     'column_facts',
+    'connect',
     'count_rows_of',
     'fallback_metadata',
     'fold_identifier',
     'is_system_column_name',
     'is_valid_identifier',
+    'store_of',
     'table_id',
     'table_kind',
     'table_metadata',
@@ -254,3 +265,90 @@ def count_rows_of(query: Any, *, probe: Any) -> int:
         if 'non-SQL node' not in str(exc):
             raise
         return len(query.select(probe).collect())
+
+
+# ---- the store rows of a data-versioned table (row diffs between versions) ------------------------------------
+
+
+@dataclass(frozen=True)
+class StoreColumn:
+    """A user column of one table version, as the store keeps it."""
+
+    id: int
+    name: str
+    type_text: str
+    kind: str  # 'image', 'string', 'json', … (lower-case type family)
+    is_media: bool
+    is_stored: bool
+    is_computed: bool
+    store_name: str | None  # None when the column is not stored (computed on read)
+    cellmd_name: str | None = None
+    """The store column of the cell's metadata: its error, or the file of an array/JSON value kept outside the
+    database (the value column is NULL then)."""
+
+
+@dataclass(frozen=True)
+class StoreFacts:
+    """What a row diff needs about one table: its store table, rowid columns and the columns of a version."""
+
+    table: sql.Table
+    rowid_columns: list[str]
+    data_versioned: bool
+    is_view: bool
+    columns: list[StoreColumn]
+
+    def column(self, name: str) -> sql.ColumnElement[Any]:
+        return self.table.c[name]
+
+
+def _user_columns(tbl: pxt.Table, own_only: bool) -> list[StoreColumn]:
+    tvp = tbl._tbl_version_path
+    own = tvp.tbl_version.get()
+    out = []
+    for col in tvp.columns():
+        if col.name is None:
+            continue
+        if own_only and col.get_tbl().id != own.id:
+            continue
+        kind = type_kind(col.col_type)
+        stored = bool(col.is_stored)
+        out.append(
+            StoreColumn(
+                id=int(col.id),
+                name=str(col.name),
+                type_text=str(col.col_type),
+                kind=kind,
+                is_media=bool(col.col_type.is_media_type()),
+                is_stored=stored,
+                is_computed=bool(col.is_computed),
+                store_name=col.store_name() if stored else None,
+                cellmd_name=col.cellmd_store_name() if stored and col.stores_cellmd else None,
+            )
+        )
+    return out
+
+
+def store_of(tbl: pxt.Table) -> StoreFacts:
+    """The store facts of a table handle (a versioned handle ``'dir/t:N'`` gives that version's columns)."""
+    tv = tbl._tbl_version_path.tbl_version.get()
+    store = tv.store_tbl
+    assert store is not None and store.sa_tbl is not None
+    sa_tbl = store.sa_tbl
+    return StoreFacts(
+        table=sa_tbl,
+        rowid_columns=[c.name for c in store.rowid_columns()],
+        data_versioned=bool(tv.is_data_versioned),
+        is_view=bool(tv.is_view),
+        columns=[
+            c if c.cellmd_name is None or c.cellmd_name in sa_tbl.c else dataclasses.replace(c, cellmd_name=None)
+            for c in _user_columns(tbl, own_only=True)
+            if c.store_name is None or c.store_name in sa_tbl.c
+        ],
+    )
+
+
+def connect() -> sql.engine.Connection:
+    """A read-only connection to Pixeltable's database (the caller closes it)."""
+    from pixeltable.env import Env
+
+    return Env.get().engine.connect()

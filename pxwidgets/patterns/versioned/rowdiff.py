@@ -2,7 +2,7 @@
 
 Pixeltable keeps every version of a table's rows (time travel, ``pxt.get_table('dir/t:4')``) but has no diff.
 This one runs in the database and reads only the row versions that were written between the two versions (see
-:mod:`~pxwidgets.patterns.versioned._pxt_access`), so a diff of a 100k-row table where 1 % changed reads about 2 %
+:mod:`~pxwidgets.tables.internals`), so a diff of a 100k-row table where 1 % changed reads about 2 %
 of its rows. Values are compared as stored: media columns by their file reference (never decoded), JSON as
 ``jsonb``, arrays as their stored bytes. Columns computed on read (not stored) are not compared: they follow from
 the stored columns they are computed from.
@@ -31,8 +31,8 @@ import sqlalchemy as sql
 from sqlalchemy.dialects.postgresql import JSONB
 
 from pxwidgets.errors import InvalidRequestError
-from pxwidgets.patterns.versioned import _pxt_access as access
 from pxwidgets.patterns.versioned.errors import DiffNotSupportedError, UnknownVersionError
+from pxwidgets.tables import internals as access
 from pxwidgets.tables.resolve import open_table, table_path
 
 ChangeKind = Literal['added', 'removed', 'changed']
