@@ -54,6 +54,7 @@ __all__ = [
     'fold_identifier',
     'is_system_column_name',
     'is_valid_identifier',
+    'lineage_ids',
     'store_of',
     'table_id',
     'table_kind',
@@ -79,6 +80,16 @@ def table_path(tbl: pxt.Table) -> str:
 def table_id(tbl: pxt.Table) -> str:
     """The table's catalog id (stable across renames; a view and its base differ)."""
     return str(tbl._id)
+
+
+def lineage_ids(tbl: pxt.Table) -> set[str]:
+    """The ids of a table and of every table it is a view of (their columns are its columns too)."""
+    ids = set()
+    current: pxt.Table | None = tbl
+    while current is not None:
+        ids.add(table_id(current))
+        current = current.get_base_table()
+    return ids
 
 
 def table_version(tbl: pxt.Table) -> int:

@@ -34,12 +34,12 @@ import plotly.graph_objects as go
 
 from pxwidgets.errors import InvalidRequestError, TableNotFoundError
 from pxwidgets.functions.evaluation import epoch_seconds, label_match_int, label_match_string
+from pxwidgets.patterns.common.exprcode import column_name, column_table_id
 from pxwidgets.patterns.common.metadata import read_role, role_metadata
 from pxwidgets.patterns.common.names import validate_stage_name
 from pxwidgets.patterns.incremental import alerts as alert_rules
 from pxwidgets.patterns.incremental import figures
 from pxwidgets.patterns.incremental import windows as win
-from pxwidgets.patterns.incremental._pxt_access import column_ref_owner, lineage_ids
 from pxwidgets.patterns.incremental.config import (
     Reference,
     Settings,
@@ -56,7 +56,7 @@ from pxwidgets.patterns.incremental.errors import (
     TimestampError,
 )
 from pxwidgets.patterns.incremental.store import ROLE_CORRECT, ROLE_KEY, Spec, Store, get_table
-from pxwidgets.tables.internals import column_facts, table_kind, table_path, table_version, type_kind
+from pxwidgets.tables.internals import column_facts, lineage_ids, table_kind, table_path, table_version, type_kind
 
 ProgressCallback = Callable[[int, int, str], None]
 """``on_progress(done, total, message)``."""
@@ -139,7 +139,7 @@ def _column_name(tbl: pxt.Table, value: Any, role: str) -> str:
     if isinstance(value, str):
         name = value
     elif isinstance(value, pxt.exprs.ColumnRef):
-        owner, name = column_ref_owner(value)
+        owner, name = column_table_id(value), column_name(value)
         if owner not in lineage_ids(tbl):
             raise InvalidColumnError(
                 f'The {role} column {name!r} belongs to another table than {table_path(tbl)}.',
