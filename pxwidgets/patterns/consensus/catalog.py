@@ -20,6 +20,7 @@ from typing import Any, Literal
 import pixeltable as pxt
 from pixeltable import exprs
 
+from pxwidgets.patterns.common.exprcode import column_name
 from pxwidgets.patterns.common.metadata import read_role
 from pxwidgets.tables.internals import ColumnFacts, column_facts
 
@@ -130,7 +131,7 @@ def column_refs(expr: exprs.Expr | None) -> set[str]:
     """The names of the columns an expression reads."""
     if expr is None:
         return set()
-    return {str(ref.col.name) for ref in expr.subexprs(exprs.ColumnRef)}
+    return {column_name(ref) for ref in expr.subexprs(exprs.ColumnRef)}
 
 
 def dependents(tbl: pxt.Table, column: str) -> list[str]:
