@@ -252,7 +252,7 @@ def text_majority(
     if not answered:
         return _result(None, [], {}, list(texts), models, None) | {'groups': []}
     if vectors is None:
-        from pxwidgets.functions.cascade import wordllama_vectors
+        from pxwidgets.functions.embeddings import wordllama_vectors
 
         vectors = wordllama_vectors([t for _, t in answered])
     ids = group_texts(np.asarray(vectors, dtype=float), threshold)

@@ -123,6 +123,57 @@ class ProgressReporter:
             raise CancelledError('Cancelled.', hint='What was finished before the cancel stands.')
 
 
+class Heartbeat:
+    """Keeps long work visibly alive: re-sends the current step with its elapsed time every ``interval`` seconds.
+
+    Pixeltable adds a computed column or builds an index in one call with no per-row hook; without this the panel
+    would show the step before it for the whole call. ``update(done, total, message)`` (or calling the heartbeat) is
+    the work's own progress: it raises ``CancelledError`` after a Cancel click while work remains, never once the work
+    is done (``done >= total``). The running Pixeltable call itself cannot be stopped midway: it finishes, and the
+    next step stops.
+
+    Example:
+        >>> with Heartbeat(progress, 'Adding stage') as beat:  # doctest: +SKIP
+        ...     pipeline.add_stage('faces', transform='detect_faces', on_progress=beat)
+    """
+
+    def __init__(self, progress: ProgressReporter, message: str = 'Working', interval: float = 0.5) -> None:
+        self._progress = progress
+        self._step: tuple[int, int | None, str] = (0, None, message)
+        self._since = time.monotonic()
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name='pxwidgets-heartbeat', daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._since = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+    def update(self, done: int, total: int | None, message: str) -> None:
+        self._step = (done, total, message)
+        self._since = time.monotonic()
+        if total and done >= total:
+            self._progress.report(done, total, message)  # finished work is only described
+        else:
+            self._progress(done, total, message)
+
+    __call__ = update
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            done, total, message = self._step
+            text = f'{message} ({time.monotonic() - self._since:.1f} s)'
+            try:  # nothing done yet: an indeterminate bar rather than a bar stuck at 0
+                self._progress(done, total if done else None, text)
+            except CancelledError:
+                self._step = (done, total, 'Cancelling after the step that is running')
+
+
 def error_info(exc: BaseException) -> ErrorInfo:
     """Turn an exception into the ``{message, code, hint}`` the panel shows (never a traceback)."""
     if isinstance(exc, PxWidgetsError):

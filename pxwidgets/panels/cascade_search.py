@@ -12,17 +12,15 @@ Example:
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
 import traitlets
 
-from pxwidgets.errors import CancelledError, InvalidRequestError
+from pxwidgets.errors import InvalidRequestError
 from pxwidgets.panels.assets import css, esm
-from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command
+from pxwidgets.panels.base import Heartbeat, Panel, ProgressReporter, Reply, command
 from pxwidgets.panels.charts import FigurePayload, figure_payload
 from pxwidgets.patterns.cascade import SemanticIndexCascade
 from pxwidgets.patterns.cascade.cascade import MAX_K
@@ -231,42 +229,6 @@ def _hit_ref(payload: Mapping[str, Any]) -> Hit:
         raise InvalidRequestError('hit must be an object {level, doc_key, start, end, query}.') from None
 
 
-class _Heartbeat:
-    """Re-sends the current step with its elapsed time every half second while one long Pixeltable call runs.
-
-    Pixeltable builds an embedding index in one call with no per-row hook; without this the panel would show the
-    step before it (progress messages closer than 0.25 s apart are dropped) for the whole build.
-    """
-
-    def __init__(self, progress: ProgressReporter) -> None:
-        self._progress = progress
-        self._step: tuple[int, int, str] = (0, 1, 'Starting')
-        self._since = time.monotonic()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name='pxwidgets-cascade-heartbeat', daemon=True)
-
-    def __enter__(self) -> _Heartbeat:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-
-    def __call__(self, done: int, total: int, message: str) -> None:
-        self._step = (done, total, message)
-        self._since = time.monotonic()
-        self._progress(done, total, message)  # raises CancelledError after a Cancel click
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.5):
-            done, total, message = self._step
-            try:
-                self._progress(done, total, f'{message} ({time.monotonic() - self._since:.0f} s)')
-            except CancelledError:  # the running Pixeltable call finishes; the next step stops and cleans up
-                self._step = (done, total, 'Cancelling after the step that is running')
-
-
 class CascadeSearch(Panel):
     """Search a semantic index cascade at every granularity at once, drill down, add levels, evaluate.
 
@@ -356,7 +318,7 @@ class CascadeSearch(Panel):
         embedding = payload.get('embedding') or None
         if embedding is not None and not isinstance(embedding, str):
             raise InvalidRequestError('embedding must be a key such as "minilm".')
-        with _Heartbeat(progress) as beat:
+        with Heartbeat(progress, 'Starting') as beat:
             level = self.cascade.add_level(
                 name,
                 _str(payload, 'unit'),

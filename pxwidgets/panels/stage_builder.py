@@ -11,23 +11,20 @@ Example:
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any, NotRequired, TypedDict
 
 import pixeltable as pxt
 import traitlets
 
-from pxwidgets.errors import CancelledError, InvalidRequestError
+from pxwidgets.errors import InvalidRequestError
 from pxwidgets.panels.assets import css, esm
-from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command
+from pxwidgets.panels.base import Heartbeat, Panel, ProgressReporter, Reply, command
 from pxwidgets.panels.cells import encode_page
 from pxwidgets.panels.contract import CountReply, NoPayload, PageReply, PageRequest, TransformEntry
 from pxwidgets.patterns import ProgressiveRefinement
 from pxwidgets.tables import PageQuery, count_rows, fetch_page
 from pxwidgets.tables.frames import page_from_dataframe
 
-HEARTBEAT_S = 0.5
 MAX_PREVIEW_ROWS = 50
 
 
@@ -137,41 +134,6 @@ class CodeReply(TypedDict):
     code: str
 
 
-class _Heartbeat:
-    """Reports elapsed time every ``HEARTBEAT_S`` while long work runs (Pixeltable has no per-row hook)."""
-
-    def __init__(self, progress: ProgressReporter, message: str) -> None:
-        self._progress = progress
-        self._message = message
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name='pxwidgets-heartbeat', daemon=True)
-
-    def __enter__(self) -> _Heartbeat:
-        self._start = time.monotonic()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-
-    def update(self, done: int, total: int, message: str) -> None:
-        """Progress of the add; a Cancel stops it before its write, never after (then it only reports)."""
-        self._message = message
-        if total and done >= total:
-            self._progress.report(done, total, message)
-        else:
-            self._progress(done, total, message)
-
-    def _run(self) -> None:
-        while not self._stop.wait(HEARTBEAT_S):
-            elapsed = time.monotonic() - self._start
-            try:
-                self._progress(0, None, f'{self._message} ({elapsed:.1f} s)')
-            except CancelledError:  # one Pixeltable call cannot be stopped midway: it finishes, then stops
-                self._message = 'Cancelled: finishing the step that is running'
-
-
 class StageBuilder(Panel):
     """Build and inspect a progressive-refinement pipeline by clicking.
 
@@ -257,7 +219,7 @@ class StageBuilder(Panel):
     def _add(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         name = str(_text(payload, 'name'))
         definition = self._definition(payload)
-        with _Heartbeat(progress, f'Adding stage {name!r}') as beat:
+        with Heartbeat(progress, f'Adding stage {name!r}') as beat:
             stage = self.pipeline.add_stage(name, **definition, on_progress=beat.update)
             progress.report(0, None, 'Counting the rows of every stage')
             graph = self._graph()

@@ -8,7 +8,6 @@ empty query, add a level by click, and evaluate on labelled queries. Expected va
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,9 +19,9 @@ from tests.e2e.lab import (
     WIDGET_TIMEOUT_MS,
     LabServer,
     kernel_eval,
-    open_and_run,
     run_cell,
     save_screenshot,
+    setup_notebook,
 )
 
 pytestmark = pytest.mark.e2e
@@ -56,27 +55,9 @@ def versions():
 """
 
 
-def _notebook(*sources: str) -> dict[str, Any]:
-    cells = [
-        {'cell_type': 'code', 'execution_count': None, 'id': f'cell-{i}', 'metadata': {}, 'outputs': [], 'source': s}
-        for i, s in enumerate(sources)
-    ]
-    return {
-        'cells': cells,
-        'metadata': {
-            'kernelspec': {'display_name': 'Python 3', 'language': 'python', 'name': 'python3'},
-            'language_info': {'name': 'python'},
-        },
-        'nbformat': 4,
-        'nbformat_minor': 5,
-    }
-
-
 @pytest.fixture(scope='module')
 def cascade_notebook(jupyter_lab: LabServer, shared_page: Page) -> Iterator[Page]:
-    page = shared_page
-    (jupyter_lab.root / NOTEBOOK).write_text(json.dumps(_notebook(SETUP), indent=1))
-    open_and_run(page, jupyter_lab, NOTEBOOK, label='cascade-search')
+    page = setup_notebook(shared_page, jupyter_lab, NOTEBOOK, SETUP, label='cascade-search')
     yield page
     jupyter_lab.shutdown_kernels()
 

@@ -21,6 +21,7 @@ from tests.e2e.lab import (
     WIDGET_TIMEOUT_MS,
     LabServer,
     kernel_eval,
+    notebook_json,
     open_and_run,
     run_cell,
     save_screenshot,
@@ -49,25 +50,9 @@ def disagreements():
 """
 
 
-def _notebook(*sources: str) -> dict[str, Any]:
-    cells = [
-        {'cell_type': 'code', 'execution_count': None, 'id': f'cell-{i}', 'metadata': {}, 'outputs': [], 'source': s}
-        for i, s in enumerate(sources)
-    ]
-    return {
-        'cells': cells,
-        'metadata': {
-            'kernelspec': {'display_name': 'Python 3', 'language': 'python', 'name': 'python3'},
-            'language_info': {'name': 'python'},
-        },
-        'nbformat': 4,
-        'nbformat_minor': 5,
-    }
-
-
 @pytest.fixture(scope='module')
 def consensus_notebook(jupyter_lab: LabServer, shared_page: Page) -> Iterator[Page]:
-    (jupyter_lab.root / NOTEBOOK).write_text(json.dumps(_notebook(SETUP), indent=1))
+    (jupyter_lab.root / NOTEBOOK).write_text(json.dumps(notebook_json(SETUP), indent=1))
     # the kernel imports tests.support: it runs with the repository on its path
     (jupyter_lab.root / 'tests').symlink_to(jupyter_lab_repo() / 'tests', target_is_directory=True)
     open_and_run(shared_page, jupyter_lab, NOTEBOOK, label='consensus-grid')

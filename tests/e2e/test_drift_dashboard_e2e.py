@@ -9,15 +9,21 @@ has a wrong window size refused with nothing changed. Expected values are asked 
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.lab import WIDGET_TIMEOUT_MS, LabServer, kernel_eval, open_and_run, run_cell, save_screenshot
+from tests.e2e.lab import (
+    WIDGET_TIMEOUT_MS,
+    LabServer,
+    kernel_eval,
+    run_cell,
+    save_screenshot,
+    setup_notebook,
+    wait_kernel_value,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -43,27 +49,9 @@ def bucket(i):
 """
 
 
-def _notebook(*sources: str) -> dict[str, Any]:
-    cells = [
-        {'cell_type': 'code', 'execution_count': None, 'id': f'cell-{i}', 'metadata': {}, 'outputs': [], 'source': s}
-        for i, s in enumerate(sources)
-    ]
-    return {
-        'cells': cells,
-        'metadata': {
-            'kernelspec': {'display_name': 'Python 3', 'language': 'python', 'name': 'python3'},
-            'language_info': {'name': 'python'},
-        },
-        'nbformat': 4,
-        'nbformat_minor': 5,
-    }
-
-
 @pytest.fixture(scope='module')
 def evaluation_notebook(jupyter_lab: LabServer, shared_page: Page) -> Iterator[Page]:
-    page = shared_page
-    (jupyter_lab.root / NOTEBOOK).write_text(json.dumps(_notebook(SETUP), indent=1))
-    open_and_run(page, jupyter_lab, NOTEBOOK, label='drift-dashboard')
+    page = setup_notebook(shared_page, jupyter_lab, NOTEBOOK, SETUP, label='drift-dashboard')
     yield page
     jupyter_lab.shutdown_kernels()
 
@@ -75,15 +63,6 @@ def nb(evaluation_notebook: Page, lab_page: Page) -> Page:
 
 def k(page: Page, expression: str, code: str = '') -> Any:
     return kernel_eval(page, code, expression)
-
-
-def wait_kernel_value(page: Page, expression: str, expected: Any, timeout_s: float = 15) -> None:
-    deadline = time.monotonic() + timeout_s
-    value = k(page, expression)
-    while value != expected and time.monotonic() < deadline:
-        page.wait_for_timeout(100)  # polling interval, not a wait for an outcome
-        value = k(page, expression)
-    assert value == expected, f'{expression} is {value!r} in the kernel, expected {expected!r}'
 
 
 def new_dashboard(page: Page, name: str) -> Locator:

@@ -8,16 +8,22 @@ row diff and revert it. Expected values are asked of the kernel, never copied fr
 
 from __future__ import annotations
 
-import json
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.lab import WIDGET_TIMEOUT_MS, LabServer, kernel_eval, open_and_run, run_cell, save_screenshot
+from tests.e2e.lab import (
+    WIDGET_TIMEOUT_MS,
+    LabServer,
+    kernel_eval,
+    run_cell,
+    save_screenshot,
+    setup_notebook,
+    wait_kernel_value,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -42,27 +48,9 @@ def runs():
 """
 
 
-def _notebook(*sources: str) -> dict[str, Any]:
-    cells = [
-        {'cell_type': 'code', 'execution_count': None, 'id': f'cell-{i}', 'metadata': {}, 'outputs': [], 'source': s}
-        for i, s in enumerate(sources)
-    ]
-    return {
-        'cells': cells,
-        'metadata': {
-            'kernelspec': {'display_name': 'Python 3', 'language': 'python', 'name': 'python3'},
-            'language_info': {'name': 'python'},
-        },
-        'nbformat': 4,
-        'nbformat_minor': 5,
-    }
-
-
 @pytest.fixture(scope='module')
 def experiment_notebook(jupyter_lab: LabServer, shared_page: Page) -> Iterator[Page]:
-    page = shared_page
-    (jupyter_lab.root / NOTEBOOK).write_text(json.dumps(_notebook(SETUP), indent=1))
-    open_and_run(page, jupyter_lab, NOTEBOOK, label='experiment-timeline')
+    page = setup_notebook(shared_page, jupyter_lab, NOTEBOOK, SETUP, label='experiment-timeline')
     yield page
     jupyter_lab.shutdown_kernels()
 
@@ -74,15 +62,6 @@ def nb(experiment_notebook: Page, lab_page: Page) -> Page:
 
 def k(page: Page, expression: str, code: str = '') -> Any:
     return kernel_eval(page, code, expression)
-
-
-def wait_kernel_value(page: Page, expression: str, expected: Any, timeout_s: float = 20) -> None:
-    deadline = time.monotonic() + timeout_s
-    value = k(page, expression)
-    while value != expected and time.monotonic() < deadline:
-        page.wait_for_timeout(100)  # polling interval, not a wait for an outcome
-        value = k(page, expression)
-    assert value == expected, f'{expression} is {value!r} in the kernel, expected {expected!r}'
 
 
 def new_timeline(page: Page, name: str, source: str = 'exp') -> Locator:

@@ -9,9 +9,7 @@ the notebook.
 
 from __future__ import annotations
 
-import json
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,9 +21,10 @@ from tests.e2e.lab import (
     WIDGET_TIMEOUT_MS,
     LabServer,
     kernel_eval,
-    open_and_run,
     run_cell,
     save_screenshot,
+    setup_notebook,
+    wait_kernel_value,
 )
 
 pytestmark = pytest.mark.e2e
@@ -69,28 +68,10 @@ def columns(path):
 """
 
 
-def _notebook(*sources: str) -> dict[str, Any]:
-    cells = [
-        {'cell_type': 'code', 'execution_count': None, 'id': f'cell-{i}', 'metadata': {}, 'outputs': [], 'source': s}
-        for i, s in enumerate(sources)
-    ]
-    return {
-        'cells': cells,
-        'metadata': {
-            'kernelspec': {'display_name': 'Python 3', 'language': 'python', 'name': 'python3'},
-            'language_info': {'name': 'python'},
-        },
-        'nbformat': 4,
-        'nbformat_minor': 5,
-    }
-
-
 @pytest.fixture(scope='module')
 def pipeline_notebook(jupyter_lab: LabServer, shared_page: Page) -> Iterator[Page]:
     """A notebook that builds the small pipeline, opened and run once (its kernel is shut down after the module)."""
-    page = shared_page
-    (jupyter_lab.root / NOTEBOOK).write_text(json.dumps(_notebook(SETUP), indent=1))
-    open_and_run(page, jupyter_lab, NOTEBOOK, label='stage-builder')
+    page = setup_notebook(shared_page, jupyter_lab, NOTEBOOK, SETUP, label='stage-builder')
     yield page
     jupyter_lab.shutdown_kernels()
 
@@ -107,16 +88,6 @@ def nb(pipeline_notebook: Page, lab_page: Page) -> Page:
 def k(page: Page, expression: str, code: str = '') -> Any:
     """``expression`` evaluated in the notebook's kernel."""
     return kernel_eval(page, code, expression)
-
-
-def wait_kernel_value(page: Page, expression: str, expected: Any, timeout_s: float = 15) -> None:
-    """Poll the kernel until ``expression`` equals ``expected`` (a click's trait update reaches it asynchronously)."""
-    deadline = time.monotonic() + timeout_s
-    value = k(page, expression)
-    while value != expected and time.monotonic() < deadline:
-        page.wait_for_timeout(100)  # polling interval, not a wait for an outcome
-        value = k(page, expression)
-    assert value == expected, f'{expression} is {value!r} in the kernel, expected {expected!r}'
 
 
 def new_builder(page: Page, name: str) -> Locator:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pixeltable as pxt
 from pixeltable.func import Batch
 
-from pxwidgets.functions.cascade import WordllamaEmbedding, wordllama_vectors
+from pxwidgets.functions.embeddings import WordllamaEmbedding, wordllama_vectors
 
 CALLS = {'texts': 0, 'batches': 0}
 """Texts and batches the counting embedding has embedded since the last :func:`reset_calls`."""

@@ -29,7 +29,6 @@ import pixeltable as pxt
 
 from pxwidgets.errors import CancelledError, InvalidRequestError, InvalidStageNameError, PxWidgetsError
 from pxwidgets.functions.cascade import cascade_units, document_outline, text_outline
-from pxwidgets.patterns.cascade._pxt_access import read_transaction
 from pxwidgets.patterns.cascade.catalog import (
     DOCS_VIEW,
     INDEX_NAME,
@@ -69,7 +68,7 @@ from pxwidgets.patterns.cascade.units import UnitMap
 from pxwidgets.patterns.common.metadata import role_metadata
 from pxwidgets.patterns.common.names import validate_stage_name
 from pxwidgets.patterns.common.plans import Plan, Step, execute
-from pxwidgets.tables.internals import column_facts, table_version, type_kind
+from pxwidgets.tables.internals import column_facts, read_transaction, table_version, type_kind
 from pxwidgets.tables.resolve import open_table, table_path
 
 ProgressCallback = Callable[[int, int, str], None]

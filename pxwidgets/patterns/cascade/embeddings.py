@@ -171,11 +171,11 @@ def resolve_embedding(spec: str | pxt.Function | None) -> EmbeddingModel:
 
 def _make(key: str) -> EmbeddingModel:
     if key == 'minilm':
-        from pxwidgets.functions.cascade import embed_minilm
+        from pxwidgets.functions.embeddings import embed_minilm
 
         return EmbeddingModel(key, embed_minilm, _minilm, BUILTIN_EMBEDDINGS[key])
     if key == 'wordllama':
-        from pxwidgets.functions.cascade import embed_wordllama, wordllama_vectors
+        from pxwidgets.functions.embeddings import embed_wordllama, wordllama_vectors
 
         return EmbeddingModel(key, embed_wordllama, wordllama_vectors, BUILTIN_EMBEDDINGS[key])
     if key.startswith('hf:') and key[3:].strip():
