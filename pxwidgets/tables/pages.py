@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import functools
 import operator
-import threading
 import time
-from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -30,6 +28,7 @@ from pxwidgets.tables.columns import ColumnSpec, column_by_name, describe_column
 from pxwidgets.tables.counting import count
 from pxwidgets.tables.filters import Filter
 from pxwidgets.tables.internals import table_id, table_version
+from pxwidgets.tables.lru import LruCache
 from pxwidgets.tables.resolve import call_reading, table_path
 from pxwidgets.tables.thumbnails import Thumbnail, image_file_thumbnail, image_thumbnail, video_poster
 
@@ -176,26 +175,8 @@ def query_code(path: str, query: PageQuery) -> str:
     return f'import pixeltable as pxt\n\nt = pxt.get_table({path!r})\nt{"".join(parts[1:])}.collect()\n'
 
 
-class _CountCache:
-    """Row counts by (path, table version, filters): unchanged while the table's version is unchanged."""
-
-    def __init__(self, capacity: int = 128) -> None:
-        self._items: OrderedDict[tuple[Any, ...], int] = OrderedDict()
-        self._capacity = capacity
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[Any, ...]) -> int | None:
-        with self._lock:
-            return self._items.get(key)
-
-    def put(self, key: tuple[Any, ...], value: int) -> None:
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self._capacity:
-                self._items.popitem(last=False)
-
-
-_counts = _CountCache()
+_counts: LruCache[int] = LruCache(128)
+"""Row counts by (path, table version, filters): unchanged while the table's version is unchanged."""
 
 
 def _table_version(table: pxt.Table) -> Any:
@@ -296,29 +277,8 @@ class _Plan:
     selected: Any = None
 
 
-class _PlanCache:
-    """Prepared plans by (table, version, filters, order, errors-only); a new table version never reuses one."""
-
-    def __init__(self, capacity: int = 64) -> None:
-        self._items: OrderedDict[tuple[Any, ...], _Plan] = OrderedDict()
-        self._lock = threading.Lock()
-        self._capacity = capacity
-
-    def get(self, key: tuple[Any, ...]) -> _Plan | None:
-        with self._lock:
-            plan = self._items.get(key)
-            if plan is not None:
-                self._items.move_to_end(key)
-            return plan
-
-    def put(self, key: tuple[Any, ...], plan: _Plan) -> None:
-        with self._lock:
-            self._items[key] = plan
-            while len(self._items) > self._capacity:
-                self._items.popitem(last=False)
-
-
-_plans = _PlanCache()
+_plans: LruCache[_Plan] = LruCache(64)
+"""Prepared plans by (table, version, filters, order, errors-only, columns): a new version never reuses one."""
 
 
 def _plan(table: pxt.Table, query: PageQuery) -> _Plan:

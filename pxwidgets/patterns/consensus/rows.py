@@ -10,9 +10,7 @@ Example:
 from __future__ import annotations
 
 import io
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +22,7 @@ from pxwidgets.errors import InvalidRequestError
 from pxwidgets.patterns.consensus.catalog import ConsensusState
 from pxwidgets.patterns.consensus.errors import NoGroundTruthError, NotEnoughModelsError
 from pxwidgets.tables.internals import table_version
+from pxwidgets.tables.lru import LruCache
 from pxwidgets.tables.thumbnails import Thumbnail, image_file_thumbnail, image_thumbnail
 
 FILTERS = ('all', 'disagreements', 'ties', 'consensus_wrong', 'model_wrong', 'models_differ', 'model_failed')
@@ -260,30 +259,7 @@ def query_code(path: str, q: RowQuery, pred_code: str | None, agreement: str | N
     return f'import pixeltable as pxt\n\nt = pxt.get_table({path!r})\n{"".join(parts)}.collect()\n'
 
 
-class _Counts:
-    """Filtered row counts by (path, table version, filter): valid while the table's version is unchanged."""
-
-    def __init__(self, capacity: int = 256) -> None:
-        self._items: OrderedDict[tuple[Any, ...], int] = OrderedDict()
-        self._capacity = capacity
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[Any, ...]) -> int | None:
-        with self._lock:
-            return self._items.get(key)
-
-    def put(self, key: tuple[Any, ...], value: int) -> None:
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self._capacity:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-COUNTS = _Counts()
+COUNTS: LruCache[int] = LruCache(256)
 """Filtered counts already made: paging through a filter counts its rows once per table version."""
 
 
