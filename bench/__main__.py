@@ -5,7 +5,14 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ['bench_table_browser', 'bench_stage_builder', 'bench_versioned', 'bench_incremental', 'bench_consensus', 'bench_cascade']
+BENCHMARKS = [
+    'bench_table_browser',
+    'bench_stage_builder',
+    'bench_versioned',
+    'bench_incremental',
+    'bench_consensus',
+    'bench_cascade',
+]
 
 
 def main(names: list[str]) -> None:
