@@ -417,3 +417,19 @@ def save_screenshot(target: Page | Locator, name: str, *, publish: bool = False)
         PUBLISHED_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, PUBLISHED_SCREENSHOTS / f'{name}.png')
     return path
+
+
+def publish_panel_screenshot(panel: Locator, name: str) -> Path:
+    """Screenshot a whole panel for the README (the window grows for it when the panel is taller than the window)."""
+    page = panel.page
+    size = page.viewport_size
+    box = panel.bounding_box()
+    assert size is not None and box is not None
+    tall = int(box['height']) + 200
+    if tall > size['height']:
+        page.set_viewport_size({'width': size['width'], 'height': tall})
+    try:
+        panel.scroll_into_view_if_needed()
+        return save_screenshot(panel, name, publish=True)
+    finally:
+        page.set_viewport_size(size)

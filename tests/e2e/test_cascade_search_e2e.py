@@ -19,8 +19,8 @@ from tests.e2e.lab import (
     WIDGET_TIMEOUT_MS,
     LabServer,
     kernel_eval,
+    publish_panel_screenshot,
     run_cell,
-    save_screenshot,
     setup_notebook,
 )
 
@@ -81,21 +81,6 @@ def new_panel(page: Page, name: str) -> Locator:
     return panel
 
 
-def screenshot_panel(page: Page, panel: Locator, name: str) -> None:
-    size = page.viewport_size
-    assert size is not None
-    box = panel.bounding_box()
-    assert box is not None
-    tall = int(box['height']) + 200
-    if tall > size['height']:
-        page.set_viewport_size({'width': size['width'], 'height': tall})
-    try:
-        panel.scroll_into_view_if_needed()
-        save_screenshot(panel, name, publish=True)
-    finally:
-        page.set_viewport_size(size)
-
-
 def test_search_every_level_see_the_sentence_in_context_and_drill(nb: Page) -> None:
     page = nb
     panel = new_panel(page, 'search')
@@ -145,7 +130,7 @@ def test_search_every_level_see_the_sentence_in_context_and_drill(nb: Page) -> N
     )
     expect(drilled).to_have_count(len(want), timeout=WIDGET_TIMEOUT_MS)
     assert drilled.evaluate_all('els => els.map((e) => e.dataset.id)') == want
-    screenshot_panel(page, panel, 'cascade_search')
+    publish_panel_screenshot(panel, 'cascade_search')
 
 
 def test_refusals_add_a_level_and_evaluate(nb: Page) -> None:

@@ -23,8 +23,8 @@ from tests.e2e.lab import (
     kernel_eval,
     notebook_json,
     open_and_run,
+    publish_panel_screenshot,
     run_cell,
-    save_screenshot,
 )
 
 pytestmark = pytest.mark.e2e
@@ -147,19 +147,4 @@ def test_filter_open_a_row_add_a_model_and_see_the_summary(consensus_notebook: P
     expect(grid.get_by_test_id('pxw-cg-detail')).to_be_hidden()
     grid_rows(grid).first.click()
     expect(grid.get_by_test_id('pxw-cg-detail')).to_contain_text('knn')  # the row as three models see it
-    screenshot(page, grid, 'consensus_grid')
-
-
-def screenshot(page: Page, panel: Locator, name: str) -> None:
-    """Publish a screenshot of the whole panel: the page grows for it when the panel is taller than the window."""
-    size = page.viewport_size
-    box = panel.bounding_box()
-    assert size is not None and box is not None
-    tall = int(box['height']) + 200
-    if tall > size['height']:
-        page.set_viewport_size({'width': size['width'], 'height': tall})
-    try:
-        panel.scroll_into_view_if_needed()
-        save_screenshot(panel, name, publish=True)
-    finally:
-        page.set_viewport_size(size)
+    publish_panel_screenshot(grid, 'consensus_grid')

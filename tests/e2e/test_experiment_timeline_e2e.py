@@ -19,8 +19,8 @@ from tests.e2e.lab import (
     WIDGET_TIMEOUT_MS,
     LabServer,
     kernel_eval,
+    publish_panel_screenshot,
     run_cell,
-    save_screenshot,
     setup_notebook,
     wait_kernel_value,
 )
@@ -72,21 +72,6 @@ def new_timeline(page: Page, name: str, source: str = 'exp') -> Locator:
     return panel
 
 
-def screenshot(page: Page, panel: Locator, name: str) -> None:
-    size = page.viewport_size
-    assert size is not None
-    box = panel.bounding_box()
-    assert box is not None
-    tall = int(box['height']) + 200
-    if tall > size['height']:
-        page.set_viewport_size({'width': size['width'], 'height': tall})
-    try:
-        panel.scroll_into_view_if_needed()
-        save_screenshot(panel, name, publish=True)
-    finally:
-        page.set_viewport_size(size)
-
-
 def test_runs_chart_and_a_comparison_with_marked_cells(nb: Page) -> None:
     page = nb
     panel = new_timeline(page, 'et_compare')
@@ -99,7 +84,7 @@ def test_runs_chart_and_a_comparison_with_marked_cells(nb: Page) -> None:
     expect(panel.get_by_test_id('pxw-et-chart')).to_have_attribute('data-traces', '1', timeout=WIDGET_TIMEOUT_MS)
     expect(panel.get_by_test_id('pxw-et-chart').locator('.scatterlayer .point')).to_have_count(3)
 
-    screenshot(page, panel, 'experiment_timeline')
+    publish_panel_screenshot(panel, 'experiment_timeline')
 
     # pick v1 and v3, compare
     compare = panel.get_by_test_id('pxw-et-compare')
@@ -130,7 +115,7 @@ def test_runs_chart_and_a_comparison_with_marked_cells(nb: Page) -> None:
         'imgs => imgs.every((i) => i.complete && i.naturalWidth > 0)', arg=images.element_handles(), timeout=15_000
     )
     wait_kernel_value(page, 'et_compare.selected', [1, 3])
-    screenshot(page, panel, 'experiment_timeline_compare')
+    publish_panel_screenshot(panel, 'experiment_timeline_compare')
 
 
 def test_promote_and_cleanup_show_the_plan_and_wait_for_confirmation(nb: Page) -> None:

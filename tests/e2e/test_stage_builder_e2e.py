@@ -21,8 +21,8 @@ from tests.e2e.lab import (
     WIDGET_TIMEOUT_MS,
     LabServer,
     kernel_eval,
+    publish_panel_screenshot,
     run_cell,
-    save_screenshot,
     setup_notebook,
     wait_kernel_value,
 )
@@ -144,22 +144,6 @@ def open_add_form(builder: Locator, after: str, transform: str) -> None:
     expect(builder.get_by_test_id('pxw-transform-description')).not_to_be_empty()
 
 
-def screenshot_builder(page: Page, builder: Locator, name: str) -> None:
-    """Publish a screenshot of the whole panel: the page grows for it when the panel is taller than the window."""
-    size = page.viewport_size
-    assert size is not None
-    box = builder.bounding_box()
-    assert box is not None
-    tall = int(box['height']) + 200
-    if tall > size['height']:
-        page.set_viewport_size({'width': size['width'], 'height': tall})
-    try:
-        builder.scroll_into_view_if_needed()
-        save_screenshot(builder, name, publish=True)
-    finally:
-        page.set_viewport_size(size)
-
-
 # Records what the panel showed while an add ran (it can be over before an `expect` would poll it).
 _WATCH_ADD = """
 (root) => {
@@ -263,7 +247,7 @@ def test_graph_shows_real_stages_and_counts_and_a_stage_shows_its_rows(nb: Page)
         assert b and frame and b['width'] > 2 and b['height'] > 2
         assert frame['x'] - 1 <= b['x'] and b['x'] + b['width'] <= frame['x'] + frame['width'] + 1
         assert frame['y'] - 1 <= b['y'] and b['y'] + b['height'] <= frame['y'] + frame['height'] + 1
-    screenshot_builder(page, builder, 'stage-builder')
+    publish_panel_screenshot(builder, 'stage-builder')
 
 
 # ---- (2) add a stage: preview, then add -----------------------------------------------------------------------------
@@ -301,7 +285,7 @@ def test_add_a_stage_preview_writes_nothing_then_add_creates_it(nb: Page) -> Non
     assert 'eyes' not in k(page, f'columns({FRAMES!r})')
     assert k(page, 'stage_names()') == STAGES
     expect(builder.get_by_test_id('pxw-stage-node')).to_have_count(len(STAGES))
-    screenshot_builder(page, builder, 'stage-builder-add')
+    publish_panel_screenshot(builder, 'stage-builder-add')
 
     # Add: progress while it runs, then the new stage in the graph, selected, with its rows.
     watch_add(builder)
