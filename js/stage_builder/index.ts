@@ -14,8 +14,8 @@ import { button, fmtCount, h, replace, select, svg } from "../lib/dom";
 import { FilterBar } from "../lib/filters";
 import { Grid } from "../lib/grid";
 import { Rpc } from "../lib/rpc";
+import { kindLabel } from "./kinds";
 import {
-  kindLabel,
   type AddReply,
   type CodeReply,
   type DropPlanReply,

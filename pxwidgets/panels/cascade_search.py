@@ -21,7 +21,8 @@ import traitlets
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Heartbeat, Panel, ProgressReporter, Reply, command
-from pxwidgets.panels.charts import FigurePayload, figure_payload
+from pxwidgets.panels.charts import figure_payload
+from pxwidgets.panels.contract import FigurePayload, ParamSpec
 from pxwidgets.patterns.cascade import SemanticIndexCascade
 from pxwidgets.patterns.cascade.cascade import MAX_K
 from pxwidgets.patterns.cascade.embeddings import embedding_choices
@@ -29,7 +30,7 @@ from pxwidgets.patterns.cascade.evaluation import LabelledQuery, parse_queries
 from pxwidgets.patterns.cascade.hits import Hit
 from pxwidgets.patterns.cascade.splitters import splitter_schema
 
-# ---- message shapes (mirrored in js/cascade_search/contract.ts) ----------------------------------------------------
+# ---- message shapes (js/cascade_search/contract.ts is generated from them) -----------------------------------------
 
 
 class NoRequest(TypedDict):
@@ -66,7 +67,7 @@ class InfoReply(TypedDict):
     levels: list[LevelInfo]
     documents: list[DocumentInfo]
     problems: list[DocumentInfo]
-    splitter_params: list[dict[str, Any]]
+    splitter_params: list[ParamSpec]
     embeddings: list[EmbeddingChoice]
     queries: int
     max_k: int
