@@ -43,29 +43,6 @@ export interface InfoReply {
   max_k: number;
 }
 
-export interface HitInfo {
-  id: string;
-  level: string;
-  doc_key: string;
-  doc_title: string;
-  heading: string;
-  text: string;
-  kind: string;
-  start: number;
-  end: number;
-  score: number;
-  rank: number;
-  query: string;
-  children: HitInfo[];
-}
-
-export interface LevelHits {
-  level: string;
-  hits: HitInfo[];
-  ms: number;
-  embedding: string | null;
-}
-
 export interface UnitInfo {
   level: string;
   start: number;
@@ -88,15 +65,8 @@ export interface SearchRequest {
   documents?: string[] | null;
 }
 
-export interface SearchReply {
-  query: string;
-  levels: LevelHits[];
-  fused: HitInfo[];
-  merged: HitInfo[];
-  fused_level: string | null;
-  embed_ms: Record<string, number>;
-  total_ms: number;
-  notes: string[];
+/** What a search found, and the best hit's context. */
+export interface SearchReply extends SearchInfo {
   context: ContextReply | null;
 }
 
@@ -161,4 +131,44 @@ export interface EvaluateReply {
   baseline_level: string | null;
   queries: number;
   figure: FigurePayload;
+}
+
+// ---- pxwidgets/patterns/cascade/records.py ---------------------------------------------------------------------------
+
+/** Everything one search found (`SearchResult.to_json()`; the attributes are described there). */
+export interface SearchInfo {
+  query: string;
+  levels: LevelHits[];
+  fused: HitInfo[];
+  merged: HitInfo[];
+  fused_level: string | null;
+  embed_ms: Record<string, number>;
+  total_ms: number;
+  notes: string[];
+}
+
+/** The hits of one level for one query and how long its query took (`LevelResult.to_json()`). */
+export interface LevelHits {
+  level: string;
+  hits: HitInfo[];
+  ms: number;
+  embedding: string | null;
+}
+
+/** One unit found at one level (`Hit.to_json()`; the attributes are described there). */
+export interface HitInfo {
+  /** `level:doc_key:start:end`: unique within a cascade. */
+  id: string;
+  level: string;
+  doc_key: string;
+  doc_title: string;
+  heading: string;
+  text: string;
+  kind: string;
+  start: number;
+  end: number;
+  score: number;
+  rank: number;
+  query: string;
+  children: HitInfo[];
 }

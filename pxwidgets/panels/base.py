@@ -22,13 +22,13 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar, cast
 
 import anywidget
 import traitlets
 
 from pxwidgets.errors import CancelledError, PxWidgetsError
-from pxwidgets.panels.contract import ErrorInfo
+from pxwidgets.panels.contract import ErrorDetails, ErrorInfo
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ def error_info(exc: BaseException) -> ErrorInfo:
         if exc.hint:
             info['hint'] = exc.hint
         if exc.details:
-            info['details'] = exc.details
+            info['details'] = cast(ErrorDetails, exc.details)  # open: each error adds its own facts
         return info
     import pixeltable as pxt
 

@@ -28,6 +28,7 @@ from pxwidgets.patterns.cascade.cascade import MAX_K
 from pxwidgets.patterns.cascade.embeddings import embedding_choices
 from pxwidgets.patterns.cascade.evaluation import LabelledQuery, parse_queries
 from pxwidgets.patterns.cascade.hits import Hit
+from pxwidgets.patterns.cascade.records import HitInfo, SearchInfo
 from pxwidgets.patterns.cascade.splitters import splitter_schema
 
 # ---- message shapes (js/cascade_search/contract.ts is generated from them) -----------------------------------------
@@ -73,29 +74,6 @@ class InfoReply(TypedDict):
     max_k: int
 
 
-class HitInfo(TypedDict):
-    id: str
-    level: str
-    doc_key: str
-    doc_title: str
-    heading: str
-    text: str
-    kind: str
-    start: int
-    end: int
-    score: float
-    rank: int
-    query: str
-    children: list[HitInfo]
-
-
-class LevelHits(TypedDict):
-    level: str
-    hits: list[HitInfo]
-    ms: float
-    embedding: str | None
-
-
 class UnitInfo(TypedDict):
     level: str
     start: int
@@ -118,15 +96,9 @@ class SearchRequest(TypedDict):
     documents: NotRequired[list[str] | None]
 
 
-class SearchReply(TypedDict):
-    query: str
-    levels: list[LevelHits]
-    fused: list[HitInfo]
-    merged: list[HitInfo]
-    fused_level: str | None
-    embed_ms: dict[str, float]
-    total_ms: float
-    notes: list[str]
+class SearchReply(SearchInfo):
+    """What a search found, and the best hit's context."""
+
     context: ContextReply | None
 
 
