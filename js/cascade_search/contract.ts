@@ -5,8 +5,6 @@ import type { FigurePayload, Json, ParamSpec } from "../lib/contract";
 
 // ---- pxwidgets/panels/cascade_search.py ------------------------------------------------------------------------------
 
-export interface NoRequest {}
-
 export interface LevelInfo {
   name: string;
   path: string;

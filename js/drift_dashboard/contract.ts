@@ -104,8 +104,6 @@ export interface WindowReply {
   drift: Record<string, Record<string, Json>>;
 }
 
-export interface VersionRequest {}
-
 export interface VersionReply {
   version: number;
 }

@@ -22,7 +22,7 @@ from pxwidgets.errors import InvalidRequestError
 from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Heartbeat, Panel, ProgressReporter, Reply, command
 from pxwidgets.panels.charts import figure_payload
-from pxwidgets.panels.contract import FigurePayload, ParamSpec
+from pxwidgets.panels.contract import FigurePayload, NoPayload, ParamSpec
 from pxwidgets.patterns.cascade import SemanticIndexCascade
 from pxwidgets.patterns.cascade.cascade import MAX_K
 from pxwidgets.patterns.cascade.embeddings import embedding_choices
@@ -32,10 +32,6 @@ from pxwidgets.patterns.cascade.records import HitInfo, SearchInfo
 from pxwidgets.patterns.cascade.splitters import splitter_schema
 
 # ---- message shapes (js/cascade_search/contract.ts is generated from them) -----------------------------------------
-
-
-class NoRequest(TypedDict):
-    pass
 
 
 class LevelInfo(TypedDict):
@@ -240,7 +236,7 @@ class CascadeSearch(Panel):
 
     # ---- commands -----------------------------------------------------------------------------------------------
 
-    @command('info', request=NoRequest, reply=InfoReply)
+    @command('info', request=NoPayload, reply=InfoReply)
     def _info(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         self.cascade.refresh()
         documents = self.cascade.documents()

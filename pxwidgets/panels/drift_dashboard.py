@@ -23,7 +23,7 @@ from pxwidgets.errors import InvalidRequestError
 from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Panel, ProgressReporter, command
 from pxwidgets.panels.charts import figure_payload
-from pxwidgets.panels.contract import FigurePayload, ParamSpec
+from pxwidgets.panels.contract import FigurePayload, NoPayload, ParamSpec
 from pxwidgets.patterns.incremental import THRESHOLD_PARAMS, IncrementalEvaluation
 from pxwidgets.patterns.incremental import figures as evaluation_figures
 
@@ -130,10 +130,6 @@ class WindowReply(TypedDict):
     figure: FigurePayload
     classes: list[ClassInfo]
     drift: dict[str, dict[str, Any]]
-
-
-class VersionRequest(TypedDict):
-    pass
 
 
 class VersionReply(TypedDict):
@@ -356,7 +352,7 @@ class DriftDashboard(Panel):
             'drift': dict(row.get('drift') or {}),
         }
 
-    @command('version', request=VersionRequest, reply=VersionReply)
+    @command('version', request=NoPayload, reply=VersionReply)
     def _cmd_version(self, payload: dict[str, Any], progress: ProgressReporter) -> VersionReply:
         """The evaluated table's version (cheap; the panel polls it to refresh when it changes)."""
         return {'version': self._ev.version}
