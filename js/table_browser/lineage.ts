@@ -2,8 +2,8 @@
 // row count and how it was derived (iterator call or filter predicate, as text). Click a box to open it.
 
 import "./lineage.css";
-import { layoutDag } from "./dag";
-import { fmtCount, h, svg } from "./dom";
+import { layoutDag } from "../lib/dag";
+import { fmtCount, h, svg } from "../lib/dom";
 
 export interface LineageNode {
   path: string;
