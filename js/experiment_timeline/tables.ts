@@ -135,7 +135,7 @@ export function diffColumns(columns: DiffColumnInfo[]): GridColumn<DiffRowInfo>[
         key: c.name,
         title: `${c.type_text}${c.note ? ` — ${c.note}` : ""}`,
         meta: h("span", { class: "pxw-th-type" }, [c.type_text, mark && `(${mark})`].filter(Boolean).join(" ")),
-        muted: !c.compared,
+        headerClass: c.compared ? undefined : "pxw-muted",
         render: (r, ctx) => {
           const cell = (value: Cell | undefined) => renderCell(value, { ...ctx, column: undefined });
           if (r.changed.includes(c.name) && r.before && r.after) {

@@ -52,8 +52,10 @@ export interface GridColumn<R> {
   accent?: string;
   /** Right-aligned tabular figures. */
   numeric?: boolean;
-  /** Dimmed (e.g. a column that is shown but not compared). */
+  /** Dimmed header and cells (secondary facts, e.g. a start time). */
   muted?: boolean;
+  /** Extra classes of the header cell (e.g. "pxw-muted" on a column that is shown but not compared). */
+  headerClass?: string;
   /** The content of the column's cell in `row` (a custom renderer; `cellContent` renders a table's `Cell`). */
   render: (row: R, ctx: PageContext, rowIndex: number) => Child;
   /** Attributes of the cell's <td> (a data-testid, classes, a tooltip). */
@@ -255,6 +257,7 @@ export class GridView<R> {
       if (col.problem) th.classList.add("pxw-has-problem");
       if (col.numeric) th.classList.add("pxw-num");
       if (col.muted) th.classList.add("pxw-muted");
+      if (col.headerClass) th.classList.add(...col.headerClass.split(/\s+/).filter(Boolean));
       if (col.accent) th.style.setProperty("--pxw-th-accent", col.accent);
       if (col.accent) th.classList.add("pxw-th-accent");
       return th;
