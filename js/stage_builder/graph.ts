@@ -6,7 +6,8 @@
 import "./stage_builder.css";
 import { arrowEnds, arrowLayer, layoutDag, type Slot } from "../lib/dag";
 import { fmtCount, h, svg } from "../lib/dom";
-import { kindLabel, type GraphReply, type StageEdge, type StageNode } from "./contract";
+import type { GraphReply, StageEdge, StageNode } from "./contract";
+import { kindLabel } from "./kinds";
 
 export const NODE_W = 212;
 export const NODE_H = 96;

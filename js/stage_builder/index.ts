@@ -12,8 +12,8 @@ import { button, fmtCount, h, replace, select } from "../lib/dom";
 import { FilterBar } from "../lib/filters";
 import { Grid } from "../lib/grid";
 import { PanelShell, Superseded } from "../lib/shell";
+import { kindLabel } from "./kinds";
 import {
-  kindLabel,
   type AddReply,
   type CodeReply,
   type DropPlanReply,

@@ -4,28 +4,9 @@
 import "./lineage.css";
 import { arrowEnds, arrowLayer, layoutDag } from "../lib/dag";
 import { fmtCount, h, svg } from "../lib/dom";
+import type { LineageEdge, LineageNode, LineageReply } from "./contract";
 
-export interface LineageNode {
-  path: string;
-  kind: string;
-  version: number;
-  row_count: number | null;
-  iterator: string | null;
-  filter: string | null;
-  is_current: boolean;
-  error: string | null;
-}
-
-export interface LineageEdge {
-  source: string;
-  target: string;
-  label: string;
-}
-
-export interface LineageReply {
-  nodes: LineageNode[];
-  edges: LineageEdge[];
-}
+export type { LineageReply };
 
 const W = 236;
 const H = 104;
