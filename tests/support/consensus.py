@@ -9,6 +9,7 @@ import PIL.Image
 import pixeltable as pxt
 import skimage.data
 
+from pxwidgets.demo.classifiers import register_digit_classifiers
 from pxwidgets.demo.digits import digit_image_files, digit_rows
 
 
@@ -36,7 +37,9 @@ def first_model_wins(votes: dict) -> str | None:
 
 
 def digits_table(path: str, n: int = 60, *, offset: int = 0) -> pxt.Table:
-    """Test digits with ground truth (missing on every 9th row) and a hand-made, stored label column ('hand')."""
+    """Test digits with ground truth (missing on every 9th row) and a hand-made, stored label column ('hand'); the
+    demo's digit classifiers are registered (``'classify_digit'``), as the demo's own digits table does."""
+    register_digit_classifiers()
     t = pxt.create_table(path, {'idx': pxt.Int, 'image': pxt.Image, 'label': pxt.Int | None, 'hand': pxt.Int | None})
     t.insert(digit_records(n, offset=offset))
     return t

@@ -13,8 +13,8 @@ from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix,
 from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
 from pxwidgets import MultiModelConsensus
-from pxwidgets.errors import NotebookUDFError, PlanChangedError
-from pxwidgets.functions.classifiers import classify_digit
+from pxwidgets.demo.classifiers import classify_digit
+from pxwidgets.errors import InvalidParameterError, NotebookUDFError, PlanChangedError
 from pxwidgets.patterns.consensus import (
     ConfirmationRequiredError,
     MixedKindsError,
@@ -235,7 +235,7 @@ def test_bad_input_is_refused_and_the_table_version_is_unchanged(built: MultiMod
         built.add_model('label')
     with pytest.raises(ModelNotFoundError):
         built.add_model('nope', 'no_such_transform')
-    with pytest.raises(Exception, match='model'):
+    with pytest.raises(InvalidParameterError, match='model'):
         built.add_model('svc', 'classify_digit', params={'model': 'gpt'})
     with pytest.raises(NotebookUDFError, match='kernel restart'):
         built.add_model('nb', notebook_udf())  # stored as __main__.double_it: refused

@@ -88,7 +88,8 @@ class MultiModelConsensus:
         options: Box consensus: ``min_votes`` (default 2), ``iou_threshold`` (0.55), ``skip_threshold`` (0.0). Free
             text: ``text_match`` (``'exact'``: normalised exact match, the default; ``'embedding'``: answers whose
             wordllama embeddings are at least ``similarity_threshold`` (0.8) cosine-similar agree).
-        registry: The transforms ``add_model`` can name (default: the shared registry plus the digit classifiers).
+        registry: The transforms ``add_model`` can name (default: the process-wide registry; the demo adds its digit
+            classifiers to it, see :func:`pxwidgets.demo.classifiers.register_digit_classifiers`).
 
     Raises:
         TableNotFoundError: No table at that path.
