@@ -30,9 +30,7 @@ def animals(path: str) -> pxt.Table:
     t = pxt.create_table(
         path, {'idx': pxt.Int, 'a': pxt.String, 'b': pxt.String, 'c': pxt.String, 'flag': pxt.Bool, 'truth': pxt.Int}
     )
-    t.insert(
-        {'idx': i, 'a': x, 'b': x, 'c': 'cat', 'flag': i % 2 == 0, 'truth': i % 3} for i, x in enumerate(ANIMALS)
-    )
+    t.insert({'idx': i, 'a': x, 'b': x, 'c': 'cat', 'flag': i % 2 == 0, 'truth': i % 3} for i, x in enumerate(ANIMALS))
     return t
 
 
