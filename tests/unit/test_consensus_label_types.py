@@ -3,26 +3,18 @@ would never agree), unless the user maps them explicitly; the refusal writes not
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import pixeltable as pxt
 import pytest
 
 from pxwidgets import ConsensusGrid, MultiModelConsensus
 from pxwidgets.functions.consensus import label_text, map_label
 from pxwidgets.patterns.consensus import LabelTypeError
-from tests.support.consensus import flaky_digit
+from tests.support.consensus import flaky_digit, module_dir
 
 ANIMALS = ['cat', 'dog', 'cat', 'bird', 'dog', 'cat']
 
 
-@pytest.fixture(scope='module')
-def home_dir(pxt_home: object) -> Iterator[str]:
-    name = f't_{uuid.uuid4().hex[:10]}'
-    pxt.create_dir(name)
-    yield name
-    pxt.drop_dir(name, force=True, if_not_exists='ignore')
+home_dir = module_dir()
 
 
 def animals(path: str) -> pxt.Table:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 
 import numpy as np
 import pixeltable as pxt
@@ -24,18 +22,13 @@ from pxwidgets.patterns.consensus import (
     NoGroundTruthError,
     NotEnoughModelsError,
 )
-from tests.support.consensus import digit_records, digits_table, fake_boxes, first_model_wins, flaky_digit
+from tests.support.consensus import digit_records, digits_table, fake_boxes, first_model_wins, flaky_digit, module_dir
 from tests.unit.test_progressive_helpers import notebook_udf, run_fresh
 
 MODELS = ['logreg', 'knn', 'hand']
 
 
-@pytest.fixture(scope='module')
-def home_dir(pxt_home: object) -> Iterator[str]:
-    name = f't_{uuid.uuid4().hex[:10]}'
-    pxt.create_dir(name)
-    yield name
-    pxt.drop_dir(name, force=True, if_not_exists='ignore')
+home_dir = module_dir()
 
 
 @pytest.fixture(scope='module')

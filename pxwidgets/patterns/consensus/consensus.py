@@ -408,6 +408,8 @@ class MultiModelConsensus:
         Raises:
             ModelNameError: An invalid name, a model of that name, or a column the model would add exists.
             MixedKindsError: The model outputs another kind than the consensus's models (with both kinds).
+            LabelTypeError: Its labels are of another type (number, string, bool) than the consensus's (its ground
+                truth's, or its models'); map them explicitly, e.g. with ``pxwidgets.functions.consensus.map_label``.
             ModelNotFoundError: ``model`` names neither a column nor a transform.
             InvalidParameterError: Invalid transform parameters (per-parameter details).
             NotebookUDFError: A UDF defined in the notebook.

@@ -148,7 +148,7 @@ def consensus_label_type(
     model whose labels tell (the models already added, then those added with it)."""
     if truth is not None and truth in state.facts:
         found = label_type([], state.facts[truth].col_type)
-        if found is not None and not state.facts[truth].col_type.is_json_type():
+        if found is not None:
             return found, f'its ground truth {truth!r}'
     for m in state.models:
         if m.kind != 'detections' and (found := _stored_label_type(tbl, state, m.name)) is not None:
@@ -236,7 +236,7 @@ def prepare(
     if kind == 'detections':
         require_input(c)
         return Pending(name, column, expr, expr_code, adopted, kind, False)
-    labels = label_type(outputs, None if col_type.is_json_type() else col_type)
+    labels = label_type(outputs, col_type)
     _check_label_type(c, tbl, state, earlier, name, labels)
     return Pending(name, column, expr, expr_code, adopted, kind, kind == 'labels' and has_confidence(outputs), labels)
 
