@@ -38,7 +38,7 @@ RECORD_ENV = 'PXW_RECORD'
 RERECORD = f'{RECORD_ENV}=1 python -m pytest tests/protocol -p no:cacheprovider'
 
 _TIMING_KEYS = frozenset({'elapsed_ms', 'latency_ms', 'seconds', 'seconds_per_row', 'ms', 'total_ms', 'duration_ms'})
-_TIMING_TREES = frozenset({'cost'})  # figures of measured times (ConsensusGrid's cost chart)
+_TIMING_TREES = frozenset({'cost', 'embed_ms'})  # measured times: ConsensusGrid's cost chart, CascadeSearch's
 _CLOCK_KEYS = frozenset({'created_at', 'raised_at', 'refreshed_at', 'started_at', 'finished_at', 'at', 'checked_at'})
 _PATHS = [
     (re.compile(r'/tmp/pytest-of-[^/\s\'"]+/pytest-\d+/'), '/tmp/pytest/'),
