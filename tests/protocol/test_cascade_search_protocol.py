@@ -200,6 +200,7 @@ def _ref(hit: dict[str, Any]) -> dict[str, Any]:
 
 def test_harness_scenario(panel: CascadeSearch, recorder: Callable[..., Recording]) -> None:
     """What tests/js/test_cascade_search_harness.py replays: search, drill from a section, a hit's context."""
+    panel = CascadeSearch(panel.path, queries=QUERIES, k=3)  # a panel of its own: the others leave their traits
     recorder(panel, replace={panel.path.split('/')[0]: 'harness'})
     assert [lv['name'] for lv in ok(panel, 'info')['levels']] == ['sections', 'paragraphs', 'sentences']
     found = ok(panel, 'search', {'query': QUERIES[0]['query'], 'k': 3, 'documents': None})

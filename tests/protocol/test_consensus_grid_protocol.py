@@ -188,6 +188,7 @@ def test_code_of_the_consensus(grid: ConsensusGrid) -> None:
 
 def test_harness_scenario(grid: ConsensusGrid, recorder: Callable[..., Recording]) -> None:
     """What tests/js/test_consensus_grid_harness.py replays: the first page, disagreements, a row, the summary."""
+    grid = ConsensusGrid(grid.table)  # a panel of its own: the other tests leave their traits on the shared one
     recorder(grid, replace={grid.table.split('/')[0]: 'harness'})
     first = {'filter': 'all', 'order': 'table', 'asc': True, 'offset': 0, 'limit': 25}
     assert ok(grid.handle_request('state'))['rows'] == 40
