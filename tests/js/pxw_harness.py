@@ -43,13 +43,19 @@ def _serve(route: Route) -> None:
     route.fulfill(status=404, body=f'not found: {path}')
 
 
-def recorded(entry: str, kind: str, request: dict[str, Any] | None = None, scenario: str = 'main') -> dict[str, Any]:
-    """The recorded entry of ``entry``'s recording answering ``kind`` with ``request`` (the latest one): what the
-    real panel replied, to compare with what the harness page shows."""
+def recorded(
+    entry: str, kind: str, request: dict[str, Any] | None = None, *, epoch: int | None = None, scenario: str = 'main'
+) -> dict[str, Any]:
+    """The recorded entry of ``entry``'s recording answering ``kind`` with ``request`` (in ``epoch``; else the last
+    one): what the real panel replied, to compare with what the harness page shows."""
     import json
 
     entries = json.loads((RECORDINGS / f'{entry}.json').read_text())[scenario]['entries']
-    found = [e for e in entries if e['kind'] == kind and (request is None or e['request'] == request)]
+    found = [
+        e
+        for e in entries
+        if e['kind'] == kind and (request is None or e['request'] == request) and epoch in (None, e['epoch'])
+    ]
     assert found, f'{entry}.json:{scenario} has no {kind} {request}'
     return dict(found[-1])
 

@@ -1,9 +1,10 @@
 // A fake kernel that answers from replies recorded from the real Python panel (tests/js/recordings/<panel>.json,
 // written by the protocol tests with PXW_RECORD=1; see tests/support/recording.py).
 //
-// A request is answered with the recorded reply to the same command with an equal payload, from the latest epoch
-// reached: every recorded write (a successful add, drop, …) moves the fake to the next epoch, so what is asked
-// after a write gets what the kernel answered after it. Traits the command changed are set before the reply, as
+// A request is answered with the recorded reply to the same command with an equal payload, in the epoch the fake has
+// reached: every recorded write (a successful add, drop, …) moves it to the next epoch, so what is asked after a
+// write gets what the kernel answered after it (and a request recorded only before the write is unrecorded after
+// it: an older reply would show a state the kernel has left). Traits the command changed are set before the reply, as
 // the kernel does. A request nobody recorded gets an error reply and is listed in window.__fake.unrecorded, which
 // the test fixture turns into a failure.
 //
@@ -48,14 +49,9 @@ export function createReplayModel(recording, overrides = {}) {
     for (const fn of fns) fn();
   }
 
-  /** The recorded entry answering `kind` with `payload`: same payload, latest epoch reached. */
+  /** The recorded entry answering `kind` with `payload` in the epoch reached. */
   function find(kind, payload) {
-    let best = null;
-    for (const e of recording.entries) {
-      if (e.kind !== kind || e.epoch > fake.epoch || !equal(e.request, payload ?? {})) continue;
-      if (!best || e.epoch >= best.epoch) best = e;
-    }
-    return best;
+    return recording.entries.find((e) => e.kind === kind && e.epoch === fake.epoch && equal(e.request, payload ?? {}));
   }
 
   function answer(msg) {
@@ -77,7 +73,7 @@ export function createReplayModel(recording, overrides = {}) {
       return;
     }
     deliver(() => {
-      if (entry.write) fake.epoch = Math.max(fake.epoch, entry.epoch + 1);
+      if (entry.write) fake.epoch = entry.epoch + 1;
       for (const [key, value] of Object.entries(entry.traits ?? {})) {
         // the kernel's trait update reaches the panel before the reply
         fake.log.push(["kernel-set", key, value]);
