@@ -1,4 +1,4 @@
-"""Protocol-test fixtures: ``recorder`` keeps a panel's real replies for the JS harness (see tests/support/recording.py).
+"""Protocol-test fixtures: ``recorder`` keeps a panel's real replies for the JS harness (tests/support/recording.py).
 
 Re-record every scenario after changing what a panel answers::
 
@@ -7,7 +7,7 @@ Re-record every scenario after changing what a panel answers::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import pytest
@@ -17,8 +17,8 @@ from tests.support.recording import Recording
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    report = yield
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    report: pytest.TestReport = yield
     if report.when == 'call':
         item.stash[_PASSED] = report.passed
     return report

@@ -176,5 +176,7 @@ def test_harness_scenario(harness_panel: DriftDashboard, recorder: Callable[...,
     ref = {k: s['reference'][k] for k in ('kind', 'start', 'end')}  # the settings form as the panel fills it
     settings = {'window': '1h', 'reference': ref, 'thresholds': s['thresholds'], 'statistic': 'psi'}
     assert err(panel.handle_request('configure', {**settings, 'window': 'fortnightly'}))['code'] == 'invalid_window'
-    stricter = ok(panel.handle_request('configure', {**settings, 'thresholds': {**s['thresholds'], 'min_accuracy': 0.9}}))
+    stricter = ok(
+        panel.handle_request('configure', {**settings, 'thresholds': {**s['thresholds'], 'min_accuracy': 0.9}})
+    )
     assert len(stricter['alerts']) > len(s['alerts'])

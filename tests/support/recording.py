@@ -37,7 +37,9 @@ RECORDINGS = Path(__file__).resolve().parents[1] / 'js' / 'recordings'
 RECORD_ENV = 'PXW_RECORD'
 RERECORD = f'{RECORD_ENV}=1 python -m pytest tests/protocol -p no:cacheprovider'
 
-_TIMING_KEYS = frozenset({'elapsed_ms', 'latency_ms', 'seconds', 'seconds_per_row', 'duration_s', 'ms', 'total_ms', 'duration_ms'})
+_TIMING_KEYS = frozenset(
+    {'elapsed_ms', 'latency_ms', 'seconds', 'seconds_per_row', 'duration_s', 'ms', 'total_ms', 'duration_ms'}
+)
 _TIMING_TREES = frozenset({'cost', 'embed_ms'})  # measured times: ConsensusGrid's cost chart, CascadeSearch's
 _CLOCK_KEYS = frozenset({'created_at', 'raised_at', 'refreshed_at', 'started_at', 'finished_at', 'at', 'checked_at'})
 _PATHS = [
