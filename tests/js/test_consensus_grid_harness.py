@@ -35,14 +35,16 @@ def test_first_page_shows_each_model_the_consensus_and_the_truth(h: Harness) -> 
     expect(first.get_by_test_id('pxw-cg-cell-hand')).to_have_class(re.compile('pxw-cg-dissent'))
     expect(h.by_id('pxw-cg-row').nth(1).get_by_test_id('pxw-cg-consensus')).to_have_text(rows[1]['consensus']['label'])
     assert first.locator('img').get_attribute('src', timeout=1000).startswith('blob:')  # the thumbnail's buffer
-    expect(h.by_id('pxw-cg-page-info')).to_have_text('1–25 of 40 · 0 ms')
-    expect(h.by_id('pxw-cg-prev')).to_be_disabled()
+    expect(h.by_id('pxw-cg-page-info')).to_contain_text('1–25 of 40')
+    prev = h.page.get_by_role('button', name=re.compile(r'^(‹ Prev|Previous page)$'))
+    after = h.page.get_by_role('button', name=re.compile(r'^(Next ›|Next page)$'))
+    expect(prev).to_be_disabled()
 
-    h.by_id('pxw-cg-next').click()
-    expect(h.by_id('pxw-cg-page-info')).to_have_text('26–40 of 40 · 0 ms')
+    after.click()
+    expect(h.by_id('pxw-cg-page-info')).to_contain_text('26–40 of 40')
     assert h.last('rows') == {**FIRST, 'offset': 25}
     expect(h.by_id('pxw-cg-row')).to_have_count(15)
-    expect(h.by_id('pxw-cg-next')).to_be_disabled()
+    expect(after).to_be_disabled()
 
 
 def test_disagreements_filter_and_a_row_opened_large(h: Harness) -> None:
