@@ -22,6 +22,7 @@ from pixeltable import exprs
 
 from pxwidgets.patterns.common.exprcode import column_name
 from pxwidgets.patterns.common.metadata import read_role
+from pxwidgets.patterns.consensus.records import ModelEntry
 from pxwidgets.tables.internals import ColumnFacts, column_facts
 
 Kind = Literal['labels', 'detections', 'text']
@@ -65,7 +66,7 @@ class ModelInfo:
     definition: str
     computed: bool
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ModelEntry:
         return {
             'name': self.name,
             'column': self.column,

@@ -41,6 +41,7 @@ from pxwidgets.patterns.versioned.errors import (
     SetupMissingError,
     UnknownVersionError,
 )
+from pxwidgets.patterns.versioned.records import RunInfo
 from pxwidgets.patterns.versioned.registry import Registry, RunRecord
 from pxwidgets.tables.resolve import open_table
 
@@ -86,7 +87,7 @@ class Run:
             raise UnknownVersionError(f'Version {self.version} of {self.experiment!r} {why}.')
         return open_table(self.result)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> RunInfo:
         return {
             'version': self.version,
             'status': self.status,
