@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlparse
 
-from playwright.sync_api import Locator, Page, Route
+from playwright.sync_api import Locator, Page, Route, expect
 
 from pxwidgets.panels import PANELS
 
@@ -81,9 +81,18 @@ class Harness:
         assert problem is None, problem
         return self
 
-    def replay(self, entry: str, scenario: str = 'main', **params: str | int) -> Harness:
+    def replay(self, entry: str, scenario: str = 'main', *, theme: str = 'light') -> Harness:
         """Load ``entry`` over the replies recorded from the real panel (scenario ``scenario`` of its recording)."""
-        return self.goto(entry, replay=scenario, **params)
+        return self.goto(entry, replay=scenario, theme=theme)
+
+    def shows_recorded_error(self, kind: str, count: int = 1, *, code: str) -> dict[str, Any]:
+        """Wait for the ``count``-th ``kind`` request, check that the real panel refused it with ``code`` and that the
+        error area shows the kernel's message; return the recorded error."""
+        sent = self.wait_requests(kind, count)
+        error = recorded(self.entry, kind, sent)['error']
+        assert error['code'] == code, error
+        expect(self.by_id('pxw-error-message')).to_have_text(error['message'])
+        return dict(error)
 
     def unrecorded(self) -> list[dict[str, Any]]:
         """The requests the replayed recording had no reply for (each one fails the test)."""

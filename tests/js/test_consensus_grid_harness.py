@@ -101,8 +101,5 @@ def test_a_refused_model_name_shows_the_kernels_message(h: Harness) -> None:
     expect(h.by_id('pxw-cg-preview-row')).to_have_count(5)
     h.by_id('pxw-cg-new-name').fill('idx')
     h.by_id('pxw-cg-add').click()
-    sent = h.wait_requests('add', 1)
-    error = recorded('consensus_grid', 'add', sent)['error']
-    assert error['code'] == 'invalid_name'
-    expect(h.by_id('pxw-error-message')).to_have_text(error['message'])
+    h.shows_recorded_error('add', code='invalid_name')
     expect(h.by_id('pxw-cg-model-entry')).to_have_count(2)

@@ -67,9 +67,8 @@ def test_another_metric_reloads_the_timeline(h: Harness) -> None:
 def test_a_refused_cleanup_and_a_confirmed_promotion(h: Harness) -> None:
     h.by_id('pxw-et-keep').fill('0')
     h.by_id('pxw-et-cleanup').click()
-    sent = h.wait_requests('plan', 1)
-    assert sent == {'action': 'cleanup', 'keep': 0, 'force': False}
-    expect(h.by_id('pxw-error-message')).to_have_text(recorded('experiment_timeline', 'plan', sent)['error']['message'])
+    h.shows_recorded_error('plan', code='invalid')
+    assert h.last('plan') == {'action': 'cleanup', 'keep': 0, 'force': False}
     expect(h.by_id('pxw-drop-dialog')).to_be_hidden()
 
     h.by_id('pxw-et-promote-1').click()
