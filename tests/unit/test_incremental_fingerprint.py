@@ -79,16 +79,17 @@ def test_swapping_predictions_between_rows_of_one_timestamp_changes_the_window(h
 def test_numeric_values_changed_with_the_same_count_and_sum_change_the_drift(home: str) -> None:
     """The window's values go from {0.1, 0.5, 0.6} to {0.2, 0.3, 0.7}: same count, sum and sum of squares."""
     tbl = pxt.create_table(f'{home}/preds', SCHEMA, primary_key='id')
-    reference = [_row(10 + i, 0.1 * i, 1, 1, 0.1 * i) for i in range(8)]  # the first hour: the reference
+    reference = [_row(10 + i, 0.1 * i, 1, 1, 0.05 * i) for i in range(8)]  # the first hour: the reference
     current = [_row(1, 1.5, 1, 1, 0.1), _row(2, 1.5, 1, 1, 0.5), _row(3, 1.5, 1, 1, 0.6)]
     tbl.insert(reference + current)
     ev = IncrementalEvaluation(tbl, 'prediction', 'label', 'ts', numeric=['confidence'], window='1h')
     ev.refresh()
     bucket = int(T0.timestamp()) // HOUR + 1
-    before = _windows(ev)[bucket]['drift']['confidence']['wasserstein']
+    before = _windows(ev)[bucket]['drift']['confidence']['ks']
+    assert before == pytest.approx(2 / 3)
     tbl.batch_update([{'id': 1, 'confidence': 0.2}, {'id': 2, 'confidence': 0.3}, {'id': 3, 'confidence': 0.7}])
     window = _refresh_matches_forced(ev, bucket)
-    assert window['drift']['confidence']['wasserstein'] != pytest.approx(before)
+    assert window['drift']['confidence']['ks'] == pytest.approx(1 / 2)
 
 
 def test_a_label_moved_between_pending_and_another_row_changes_the_window(home: str) -> None:

@@ -619,10 +619,8 @@ class IncrementalEvaluation:
                 self._load_reference(ref, agg, w)
                 now = _now()
                 sizes = {b: agg.windows[b].rows for b in changed}
-                for i, (b, values, cells) in enumerate(win.window_values(self._tbl, spec, w, changed, sizes)):
-                    wc = agg.windows[b]
-                    wc.cells, wc.loaded = cells, True
-                    rows.append(win.window_row(wc, w, ref, values, prints[b], now))
+                for i, (b, values) in enumerate(win.window_values(self._tbl, spec, w, changed, sizes)):
+                    rows.append(win.window_row(agg.windows[b], w, ref, values, prints[b], now))
                     if i % 20 == 19:
                         report(1, 4, f'recomputed {i + 1} of {len(changed)} windows')
                 report(2, 4, 'writing windows')
@@ -664,8 +662,6 @@ class IncrementalEvaluation:
         spec = self.spec
         cache = self._store.reference_cache
         cached = ref.exact and cache is not None and cache[0] == ref.digest
-        if not cached:
-            win.fill_cells(self._tbl, spec, w, agg, ref.buckets)
         if cached:
             assert cache is not None
             ref.predictions, ref.labels, ref.numeric = cache[1]['predictions'], cache[1]['labels'], cache[1]['values']

@@ -1,9 +1,10 @@
 """Windows as aggregations inside Pixeltable, recomputed only where their rows changed.
 
-One ``group_by`` over the stored window key gives, per window and per (prediction, truth) pair, the row count and the
-sum and count of each numeric column. From those small counts come every metric and the category drift statistics;
-the numeric tests (KS, Wasserstein) fetch only the values of windows whose counts or sums changed since the last
-refresh. Each window's fingerprint is a hash of its counts, sums, the window width and the reference.
+One ``group_by`` over the stored window key, the prediction and the truth gives every window's confusion cells, and
+per cell the count, sum and value marks of each numeric column. From the cells come every metric and the category
+drift statistics; the numeric tests (KS, Wasserstein) fetch only the values of windows whose fingerprint changed since
+the last refresh. A window's fingerprint is a hash of its cells and summaries, the window width and the reference, so
+it changes with any prediction, label or value of the window (a swap between two rows of one timestamp included).
 
 Example:
     >>> agg = aggregate(tbl, spec, window)  # doctest: +SKIP
@@ -16,7 +17,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 import pixeltable as pxt
 from pixeltable import functions as pxtf
+from pixeltable.functions import math as pxt_math
 
 from pxwidgets.patterns.incremental import stats
 from pxwidgets.patterns.incremental.config import Reference, Window
@@ -37,20 +39,18 @@ pxt_sum: Any = pxtf.sum
 
 @dataclass
 class WindowCounts:
-    """What the aggregation queries say about one window: a summary always, the confusion cells once loaded."""
+    """What the aggregation query says about one window: its confusion cells and numeric summaries."""
 
     bucket: int
     cells: dict[tuple[Hashable, Hashable], int] = field(default_factory=dict)
-    """``(prediction, truth) -> rows``; ``None`` stands for a missing value (loaded by :func:`fill_cells`)."""
+    """``(prediction, truth) -> rows``; ``None`` stands for a missing value."""
     sums: dict[str, list[float]] = field(default_factory=dict)
     """Per numeric column: ``[count of non-null, sum]`` (the sum is NaN if any value is NaN)."""
     total: int = 0
     """Rows in the window."""
-    checks: tuple[Any, ...] = ()
-    """Per-window checksums of predictions and labels (integer classes), so that a changed or late label changes
-    the window's digest without reading its confusion cells."""
-    loaded: bool = False
-    """Whether ``cells`` holds the window's confusion cells."""
+    marks: list[tuple[str, str, str, int, str]] = field(default_factory=list)
+    """Per cell and numeric column: ``(prediction, truth, column, count, 'sum|mark|mark')``, the summaries of the
+    values the fingerprint is made of (see :func:`aggregate`)."""
 
     @property
     def rows(self) -> int:
@@ -82,18 +82,10 @@ class WindowCounts:
         return dict(out)
 
     def digest(self) -> str:
-        """A hash of what the window's statistics depend on (its summary, or its cells for string classes)."""
-        cells = [] if self.checks else sorted(([repr(p), repr(g)], n) for (p, g), n in self.cells.items())
-        data = json.dumps(
-            [
-                self.total,
-                list(self.checks),
-                cells,
-                # sums are rounded: Postgres adds floats in no fixed order, so the last bits vary between queries
-                sorted((c, int(k), f'{s:.9g}') for c, (k, s) in self.sums.items()),
-            ],
-            default=repr,
-        )
+        """A hash of everything the window's statistics depend on: its confusion cells, and per cell the count,
+        sum and value marks of each numeric column."""
+        cells = sorted([repr(p), repr(g), n] for (p, g), n in self.cells.items())
+        data = json.dumps([self.total, cells, sorted(self.marks)])
         return hashlib.sha256(data.encode()).hexdigest()[:24]
 
 
@@ -119,30 +111,50 @@ def key_expr(tbl: pxt.Table, spec: Spec, window: Window) -> Any:
 FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
 """Timestamps later than now by more than this are 'in the future' (clock skew allowance)."""
 
+MARK_SCALES = (1_414_213.562_373_095, 0.000_618_033_988_749_895)
+"""Each value ``v`` of a numeric column is marked by ``exp(f)``, ``f`` the fractional part of ``v * scale`` (one
+scale for small values, one for large; irrational-looking, so that values with few decimals do not land on the same
+fractions). The sum of the marks over a cell changes when any value changes, even when the count and the sum stay (a
+swap of values between rows, two changes that cancel out). Not a polynomial: the sum of the fractions moves only by
+whole numbers when the sum of the values stays, and sums of squares agree on sets such as {1, 5, 6} and {2, 3, 7}."""
+
 
 def _numeric_columns(tbl: pxt.Table, spec: Spec) -> dict[str, Any]:
     columns: dict[str, Any] = {}
     for i, col in enumerate(spec.numeric):
-        columns[f'c{i}'] = count(tbl[col])
-        columns[f's{i}'] = pxt_sum(tbl[col])
+        value = tbl[col]
+        columns[f'c{i}'] = count(value)
+        columns[f's{i}'] = pxt_sum(value)
+        for j, scale in enumerate(MARK_SCALES):
+            scaled = value * scale
+            columns[f'm{i}_{j}'] = pxt_sum(pxt_math.exp(scaled - pxt_math.floor(scaled)))
     return columns
 
 
-def _add_sums(wc: WindowCounts, spec: Spec, row: Mapping[str, Any]) -> None:
+def _round(value: Any) -> str:
+    # Postgres adds floats in no fixed order, so the last bits vary between queries: 9 significant digits
+    return f'{float("nan") if value is None else float(value):.9g}'
+
+
+def _add_numeric(wc: WindowCounts, spec: Spec, row: Mapping[str, Any]) -> None:
     for i, col in enumerate(spec.numeric):
-        c, s = row[f'c{i}'] or 0, row[f's{i}']
+        c, s = int(row[f'c{i}'] or 0), row[f's{i}']
         acc = wc.sums.setdefault(col, [0.0, 0.0])
         acc[0] += float(c)
         acc[1] += float('nan') if s is None and c else float(s or 0.0)
+        if c:
+            marks = '|'.join(_round(row[k]) for k in (f's{i}', *(f'm{i}_{j}' for j in range(len(MARK_SCALES)))))
+            wc.marks.append((repr(row['p']), repr(row['g']), col, c, marks))
 
 
 def aggregate(tbl: pxt.Table, spec: Spec, window: Window) -> Aggregate:
-    """Every window's summary in one ``group_by(key // width)`` query (rows without a key: the group ``None``).
+    """Every window's confusion cells and numeric summaries in one ``group_by(key // width, prediction, truth)``
+    query (rows without a key: the window ``None``).
 
-    For integer classes the summary is the row count, the counts of predictions and labels, and two weighted sums
-    (``sum(class * (key % 9973 + 1))``) that change when a prediction or label of the window changes; the
-    confusion cells are read later, only for windows that changed (:func:`fill_cells`). For string classes the
-    query groups by prediction and truth too, and the cells come with it.
+    Per cell it counts the rows, and per numeric column the non-null values, their sum and the sums of their
+    marks (:data:`MARK_SCALES`), all computed in the database; a window's fingerprint is made of these, so it
+    changes whenever a prediction, a label or a value of the window does. Only windows whose fingerprint changed
+    have their values fetched (:func:`window_values`).
     """
     key = key_expr(tbl, spec, window)
     bucket = key // window.width
@@ -150,59 +162,22 @@ def aggregate(tbl: pxt.Table, spec: Spec, window: Window) -> Aggregate:
     every = count(key == None)  # noqa: E711  (a boolean, never null: counts every row of the group)
     windows: dict[int, WindowCounts] = {}
     unplaced = 0
-    if spec.label_type == 'int':
-        weight = key % 9973 + 1
-        columns = {
-            'b': bucket,
-            'n': every,
-            'np': count(pred),
-            'ng': count(truth),
-            'sp': pxt_sum(pred * weight),
-            'sg': pxt_sum(truth * weight),
-            **_numeric_columns(tbl, spec),
-        }
-        for row in tbl.group_by(bucket).select(**columns).collect():
-            if row['b'] is None:  # no timestamp (or order value): in no window
-                unplaced += int(row['n'])
-                continue
-            wc = WindowCounts(int(row['b']), total=int(row['n']))
-            wc.checks = (int(row['np']), int(row['ng']), int(row['sp'] or 0), int(row['sg'] or 0))
-            _add_sums(wc, spec, row)
-            windows[wc.bucket] = wc
-    else:
-        columns = {'b': bucket, 'p': pred, 'g': truth, 'n': every, **_numeric_columns(tbl, spec)}
-        for row in tbl.group_by(bucket, pred, truth).select(**columns).collect():
-            if row['b'] is None:
-                unplaced += int(row['n'])
-                continue
-            b = int(row['b'])
-            wc = windows.setdefault(b, WindowCounts(b, loaded=True))
-            wc.cells[(row['p'], row['g'])] = int(row['n'])
-            wc.total += int(row['n'])
-            _add_sums(wc, spec, row)
+    columns = {'b': bucket, 'p': pred, 'g': truth, 'n': every, **_numeric_columns(tbl, spec)}
+    for row in tbl.group_by(bucket, pred, truth).select(**columns).collect():
+        if row['b'] is None:  # no timestamp (or order value): in no window
+            unplaced += int(row['n'])
+            continue
+        b = int(row['b'])
+        wc = windows.setdefault(b, WindowCounts(b))
+        wc.cells[(row['p'], row['g'])] = int(row['n'])
+        wc.total += int(row['n'])
+        _add_numeric(wc, spec, row)
     future = 0
     if window.kind == 'time':
         limit = int((datetime.datetime.now(tz=datetime.UTC) + FUTURE_TOLERANCE).timestamp())
         for b in [b for b in windows if b * window.width > limit]:
             future += windows.pop(b).rows
     return Aggregate(windows, unplaced, future)
-
-
-def fill_cells(tbl: pxt.Table, spec: Spec, window: Window, agg: Aggregate, buckets: Iterable[int]) -> None:
-    """Load the confusion cells of some windows (one ``group_by`` over just those windows)."""
-    wanted = sorted(b for b in set(buckets) if b in agg.windows and not agg.windows[b].loaded)
-    if not wanted:
-        return
-    key = key_expr(tbl, spec, window)
-    bucket = key // window.width
-    pred, truth = tbl[spec.prediction], tbl[spec.ground_truth]
-    query = tbl.where(bucket.isin(wanted)).group_by(bucket, pred, truth)
-    for b in wanted:
-        agg.windows[b].cells.clear()
-    for row in query.select(b=bucket, p=pred, g=truth, n=count(key == None)).collect():  # noqa: E711
-        agg.windows[int(row['b'])].cells[(row['p'], row['g'])] = int(row['n'])
-    for b in wanted:
-        agg.windows[b].loaded = True
 
 
 @dataclass
@@ -224,14 +199,13 @@ class ReferenceData:
     """The windows the reference is made of (window references and whole-window ranges): its counts are theirs."""
 
     def load_counts(self, agg: Aggregate) -> None:
-        """The category counts of a reference made of windows, from their (loaded) cells."""
+        """The category counts of a reference made of windows, from their cells."""
         if not self.buckets:
             return
         predictions: dict[Hashable, int] = defaultdict(int)
         labels: dict[Hashable, int] = defaultdict(int)
         for b in self.buckets:
             wc = agg.windows[b]
-            assert wc.loaded, f'cells of window {b} are not loaded'
             for k, n in wc.predictions().items():
                 predictions[k] += n
             for k, n in wc.labels().items():
@@ -290,6 +264,12 @@ def reference_data(
             raise InvalidReferenceError('A reference date range needs a timestamp column.')
         lo, hi = _epoch(ref.start), _epoch(ref.end)
         source, where = tbl, (key >= lo) & (key < hi)
+        # the digests of the windows the range overlaps cover its values too
+        overlapped = [
+            wc.digest()
+            for b, wc in sorted(agg.windows.items())
+            if lo < (b + 1) * window.width and b * window.width < hi
+        ]
         if lo % window.width == 0 and hi % window.width == 0:  # whole windows: counts from the aggregation
             inside = tuple(b for b in sorted(agg.windows) if lo // window.width <= b < hi // window.width)
             if not inside:
@@ -308,13 +288,15 @@ def reference_data(
         missing = [c for c in (spec.prediction, spec.ground_truth, *spec.numeric) if c not in source.columns()]
         if missing:
             raise InvalidReferenceError(f'The reference {ref.path} has no column(s) {", ".join(missing)}.')
-        where = None
+        where, overlapped = None, []
     predictions = _counts(source, where, source[spec.prediction])
     labels = _counts(source, where, source[spec.ground_truth])
     if not predictions and not labels:
         raise NoReferenceRowsError(ref.describe())
     digest = hashlib.sha256(
-        json.dumps([ref.to_json(), sorted(map(repr, predictions.items())), sorted(map(repr, labels.items()))]).encode()
+        json.dumps(
+            [ref.to_json(), sorted(map(repr, predictions.items())), sorted(map(repr, labels.items())), overlapped]
+        ).encode()
     ).hexdigest()[:24]
     data = ReferenceData(ref.describe(), predictions, labels, {}, digest, None, source, where)
     if with_values:
@@ -356,28 +338,23 @@ def chunks(buckets: Iterable[int], rows: Mapping[int, int], limit: int = FETCH_R
 
 def window_values(
     tbl: pxt.Table, spec: Spec, window: Window, buckets: Iterable[int], rows: Mapping[int, int] | None = None
-) -> Iterator[tuple[int, dict[str, np.ndarray], dict[tuple[Hashable, Hashable], int]]]:
-    """The rows of some windows, window by window: their numeric values and their confusion cells, fetched by key
-    range in chunks of :data:`FETCH_ROWS` rows (``rows`` gives each window's row count), so that memory stays
-    bounded however large the table grows."""
+) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+    """The numeric values of some windows, window by window, fetched by key range in chunks of :data:`FETCH_ROWS`
+    rows (``rows`` gives each window's row count), so that memory stays bounded however large the table grows."""
     wanted = sorted(set(buckets))
     key = key_expr(tbl, spec, window)
     for chunk in chunks(wanted, rows or {}):
+        if not spec.numeric:
+            yield from ((b, {}) for b in chunk)
+            continue
         lo, hi = chunk[0] * window.width, (chunk[-1] + 1) * window.width
         cols = {f'v{i}': tbl[c] for i, c in enumerate(spec.numeric)}
-        result = (
-            tbl.where((key >= lo) & (key < hi))
-            .select(k=key, p=tbl[spec.prediction], g=tbl[spec.ground_truth], **cols)
-            .collect()
-        )
+        result = tbl.where((key >= lo) & (key < hi)).select(k=key, **cols).collect()
         keys = np.asarray(result['k'], dtype=np.int64) // window.width if len(result) else np.zeros(0, np.int64)
-        cells: dict[int, Counter[tuple[Hashable, Hashable]]] = {b: Counter() for b in chunk}
-        for b, p, g in zip(keys.tolist(), result['p'], result['g'], strict=True):
-            cells[b][(p, g)] += 1
         numeric = {c: np.asarray(result[f'v{i}'], dtype=object) for i, c in enumerate(spec.numeric)}
         for b in chunk:
             mask = keys == b
-            yield b, {c: stats.finite(values[mask]) for c, values in numeric.items()}, dict(cells[b])
+            yield b, {c: stats.finite(values[mask]) for c, values in numeric.items()}
 
 
 def _pairs(counts: Mapping[Hashable, int]) -> list[list[Any]]:
