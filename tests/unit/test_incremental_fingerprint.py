@@ -8,9 +8,6 @@ forced refresh computes.
 from __future__ import annotations
 
 import datetime
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pixeltable as pxt
@@ -22,14 +19,6 @@ from tests.support.incremental import SCHEMA
 T0 = datetime.datetime(2026, 1, 5, 8, 0, tzinfo=datetime.UTC)
 HOUR = 3600
 METRICS = ('rows', 'pending', 'labeled', 'correct', 'accuracy', 'f1', 'confusion', 'predictions', 'labels', 'drift')
-
-
-@pytest.fixture
-def home(pxt_home: Path) -> Iterator[str]:
-    name = f'fp_{uuid.uuid4().hex[:10]}'
-    pxt.create_dir(name)
-    yield name
-    pxt.drop_dir(name, force=True, if_not_exists='ignore')
 
 
 def _row(i: int, hour: float, prediction: int | None, label: int | None, confidence: float | None) -> dict[str, Any]:
@@ -51,34 +40,37 @@ def _refresh_matches_forced(ev: IncrementalEvaluation, bucket: int) -> dict[str,
     return seen[bucket]
 
 
-def test_swapping_labels_between_rows_of_one_timestamp_changes_the_window(home: str) -> None:
-    """Issue 15, finding 1: rows 1 and 2 share a timestamp; swapping their labels keeps every count and sum."""
-    tbl = pxt.create_table(f'{home}/preds', SCHEMA, primary_key='id')
-    tbl.insert([_row(1, 0.5, 3, 3, 0.9), _row(2, 0.5, 5, 5, 0.8), _row(3, 0.7, 1, 2, 0.7)])
+@pytest.mark.parametrize(
+    ('rows', 'swap', 'accuracy'),
+    [
+        # issue 15, finding 1: rows 1 and 2 share a timestamp; swapping their labels keeps every count and sum
+        ([(1, 0.5, 3, 3), (2, 0.5, 5, 5), (3, 0.7, 1, 2)], [{'id': 1, 'label': 5}, {'id': 2, 'label': 3}], 0 / 3),
+        (
+            [(1, 0.5, 3, 3), (2, 0.5, 5, 5), (3, 0.5, 7, 7)],
+            [{'id': 1, 'prediction': 5}, {'id': 2, 'prediction': 3}],
+            1 / 3,
+        ),
+    ],
+    ids=['labels', 'predictions'],
+)
+def test_a_swap_between_rows_of_one_timestamp_changes_the_window(
+    pxt_dir: str, rows: list[tuple[int, float, int, int]], swap: list[dict[str, Any]], accuracy: float
+) -> None:
+    tbl = pxt.create_table(f'{pxt_dir}/preds', SCHEMA, primary_key='id')
+    tbl.insert([_row(i, hour, p, g, 0.9) for i, hour, p, g in rows])
     ev = IncrementalEvaluation(tbl, 'prediction', 'label', 'ts', window='1h')
     ev.refresh()
     bucket = int(T0.timestamp()) // HOUR
-    assert _windows(ev)[bucket]['accuracy'] == pytest.approx(2 / 3)
-    tbl.batch_update([{'id': 1, 'label': 5}, {'id': 2, 'label': 3}])
+    before = _windows(ev)[bucket]['accuracy']
+    tbl.batch_update(swap)
     window = _refresh_matches_forced(ev, bucket)
-    assert window['accuracy'] == pytest.approx(0 / 3)
-    assert window['correct'] == 0
+    assert window['accuracy'] == pytest.approx(accuracy)
+    assert before != pytest.approx(accuracy)
 
 
-def test_swapping_predictions_between_rows_of_one_timestamp_changes_the_window(home: str) -> None:
-    tbl = pxt.create_table(f'{home}/preds', SCHEMA, primary_key='id')
-    tbl.insert([_row(1, 0.5, 3, 3, 0.9), _row(2, 0.5, 5, 5, 0.8), _row(3, 0.5, 7, 7, 0.7)])
-    ev = IncrementalEvaluation(tbl, 'prediction', 'label', 'ts', window='1h')
-    ev.refresh()
-    bucket = int(T0.timestamp()) // HOUR
-    tbl.batch_update([{'id': 1, 'prediction': 5}, {'id': 2, 'prediction': 3}])
-    window = _refresh_matches_forced(ev, bucket)
-    assert window['accuracy'] == pytest.approx(1 / 3)
-
-
-def test_numeric_values_changed_with_the_same_count_and_sum_change_the_drift(home: str) -> None:
+def test_numeric_values_changed_with_the_same_count_and_sum_change_the_drift(pxt_dir: str) -> None:
     """The window's values go from {0.1, 0.5, 0.6} to {0.2, 0.3, 0.7}: same count, sum and sum of squares."""
-    tbl = pxt.create_table(f'{home}/preds', SCHEMA, primary_key='id')
+    tbl = pxt.create_table(f'{pxt_dir}/preds', SCHEMA, primary_key='id')
     reference = [_row(10 + i, 0.1 * i, 1, 1, 0.05 * i) for i in range(8)]  # the first hour: the reference
     current = [_row(1, 1.5, 1, 1, 0.1), _row(2, 1.5, 1, 1, 0.5), _row(3, 1.5, 1, 1, 0.6)]
     tbl.insert(reference + current)
@@ -92,9 +84,9 @@ def test_numeric_values_changed_with_the_same_count_and_sum_change_the_drift(hom
     assert window['drift']['confidence']['ks'] == pytest.approx(1 / 2)
 
 
-def test_a_label_moved_between_pending_and_another_row_changes_the_window(home: str) -> None:
+def test_a_label_moved_between_pending_and_another_row_changes_the_window(pxt_dir: str) -> None:
     """Row 1 loses its label, row 2 gets it: the counts of labels and predictions stay, the cells do not."""
-    tbl = pxt.create_table(f'{home}/preds', SCHEMA, primary_key='id')
+    tbl = pxt.create_table(f'{pxt_dir}/preds', SCHEMA, primary_key='id')
     tbl.insert([_row(1, 0.5, 4, 4, 0.9), _row(2, 0.5, 6, None, 0.8)])
     ev = IncrementalEvaluation(tbl, 'prediction', 'label', 'ts', window='1h')
     ev.refresh()
@@ -103,3 +95,23 @@ def test_a_label_moved_between_pending_and_another_row_changes_the_window(home: 
     tbl.batch_update([{'id': 1, 'label': None}, {'id': 2, 'label': 4}])
     window = _refresh_matches_forced(ev, bucket)
     assert window['accuracy'] == 0.0 and window['pending'] == 1
+
+
+def test_values_changed_inside_a_reference_range_change_every_window(pxt_dir: str) -> None:
+    """A reference range that does not fall on window boundaries: a change of its values that keeps the counts
+    and the sum changes the reference, so every window's drift is recomputed."""
+    tbl = pxt.create_table(f'{pxt_dir}/preds', SCHEMA, primary_key='id')
+    first = [_row(1, 0.2, 1, 1, 0.1), _row(2, 0.3, 1, 1, 0.5), _row(3, 0.4, 1, 1, 0.6), _row(4, 0.9, 1, 1, 0.9)]
+    later = [_row(10 + i, 1.5 + i, 1, 1, 0.05 * i) for i in range(3)]
+    tbl.insert(first + later)
+    start, end = T0 + datetime.timedelta(minutes=6), T0 + datetime.timedelta(minutes=30)  # rows 1 to 3
+    ev = IncrementalEvaluation(tbl, 'prediction', 'label', 'ts', numeric=['confidence'], reference=(start, end))
+    ev.refresh()
+    before = {b: w['drift']['confidence']['ks'] for b, w in _windows(ev).items()}
+    tbl.batch_update([{'id': 1, 'confidence': 0.2}, {'id': 2, 'confidence': 0.3}, {'id': 3, 'confidence': 0.7}])
+    result = ev.refresh()
+    assert sorted(result.changed) == sorted(before)
+    after = _windows(ev)
+    ev.refresh(force=True)
+    assert _windows(ev) == after
+    assert {b: w['drift']['confidence']['ks'] for b, w in after.items()} != before

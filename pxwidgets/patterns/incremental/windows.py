@@ -68,18 +68,12 @@ class WindowCounts:
         return {(p, g): n for (p, g), n in self.cells.items() if p is not None and g is not None}
 
     def predictions(self) -> dict[Hashable, int]:
-        out: dict[Hashable, int] = defaultdict(int)
-        for (p, _), n in self.cells.items():
-            if p is not None:
-                out[p] += n
-        return dict(out)
+        """Rows per predicted class (rows without a prediction left out)."""
+        return _marginal(self.cells, 0)
 
     def labels(self) -> dict[Hashable, int]:
-        out: dict[Hashable, int] = defaultdict(int)
-        for (_, g), n in self.cells.items():
-            if g is not None:
-                out[g] += n
-        return dict(out)
+        """Rows per true class (rows still waiting for their label left out)."""
+        return _marginal(self.cells, 1)
 
     def digest(self) -> str:
         """A hash of everything the window's statistics depend on: its confusion cells, and per cell the count,
@@ -87,6 +81,14 @@ class WindowCounts:
         cells = sorted([repr(p), repr(g), n] for (p, g), n in self.cells.items())
         data = json.dumps([self.total, cells, sorted(self.marks)])
         return hashlib.sha256(data.encode()).hexdigest()[:24]
+
+
+def _marginal(cells: Mapping[tuple[Hashable, Hashable], int], axis: int) -> dict[Hashable, int]:
+    out: dict[Hashable, int] = defaultdict(int)
+    for pair, n in cells.items():
+        if pair[axis] is not None:
+            out[pair[axis]] += n
+    return dict(out)
 
 
 @dataclass

@@ -14,7 +14,7 @@ import importlib
 import json
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import pixeltable as pxt
@@ -81,26 +81,16 @@ class Run:
         }
 
 
+_FROM_RECORD = tuple(f.name for f in fields(Run) if f.name not in ('experiment', 'latest'))
+"""The fields a run takes from its registry record as they are."""
+
+
 def to_runs(name: str, records: list[RunRecord]) -> list[Run]:
     """The runs of experiment ``name`` from its registry's records; the newest successful one not dropped is
     latest."""
     latest = max((r.version for r in records if r.status == 'ok' and not r.dropped), default=None)
     return [
-        Run(
-            experiment=name,
-            version=rec.version,
-            status=rec.status,
-            params=rec.params,
-            metrics=rec.metrics,
-            started_at=rec.started_at,
-            duration_s=rec.duration_s,
-            result=rec.result,
-            tables=rec.tables,
-            error=rec.error,
-            promoted=rec.promoted,
-            latest=rec.version == latest,
-            dropped=rec.dropped,
-        )
+        Run(experiment=name, latest=rec.version == latest, **{f: getattr(rec, f) for f in _FROM_RECORD})
         for rec in records
     ]
 
