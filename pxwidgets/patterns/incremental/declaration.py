@@ -25,6 +25,7 @@ from pxwidgets.patterns.common.exprcode import column_name as ref_column_name
 from pxwidgets.patterns.common.exprcode import column_table_id
 from pxwidgets.patterns.common.metadata import read_role, role_metadata
 from pxwidgets.patterns.common.names import validate_stage_name
+from pxwidgets.patterns.incremental.aggregate import FUTURE_TOLERANCE
 from pxwidgets.patterns.incremental.config import Settings, parse_reference, parse_window, validate_thresholds
 from pxwidgets.patterns.incremental.errors import (
     EvaluationConflictError,
@@ -33,7 +34,6 @@ from pxwidgets.patterns.incremental.errors import (
     TimestampError,
 )
 from pxwidgets.patterns.incremental.store import ROLE_CORRECT, ROLE_KEY, Spec, Store, get_table
-from pxwidgets.patterns.incremental.windows import FUTURE_TOLERANCE
 from pxwidgets.tables.internals import column_facts, lineage_ids, table_kind, table_path, type_kind
 
 LABEL_TYPES = {'int': label_match_int, 'string': label_match_string}

@@ -31,7 +31,7 @@ import plotly.graph_objects as go
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.patterns.incremental import declaration, figures, snapshots
 from pxwidgets.patterns.incremental import labels as labels_
-from pxwidgets.patterns.incremental import windows as win
+from pxwidgets.patterns.incremental.aggregate import aggregate
 from pxwidgets.patterns.incremental.config import (
     Reference,
     Settings,
@@ -41,6 +41,7 @@ from pxwidgets.patterns.incremental.config import (
     validate_thresholds,
 )
 from pxwidgets.patterns.incremental.errors import EvaluationNotFoundError, InvalidWindowError
+from pxwidgets.patterns.incremental.reference import reference_data
 from pxwidgets.patterns.incremental.refresh import ProgressCallback, RefreshResult, refresh
 from pxwidgets.patterns.incremental.snapshots import EvaluationSnapshot
 from pxwidgets.patterns.incremental.store import Spec, Store
@@ -229,9 +230,9 @@ class IncrementalEvaluation:
         ref = old.reference if reference is None else parse_reference(reference)
         new = Settings(w, ref, validate_thresholds(thresholds, base=old.thresholds))
         if ref != old.reference or w != old.window:
-            agg = win.aggregate(self._tbl, spec, w)
+            agg = aggregate(self._tbl, spec, w)
             if agg.windows:
-                win.reference_data(self._tbl, spec, w, ref, agg, with_values=False)
+                reference_data(self._tbl, spec, w, ref, agg, with_values=False)
         if new != old:
             self._store.save_settings(new)
         return new

@@ -1,6 +1,6 @@
 """Refresh: bring an evaluation's window table up to date with the evaluated table, and raise new alerts.
 
-One aggregation query (:func:`~pxwidgets.patterns.incremental.windows.aggregate`) gives every window's fingerprint;
+One aggregation query (:func:`~pxwidgets.patterns.incremental.aggregate.aggregate`) gives every window's fingerprint;
 only windows whose fingerprint changed (or that are new) are recomputed, with their values fetched by key range, and
 written in one upsert. When neither the table's version nor the settings changed since the last complete refresh,
 nothing is read beyond the settings row.
@@ -24,6 +24,9 @@ import pixeltable as pxt
 
 from pxwidgets.patterns.incremental import alerts as alert_rules
 from pxwidgets.patterns.incremental import windows as win
+from pxwidgets.patterns.incremental.aggregate import Aggregate, aggregate, fill_cells
+from pxwidgets.patterns.incremental.config import Window
+from pxwidgets.patterns.incremental.reference import ReferenceData, reference_data
 from pxwidgets.patterns.incremental.store import Store
 
 ProgressCallback = Callable[[int, int, str], None]
@@ -106,7 +109,7 @@ def refresh(
         )
     w = settings.window
     report(0, 4, 'aggregating windows')
-    agg = win.aggregate(tbl, spec, w)
+    agg = aggregate(tbl, spec, w)
     stored = {int(r['bucket']): r for r in store.window_rows(ALERT_COLUMNS)}
     changed: list[int] = []
     removed = sorted(set(stored) - set(agg.windows))
@@ -114,17 +117,19 @@ def refresh(
     if not agg.windows:
         store.replace_windows([], removed)
     else:
-        ref = win.reference_data(tbl, spec, w, settings.reference, agg, with_values=False)
+        ref = reference_data(tbl, spec, w, settings.reference, agg, with_values=False)
         prints = {b: win.fingerprint(wc, w, ref) for b, wc in agg.windows.items()}
         changed = sorted(b for b, fp in prints.items() if force or b not in stored or stored[b]['fingerprint'] != fp)
         rows: list[dict[str, Any]] = []
         if changed:
             report(1, 4, f'recomputing {len(changed)} window(s)')
-            _load_reference(tbl, store, ref, agg)
+            _load_reference(tbl, store, ref, agg, w)
             now = datetime.datetime.now(tz=datetime.UTC)
             sizes = {b: agg.windows[b].rows for b in changed}
-            for i, (b, values) in enumerate(win.window_values(tbl, spec, w, changed, sizes)):
-                rows.append(win.window_row(agg.windows[b], w, ref, values, prints[b], now))
+            for i, (b, values, cells) in enumerate(win.window_values(tbl, spec, w, changed, sizes)):
+                wc = agg.windows[b]
+                wc.cells, wc.loaded = cells, True
+                rows.append(win.window_row(wc, w, ref, values, prints[b], now))
                 if i % 20 == 19:
                     report(1, 4, f'recomputed {i + 1} of {len(changed)} windows')
             report(2, 4, 'writing windows')
@@ -161,12 +166,14 @@ def refresh(
     )
 
 
-def _load_reference(tbl: pxt.Table, store: Store, ref: win.ReferenceData, agg: win.Aggregate) -> None:
+def _load_reference(tbl: pxt.Table, store: Store, ref: ReferenceData, agg: Aggregate, w: Window) -> None:
     """Load the reference's counts and values: from the store's cache while its digest (which covers its cells and
     values) still holds, else from the aggregation (the cells of its windows) and the table (its values)."""
     spec = store.spec
     cache = store.reference_cache
     cached = ref.exact and cache is not None and cache[0] == ref.digest
+    if not cached:
+        fill_cells(tbl, spec, w, agg, ref.buckets)
     if cached:
         assert cache is not None
         ref.predictions, ref.labels, ref.numeric = cache[1]['predictions'], cache[1]['labels'], cache[1]['values']
