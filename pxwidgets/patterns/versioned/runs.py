@@ -21,6 +21,7 @@ import pixeltable as pxt
 
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.patterns.versioned.errors import UnknownVersionError
+from pxwidgets.patterns.versioned.records import RunInfo
 from pxwidgets.patterns.versioned.registry import RunRecord
 from pxwidgets.tables.resolve import open_table
 
@@ -64,7 +65,7 @@ class Run:
             raise UnknownVersionError(f'Version {self.version} of {self.experiment!r} {why}.')
         return open_table(self.result)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> RunInfo:
         return {
             'version': self.version,
             'status': self.status,
