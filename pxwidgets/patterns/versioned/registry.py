@@ -182,8 +182,8 @@ class Registry:
     def _refuse_foreign(cls, name: str, *, registry: bool = False) -> None:
         """Refuse a directory that holds anything but an experiment's registry and version directories.
 
-        The registry's own path counts as foreign only with ``registry=True`` (when it holds no registry): another
-        process may be declaring the same experiment right now.
+        A table at the registry's own path counts as foreign only with ``registry=True`` (once it is known to be no
+        registry): until then another process may be declaring the same experiment right now.
 
         Raises:
             ExperimentNameError: What is in the way, before anything is written.
@@ -192,7 +192,7 @@ class Registry:
         foreign = [t for t in pxt.list_tables(name, recursive=False) if registry or t != own] + [
             d
             for d in pxt.list_dirs(name, recursive=False)
-            if (registry and d == own) or not VERSION_DIR.match(d.rsplit('/', 1)[-1])
+            if not VERSION_DIR.match(d.rsplit('/', 1)[-1])
         ]
         if foreign:
             raise ExperimentNameError(
