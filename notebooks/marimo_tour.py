@@ -84,7 +84,7 @@ def _(mo, pipeline, pxt, stages):
     _names = [s.name for s in pipeline.stages]
     if _name in _names:
         _rows = pxt.get_table(pipeline.stage(_name).table).count()
-        _said = f'Selected in the panel: **{_name}** ({_rows} rows).'
+        _said = f'Selected in the panel: <b>{_name}</b> ({_rows} rows).'
     else:
         _said = 'Click a stage in the panel.'
     mo.Html(f'<p data-testid="mo-stage-facts">{_said} Stages in Python: {", ".join(_names)}.</p>')

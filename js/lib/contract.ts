@@ -8,6 +8,8 @@ export interface Request {
   id: string;
   kind: string;
   payload: Record<string, unknown>;
+  /** Put the reply's buffers into the message as base64 (for front ends that drop binary buffers). */
+  inline?: boolean;
 }
 
 /** Per-field messages of a refused form (`details.params`). */
@@ -29,6 +31,8 @@ export interface OkResponse<T = unknown> {
   id: string;
   ok: true;
   payload: T;
+  /** The buffers as base64, when the request asked for them inline (then none are sent as binary). */
+  inline_buffers?: string[];
 }
 
 export interface ErrorResponse {
