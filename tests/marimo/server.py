@@ -7,26 +7,23 @@ kernel imports this checkout's ``pxwidgets`` (``PYTHONPATH``). :meth:`MarimoServ
 (its kernel goes with it), then stops the embedded Postgres that the kernel started in that home, and nothing else.
 
 Example:
-    >>> server = MarimoServer.start(tmp, NOTEBOOKS / 'marimo_tour.py')  # doctest: +SKIP
+    >>> server = MarimoServer.start_notebook(tmp, NOTEBOOKS / 'marimo_tour.py')  # doctest: +SKIP
     >>> page.goto(server.url)  # doctest: +SKIP
     >>> server.stop()  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
-from tests.e2e.lab import REPO, free_port
+from tests.e2e.lab import REPO, LabServer, free_port
 from tests.support.postgres import stop_embedded_postgres
 
 MARIMO = Path(sys.executable).with_name('marimo')
@@ -42,19 +39,17 @@ theme = "light"
 
 
 @dataclass
-class MarimoServer:
-    """A running ``marimo edit`` server on one notebook (stop it with :meth:`stop`)."""
+class MarimoServer(LabServer):
+    """A running ``marimo edit`` server on one notebook (stop it with :meth:`stop`); ``url`` is the notebook's."""
 
-    url: str
-    """The notebook's address (the server serves only that notebook)."""
+    NAME: ClassVar[str] = 'marimo'
+
     home: Path
     """The kernel's ``PIXELTABLE_HOME``."""
-    process: subprocess.Popen[bytes]
-    log_path: Path
 
     @classmethod
-    def start(cls, base_dir: Path, notebook: Path) -> MarimoServer:
-        """Copy ``notebook`` under ``base_dir`` and serve it; wait until the server answers.
+    def start_notebook(cls, base_dir: Path, notebook: Path) -> MarimoServer:
+        """Copy ``notebook`` under ``base_dir`` and serve it; wait until the server answers ``/api/status``.
 
         Raises:
             RuntimeError: marimo is not installed, or the server exited or did not answer within a minute (its log
@@ -66,10 +61,9 @@ class MarimoServer:
         # Not under base_dir: as root, the embedded Postgres runs as user pgserver, who cannot enter pytest's
         # private temporary directories.
         home = Path(tempfile.mkdtemp(prefix='pxw-marimo-home-'))
-        for path in (root, config):
+        for path in (root, config / 'marimo'):
             path.mkdir(parents=True, exist_ok=True)
         shutil.copy2(notebook, root / notebook.name)
-        (config / 'marimo').mkdir(exist_ok=True)
         (config / 'marimo' / 'marimo.toml').write_text(CONFIG)
         port = free_port()
         env = dict(os.environ)
@@ -98,41 +92,17 @@ class MarimoServer:
             process = subprocess.Popen(
                 args, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
             )
-        server = cls(f'http://127.0.0.1:{port}/', home, process, log_path)
+        server = cls(f'http://127.0.0.1:{port}/', root, process, log_path, home)
         try:
-            server.wait_ready()
+            server.wait_ready(START_TIMEOUT_S)
         except BaseException:
             server.stop()
             raise
         return server
 
-    def wait_ready(self, timeout_s: float = START_TIMEOUT_S) -> None:
-        """Poll ``/health`` until the server answers."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f'marimo exited with {self.process.returncode}:\n{self.log_tail()}')
-            with contextlib.suppress(OSError), urllib.request.urlopen(f'{self.url}health', timeout=2) as resp:
-                if resp.status == 200:
-                    return
-            time.sleep(0.1)  # polling interval, not a wait for an outcome
-        raise RuntimeError(f'marimo did not answer within {timeout_s} s:\n{self.log_tail()}')
-
     def stop(self, timeout_s: float = 20) -> None:
-        """SIGTERM the server by its PID (it shuts its kernel down), SIGKILL it if it does not exit in time; then
-        stop the embedded Postgres of the kernel's home and remove that home."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        """Stop the server by its PID (its kernel goes with it), then the embedded Postgres of the kernel's home, and
+        remove that home."""
+        super().stop(timeout_s)
         stop_embedded_postgres(self.home)
         shutil.rmtree(self.home, ignore_errors=True)
-
-    def log_tail(self, chars: int = 4000) -> str:
-        try:
-            return self.log_path.read_text(errors='replace')[-chars:]
-        except OSError:
-            return '(no log)'

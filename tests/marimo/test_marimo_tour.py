@@ -15,11 +15,17 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.lab import KERNEL_TIMEOUT_MS, WIDGET_TIMEOUT_MS, publish_panel_screenshot
+from tests.e2e.lab import KERNEL_TIMEOUT_MS, WIDGET_TIMEOUT_MS, save_screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.marimo]
 
 QUERY = 'what happens when an exception is raised in the try clause'  # as in the tour's own search cell
+
+
+def shot(root: Locator, name: str) -> None:
+    """The panel as it shows in its cell (marimo scrolls a tall output inside the cell: no growing the window)."""
+    root.scroll_into_view_if_needed()
+    save_screenshot(root, name, publish=True)
 
 
 def panel(page: Page, testid: str) -> Locator:
@@ -55,7 +61,7 @@ def test_table_browser_pages_with_thumbnails(tour: Page, lab_page: Page) -> None
     grid = browser.get_by_test_id('pxw-grid')
     expect_images_loaded(page, image_cells(grid, 'image'), 10)
     first = grid.locator('[data-testid="pxw-cell"][data-column="title"]').all_inner_texts()
-    publish_panel_screenshot(browser, 'marimo-table-browser')
+    shot(browser, 'marimo-table-browser')
 
     browser.get_by_test_id('pxw-next-page').click()
     expect(info).to_have_text('rows 11–12 of 12')
@@ -83,7 +89,7 @@ def test_stage_builder_shows_a_stage_and_adds_one_by_click(tour: Page, lab_page:
     expect(builder.get_by_test_id('pxw-page-info')).to_have_text('rows 1–4 of 4')
     expect_images_loaded(page, image_cells(builder.get_by_test_id('pxw-grid'), 'frame'), 4)
     expect(builder.get_by_test_id('pxw-overlay-box').first).to_be_visible()
-    publish_panel_screenshot(builder, 'marimo-stage-builder')
+    shot(builder, 'marimo-stage-builder')
 
     # "+" on frames: a new stage from the form, added with progress, then in the graph, selected, and in Python
     node('frames').get_by_test_id('pxw-stage-add').click()
@@ -96,9 +102,14 @@ def test_stage_builder_shows_a_stage_and_adds_one_by_click(tour: Page, lab_page:
     expect(node('eyes')).to_have_attribute('aria-selected', 'true', timeout=KERNEL_TIMEOUT_MS)
     expect(builder.get_by_test_id('pxw-stage-node')).to_have_count(5)
     expect(builder.get_by_test_id('pxw-error')).to_be_hidden()
+    # The kernel selected the new stage itself: marimo re-runs cells on changes made in the page only, so the
+    # facts follow the next clicks.
+    node('frames').click()
+    expect(said).to_contain_text('Selected in the panel: frames (4 rows).', timeout=KERNEL_TIMEOUT_MS)
+    node('eyes').click()
     expect(said).to_contain_text('Selected in the panel: eyes (4 rows).', timeout=KERNEL_TIMEOUT_MS)
     expect(said).to_contain_text('Stages in Python: videos, frames, faces, n_faces, eyes.')
-    publish_panel_screenshot(builder, 'marimo-stage-builder-added')
+    shot(builder, 'marimo-stage-builder-added')
 
 
 def test_consensus_grid_filters_to_disagreements_and_opens_a_row(tour: Page, lab_page: Page) -> None:
@@ -123,7 +134,7 @@ def test_consensus_grid_filters_to_disagreements_and_opens_a_row(tour: Page, lab
     rows.first.click()
     expect(grid.get_by_test_id('pxw-cg-detail')).to_be_visible()
     expect_images_loaded(page, grid.get_by_test_id('pxw-cg-large-img'), 1)
-    publish_panel_screenshot(grid, 'marimo-consensus-grid')
+    shot(grid, 'marimo-consensus-grid')
 
 
 def test_cascade_search_finds_at_every_level_and_drills(tour: Page, lab_page: Page) -> None:
@@ -145,7 +156,7 @@ def test_cascade_search_finds_at_every_level_and_drills(tour: Page, lab_page: Pa
     drill = search.get_by_test_id('pxw-cs-drill')
     expect(drill).to_be_visible(timeout=KERNEL_TIMEOUT_MS)
     expect(drill.get_by_test_id('pxw-cs-hit').first).to_be_visible()
-    publish_panel_screenshot(search, 'marimo-cascade-search')
+    shot(search, 'marimo-cascade-search')
 
 
 def test_drift_dashboard_tabs_and_a_window(tour: Page, lab_page: Page) -> None:
@@ -156,7 +167,7 @@ def test_drift_dashboard_tabs_and_a_window(tour: Page, lab_page: Page) -> None:
     expect(count).to_have_text(re.compile(r'^\d+ windows$'), timeout=WIDGET_TIMEOUT_MS)
     expect(dashboard.get_by_test_id('pxw-dd-metrics-chart')).to_have_attribute('data-traces', re.compile(r'^[1-9]'))
     expect(dashboard.get_by_test_id('pxw-dd-alert-count')).to_have_text(re.compile(r'^[1-9]\d* alerts?$'))
-    publish_panel_screenshot(dashboard, 'marimo-drift-dashboard')
+    shot(dashboard, 'marimo-drift-dashboard')
 
     dashboard.get_by_test_id('pxw-tab-windows').click()
     expect(dashboard.get_by_test_id('pxw-tab-windows')).to_have_attribute('aria-selected', 'true')
@@ -169,7 +180,7 @@ def test_drift_dashboard_tabs_and_a_window(tour: Page, lab_page: Page) -> None:
     expect(dashboard.get_by_test_id('pxw-dd-detail-title')).to_contain_text(f'{match.group(2)} labeled')
     expect(dashboard.get_by_test_id(f'pxw-dd-accuracy-{bucket}')).to_have_text(match.group(1))
     expect(dashboard.get_by_test_id('pxw-dd-confusion-chart')).to_have_attribute('data-traces', '1')
-    publish_panel_screenshot(dashboard, 'marimo-drift-dashboard-window')
+    shot(dashboard, 'marimo-drift-dashboard-window')
 
 
 def test_experiment_timeline_compares_two_picked_runs(tour: Page, lab_page: Page) -> None:
@@ -191,7 +202,7 @@ def test_experiment_timeline_compares_two_picked_runs(tour: Page, lab_page: Page
     rows = timeline.get_by_test_id('pxw-et-diff-row')
     expect(rows.first).to_be_visible(timeout=KERNEL_TIMEOUT_MS)
     expect_images_loaded(page, timeline.locator('td[data-column="image"] img'), rows.count())
-    publish_panel_screenshot(timeline, 'marimo-experiment-timeline')
+    shot(timeline, 'marimo-experiment-timeline')
 
 
 def test_no_uncaught_errors_in_the_page(tour: Page, browser_errors: list[str]) -> None:
