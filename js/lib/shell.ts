@@ -9,6 +9,7 @@ import "./panel.css";
 import "./shell.css";
 import { button, h, replace, type Child } from "./dom";
 import { Rpc, RpcError, type ProgressHandler, type Reply } from "./rpc";
+import { whenVisible } from "./lazy";
 import { ErrorArea, ProgressBar } from "./status";
 import { Tabs, type TabSpec } from "./tabs";
 
@@ -97,6 +98,7 @@ export class PanelShell {
       this.tabs ? this.tabs.el : this.body,
     );
     if (this.tabs && opts.tabs?.length) this.tabs.show(opts.tabs[0].name);
+    this.rpc.holdUntil(whenVisible(this.el)); // ask the kernel for data once the panel is first on screen (lazy.ts)
   }
 
   /** Replace the badges next to the title. */

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 import time
@@ -191,6 +192,26 @@ def error_info(exc: BaseException) -> ErrorInfo:
     return {'message': f'{type(exc).__name__}: {exc}', 'code': 'internal'}
 
 
+def ok_reply(
+    request_id: str, payload: Any, buffers: list[bytes], *, inline: bool = False
+) -> tuple[dict[str, Any], list[bytes]]:
+    """A successful response and the binary buffers to send with it.
+
+    With ``inline`` (the request asked for it: its front end drops binary buffers) they travel in the message as
+    base64 instead (``inline_buffers``).
+
+    Example:
+        >>> msg, buffers = ok_reply('r1', {'rows': []}, [b'jpeg'], inline=True)
+        >>> msg['inline_buffers'], buffers
+        (['anBlZw=='], [])
+    """
+    msg: dict[str, Any] = {'type': 'response', 'id': request_id, 'ok': True, 'payload': payload}
+    if not (inline and buffers):
+        return msg, buffers
+    msg['inline_buffers'] = [base64.b64encode(bytes(b)).decode('ascii') for b in buffers]
+    return msg, []
+
+
 class Panel(anywidget.AnyWidget):
     """An anywidget with request/response commands. Subclasses set ``_esm``/``_css`` and declare commands."""
 
@@ -267,7 +288,7 @@ class Panel(anywidget.AnyWidget):
             finally:
                 self._running.pop(request_id, None)
             reply, buffers = result if isinstance(result, tuple) else (result, [])
-            send({'type': 'response', 'id': request_id, 'ok': True, 'payload': reply}, buffers)
+            send(*ok_reply(request_id, reply, buffers, inline=request.get('inline') is True))
 
         if background and not run_inline:
             if self._workers is None:

@@ -8,7 +8,9 @@ fails when a committed file is stale. Each ``@command`` names its request and re
 
 Every command is a request with an id; the kernel answers it exactly once with a response (ok or error) and may
 send progress messages for the same id before that. Binary payloads (thumbnails) travel in the message's
-buffers; a cell refers to its buffer by index.
+buffers; a cell refers to its buffer by index (its ``buffer`` field). A request with ``'inline': True`` gets them as
+base64 strings in the message instead (``inline_buffers``), for front ends that drop binary buffers (``js/lib/rpc.ts``
+asks for that after a reply arrived whose payload refers to more buffers than came with it).
 
 JS → Python::
 
@@ -17,6 +19,7 @@ JS → Python::
 Python → JS::
 
     {'type': 'response', 'id': 'r7', 'ok': True, 'payload': {...}}          # + buffers
+    {'type': 'response', 'id': 'r7', 'ok': True, 'payload': {...}, 'inline_buffers': [b64, ...]}   # asked inline
     {'type': 'response', 'id': 'r7', 'ok': False, 'error': {'message': ..., 'hint': ..., 'code': ..., 'details': {...}}}
     {'type': 'progress', 'id': 'r7', 'done': 3, 'total': 10, 'message': 'computing'}
 """
@@ -37,6 +40,8 @@ class Request(TypedDict):
     id: str
     kind: str
     payload: dict[str, object]
+    inline: NotRequired[bool]
+    """Put the reply's buffers into the message as base64 (for front ends that drop binary buffers)."""
 
 
 class ParamError(TypedDict):
@@ -70,6 +75,8 @@ class OkResponse(TypedDict):
     id: str
     ok: Literal[True]
     payload: object
+    inline_buffers: NotRequired[list[str]]
+    """The buffers as base64, when the request asked for them inline (then none are sent as binary)."""
 
 
 class ErrorResponse(TypedDict):

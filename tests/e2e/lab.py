@@ -32,7 +32,7 @@ import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -84,6 +84,9 @@ def write_settings(settings_dir: Path, settings: dict[str, dict[str, Any]] = SET
 @dataclass
 class LabServer:
     """A running JupyterLab server started by this process (stop it with :meth:`stop`)."""
+
+    NAME: ClassVar[str] = 'JupyterLab'
+    """What the server is, in error messages."""
 
     url: str
     """Base URL, ending in ``/``."""
@@ -152,12 +155,12 @@ class LabServer:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f'JupyterLab exited with {self.process.returncode}:\n{self.log_tail()}')
+                raise RuntimeError(f'{self.NAME} exited with {self.process.returncode}:\n{self.log_tail()}')
             with contextlib.suppress(OSError), urllib.request.urlopen(f'{self.url}api/status', timeout=2) as resp:
                 if resp.status == 200:
                     return
             time.sleep(0.1)  # polling interval, not a wait for an outcome
-        raise RuntimeError(f'JupyterLab did not answer within {timeout_s} s:\n{self.log_tail()}')
+        raise RuntimeError(f'{self.NAME} did not answer within {timeout_s} s:\n{self.log_tail()}')
 
     def api(self, method: str, path: str) -> Any:
         """Call the server's REST API (no token needed); returns the decoded JSON body, or None."""
