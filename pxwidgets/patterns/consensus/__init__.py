@@ -17,6 +17,7 @@ from pxwidgets.patterns.consensus.errors import (
     NoGroundTruthError,
     NotEnoughModelsError,
 )
+from pxwidgets.patterns.consensus.kinds import detect_kind
 from pxwidgets.patterns.consensus.rows import FILTERS, RowQuery
 
 __all__ = [
@@ -34,4 +35,5 @@ __all__ = [
     'NoGroundTruthError',
     'NotEnoughModelsError',
     'RowQuery',
+    'detect_kind',
 ]
