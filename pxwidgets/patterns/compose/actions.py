@@ -38,7 +38,7 @@ from pxwidgets.patterns.cascade import DEFAULT_EMBEDDING, SemanticIndexCascade, 
 from pxwidgets.patterns.common.names import validate_stage_name
 from pxwidgets.patterns.common.params import Param, ParamSet
 from pxwidgets.patterns.compose.columns import LABEL_TYPES, MEDIA_TYPES, StageColumns, stage_columns
-from pxwidgets.patterns.compose.rebuild import param_key, rebuild_pipeline, reporting, stage_specs
+from pxwidgets.patterns.compose.rebuild import left_out, param_key, rebuild_pipeline, reporting, stage_specs
 from pxwidgets.patterns.consensus import MultiModelConsensus
 from pxwidgets.patterns.incremental import IncrementalEvaluation, parse_window
 from pxwidgets.patterns.progressive import ProgressiveRefinement, Stage
@@ -490,6 +490,8 @@ def _values(form: ActionForm, values: Any) -> tuple[dict[str, Any], list[dict[st
         out.update(ParamSet(tuple(form.params), owner=form.label).validate(scalars))
     except InvalidParameterError as exc:
         errors += list((exc.details or {}).get('params') or [{'param': '(all)', 'message': exc.message}])
+        bad = {e['param'] for e in errors}  # the other fields keep their values, so their own checks still run
+        out.update({p.name: None if p.name in bad else scalars.get(p.name, p.default) for p in form.params})
     for pick in form.picks:
         chosen = values.get(pick.name, pick.default)
         allowed = [o['value'] for o in pick.options]
@@ -550,7 +552,7 @@ def _check_consensus(ctx: _Context, form: ActionForm, v: dict[str, Any], errors:
     for role in ('input_column', 'ground_truth'):
         if v.get(role) is not None and v[role] in models:
             errors.append({'param': role, 'message': f'{v[role]} is one of the models.'})
-    if kind == 'detections' and v.get('input_column') is None:
+    if kind == 'detections' and ctx.cols.types.get(str(v.get('input_column'))) != 'image':
         errors.append({'param': 'input_column', 'message': 'Detections need the image column the boxes are on.'})
     truth = v.get('ground_truth')
     if kind is not None and truth is not None and truth not in models:
@@ -747,6 +749,9 @@ def _code(ctx: _Context, action: str, v: dict[str, Any]) -> tuple[str, str, list
     if v['run']:
         writes.append(f'directory {name}/v1: a view of {ctx.pipeline.stages[0].table} and every stage rebuilt in it')
     notes = ['Each run rebuilds the stages as the pipeline records them, with the run\u2019s parameters.']
+    skipped = left_out(ctx.pipeline, None if ctx.stage.name == ctx.pipeline.stages[0].name else ctx.stage.name)
+    if skipped:
+        notes.append(f'Left out (no stage it rebuilds needs them): {", ".join(skipped)}.')
     return '\n'.join(lines), name, writes, notes, f'pxw.ExperimentTimeline({name!r})'
 
 

@@ -26,8 +26,12 @@ import pixeltable as pxt
 
 from pxwidgets.errors import InvalidParameterError, InvalidRequestError
 from pxwidgets.patterns.common.exprcode import column_name
+from pxwidgets.patterns.common.metadata import read_role, role_metadata
 from pxwidgets.patterns.progressive import ProgressiveRefinement, Stage
 from pxwidgets.patterns.progressive.catalog import column_refs, scan
+
+RUN_ROLE = 'compose.run_source'
+"""The role of the view of the source each run reads (in its ``custom_metadata``)."""
 
 SEPARATOR = '__'
 """Between a stage's name and its parameter's in a run parameter's name."""
@@ -58,14 +62,31 @@ def param_key(stage: str, param: str) -> str:
     return f'{stage}{SEPARATOR}{param}'
 
 
-def _chain(pipeline: ProgressiveRefinement, until: str | None) -> list[Stage]:
+def _chain(pipeline: ProgressiveRefinement, until: str | None) -> tuple[list[Stage], list[str]]:
+    """``(the stages to rebuild, the stages left out)``.
+
+    For ``until``: the stages it requires and itself. For the whole pipeline: every stage pxwidgets recorded and the
+    stages those need; stages nothing recorded needs (another pattern's columns and views, the copies earlier runs
+    made) are left out.
+    """
     stages = pipeline.stages
     source = stages[0]
-    if until is None or until == source.name:
-        return stages[1:]
-    target = pipeline.stage(until)
-    wanted = {*target.requires, target.name}
-    return [s for s in stages[1:] if s.name in wanted]
+    if until is not None and until != source.name:
+        target = pipeline.stage(until)
+        wanted = {*target.requires, target.name}
+        return [s for s in stages[1:] if s.name in wanted], []
+    state = scan(pipeline.path)
+    runs = {i for i, info in state.tables.items() if info.md and read_role(info.md.get('custom_metadata'), RUN_ROLE)}
+    recorded = [
+        s
+        for s in stages[1:]
+        if s.transform is not None
+        and s.after is not None
+        and not runs & set(state.ancestry(state.record(s.name).table_id))
+    ]
+    needed = {r for s in recorded for r in s.requires} | {s.name for s in recorded}
+    chain = [s for s in stages[1:] if s.name in needed]
+    return chain, [s.name for s in stages[1:] if s.name not in needed]
 
 
 def _input_of(stage: Stage, by_name: Mapping[str, Stage], pipeline: ProgressiveRefinement) -> str | None:
@@ -84,7 +105,7 @@ def stage_specs(pipeline: ProgressiveRefinement, until: str | None = None) -> li
         InvalidRequestError: A stage was made by hand (no recorded transform) or cannot run any more; or there is no
             stage to rebuild. The message names every such stage.
     """
-    chain = _chain(pipeline, until)
+    chain, _ = _chain(pipeline, until)
     if not chain:
         raise InvalidRequestError(
             f'The pipeline {pipeline.path!r} has no stage after its source to run again.',
@@ -139,6 +160,11 @@ def split_params(specs: list[StageSpec], params: Mapping[str, Any]) -> dict[str,
     return by_stage
 
 
+def left_out(pipeline: ProgressiveRefinement, until: str | None = None) -> list[str]:
+    """The stages a run of the whole pipeline does not rebuild (see :func:`stage_specs`)."""
+    return _chain(pipeline, until)[1]
+
+
 def run_params(pipeline: ProgressiveRefinement, until: str | None = None) -> dict[str, Any]:
     """The current parameters of every stage ``until`` needs, as run parameters (``<stage>__<param>``).
 
@@ -190,7 +216,12 @@ def rebuild_pipeline(path: str, *, pipeline: str, until: str | None = None, **pa
     root = source.stages[0].name
     pxt.create_dir(path, parents=True, if_exists='ignore')
     report(0, len(specs) + 1, f'Opening a view of {pipeline} as {path}/{root}')
-    pxt.create_view(f'{path}/{root}', source.table(root), comment=f'pxwidgets: the rows of {pipeline} for this run')
+    pxt.create_view(
+        f'{path}/{root}',
+        source.table(root),
+        custom_metadata=role_metadata(RUN_ROLE, {'pipeline': pipeline, 'until': until}),
+        comment=f'pxwidgets: the rows of {pipeline} for this run',
+    )
     run = ProgressiveRefinement(f'{path}/{root}', dir=path, registry=source.registry)
     last = root
     for i, spec in enumerate(specs, start=1):
