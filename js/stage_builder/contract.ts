@@ -1,7 +1,7 @@
 // The StageBuilder's message shapes (mirrors pxwidgets/panels/stage_builder.py): the pipeline graph, the transform
 // registry entries a form is generated from, and the replies of add / drop / code.
 
-import type { Json, PageRequest, TransformEntry } from "../lib/contract";
+import type { Json, PageRequest, ParamSpec, TransformEntry } from "../lib/contract";
 
 export type StageKind = "source" | "iterator" | "filter" | "column";
 
@@ -96,6 +96,60 @@ export interface CodeRequest {
 
 export interface CodeReply {
   code: string;
+}
+
+// ---- "Use this stage": another pattern on a stage's table (pxwidgets/patterns/compose) ----------------------------
+
+export interface ComposePick {
+  name: string;
+  description: string;
+  options: Record<string, string>[];
+  default: string[];
+  minimum: number;
+}
+
+export interface ComposeAction {
+  action: string;
+  label: string;
+  description: string;
+  pattern: string;
+  panel: string;
+  stage: string;
+  table: string;
+  available: boolean;
+  reason: string | null;
+  params: ParamSpec[];
+  picks: ComposePick[];
+}
+
+export interface ComposeActionsReply {
+  stage: string;
+  actions: ComposeAction[];
+}
+
+export interface ComposeDraft {
+  stage: string;
+  action: string;
+  values: Record<string, Json>;
+}
+
+export interface ComposePreviewReply {
+  action: string;
+  pattern: string;
+  stage: string;
+  table: string;
+  target: string;
+  values: Record<string, Json>;
+  code: string;
+  writes: string[];
+  notes: string[];
+  open_code: string;
+}
+
+export interface ComposeCreateReply {
+  preview: ComposePreviewReply;
+  pixeltable_code: string;
+  graph: GraphReply;
 }
 
 export const KIND_LABELS: Record<string, string> = {
