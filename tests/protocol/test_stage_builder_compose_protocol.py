@@ -3,7 +3,6 @@ creation with progress, refusals with per-field details and nothing written."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 
 from pxwidgets import StageBuilder
 from pxwidgets.patterns.consensus import MultiModelConsensus
+from tests.protocol.test_stage_builder_protocol import ok, run_background
 from tests.support.compose import build, catalog_shape
 
 
@@ -19,24 +19,6 @@ from tests.support.compose import build, catalog_shape
 def builder(pxt_dir: str, tmp_path: Path) -> StageBuilder:
     build(pxt_dir, tmp_path)
     return StageBuilder(f'{pxt_dir}/preds')
-
-
-def ok(reply: dict[str, Any]) -> Any:
-    assert reply['ok'], reply.get('error')
-    return reply['payload']
-
-
-def run_background(builder: StageBuilder, kind: str, payload: dict[str, Any]) -> tuple[dict[str, Any], list[dict]]:
-    sent: list[dict[str, Any]] = []
-    builder._send_message = lambda msg, bufs: sent.append(msg)  # type: ignore[method-assign]
-    builder._on_custom_msg(builder, {'type': 'request', 'id': 'c1', 'kind': kind, 'payload': payload}, None)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        response = next((m for m in sent if m['type'] == 'response'), None)
-        if response is not None:
-            return response, [m for m in sent if m['type'] == 'progress']
-        time.sleep(0.05)
-    raise AssertionError('no response')
 
 
 def test_actions_of_a_stage(builder: StageBuilder) -> None:
@@ -69,7 +51,7 @@ def test_create_reports_progress_and_matches_the_python_call(builder: StageBuild
         builder, 'compose_create', {'stage': 'preds', 'action': 'consensus', 'values': values}
     )
     assert response['ok'], response.get('error')
-    assert progress and all(p['id'] == 'c1' for p in progress)
+    assert progress and all(p['id'] == response['id'] for p in progress)
     payload = response['payload']
     assert 'add_computed_column' in payload['pixeltable_code']
     assert {n['id'] for n in payload['graph']['nodes']} >= {'preds', 'confident', 'band'}
