@@ -16,6 +16,9 @@ import { kindLabel } from "./kinds";
 import {
   type AddReply,
   type CodeReply,
+  type ComposeActionsReply,
+  type ComposeCreateReply,
+  type ComposePreviewReply,
   type DropPlanReply,
   type DropReply,
   type GraphReply,
@@ -23,6 +26,7 @@ import {
   type TransformsReply,
 } from "./contract";
 import { StageGraph } from "./graph";
+import { ComposeForm } from "./compose_form";
 import { TransformForm } from "./transform_form";
 
 interface Traits {
@@ -128,6 +132,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       h("strong", { class: "pxw-sb-caption-name" }, shown),
       where ? h("span", { class: "pxw-dim" }, where) : null,
       node?.definition ? h("code", { class: "pxw-sb-caption-def", title: node.definition }, node.definition) : null,
+      useBtn,
     );
   }
 
@@ -142,6 +147,26 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     },
     onAfter: (after) => graphView.setAfter(tabs.active === "add" ? after : ""),
   });
+
+  // ---- Use this stage: another pattern on the stage's table ---------------------------------------------------
+  const composeForm = new ComposeForm({
+    load: async (stage) => (await shell.call<ComposeActionsReply>("compose_actions", { stage }, { key: "compose_actions", rethrow: true }))!,
+    preview: async (draft) => (await shell.call<ComposePreviewReply>("compose_preview", draft, { key: "compose_preview", rethrow: true }))!,
+    create: async (draft) => {
+      const reply = await shell.call<ComposeCreateReply>("compose_create", draft, {
+        rethrow: true,
+        progress: `Creating from stage ${draft.stage}`,
+        timeoutMs: 3_600_000,
+      });
+      if (!reply) return null;
+      applyGraph(reply.payload.graph);
+      return reply.payload;
+    },
+    onError: (err) => {
+      if (!(err instanceof Superseded)) shell.showError(err);
+    },
+  });
+  const useBtn = button("Use this stage ▸", () => openUse(), { class: "pxw-btn pxw-btn-small", testid: "pxw-use-stage", title: "Start another pattern on this stage's table" });
 
   // ---- Code ---------------------------------------------------------------------------------------------------
   const code = new CodeBox("Pixeltable code that rebuilds the pipeline");
@@ -196,6 +221,15 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
         },
       },
       {
+        name: "use",
+        label: "Use this stage",
+        content: h("div", { class: "pxw-tab-body" }, composeForm.el),
+        onShow: () => {
+          graphView.setAfter("");
+          void composeForm.setStage(shown || graph?.head || graph?.root || "");
+        },
+      },
+      {
         name: "code",
         label: "Code",
         content: h("div", { class: "pxw-tab-body" }, h("div", { class: "pxw-sb-code-bar" }, h("span", { class: "pxw-filter-label" }, "Code of"), scope), code.el),
@@ -219,7 +253,8 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       model.set("selected", id);
       model.save_changes();
     }
-    if (opts.fromGraph && tabs.active !== "code") tabs.show("rows");
+    if (opts.fromGraph && tabs.active !== "code" && tabs.active !== "use") tabs.show("rows");
+    if (tabs.active === "use" && id) void composeForm.setStage(id);
     const changed = id !== shown;
     shown = id;
     graphView.setSelected(id);
@@ -290,6 +325,10 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     shell.errors.clear();
     if (shown) void rows.reload();
     if (await loadGraph()) graphView.reveal(shown);
+  }
+
+  function openUse(): void {
+    tabs.show("use");
   }
 
   // ---- add ------------------------------------------------------------------------------------------------------
@@ -406,6 +445,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     shell.dispose();
     rows.dispose();
     form.dispose();
+    composeForm.dispose();
     graphView.dispose();
     code.dispose();
     shell.el.remove();

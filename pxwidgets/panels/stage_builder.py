@@ -20,8 +20,8 @@ from pxwidgets.errors import InvalidRequestError
 from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Heartbeat, Panel, ProgressReporter, Reply, command
 from pxwidgets.panels.cells import encode_page
-from pxwidgets.panels.contract import CountReply, NoPayload, PageReply, PageRequest, TransformEntry
-from pxwidgets.patterns import ProgressiveRefinement
+from pxwidgets.panels.contract import CountReply, NoPayload, PageReply, PageRequest, ParamSpec, TransformEntry
+from pxwidgets.patterns import ProgressiveRefinement, compose
 from pxwidgets.patterns.progressive.lineage import LineageEdge, LineageGraph, LineageNode
 from pxwidgets.tables import PageQuery, count_rows, fetch_page
 from pxwidgets.tables.frames import page_from_dataframe
@@ -115,6 +115,66 @@ class CodeRequest(TypedDict):
 
 class CodeReply(TypedDict):
     code: str
+
+
+class ComposePick(TypedDict):
+    """A field that picks several values (``patterns.compose.Pick``)."""
+
+    name: str
+    description: str
+    options: list[dict[str, str]]
+    default: list[str]
+    minimum: int
+
+
+class ComposeAction(TypedDict):
+    """One "Use this stage" action and its form (``patterns.compose.ActionForm``)."""
+
+    action: str
+    label: str
+    description: str
+    pattern: str
+    panel: str
+    stage: str
+    table: str
+    available: bool
+    reason: str | None
+    params: list[ParamSpec]
+    picks: list[ComposePick]
+
+
+class ComposeActionsReply(TypedDict):
+    stage: str
+    actions: list[ComposeAction]
+
+
+class ComposeDraft(TypedDict):
+    """What Preview and Create send: the action on a stage, with the form's values."""
+
+    stage: str
+    action: str
+    values: dict[str, Any]
+
+
+class ComposePreviewReply(TypedDict):
+    """What the action would create (``patterns.compose.ComposePreview``); nothing was written."""
+
+    action: str
+    pattern: str
+    stage: str
+    table: str
+    target: str
+    values: dict[str, Any]
+    code: str
+    writes: list[str]
+    notes: list[str]
+    open_code: str
+
+
+class ComposeCreateReply(TypedDict):
+    preview: ComposePreviewReply
+    pixeltable_code: str
+    graph: GraphReply
 
 
 class StageBuilder(Panel):
@@ -228,6 +288,32 @@ class StageBuilder(Panel):
     def _code(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         stage = _text(payload, 'stage', required=False)
         return {'code': self.pipeline.stage_code(stage) if stage else self.pipeline.to_code()}
+
+    # ---- "Use this stage": start another pattern on a stage's table ---------------------------------------------
+
+    @command('compose_actions', request=StageRequest, reply=ComposeActionsReply)
+    def _compose_actions(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        stage = str(_text(payload, 'stage'))
+        return {'stage': stage, 'actions': [f.to_json() for f in compose.actions(self.pipeline, stage)]}
+
+    def _draft(self, payload: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+        values = payload.get('values') or {}
+        if not isinstance(values, dict):
+            raise InvalidRequestError('values must be an object of field values.')
+        return str(_text(payload, 'stage')), str(_text(payload, 'action')), values
+
+    @command('compose_preview', request=ComposeDraft, reply=ComposePreviewReply)
+    def _compose_preview(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        return compose.preview(self.pipeline, *self._draft(payload)).to_json()
+
+    @command('compose_create', background=True, request=ComposeDraft, reply=ComposeCreateReply)
+    def _compose_create(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        stage, action, values = self._draft(payload)
+        with Heartbeat(progress, f'Creating from stage {stage!r}') as beat:
+            made = compose.create(self.pipeline, stage, action, values, on_progress=beat.update)
+            progress.report(0, None, 'Reading the pipeline again')
+            graph = self._graph()
+        return {'preview': made.preview.to_json(), 'pixeltable_code': made.pixeltable_code, 'graph': graph}
 
 
 def _path(table: pxt.Table | str) -> str:

@@ -18,6 +18,7 @@ from pxwidgets.patterns.consensus.errors import (
     NoGroundTruthError,
     NotEnoughModelsError,
 )
+from pxwidgets.patterns.consensus.kinds import detect_kind
 from pxwidgets.patterns.consensus.rows import FILTERS, RowQuery
 
 __all__ = [
@@ -36,4 +37,5 @@ __all__ = [
     'NoGroundTruthError',
     'NotEnoughModelsError',
     'RowQuery',
+    'detect_kind',
 ]

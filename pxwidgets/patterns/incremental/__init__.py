@@ -8,7 +8,14 @@ Example:
 
 from __future__ import annotations
 
-from pxwidgets.patterns.incremental.config import DEFAULT_THRESHOLDS, THRESHOLD_PARAMS, Reference, Settings, Window
+from pxwidgets.patterns.incremental.config import (
+    DEFAULT_THRESHOLDS,
+    THRESHOLD_PARAMS,
+    Reference,
+    Settings,
+    Window,
+    parse_window,
+)
 from pxwidgets.patterns.incremental.errors import (
     EvaluationConflictError,
     EvaluationNotFoundError,
@@ -36,4 +43,5 @@ __all__ = [
     'Settings',
     'TimestampError',
     'Window',
+    'parse_window',
 ]
