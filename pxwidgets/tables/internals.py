@@ -409,6 +409,8 @@ class StoredColumn:
     Attributes:
         id: The column's id in its table (its store column is ``col_<id>`` when it is stored).
         name: The column's name.
+        type: Its type family in lower case (``'int'``, ``'string'``, ``'image'``, ``'document'``, …).
+        nullable: Whether it accepts ``None``.
         stored: Whether its values are stored.
         computed: Whether it is a computed column.
         functions: The paths of the functions its expression calls (``'pkg.module.fn'``), as stored.
@@ -417,6 +419,8 @@ class StoredColumn:
 
     id: int
     name: str
+    type: str
+    nullable: bool
     stored: bool
     computed: bool
     functions: tuple[str, ...]
@@ -532,6 +536,8 @@ def _stored_table(row: Any, dir_paths: dict[str, str]) -> StoredTable:
             StoredColumn(
                 id=int(col_id),
                 name=str(col['name']),
+                type=str((col.get('col_type') or {}).get('_classname', '')).removesuffix('Type').lower(),
+                nullable=bool((col.get('col_type') or {}).get('nullable', True)),
                 stored=bool((column_md.get(str(col_id)) or {}).get('stored')),
                 computed=col.get('value_expr') is not None,
                 functions=tuple(col_functions),
