@@ -45,8 +45,8 @@ def _build(pxt: Any, home: Path) -> int:
         t = pxt.create_table(f'bh/src{i}', {'n': pxt.Int})
         t.insert([{'n': j} for j in range(50)])
         p = pxw.ProgressiveRefinement(t)
-        p.add_stage('double', column=t.n * 2)
-        p.add_stage('big', where=t.n > 10)
+        p.add_stage(f'double{i}', column=t.n * 2)
+        p.add_stage(f'big{i}', where=t.n > 10)
         patterns += 1
     for i in range(3):
         t = pxt.create_table(f'bh/hand{i}', {'n': pxt.Int, 'text': pxt.String})

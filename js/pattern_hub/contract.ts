@@ -124,6 +124,8 @@ export interface ChildReply {
 
 export interface CreateReply {
   code: string;
+  /** The new pattern's key in the catalog (HubPattern.key). */
+  key: string;
   opened: ChildReply;
 }
 

@@ -277,7 +277,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       const reply = await shell.call<CreateReply>("create", req, { timeoutMs: OPEN_TIMEOUT_MS, rethrow: true });
       if (!reply) return;
       const opened = reply.payload.opened;
-      await mount(opened, reply.buffers, `${opened.kind}:${opened.path}:${String(req.params.name ?? "")}`);
+      await mount(opened, reply.buffers, reply.payload.key);
       shell.tabs?.show("patterns");
       await loadCatalog();
     } catch (err) {

@@ -189,6 +189,7 @@ class ChildReply(TypedDict):
 
 class CreateReply(TypedDict):
     code: str
+    key: str  # the new pattern's key in the catalog (HubPattern.key)
     opened: ChildReply
 
 
@@ -393,7 +394,7 @@ class PatternHub(Panel):
         progress.report(0, None, f'Creating the {kind} on {table}')
         obj = create_pattern(table, kind, params)
         opened, buffers = self._attach(kind, preview.table, obj)
-        return {'code': preview.code, 'opened': opened}, buffers
+        return {'code': preview.code, 'key': preview.key, 'opened': opened}, buffers
 
     # ---- child panels ---------------------------------------------------------------------------------------------
 

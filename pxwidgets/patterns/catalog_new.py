@@ -57,6 +57,15 @@ class NewPatternPreview:
     writes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def key(self) -> str:
+        """The key the catalog will list the new pattern under (``PatternRecord.key``)."""
+        name = self.params.get('name') or short_name(self.table)
+        if self.kind == 'cascade':
+            parent = parent_of(self.table)
+            return f'cascade:{parent + "/" if parent else ""}{name}:{name}'
+        return f'{self.kind}:{self.table}:{name}'
+
 
 def _table(cat: CatalogView, path: str) -> StoredTable:
     table = cat.by_path.get(path.strip('/')) if isinstance(path, str) else None
@@ -191,8 +200,9 @@ def _taken(cat: CatalogView, stored: StoredTable, kind: str, values: dict[str, A
     existing = [r for r in scan_catalog(stored=cat.stored) if r.kind == kind]
     if kind == 'consensus' and any(r.path == stored.path and r.name == values['name'] for r in existing):
         return f'{stored.path} already has a consensus named {values["name"]!r}; open it instead.'
-    if kind == 'pipeline' and any(r.path == stored.path for r in existing):
-        return f'{stored.path} already starts a pipeline; open it instead.'
+    owner = next((r for r in existing if r.path == stored.path or stored.path in r.owns), None)
+    if kind == 'pipeline' and owner is not None:
+        return f'{stored.path} already belongs to the pipeline of {owner.path}; open it instead.'
     parent = parent_of(stored.path)
     if kind == 'cascade':
         path = f'{parent}/{values["name"]}' if parent else values['name']

@@ -114,11 +114,18 @@ def test_a_new_pattern_form_preview_writes_nothing_then_create(root: str) -> Non
     ]['params'] == [
         {'param': 'name', 'message': f"{root}/digits already has a consensus named 'consensus'; open it instead."}
     ]
+    taken = err(hub, 'preview', {'table': f'{root}/big_items', 'kind': 'pipeline', 'params': {}})
+    assert taken['details']['params'] == [
+        {
+            'param': 'dir',
+            'message': f'{root}/big_items already belongs to the pipeline of {root}/items; open it instead.',
+        }
+    ]
     assert catalog_fingerprint() == before  # previews and refusals wrote nothing
     created = ok(hub, 'create', {'table': f'{root}/preds', 'kind': 'evaluation', 'params': good})
     assert created['opened']['panel'] == 'DriftDashboard' and created['opened']['child'] in hub.children
-    kinds = {(p['kind'], p['name']) for p in ok(hub, 'catalog')['patterns']}
-    assert ('evaluation', 'hubeval') in kinds
+    keys = {p['key']: (p['kind'], p['name']) for p in ok(hub, 'catalog')['patterns']}
+    assert keys[created['key']] == ('evaluation', 'hubeval')
     hub.close()
     assert hub.children == {}
 
