@@ -123,7 +123,7 @@ def test_stale_windows_are_a_problem_until_refreshed(cat: str) -> None:
     assert row['problems'] == []
 
 
-def test_tables_and_directories_dropped_by_hand_are_problems(pxt_home: Path) -> None:
+def test_tables_columns_and_indexes_dropped_by_hand_are_problems(pxt_home: Path, tmp_path: Path) -> None:
     d = f'cat_{uuid.uuid4().hex[:8]}'
     pxt.create_dir(d)
     try:
@@ -133,9 +133,23 @@ def test_tables_and_directories_dropped_by_hand_are_problems(pxt_home: Path) -> 
         exp = pxw.VersionedExperiment(f'{d}/exp', build_numbers)
         exp.run(threshold=0.5)
         exp.run(threshold=0.7)
+        nums = pxt.create_table(f'{d}/nums', {'n': pxt.Int})
+        nums.insert([{'n': i} for i in range(4)])
+        p = pxw.ProgressiveRefinement(nums)
+        p.add_stage('tenfold', column=fails_on_odd(nums.n))
+        p.add_stage('big', where=nums.n > 1)  # after 'tenfold', without reading it
+        docs = pxt.create_table(f'{d}/docs', {'doc': pxt.Document})
+        docs.insert([{'doc': f} for f in write_docs(tmp_path, {'a': html_doc('A', ('One', ['alpha beta.']))})])
+        pxw.SemanticIndexCascade(docs, 'doc', name='ref').add_level('paras', 'paragraph', embedding=counting_embed)
         pxt.drop_table(f'{d}/preds_eval/windows')
         pxt.drop_dir(f'{d}/exp/v1', force=True)
+        nums.drop_column('tenfold')
+        pxt.get_table(f'{d}/ref/paras').drop_embedding_index(idx_name='cascade_embedding')
         df = catalog(d)
+        (pipeline,) = rows_by(df, 'pipeline').values()
+        assert pipeline['problems'] == ["Stage 'tenfold' (before 'big') is gone: dropped by hand."]
+        (cascade,) = rows_by(df, 'cascade').values()
+        assert cascade['problems'] == ["Level 'paras' lost its embedding index (dropped by hand)."]
         (evaluation,) = rows_by(df, 'evaluation').values()
         assert evaluation['problems'] == [f'Its windows table {d}/preds_eval/windows was dropped by hand.']
         (experiment,) = rows_by(df, 'experiment').values()
