@@ -2,12 +2,12 @@
 
 The list and the lineage come from ``patterns.catalog`` (stored metadata only: nothing is opened, no model loaded).
 A pattern's own panel (StageBuilder, ConsensusGrid, CascadeSearch, DriftDashboard, ExperimentTimeline; TableBrowser
-for a table) opens *inside* the hub, several at once, each keeping its state; anywidget only (meant for JupyterLab
-and marimo alike, no ipywidgets containers; tested in JupyterLab): the child panels are Python objects the hub keeps,
-multiplexed over the hub's own comm. The hub's JavaScript loads a child's ES module and CSS (sent by the ``open`` command, imported from a Blob URL
-as anywidget does) and renders it over a proxy model whose ``get/set/save_changes/send/on('msg:custom')`` travel
-through the hub with the child's id; Python routes them to the child (its message handlers, its traits) and forwards
-its replies and trait changes back, buffers included:
+for a table) opens *inside* the hub, several at once, each keeping its state. anywidget only, no ipywidgets containers
+(meant for JupyterLab and marimo alike; tested in JupyterLab): the child panels are Python objects the hub keeps,
+multiplexed over the hub's own comm. The hub's JavaScript loads a child's ES module and CSS (sent by the ``open``
+command, imported from a Blob URL as anywidget does) and renders it over a proxy model whose
+``get/set/save_changes/send/on('msg:custom')`` travel through the hub with the child's id; Python routes them to the
+child (its message handlers, its traits) and forwards its replies and trait changes back, buffers included:
 
     JS → Python  {'type': 'child-msg', 'child': 'c1', 'content': {...}}   + buffers  (the child's model.send)
                  {'type': 'child-set', 'child': 'c1', 'state': {...}}                 (the child's save_changes)
