@@ -9,6 +9,7 @@
 //   hub msg {type: "child-state", child}   → the child's traits set, "change:<name>" fired
 
 import type { AnyModel, AnyWidget, Experimental, Host, Initialize, Render } from "@anywidget/types";
+import type { Json } from "../lib/contract";
 import type { ChildMessage, ChildReply, ChildSet, ChildState } from "./contract";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -54,13 +55,13 @@ export class ChildModel implements AnyModel {
     const state: Record<string, unknown> = {};
     for (const key of this.dirty) state[key] = this.state[key];
     this.dirty.clear();
-    const msg: ChildSet = { type: "child-set", child: this.id, state };
+    const msg: ChildSet = { type: "child-set", child: this.id, state: state as Record<string, Json> };
     this.hub.send(msg);
   }
 
   send(content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[] | ArrayBufferView[]): void {
     if (this.closed) return;
-    const msg: ChildMessage = { type: "child-msg", child: this.id, content };
+    const msg: ChildMessage = { type: "child-msg", child: this.id, content: content as Json };
     this.hub.send(msg, callbacks, buffers);
   }
 

@@ -4,7 +4,8 @@
 
 import { layoutDag } from "../lib/dag";
 import { h, svg } from "../lib/dom";
-import { KIND_LABELS, type HubLineage, type HubNode } from "./contract";
+import type { HubLineage, HubNode } from "./contract";
+import { KIND_LABELS } from "./labels";
 
 const W = 180;
 const H = 52;

@@ -15,7 +15,6 @@ import { ParamFields } from "../lib/param_form";
 import { PanelShell } from "../lib/shell";
 import { MountedChild, routeToChild } from "./children";
 import {
-  KIND_LABELS,
   type ChildReply,
   type CloseReply,
   type CreateReply,
@@ -29,6 +28,7 @@ import {
   type TablesReply,
 } from "./contract";
 import { renderHubGraph } from "./graph";
+import { KIND_LABELS } from "./labels";
 
 interface Traits {
   dir: string;

@@ -30,7 +30,7 @@ import functools
 import importlib
 import itertools
 import time
-from typing import Any, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 import traitlets
 
@@ -205,7 +205,7 @@ class CloseReply(TypedDict):
 class ChildMessage(TypedDict):
     """A child's custom message, either way (JS → Python: its ``model.send``; Python → JS: its ``send``)."""
 
-    type: str  # 'child-msg'
+    type: Literal['child-msg']
     child: str
     content: Any
 
@@ -213,7 +213,7 @@ class ChildMessage(TypedDict):
 class ChildSet(TypedDict):
     """JS → Python: the child's ``save_changes`` (trait values set in the browser)."""
 
-    type: str  # 'child-set'
+    type: Literal['child-set']
     child: str
     state: dict[str, Any]
 
@@ -221,7 +221,7 @@ class ChildSet(TypedDict):
 class ChildState(TypedDict):
     """Python → JS: trait values the child changed in Python (``bytes`` values travel as buffers)."""
 
-    type: str  # 'child-state'
+    type: Literal['child-state']
     child: str
     state: dict[str, Any]
     buffer_paths: list[list[str]]
