@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -144,7 +145,7 @@ class PlanChangedError(PxWidgetsError):
 
     code = 'plan_changed'
 
-    def __init__(self, message: str, *, plan: dict[str, Any], hint: str | None = None) -> None:
+    def __init__(self, message: str, *, plan: Mapping[str, Any], hint: str | None = None) -> None:
         super().__init__(message, hint=hint, details={'plan': plan})
 
 

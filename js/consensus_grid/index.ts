@@ -7,24 +7,25 @@
 import type { AnyModel, RenderProps } from "@anywidget/types";
 import "../lib/theme.css";
 import "../lib/panel.css";
+import "../lib/grid.css";
 import "./consensus_grid.css";
 import { Chart } from "../lib/chart";
 import { CodeBox } from "../lib/code";
 import { ConfirmStrip } from "../lib/confirm";
 import type { Json, TransformEntry } from "../lib/contract";
-import { button, fmtCount, h, replace, select, svg } from "../lib/dom";
+import { button, fmtCount, h, replace, select } from "../lib/dom";
+import { GridView, PagedGrid, type GridColumn, type PageWindow } from "../lib/grid";
 import { UrlPool } from "../lib/media";
 import { ParamFields } from "../lib/param_form";
 import type { Reply } from "../lib/rpc";
-import { PanelShell } from "../lib/shell";
+import { PanelShell, Superseded } from "../lib/shell";
 import type {
   AddReply,
   CodeReply,
   ConsensusInfo,
   ConsensusRow,
-  Detections,
-  ModelCell,
   PreviewReply,
+  PreviewRow,
   RemovePlanReply,
   RemoveReply,
   RowReply,
@@ -33,6 +34,7 @@ import type {
   SummaryReply,
   TransformsReply,
 } from "./contract";
+import { boxLayer, COLORS, FUSED_KEY, headerBadge, num, pct, rowBoxSets, rowClass, rowColumns, showBoxes, text, type RowsState } from "./rows";
 
 interface Traits {
   table: string;
@@ -41,8 +43,6 @@ interface Traits {
   last_error: string;
 }
 
-const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#e377c2", "#8c564b", "#bcbd22", "#7f7f7f"];
-const FUSED = "#f5c400";
 const PAGE = 25;
 
 const FILTER_LABELS: Record<string, string> = {
@@ -55,47 +55,18 @@ const FILTER_LABELS: Record<string, string> = {
   model_failed: "A model failed",
 };
 
-function num(value: Json | undefined, digits = 3): string {
-  return typeof value === "number" && Number.isFinite(value) ? value.toFixed(digits) : "—";
-}
-
-function pct(value: Json | undefined): string {
-  return typeof value === "number" && Number.isFinite(value) ? `${Math.round(value * 100)}%` : "—";
-}
-
-function text(value: Json | undefined): string {
-  if (value === null || value === undefined) return "—";
-  return typeof value === "string" ? value : JSON.stringify(value);
-}
-
-/** Boxes drawn over an image: an SVG in the original image's pixel space, scaled with the image. */
-function boxLayer(sets: { det: Detections; color: string; key: string; dashed?: boolean }[], width: number, height: number): SVGSVGElement {
-  const layer = svg("svg", { class: "pxw-cg-boxes", viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", "aria-hidden": "true" });
-  const stroke = Math.max(1, Math.round(Math.max(width, height) / 160));
-  for (const set of sets) {
-    const g = svg("g", { "data-set": set.key });
-    for (const box of set.det.bboxes ?? []) {
-      const [x1, y1, x2, y2] = box;
-      const rect = svg("rect", {
-        x: x1, y: y1, width: Math.max(0, x2 - x1), height: Math.max(0, y2 - y1),
-        fill: "none", stroke: set.color, "stroke-width": set.dashed ? stroke * 1.6 : stroke,
-      });
-      if (set.dashed) rect.setAttribute("stroke-dasharray", `${stroke * 4} ${stroke * 2}`);
-      g.appendChild(rect);
-    }
-    layer.appendChild(g);
-  }
-  return layer;
-}
+/** The rows query: a filter, an order and a page. */
+type RowsQuery = RowsRequest & PageWindow;
 
 function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () => void {
   let info: ConsensusInfo | null = null;
-  let query: RowsRequest = { filter: String(model.get("filter") || "all"), order: "table", asc: true, offset: 0, limit: PAGE };
-  let urls = new UrlPool();
   const detailUrls = new UrlPool();
   let transforms: TransformEntry[] = [];
   let fields: ParamFields | null = null;
+  let summary: SummaryReply | null = null;
+  let summaryShown: SummaryReply | null = null;
   let summaryStale = true;
+  let summaryLoading = false;
 
   const color = (name: string) => COLORS[Math.max(0, info?.models.findIndex((m) => m.name === name) ?? 0) % COLORS.length];
   const isDetections = () => info?.kind === "detections";
@@ -108,24 +79,70 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     [["table", "table order"], ["agreement-asc", "least agreement first"], ["agreement-desc", "most agreement first"]],
     { testid: "pxw-cg-order", "aria-label": "Sort" },
   );
-  const prevBtn = button("‹ Prev", () => void page(-1), { testid: "pxw-cg-prev" });
-  const nextBtn = button("Next ›", () => void page(1), { testid: "pxw-cg-next" });
-  const pageInfo = h("span", { class: "pxw-dim", testid: "pxw-cg-page-info" });
-  const grid = h("table", { class: "pxw-cg-grid", testid: "pxw-cg-grid" });
+  const rowsState: RowsState = {
+    info: null,
+    summary: null,
+    hiddenBoxes: new Set(),
+    color,
+    onToggleBoxes: (key, on) => {
+      if (on) rowsState.hiddenBoxes.delete(key);
+      else rowsState.hiddenBoxes.add(key);
+      showBoxes(grid.el, key, on);
+    },
+  };
+  const grid: PagedGrid<RowsQuery, ConsensusRow, RowsReply> = new PagedGrid<RowsQuery, ConsensusRow, RowsReply>({
+    query: { filter: String(model.get("filter") || "all"), order: "table", asc: true, offset: 0, limit: PAGE },
+    idPrefix: "pxw-cg",
+    fetchPage: async (q): Promise<Reply<RowsReply>> => {
+      const reply: Reply<RowsReply> | null = await shell.call<RowsReply>("rows", q, { progress: false, rethrow: true });
+      if (!reply) throw new Superseded("rows");
+      return reply;
+    },
+    columns: () => rowColumns(rowsState),
+    sort: {
+      of: (q) => (q.order === "agreement" ? { column: "agreement", asc: q.asc !== false } : null),
+      by: (order) => (order ? { order: "agreement", asc: order.asc } : { order: "table", asc: true }),
+    },
+    emptyText: "No rows match.",
+    rowNumber: (row) => String(row.index),
+    rowClass: (row) => rowClass(row, rowsState),
+    rowAttrs: (row) => ({ testid: "pxw-cg-row", "aria-label": `row ${row.index}` }),
+    headerBadge: (column) => headerBadge(column, rowsState),
+    onRowClick: (row) => void openRow(row.index),
+    onError: (err) => shell.showError(err),
+    onPage: (page, q) => {
+      model.set("filter", q.filter ?? "all");
+      model.save_changes();
+      rowsCode.set(page.code);
+      if (summaryStale && !summaryLoading && info?.models.length) void loadSummary();
+    },
+    onQuery: (q) => {
+      filterSelect.value = q.filter ?? "all";
+      orderSelect.value = q.order === "agreement" ? `agreement-${q.asc === false ? "desc" : "asc"}` : "table";
+      syncFilterControls();
+    },
+  });
   const detail = h("div", { class: "pxw-cg-detail", testid: "pxw-cg-detail", hidden: true });
   const rowsCode = new CodeBox("The Pixeltable query of this page");
   const rowsTab = h(
     "div",
     { class: "pxw-cg-rows-tab" },
-    h("div", { class: "pxw-cg-toolbar" }, filterSelect, modelSelect, otherSelect, h("label", { class: "pxw-dim" }, "sort ", orderSelect), h("span", { class: "pxw-spacer" }), pageInfo, prevBtn, nextBtn),
-    h("div", { class: "pxw-cg-main" }, h("div", { class: "pxw-cg-grid-box" }, grid), detail),
+    h("div", { class: "pxw-cg-toolbar" }, filterSelect, modelSelect, otherSelect, h("label", { class: "pxw-dim" }, "sort ", orderSelect)),
+    h("div", { class: "pxw-cg-main" }, h("div", { class: "pxw-cg-grid-box" }, grid.el), detail),
     rowsCode.el,
   );
 
   // ---- summary tab ---------------------------------------------------------------------------------------------
   const bestBadge = h("span", { class: "pxw-cg-best", testid: "pxw-cg-best" });
   const summaryFacts = h("span", { class: "pxw-dim", testid: "pxw-cg-summary-facts" });
-  const metricsTable = h("table", { class: "pxw-cg-metrics", testid: "pxw-cg-metrics" });
+  const metrics = new GridView<Record<string, Json>>({
+    idPrefix: "pxw-cg-metrics",
+    testid: "pxw-cg-metrics",
+    rowNumber: false,
+    emptyText: "No model has output yet.",
+    rowClass: (m) => (m.kind === "consensus" ? "pxw-cg-consensus-row" : m.model === summary?.best ? "pxw-cg-best-row" : ""),
+    rowAttrs: () => ({ testid: "pxw-cg-metric-row" }),
+  });
   const leaderboard = new Chart("pxw-cg-leaderboard");
   const kappaChart = new Chart("pxw-cg-kappa");
   const costChart = new Chart("pxw-cg-cost");
@@ -133,7 +150,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     "div",
     { class: "pxw-cg-summary" },
     h("div", { class: "pxw-cg-summary-head" }, bestBadge, summaryFacts),
-    h("div", { class: "pxw-cg-metrics-box" }, metricsTable),
+    metrics.el,
     h("div", { class: "pxw-cg-charts" }, leaderboard.el, kappaChart.el, costChart.el),
   );
 
@@ -147,6 +164,11 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   const previewBtn = button("Preview on 5 rows", () => void preview(), { testid: "pxw-cg-preview" });
   const addBtn = button("Add model", () => void add(), { class: "pxw-btn pxw-btn-primary", testid: "pxw-cg-add" });
   const previewBox = h("div", { class: "pxw-cg-preview", testid: "pxw-cg-preview-rows" });
+  const previewGrid = new GridView<PreviewRow>({ idPrefix: "pxw-cg-preview", rowAttrs: () => ({ testid: "pxw-cg-preview-row" }), emptyText: "No rows to preview on." });
+  previewGrid.setColumns([
+    { key: "output", render: (r) => (r.error ? h("span", { class: "pxw-cg-err" }, `⚠ ${r.error}`) : "label" in r ? h("span", { class: "pxw-cg-label" }, text(r.label ?? null)) : `${r.boxes ?? 0} boxes`) },
+    { key: "confidence", numeric: true, render: (r) => (typeof r.confidence === "number" ? pct(r.confidence) : "") },
+  ]);
   const modelsTab = h(
     "div",
     { class: "pxw-cg-models-tab" },
@@ -170,7 +192,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     testid: "pxw-consensus-grid",
     tabs: [
       { name: "rows", label: "Rows", content: rowsTab },
-      { name: "summary", label: "Summary", content: summaryTab, onShow: () => void (summaryStale && loadSummary()) },
+      { name: "summary", label: "Summary", content: summaryTab, onShow: () => (summaryStale ? void loadSummary() : showSummary()) },
       { name: "models", label: "Models", content: modelsTab, onShow: () => void loadTransforms() },
       { name: "code", label: "Code", content: codeTab, onShow: () => void loadCode() },
     ],
@@ -179,14 +201,14 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
 
   // ---- state ---------------------------------------------------------------------------------------------------
   function showInfo(next: ConsensusInfo): void {
-    info = next;
+    info = rowsState.info = next;
     shell.setBadges(
       h("span", { class: "pxw-cg-chip", testid: "pxw-cg-path" }, next.path),
       h("span", { class: "pxw-cg-chip" }, `${fmtCount(next.rows)} rows`),
       h("span", { class: "pxw-cg-chip" }, `${next.models.length} models · ${next.kind ?? "no output yet"}`),
       next.ground_truth ? h("span", { class: "pxw-cg-chip" }, `truth: ${next.ground_truth}`) : null,
     );
-    const current = query.filter ?? "all";
+    const current = grid.query.filter ?? "all";
     replace(filterSelect, ...next.filters.map((f) => h("option", { value: f }, FILTER_LABELS[f] ?? f)));
     filterSelect.value = next.filters.includes(current) ? current : "all";
     for (const s of [modelSelect, otherSelect]) {
@@ -212,136 +234,26 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   }
 
   // ---- rows ----------------------------------------------------------------------------------------------------
-  function readQuery(offset: number): RowsRequest {
+  /** The filter as the controls set it (the model pickers only where the filter reads them). */
+  function filterQuery(): Partial<RowsQuery> {
+    return {
+      filter: filterSelect.value || "all",
+      model: modelSelect.hidden ? undefined : modelSelect.value,
+      other: otherSelect.hidden ? undefined : otherSelect.value,
+    };
+  }
+
+  function orderQuery(): Partial<RowsQuery> {
     const [order, dir] = orderSelect.value.split("-");
-    const f = filterSelect.value || "all";
-    const q: RowsRequest = { filter: f, order, asc: dir !== "desc", offset, limit: PAGE };
-    if (!modelSelect.hidden) q.model = modelSelect.value;
-    if (!otherSelect.hidden) q.other = otherSelect.value;
-    return q;
+    return { order, asc: dir !== "desc" };
   }
 
-  async function loadRows(offset = 0): Promise<void> {
-    const q = readQuery(offset);
-    const reply = await shell.call<RowsReply>("rows", q, { key: "rows", progress: false });
-    if (!reply) return;
-    query = q;
-    model.set("filter", q.filter ?? "all");
-    model.save_changes();
-    showRows(reply);
-  }
-
-  async function page(step: number): Promise<void> {
-    await loadRows(Math.max(0, (query.offset ?? 0) + step * PAGE));
-  }
-
-  function modelCellEl(name: string, cell: ModelCell | undefined, row: ConsensusRow, url: string | null): HTMLElement {
-    const td = h("td", { class: "pxw-cg-cell", testid: `pxw-cg-cell-${name}` });
-    const cons = row.consensus;
-    const dissent = Array.isArray(cons?.dissent) && (cons?.dissent as Json[]).includes(name);
-    if (dissent) td.classList.add("pxw-cg-dissent");
-    if (!cell) return td;
-    if (cell.error) {
-      td.classList.add("pxw-cg-error");
-      td.title = `${cell.error.errortype}: ${cell.error.errormsg}`;
-      td.append(h("span", { class: "pxw-cg-err" }, `⚠ ${cell.error.errortype}`));
-      return td;
-    }
-    if (isDetections()) {
-      const det = cell.detections;
-      if (url && row.image && det) {
-        td.append(h("div", { class: "pxw-cg-mini" }, h("img", { src: url, alt: "" }), boxLayer([{ det, color: color(name), key: name }], row.image.width, row.image.height)));
-      }
-      td.append(h("div", { class: "pxw-cg-count" }, det ? `${det.bboxes.length} box${det.bboxes.length === 1 ? "" : "es"}` : "—"));
-      return td;
-    }
-    td.append(h("span", { class: "pxw-cg-label" }, text(cell.label ?? null)));
-    if (typeof cell.confidence === "number") td.append(h("span", { class: "pxw-cg-conf" }, ` ${pct(cell.confidence)}`));
-    return td;
-  }
-
-  function consensusCell(row: ConsensusRow): HTMLElement {
-    const cons = row.consensus;
-    const td = h("td", { class: "pxw-cg-cell pxw-cg-consensus", testid: "pxw-cg-consensus" });
-    if (!cons) {
-      td.append(h("span", { class: "pxw-dim" }, "—"));
-      return td;
-    }
-    if (isDetections()) {
-      const votes = (cons.votes as number[] | undefined) ?? [];
-      td.append(`${votes.length} fused`);
-      return td;
-    }
-    if (cons.tie) {
-      td.classList.add("pxw-cg-tie");
-      td.append(h("span", { class: "pxw-cg-tie-badge" }, "tie "), text((cons.tied as Json[]).join(" / ")));
-    } else {
-      td.append(h("strong", null, text(cons.label)));
-    }
-    if ("truth" in row && row.truth !== null && row.truth !== undefined && !cons.tie && String(cons.label) !== String(row.truth)) {
-      td.classList.add("pxw-cg-wrong");
-    }
-    return td;
-  }
-
-  function agreementCell(row: ConsensusRow): HTMLElement {
-    const value = row.consensus?.agreement;
-    const ratio = typeof value === "number" ? value : 0;
-    return h(
-      "td",
-      { class: "pxw-cg-cell pxw-cg-agree", testid: "pxw-cg-agreement" },
-      h("span", { class: "pxw-cg-bar" }, h("span", { class: "pxw-cg-bar-fill", style: `width:${Math.round(ratio * 100)}%` })),
-      ` ${pct(value ?? null)}`,
-    );
-  }
-
-  function showRows(reply: Reply<RowsReply>): void {
-    const data = reply.payload;
-    const old = urls.take();
-    const models = info?.models ?? [];
-    const truth = Boolean(info?.ground_truth);
-    const head = h(
-      "tr",
-      null,
-      h("th", null, "#"),
-      h("th", null, info?.input ?? "input"),
-      ...models.map((m) => h("th", { style: `border-bottom-color:${color(m.name)}` }, m.name)),
-      h("th", null, "consensus"),
-      h("th", null, "agreement"),
-      truth ? h("th", null, "truth") : null,
-    );
-    const body = data.rows.map((row) => {
-      const url = row.image ? urls.fromBuffer(reply.buffers, row.image.buffer, row.image.mime) : null;
-      const input = h("td", { class: "pxw-cg-input" });
-      if (url) input.append(h("img", { src: url, alt: `row ${row.index}`, class: "pxw-cg-thumb" }));
-      else input.append(h("span", { class: "pxw-dim" }, row.image_error ?? row.input_text ?? "—"));
-      const tr = h(
-        "tr",
-        { class: "pxw-cg-row", testid: "pxw-cg-row", tabindex: 0 },
-        h("td", { class: "pxw-dim" }, String(row.index)),
-        input,
-        ...models.map((m) => modelCellEl(m.name, row.models[m.name], row, url)),
-        consensusCell(row),
-        agreementCell(row),
-        truth ? h("td", { class: "pxw-cg-cell", testid: "pxw-cg-truth" }, text(row.truth ?? null)) : null,
-      );
-      tr.addEventListener("click", () => void openRow(row.index));
-      tr.addEventListener("keydown", (ev) => ev.key === "Enter" && void openRow(row.index));
-      return tr;
-    });
-    replace(grid, h("thead", null, head), h("tbody", null, ...body));
-    if (!data.rows.length) grid.append(h("tbody", null, h("tr", null, h("td", { colspan: models.length + 5, class: "pxw-dim" }, "No rows match."))));
-    old.revokeAll();
-    const total = data.total ?? 0;
-    const first = data.rows.length ? data.offset + 1 : 0;
-    pageInfo.textContent = `${fmtCount(first)}–${fmtCount(data.offset + data.rows.length)} of ${fmtCount(total)} · ${data.elapsed_ms} ms`;
-    prevBtn.disabled = data.offset <= 0;
-    nextBtn.disabled = data.offset + data.rows.length >= total;
-    rowsCode.set(data.code);
+  function loadRows(offset = 0): Promise<boolean> {
+    return grid.load({ ...filterQuery(), ...orderQuery(), offset });
   }
 
   async function openRow(index: number): Promise<void> {
-    const { offset: _o, limit: _l, ...q } = query;
+    const { offset: _o, limit: _l, ...q } = grid.query;
     const reply = await shell.call<RowReply>("row", { ...q, index }, { key: "row", progress: false });
     if (!reply) return;
     detailUrls.revokeAll();
@@ -352,18 +264,14 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     if (url && row.image) {
       const frame = h("div", { class: "pxw-cg-large" }, h("img", { src: url, alt: `row ${row.index}`, testid: "pxw-cg-large-img" }));
       if (isDetections()) {
-        const sets = (info?.models ?? []).filter((m) => row.models[m.name]?.detections).map((m) => ({ det: row.models[m.name].detections as Detections, color: color(m.name), key: m.name }));
-        if (row.consensus?.bboxes) sets.push({ det: row.consensus as unknown as Detections, color: FUSED, key: "__fused", dashed: true } as never);
-        const layer = boxLayer(sets as never, row.image.width, row.image.height);
+        const sets = rowBoxSets(row, info, color);
+        const layer = boxLayer(sets, row.image.width, row.image.height);
         frame.append(layer);
         const toggles = sets.map((s) => {
           const box = h("input", { type: "checkbox", testid: `pxw-cg-toggle-${s.key}` }) as HTMLInputElement;
           box.checked = true;
-          box.addEventListener("change", () => {
-            const g = layer.querySelector(`g[data-set="${CSS.escape(s.key)}"]`) as SVGGElement | null;
-            if (g) g.style.display = box.checked ? "" : "none";
-          });
-          return h("label", { class: "pxw-cg-toggle" }, box, h("span", { class: "pxw-cg-swatch", style: `background:${s.color}` }), s.key === "__fused" ? "fused (kept)" : s.key);
+          box.addEventListener("change", () => showBoxes(layer, s.key, box.checked));
+          return h("label", { class: "pxw-cg-toggle" }, box, h("span", { class: "pxw-cg-swatch", style: `background:${s.color}` }), s.key === FUSED_KEY ? "fused (kept)" : s.key);
         });
         parts.push(frame, h("div", { class: "pxw-cg-toggles" }, ...toggles));
       } else {
@@ -392,22 +300,39 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   }
 
   // ---- summary -------------------------------------------------------------------------------------------------
+  /** Ask for the summary: the models' scores go into the grid's headers, the rest into the Summary tab. */
   async function loadSummary(): Promise<void> {
-    const reply = await shell.call<SummaryReply>("summary", {}, { key: "summary" });
-    if (!reply) return;
-    summaryStale = false;
-    const s = reply.payload;
+    summaryLoading = true;
+    try {
+      const reply = await shell.call<SummaryReply>("summary", {}, { key: "summary", progress: shell.tabs?.active === "summary" });
+      if (!reply) return;
+      summaryStale = false;
+      summary = rowsState.summary = reply.payload;
+      grid.view.refreshHeader();
+      if (shell.tabs?.active === "summary") showSummary();
+    } finally {
+      summaryLoading = false;
+    }
+  }
+
+  function showSummary(): void {
+    const s = summary;
+    if (!s || s === summaryShown) return;
+    summaryShown = s;
     replace(bestBadge, s.best ? `★ best model: ${s.best} (${s.best_metric})` : "no best model yet");
     const facts = [`${s.elapsed_ms} ms`, `from ${fmtCount(s.groups)} label combinations`];
     if (s.fleiss !== null) facts.unshift(`Fleiss' κ ${num(s.fleiss)} over ${fmtCount(s.fleiss_rows)} rows`);
     summaryFacts.textContent = facts.join(" · ");
-    const columns = ["model", "coverage", "accuracy", "precision", "recall", "f1", "agreement_with_consensus", "seconds_per_row", "failed_rows", "reference"].filter((c) => s.metrics.some((m) => c in m));
+    const names = ["model", "coverage", "accuracy", "precision", "recall", "f1", "agreement_with_consensus", "seconds_per_row", "failed_rows", "reference"].filter((c) => s.metrics.some((m) => c in m));
     const fmt = (c: string, v: Json) => (c === "seconds_per_row" ? (typeof v === "number" ? `${(v * 1000).toFixed(2)} ms` : "—") : c === "coverage" ? pct(v) : typeof v === "number" && !Number.isInteger(v) ? num(v) : text(v));
-    replace(
-      metricsTable,
-      h("thead", null, h("tr", null, ...columns.map((c) => h("th", null, c.replace(/_/g, " "))))),
-      h("tbody", null, ...s.metrics.map((m) => h("tr", { class: m.kind === "consensus" ? "pxw-cg-consensus-row" : m.model === s.best ? "pxw-cg-best-row" : "", testid: "pxw-cg-metric-row" }, ...columns.map((c) => h("td", null, fmt(c, m[c] ?? null)))))),
-    );
+    const columns = names.map((c): GridColumn<Record<string, Json>> => ({
+      key: c,
+      label: c.replace(/_/g, " "),
+      numeric: c !== "model" && c !== "reference",
+      render: (m) => (c === "model" && m.model === s.best ? h("span", null, text(m.model), h("span", { class: "pxw-cg-score pxw-cg-score-best" }, " ★ best")) : fmt(c, m[c] ?? null)),
+    }));
+    metrics.setColumns(columns);
+    metrics.setRows(s.metrics);
     void leaderboard.update(s.leaderboard);
     void kappaChart.update(s.kappa);
     kappaChart.el.hidden = s.kappa === null;
@@ -486,12 +411,8 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     try {
       const reply = await shell.call<PreviewReply>("preview", { ...values, n: 5 }, { key: "preview", rethrow: true });
       if (!reply) return;
-      const rows = reply.payload.rows;
-      replace(
-        previewBox,
-        h("div", { class: "pxw-dim" }, "Preview (nothing written):"),
-        h("table", { class: "pxw-cg-preview-table" }, h("tbody", null, ...rows.map((r, i) => h("tr", { testid: "pxw-cg-preview-row" }, h("td", { class: "pxw-dim" }, String(i)), h("td", null, r.error ? `⚠ ${r.error}` : "label" in r ? text(r.label ?? null) : `${r.boxes ?? 0} boxes`), h("td", null, typeof r.confidence === "number" ? pct(r.confidence) : ""))))),
-      );
+      previewGrid.setRows(reply.payload.rows);
+      replace(previewBox, h("div", { class: "pxw-dim" }, "Preview (nothing written):"), previewGrid.el);
     } catch (err) {
       fields?.showServerErrors(err);
       shell.showError(err);
@@ -516,8 +437,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       lastCode.set(reply.payload.code);
       nameInput.value = "";
       replace(previewBox, h("div", { class: "pxw-good", testid: "pxw-cg-added" }, `Added ${reply.payload.model.name}.`));
-      await loadRows(query.offset ?? 0);
-      if (shell.tabs?.active === "summary") await loadSummary();
+      await loadRows(grid.query.offset); // the summary follows the new page (it is stale now)
     } catch (err) {
       fields?.showServerErrors(err);
       shell.showError(err);
@@ -540,7 +460,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   });
   for (const s of [modelSelect, otherSelect, orderSelect]) s.addEventListener("change", () => void loadRows(0));
   transformSelect.addEventListener("change", showTransform);
-  const refreshBtn = button("↻", () => void loadState().then(() => loadRows(query.offset ?? 0)).then(() => (shell.tabs?.active === "summary" ? loadSummary() : undefined)), {
+  const refreshBtn = button("↻", () => void loadState().then(() => grid.reload()), {
     class: "pxw-btn pxw-btn-small",
     testid: "pxw-cg-refresh",
     title: "Read the table again (after inserts)",
@@ -548,20 +468,21 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   shell.toolbar.append(refreshBtn);
 
   void loadState().then(() => {
-    filterSelect.value = query.filter ?? "all";
+    filterSelect.value = grid.query.filter ?? "all";
     syncFilterControls();
     return loadRows(0);
   });
 
   return () => {
-    urls.revokeAll();
+    grid.dispose();
+    metrics.dispose();
+    previewGrid.dispose();
     detailUrls.revokeAll();
     for (const c of [leaderboard, kappaChart, costChart]) c.dispose();
     lastCode.dispose();
     allCode.dispose();
     rowsCode.dispose();
     shell.dispose();
-    urls = new UrlPool();
   };
 }
 

@@ -10,19 +10,20 @@ import "../lib/panel.css";
 import "../lib/grid.css";
 import "../lib/cells.css";
 import "./experiment_timeline.css";
-import { renderCell } from "../lib/cells";
 import { Chart } from "../lib/chart";
 import { ConfirmStrip } from "../lib/confirm";
-import type { Json } from "../lib/contract";
 import { button, fmtCount, h, replace, select } from "../lib/dom";
-import { UrlPool } from "../lib/media";
+import { GridView, PagedGrid, type PageWindow } from "../lib/grid";
 import type { Reply } from "../lib/rpc";
-import { PanelShell } from "../lib/shell";
+import { PanelShell, Superseded } from "../lib/shell";
 import type {
   CompareReply,
-  DiffColumnInfo,
   DiffPage,
+  DiffRequest,
+  DiffRowInfo,
   ExecuteReply,
+  MetricDelta,
+  ParamDelta,
   PlanReply,
   PlanRequest,
   RunInfo,
@@ -30,6 +31,7 @@ import type {
   TableVersionInfo,
   TimelineReply,
 } from "./contract";
+import { deltaColumns, diffColumns, metricChange, runBadge, runColumns, versionColumns, type TimelineCells } from "./tables";
 
 interface Traits {
   mode: string;
@@ -41,34 +43,35 @@ interface Traits {
 
 const DIFF_PAGE = 25;
 
-function text(value: Json | undefined): string {
-  if (value === null || value === undefined) return "—";
-  if (typeof value === "number") return Number.isInteger(value) ? fmtCount(value) : value.toPrecision(4).replace(/\.?0+$/, "");
-  return typeof value === "string" ? value : JSON.stringify(value);
-}
-
-function seconds(s: number | null): string {
-  if (s === null) return "—";
-  return s < 1 ? `${Math.round(s * 1000)} ms` : s < 120 ? `${s.toFixed(1)} s` : `${(s / 60).toFixed(1)} min`;
-}
-
-function when(iso: string | null): string {
-  if (!iso) return "—";
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });
-}
+/** The row diff's query: two versions, a kind of change (or all) and a page. */
+type DiffQuery = DiffRequest & PageWindow;
 
 function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () => void {
   const mode = String(model.get("mode"));
   const isExperiment = mode === "experiment";
   let picked: number[] = [];
   let keepSet = false; // the keep box starts at the experiment's own keep, then is the user's
-  let diffKind: string | null = null;
-  let diffOffset = 0;
-  const urls = new UrlPool();
+  let runs: RunInfo[] = [];
 
   // ---- layout -------------------------------------------------------------------------------------------------
-  const runsBody = h("div", { class: "pxw-et-runs", testid: "pxw-et-runs" });
+  const cells: TimelineCells = { pickBox, runActions, versionActions };
+  const runsView = new GridView<RunInfo>({
+    idPrefix: "pxw-et-runs",
+    rowNumber: false,
+    emptyText: "No runs yet: exp.run(**params) builds the first version.",
+    rowClass: (run) => `pxw-et-row${run.latest ? " pxw-et-row-latest" : ""}${run.dropped ? " pxw-et-row-dropped" : ""}`,
+    rowAttrs: (run) => ({ testid: `pxw-et-run-${run.version}`, title: run.error ?? undefined }),
+    headerBadge: (column) => runBadge(column, runs),
+  });
+  const versionsView = new GridView<TableVersionInfo>({
+    idPrefix: "pxw-et-versions",
+    rowNumber: false,
+    rowClass: (v) => `pxw-et-row${v.version === current ? " pxw-et-row-latest" : ""}`,
+    rowAttrs: (v) => ({ testid: `pxw-et-run-${v.version}` }),
+  });
+  let current: number | null = null;
+  const failures = h("ul", { class: "pxw-problems pxw-et-failures", testid: "pxw-et-failures", hidden: true });
+  const runsBody = h("div", { class: "pxw-et-runs", testid: "pxw-et-runs" }, isExperiment ? runsView.el : versionsView.el, failures);
   const chart = new Chart("pxw-et-chart");
   const metricSelect = select([], { testid: "pxw-et-metric", "aria-label": "Metric shown in the chart" });
   const chartBox = h("div", { class: "pxw-et-chart-box", hidden: !isExperiment }, h("label", { class: "pxw-et-metric" }, "Metric ", metricSelect), chart.el);
@@ -77,9 +80,38 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   const confirm = new ConfirmStrip();
   const planKept = h("ul", { class: "pxw-et-kept", testid: "pxw-et-kept", hidden: true });
   const timelineTab = h("div", { class: "pxw-et-timeline" }, chartBox, h("div", { class: "pxw-et-compare-bar" }, compareBtn, pickNote), runsBody);
-  const summary = h("div", { class: "pxw-et-summary", testid: "pxw-et-summary" }, h("span", { class: "pxw-dim" }, "Pick two versions on the timeline, then Compare."));
-  const diffBox = h("div", { class: "pxw-et-diff", testid: "pxw-et-diff" });
-  const compareTab = h("div", { class: "pxw-et-compare" }, summary, diffBox);
+
+  // the comparison: deltas of params and metrics, then the row diff (paged in the kernel for a table's versions)
+  const summary = h("div", { class: "pxw-et-summary", testid: "pxw-et-summary" });
+  const paramDeltas = new GridView<ParamDelta>({ idPrefix: "pxw-et-params", rowNumber: false, rowClass: (p) => (p.same ? "" : "pxw-et-differs") });
+  const metricDeltas = new GridView<MetricDelta>({ idPrefix: "pxw-et-metrics", rowNumber: false, rowAttrs: (m) => ({ testid: `pxw-et-delta-${m.name}` }) });
+  const deltas = h("div", { class: "pxw-et-deltas", hidden: true }, paramDeltas.el, metricDeltas.el);
+  const counts = h("div", { class: "pxw-et-counts" });
+  const notes = h("div", { class: "pxw-et-notes" });
+  const diffGrid: PagedGrid<DiffQuery, DiffRowInfo, DiffPage> = new PagedGrid<DiffQuery, DiffRowInfo, DiffPage>({
+    query: { a: 0, b: 0, kind: null, offset: 0, limit: DIFF_PAGE },
+    idPrefix: "pxw-et-diff",
+    testid: "pxw-et-diff-table",
+    pager: !isExperiment,
+    rowNumber: false,
+    emptyText: "No rows differ.",
+    fetchPage: async (q): Promise<Reply<DiffPage>> => {
+      const reply: Reply<DiffPage> | null = await shell.call<DiffPage>("diff", q, { rethrow: true });
+      if (!reply) throw new Superseded("diff");
+      return reply;
+    },
+    columns: (page) => diffColumns(page.columns),
+    columnKey: (page) => JSON.stringify(page.columns),
+    changed: (r) => r.changed,
+    rowClass: (r) => `pxw-et-diff-row pxw-et-${r.change}`,
+    rowAttrs: (r) => ({ testid: "pxw-et-diff-row", "data-change": r.change }),
+    onError: (err) => shell.showError(err),
+    onPage: (page) => showDiffPage(page, true),
+  });
+  const unmatched = h("div", { class: "pxw-empty", hidden: true }, "The rows of these two versions could not be matched.");
+  const diffBox = h("div", { class: "pxw-et-diff", testid: "pxw-et-diff", hidden: true }, counts, unmatched, diffGrid.el, notes);
+  const compareTab = h("div", { class: "pxw-et-compare" }, deltas, summary, diffBox);
+  clearCompare();
 
   const shell = new PanelShell(model as AnyModel, {
     title: isExperiment ? "Experiment timeline" : "Table versions",
@@ -125,10 +157,12 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       metricSelect.value = t.metric ?? "";
       chartBox.hidden = !t.figure;
       void chart.update(t.figure);
-      renderRuns(t.runs, t.metrics);
+      renderRuns(t.runs, t.metrics, t.metric);
     } else {
       shell.setBadges(h("code", { class: "pxw-et-name", testid: "pxw-et-name" }, t.name), h("span", { class: "pxw-badge", testid: "pxw-et-count" }, `version ${t.current ?? "?"}`));
-      renderVersions(t.versions, t.current);
+      current = t.current;
+      versionsView.setColumns(versionColumns(t.current, cells));
+      versionsView.setRows(t.versions);
     }
     updatePick();
   }
@@ -158,85 +192,38 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     replace(pickNote, picked.length === 2 ? `v${sorted[0]} → v${sorted[1]}` : picked.length === 1 ? `v${picked[0]} picked; pick one more.` : "Pick two versions to compare.");
   }
 
-  function statusChip(run: RunInfo): HTMLElement {
-    const label = run.dropped ? "dropped" : run.status;
-    return h("span", { class: `pxw-et-status pxw-et-status-${label}`, title: run.error ?? "", testid: `pxw-et-status-${run.version}` }, label);
-  }
-
-  function renderRuns(runs: RunInfo[], metrics: string[]): void {
-    const params = Array.from(new Set(runs.flatMap((r) => Object.keys(r.params))));
-    const head = h(
-      "tr",
-      null,
-      h("th", { scope: "col" }, "pick"),
-      h("th", { scope: "col" }, "version"),
-      h("th", { scope: "col" }, "status"),
-      ...params.map((p) => h("th", { scope: "col", class: "pxw-et-param" }, p)),
-      ...metrics.map((m) => h("th", { scope: "col", class: "pxw-et-metric-col" }, m)),
-      h("th", { scope: "col" }, "duration"),
-      h("th", { scope: "col" }, "started"),
-      h("th", { scope: "col" }, ""),
-    );
-    const rows = [...runs].reverse().map((run) => {
-      const marks = [run.latest ? h("span", { class: "pxw-et-mark pxw-et-mark-latest", title: "latest" }, "★ latest") : null, run.promoted ? h("span", { class: "pxw-et-mark pxw-et-mark-promoted", title: "promoted: kept by every cleanup" }, "◆ promoted") : null];
-      const actions = h("span", { class: "pxw-et-actions" });
-      if (!run.dropped && run.status === "ok") {
-        actions.append(
-          run.promoted
-            ? button("Unpromote", () => void plan({ action: "unpromote", version: run.version }), { class: "pxw-btn pxw-btn-small", testid: `pxw-et-unpromote-${run.version}` })
-            : button("Promote", () => void plan({ action: "promote", version: run.version }), { class: "pxw-btn pxw-btn-small", testid: `pxw-et-promote-${run.version}` }),
-          button("Keep only this", () => void plan({ action: "promote_drop", version: run.version, force: forceBox.checked }), { class: "pxw-btn pxw-btn-small", testid: `pxw-et-promote-drop-${run.version}`, title: "Promote this version and drop every version cleanup may drop" }),
-        );
-      }
-      if (!run.dropped && !run.latest && !run.promoted && run.status !== "running") {
-        actions.append(button("Drop…", () => void plan({ action: "drop_version", version: run.version, force: forceBox.checked }), { class: "pxw-btn pxw-btn-small pxw-btn-danger-outline", testid: `pxw-et-drop-${run.version}` }));
-      }
-      const tr = h(
-        "tr",
-        { testid: `pxw-et-run-${run.version}`, class: `pxw-et-row${run.latest ? " pxw-et-row-latest" : ""}${run.dropped ? " pxw-et-row-dropped" : ""}` },
-        h("td", null, pickBox(run.version, run.dropped || run.status !== "ok")),
-        h("td", { class: "pxw-et-version" }, h("strong", null, `v${run.version}`), ...marks),
-        h("td", null, statusChip(run)),
-        ...params.map((p) => h("td", { class: "pxw-et-num" }, text(run.params[p]))),
-        ...metrics.map((m) => h("td", { class: "pxw-et-num", testid: `pxw-et-metric-${run.version}-${m}` }, text(run.metrics[m]))),
-        h("td", { class: "pxw-et-num" }, seconds(run.duration_s)),
-        h("td", { class: "pxw-dim" }, when(run.started_at)),
-        h("td", null, actions),
-      );
-      if (run.error) tr.title = run.error;
-      return tr;
-    });
-    replace(runsBody, runs.length ? h("table", { class: "pxw-table pxw-et-table" }, h("thead", null, head), h("tbody", null, ...rows)) : h("div", { class: "pxw-empty" }, "No runs yet: exp.run(**params) builds the first version."));
-    const failed = runs.filter((r) => r.status === "failed" && !r.dropped);
-    if (failed.length) {
-      runsBody.append(
-        h("ul", { class: "pxw-problems pxw-et-failures", testid: "pxw-et-failures" }, ...failed.map((r) => h("li", null, h("strong", null, `v${r.version} failed: `), r.error ?? "", r.tables.length ? ` — left ${r.tables.join(", ")} (Clean up drops them)` : ""))),
+  function runActions(run: RunInfo): HTMLElement {
+    const actions = h("span", { class: "pxw-et-actions" });
+    if (!run.dropped && run.status === "ok") {
+      actions.append(
+        run.promoted
+          ? button("Unpromote", () => void plan({ action: "unpromote", version: run.version }), { class: "pxw-btn pxw-btn-small", testid: `pxw-et-unpromote-${run.version}` })
+          : button("Promote", () => void plan({ action: "promote", version: run.version }), { class: "pxw-btn pxw-btn-small", testid: `pxw-et-promote-${run.version}` }),
+        button("Keep only this", () => void plan({ action: "promote_drop", version: run.version, force: forceBox.checked }), { class: "pxw-btn pxw-btn-small", testid: `pxw-et-promote-drop-${run.version}`, title: "Promote this version and drop every version cleanup may drop" }),
       );
     }
+    if (!run.dropped && !run.latest && !run.promoted && run.status !== "running") {
+      actions.append(button("Drop…", () => void plan({ action: "drop_version", version: run.version, force: forceBox.checked }), { class: "pxw-btn pxw-btn-small pxw-btn-danger-outline", testid: `pxw-et-drop-${run.version}` }));
+    }
+    return actions;
   }
 
-  function renderVersions(versions: TableVersionInfo[], current: number | null): void {
-    const head = h("tr", null, ...["pick", "version", "when", "change", "inserts", "updates", "deletes", "errors", "schema", ""].map((c) => h("th", { scope: "col" }, c)));
-    const rows = versions.map((v) => {
-      const actions = h(
-        "span",
-        { class: "pxw-et-actions" },
-        button("Snapshot", () => void snapshot(v.version), { class: "pxw-btn pxw-btn-small", testid: `pxw-et-snapshot-${v.version}`, title: "Save this version as a read-only snapshot table" }),
-        v.version !== current ? button("Revert to here…", () => void plan({ action: "revert", version: v.version }), { class: "pxw-btn pxw-btn-small pxw-btn-danger-outline", testid: `pxw-et-revert-${v.version}` }) : null,
-      );
-      return h(
-        "tr",
-        { testid: `pxw-et-run-${v.version}`, class: `pxw-et-row${v.version === current ? " pxw-et-row-latest" : ""}` },
-        h("td", null, pickBox(v.version, false)),
-        h("td", { class: "pxw-et-version" }, h("strong", null, `v${v.version}`), v.version === current ? h("span", { class: "pxw-et-mark pxw-et-mark-latest" }, "★ current") : null),
-        h("td", { class: "pxw-dim" }, when(v.created_at)),
-        h("td", null, v.change_type ?? ""),
-        ...[v.inserts, v.updates, v.deletes, v.errors].map((n) => h("td", { class: "pxw-et-num" }, n ? fmtCount(n) : "")),
-        h("td", null, v.schema_change ?? ""),
-        h("td", null, actions),
-      );
-    });
-    replace(runsBody, h("table", { class: "pxw-table pxw-et-table" }, h("thead", null, head), h("tbody", null, ...rows)));
+  function versionActions(v: TableVersionInfo): HTMLElement {
+    return h(
+      "span",
+      { class: "pxw-et-actions" },
+      button("Snapshot", () => void snapshot(v.version), { class: "pxw-btn pxw-btn-small", testid: `pxw-et-snapshot-${v.version}`, title: "Save this version as a read-only snapshot table" }),
+      v.version !== current ? button("Revert to here…", () => void plan({ action: "revert", version: v.version }), { class: "pxw-btn pxw-btn-small pxw-btn-danger-outline", testid: `pxw-et-revert-${v.version}` }) : null,
+    );
+  }
+
+  function renderRuns(next: RunInfo[], metrics: string[], charted: string | null): void {
+    runs = next;
+    runsView.setColumns(runColumns(runs, metrics, charted, cells));
+    runsView.setRows([...runs].reverse());
+    const failed = runs.filter((r) => r.status === "failed" && !r.dropped);
+    replace(failures, ...failed.map((r) => h("li", null, h("strong", null, `v${r.version} failed: `), r.error ?? "", r.tables.length ? ` — left ${r.tables.join(", ")} (Clean up drops them)` : "")));
+    failures.hidden = failed.length === 0;
   }
 
   // ---- plans: show exactly what will happen, then run that plan only -------------------------------------------
@@ -280,19 +267,22 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   // ---- compare / diff -----------------------------------------------------------------------------------------
   function clearCompare(): void {
     replace(summary, h("span", { class: "pxw-dim" }, "Pick two versions on the timeline, then Compare."));
-    replace(diffBox);
-    urls.revokeAll();
+    deltas.hidden = true;
+    diffBox.hidden = true;
+    diffGrid.clear();
   }
 
   async function compare(): Promise<void> {
     if (picked.length !== 2) return;
     const [a, b] = [...picked].sort((x, y) => x - y);
-    diffKind = null;
-    diffOffset = 0;
     shell.tabs?.show("compare");
     model.set("selected", [a, b]);
     model.save_changes();
-    await (isExperiment ? compareRuns(a, b) : loadDiff(a, b));
+    if (isExperiment) {
+      await compareRuns(a, b);
+    } else if (await diffGrid.load({ a, b, kind: null, offset: 0 }, { reset: true })) {
+      diffBox.hidden = false;
+    }
   }
 
   async function compareRuns(a: number, b: number): Promise<void> {
@@ -300,115 +290,59 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     const reply = await shell.call<CompareReply>("compare", { a, b }, { key: "diff" });
     if (!reply) return;
     const c = reply.payload;
-    const paramRows = c.params.map((p) => h("tr", { class: p.same ? "" : "pxw-et-differs" }, h("th", { scope: "row" }, p.name), h("td", null, text(p.a)), h("td", null, text(p.b)), h("td", null, p.same ? "" : "changed")));
-    const metricRows = c.metrics.map((m) => h("tr", { testid: `pxw-et-delta-${m.name}` }, h("th", { scope: "row" }, m.name), h("td", null, text(m.a)), h("td", null, text(m.b)), h("td", { class: m.delta === null || m.delta === 0 ? "" : m.delta > 0 ? "pxw-et-up" : "pxw-et-down" }, m.delta === null ? "" : `${m.delta > 0 ? "+" : ""}${text(m.delta)}`)));
-    const table = (title: string, rows: HTMLElement[]) =>
-      h("table", { class: "pxw-table pxw-et-delta" }, h("thead", null, h("tr", null, h("th", { scope: "col" }, title), h("th", { scope: "col" }, `v${a}`), h("th", { scope: "col" }, `v${b}`), h("th", { scope: "col" }, "Δ"))), h("tbody", null, ...rows));
+    paramDeltas.setColumns(deltaColumns<ParamDelta>("param", a, b, (p) => (p.same ? "" : "changed")));
+    paramDeltas.setRows(c.params);
+    paramDeltas.el.hidden = c.params.length === 0;
+    metricDeltas.setColumns(deltaColumns<MetricDelta>("metric", a, b, metricChange));
+    metricDeltas.setRows(c.metrics);
+    metricDeltas.el.hidden = c.metrics.length === 0;
+    deltas.hidden = c.params.length + c.metrics.length === 0;
     const schema = c.schema;
     const schemaLines = schema ? [...schema.added.map((s) => `+ ${s.name} (${s.type})`), ...schema.removed.map((s) => `− ${s.name} (${s.type})`), ...schema.changed.map((s) => `~ ${s.name}: ${s.a} → ${s.b}`)] : [];
     replace(
       summary,
-      h("div", { class: "pxw-et-deltas" }, c.params.length ? table("param", paramRows) : null, c.metrics.length ? table("metric", metricRows) : null),
       h("div", { class: "pxw-et-facts" }, c.rows_a !== null ? h("span", { class: "pxw-badge" }, `rows ${fmtCount(c.rows_a)} → ${fmtCount(c.rows_b ?? 0)}`) : null, h("span", { testid: "pxw-et-schema" }, schemaLines.length ? `schema: ${schemaLines.join("; ")}` : "same schema")),
       ...c.notes.map((n) => h("div", { class: "pxw-dim" }, n)),
     );
-    renderDiff(c.diff ? { payload: c.diff, buffers: reply.buffers } : null, false);
-  }
-
-  async function loadDiff(a: number, b: number): Promise<void> {
-    const reply = await shell.call<DiffPage>("diff", { a, b, kind: diffKind, offset: diffOffset, limit: DIFF_PAGE }, { key: "diff" });
-    if (!reply) return;
-    replace(summary, h("strong", null, `v${reply.payload.a} → v${reply.payload.b}`), h("span", { class: "pxw-dim" }, ` · ${reply.payload.elapsed_ms} ms, in the database, no media decoded`));
-    renderDiff(reply, true);
-  }
-
-  function chip(label: string, n: number, kind: string | null, paged: boolean, d: DiffPage): HTMLElement {
-    const active = diffKind === kind;
-    const b = button(`${label} ${fmtCount(n)}`, () => {
-      if (!paged) return;
-      diffKind = kind;
-      diffOffset = 0;
-      void loadDiff(d.a, d.b);
-    }, { class: `pxw-btn pxw-btn-small pxw-et-chip pxw-et-chip-${kind ?? "all"}${active ? " pxw-et-chip-on" : ""}`, testid: `pxw-et-count-${kind ?? "all"}`, "aria-pressed": String(active), disabled: !paged });
-    return b;
-  }
-
-  function renderDiff(reply: Reply<DiffPage> | null, paged: boolean): void {
-    const old = urls.take();
-    if (!reply) {
-      replace(diffBox, h("div", { class: "pxw-empty" }, "The rows of these two versions could not be matched."));
-      old.revokeAll();
-      return;
+    diffBox.hidden = false;
+    unmatched.hidden = c.diff !== null;
+    diffGrid.el.hidden = c.diff === null;
+    if (c.diff) {
+      diffGrid.show({ payload: c.diff, buffers: reply.buffers }, { a, b, kind: null });
+      showDiffPage(c.diff, false);
+    } else {
+      replace(counts);
+      replace(notes);
     }
-    const d = reply.payload;
-    const cols = d.columns;
-    const counts = h(
-      "div",
-      { class: "pxw-et-counts" },
-      chip("all", d.added + d.removed + d.changed, null, paged, d),
-      chip("added", d.added, "added", paged, d),
-      chip("removed", d.removed, "removed", paged, d),
-      chip("changed", d.changed, "changed", paged, d),
+  }
+
+  /** The counts of the diff on screen (the kinds of change filter the rows when the kernel pages them) and its notes. */
+  function showDiffPage(d: DiffPage, paged: boolean): void {
+    if (paged) replace(summary, h("strong", null, `v${d.a} → v${d.b}`), h("span", { class: "pxw-dim" }, ` · ${d.elapsed_ms} ms, in the database, no media decoded`));
+    const kind = diffGrid.query.kind ?? null;
+    const chip = (label: string, n: number, k: string | null) =>
+      button(`${label} ${fmtCount(n)}`, () => void diffGrid.load({ kind: k, offset: 0 }), {
+        class: `pxw-btn pxw-btn-small pxw-et-chip pxw-et-chip-${k ?? "all"}${kind === k ? " pxw-et-chip-on" : ""}`,
+        testid: `pxw-et-count-${k ?? "all"}`,
+        "aria-pressed": String(kind === k),
+        disabled: !paged,
+      });
+    replace(
+      counts,
+      chip("all", d.added + d.removed + d.changed, null),
+      chip("added", d.added, "added"),
+      chip("removed", d.removed, "removed"),
+      chip("changed", d.changed, "changed"),
       h("span", { class: "pxw-dim", testid: "pxw-et-by-column" }, Object.entries(d.changed_by_column).filter(([, n]) => n > 0).map(([c, n]) => `${c}: ${fmtCount(n)}`).join(" · ") || "no column changed"),
     );
-    const ctx = { buffers: reply.buffers, urls };
-    const head = h("tr", null, h("th", { scope: "col" }, "change"), ...cols.map((c) => colHeader(c)));
-    const rows = d.rows.map((r) => {
-      const changed = new Set(r.changed);
-      return h(
-        "tr",
-        { class: `pxw-et-diff-row pxw-et-${r.change}`, testid: "pxw-et-diff-row", "data-change": r.change },
-        h("td", { class: "pxw-et-change" }, r.change === "added" ? "+ added" : r.change === "removed" ? "− removed" : "~ changed"),
-        ...cols.map((c, j) => {
-          const isChanged = changed.has(c.name);
-          const td = h("td", { class: `pxw-td${isChanged ? " pxw-et-cell-changed" : ""}`, "data-column": c.name, testid: isChanged ? "pxw-et-changed-cell" : "pxw-et-cell" });
-          const now = r.after?.[j] ?? r.before?.[j];
-          if (isChanged && r.before && r.after) {
-            td.append(
-              h("div", { class: "pxw-et-before", title: "before" }, renderCell(r.before[j], { ...ctx, column: undefined })),
-              h("div", { class: "pxw-et-after", title: "after" }, renderCell(r.after[j], { ...ctx, column: undefined })),
-            );
-          } else {
-            td.append(renderCell(now, { ...ctx, column: undefined }));
-          }
-          return td;
-        }),
-      );
-    });
-    const pager = paged ? diffPager(d) : null;
-    replace(
-      diffBox,
-      counts,
-      d.rows.length ? h("div", { class: "pxw-grid-scroll pxw-et-diff-scroll" }, h("table", { class: "pxw-table pxw-et-diff-table", testid: "pxw-et-diff-table" }, h("thead", null, head), h("tbody", null, ...rows))) : h("div", { class: "pxw-empty", testid: "pxw-et-no-diff" }, "No rows differ."),
-      pager,
-      ...d.notes.map((n) => h("div", { class: "pxw-dim pxw-et-note" }, n)),
-    );
-    old.revokeAll();
-  }
-
-  function colHeader(c: DiffColumnInfo): HTMLElement {
-    const mark = c.status === "key" ? " (key)" : c.status === "added" ? " (new)" : c.status === "removed" ? " (gone)" : "";
-    return h("th", { scope: "col", title: `${c.type_text}${c.note ? ` — ${c.note}` : ""}`, class: c.compared ? "" : "pxw-dim" }, c.name, h("span", { class: "pxw-th-type" }, mark));
-  }
-
-  function diffPager(d: DiffPage): HTMLElement {
-    const from = d.total ? d.offset + 1 : 0;
-    const to = d.offset + d.rows.length;
-    const prev = button("‹ previous", () => {
-      diffOffset = Math.max(0, d.offset - d.limit);
-      void loadDiff(d.a, d.b);
-    }, { class: "pxw-btn pxw-btn-small", disabled: d.offset === 0, testid: "pxw-et-diff-prev" });
-    const next = button("next ›", () => {
-      diffOffset = d.offset + d.limit;
-      void loadDiff(d.a, d.b);
-    }, { class: "pxw-btn pxw-btn-small", disabled: to >= d.total, testid: "pxw-et-diff-next" });
-    return h("div", { class: "pxw-pager" }, prev, h("span", { class: "pxw-page-info", testid: "pxw-et-diff-range" }, `${fmtCount(from)}–${fmtCount(to)} of ${fmtCount(d.total)}`), next);
+    replace(notes, ...d.notes.map((n) => h("div", { class: "pxw-dim pxw-et-note" }, n)));
   }
 
   void refresh();
   return () => {
     chart.dispose();
-    urls.revokeAll();
+    for (const v of [runsView, versionsView, paramDeltas, metricDeltas]) v.dispose();
+    diffGrid.dispose();
     shell.dispose();
   };
 }

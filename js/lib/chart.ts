@@ -6,11 +6,9 @@
 import "./chart.css";
 import { h } from "./dom";
 
-/** A figure as Python sends it: `{data, layout}` (the template is left out: the theme styles it). */
-export interface FigurePayload {
-  data: Record<string, unknown>[];
-  layout: Record<string, unknown>;
-}
+import type { FigurePayload } from "./contract";
+
+export type { FigurePayload };
 
 type PlotlyModule = typeof import("plotly.js-cartesian-dist-min").default;
 let plotly: Promise<PlotlyModule> | null = null;

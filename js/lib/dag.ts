@@ -1,6 +1,8 @@
 // The one DAG layout every graph in pxwidgets uses (a pipeline's stages, a table's lineage): columns by depth, rows
-// so that each main line stays straight and branches stack beneath it without overlapping. Pure: ids and edges in,
-// slots out; each panel draws the boxes and arrows its own way.
+// so that each main line stays straight and branches stack beneath it without overlapping. `layoutDag` is pure: ids
+// and edges in, slots out; each panel draws its own boxes, on an `arrowLayer` of the same arrows.
+
+import { svg } from "./dom";
 
 /** An edge from the node read to the node reading it. */
 export interface DagEdge {
@@ -11,6 +13,50 @@ export interface DagEdge {
 export interface Slot {
   depth: number;
   row: number;
+}
+
+let markerCounter = 0;
+
+/**
+ * The SVG layer (width × height, under the boxes) a graph draws its arrows into, with its own arrowhead marker:
+ * give each edge path `"marker-end": arrow`.
+ */
+export function arrowLayer(width: number, height: number, className: string): { layer: SVGSVGElement; arrow: string } {
+  const layer = svg("svg", { class: className, width, height, viewBox: `0 0 ${width} ${height}`, "aria-hidden": "true" });
+  const id = `pxw-arrow-${++markerCounter}`;
+  const marker = svg("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" });
+  marker.appendChild(svg("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "pxw-arrowhead" }));
+  const defs = svg("defs");
+  defs.appendChild(marker);
+  layer.appendChild(defs);
+  return { layer, arrow: `url(#${id})` };
+}
+
+export interface Arrow<E extends DagEdge> {
+  edge: E;
+  /** From the middle of the source box's right side … */
+  x1: number;
+  y1: number;
+  /** … to just before the middle of the target box's left side (room for the arrowhead). */
+  x2: number;
+  y2: number;
+}
+
+/** Where each edge's arrow runs between boxes of `width` × `height` at `pos` (top-left corners); unplaced skipped. */
+export function arrowEnds<E extends DagEdge>(
+  edges: E[],
+  pos: (id: string) => { x: number; y: number } | null | undefined,
+  width: number,
+  height: number,
+): Arrow<E>[] {
+  const out: Arrow<E>[] = [];
+  for (const edge of edges) {
+    const s = pos(edge.source);
+    const t = pos(edge.target);
+    if (!s || !t || edge.source === edge.target) continue;
+    out.push({ edge, x1: s.x + width, y1: s.y + height / 2, x2: t.x - 2, y2: t.y + height / 2 });
+  }
+  return out;
 }
 
 /**

@@ -16,6 +16,8 @@ export function lastOffset(total: number, limit: number): number {
 
 export class Pager {
   readonly el: HTMLElement;
+  /** Controls the grid adds at the right of the bar, before the page size (e.g. the row density). */
+  readonly tools = h("span", { class: "pxw-pager-tools" });
   private readonly first: HTMLButtonElement;
   private readonly prev: HTMLButtonElement;
   private readonly next: HTMLButtonElement;
@@ -47,6 +49,7 @@ export class Pager {
       h("div", { class: "pxw-pager-nav" }, this.first, this.prev, this.info, this.next, this.last),
       this.timing,
       h("span", { class: "pxw-spacer" }),
+      this.tools,
       this.size,
     );
   }

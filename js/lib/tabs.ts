@@ -16,8 +16,7 @@ export class Tabs {
   private readonly panels = new Map<string, HTMLElement>();
   private current = "";
 
-  /** `aside` sits at the right end of the tab strip (e.g. a progress bar), outside the tablist role. */
-  constructor(private readonly specs: TabSpec[], aside?: HTMLElement) {
+  constructor(private readonly specs: TabSpec[]) {
     const list = h("div", { class: "pxw-tablist", role: "tablist" });
     const body = h("div", { class: "pxw-tabpanels" });
     for (const spec of specs) {
@@ -30,7 +29,7 @@ export class Tabs {
       list.appendChild(b);
       body.appendChild(panel);
     }
-    this.el = h("div", { class: "pxw-tabs" }, h("div", { class: "pxw-tabstrip" }, list, aside ? h("div", { class: "pxw-tabstrip-aside" }, aside) : null), body);
+    this.el = h("div", { class: "pxw-tabs" }, h("div", { class: "pxw-tabstrip" }, list), body);
   }
 
   get active(): string {

@@ -4,9 +4,10 @@
 // Everything that comes from the kernel is set as text or attributes, never as HTML.
 
 import "./stage_builder.css";
-import { layoutDag, type Slot } from "../lib/dag";
+import { arrowEnds, arrowLayer, layoutDag, type Slot } from "../lib/dag";
 import { fmtCount, h, svg } from "../lib/dom";
-import { kindLabel, type GraphReply, type StageEdge, type StageNode } from "./contract";
+import type { GraphReply, StageEdge, StageNode } from "./contract";
+import { kindLabel } from "./kinds";
 
 export const NODE_W = 212;
 export const NODE_H = 96;
@@ -15,7 +16,6 @@ const GAP_Y = 18;
 const PAD = 14;
 /** The id of the "being added" placeholder: not a valid stage name, so it never collides with one. */
 const PENDING_ID = "\u0000pending";
-let markerCounter = 0;
 
 export interface StageGraphHandlers {
   onSelect: (stage: string, opts?: { errorsOnly?: boolean }) => void;
@@ -186,26 +186,13 @@ export class StageGraph {
   }
 
   private edgesLayer(edges: StageEdge[], width: number, height: number): SVGSVGElement {
-    const layer = svg("svg", { class: "pxw-sg-edges", width, height, viewBox: `0 0 ${width} ${height}`, "aria-hidden": "true" });
-    const markerId = `pxw-sg-arrow-${++markerCounter}`;
-    const defs = svg("defs");
-    const marker = svg("marker", { id: markerId, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" });
-    marker.appendChild(svg("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "pxw-sg-arrowhead" }));
-    defs.appendChild(marker);
-    layer.appendChild(defs);
+    const { layer, arrow } = arrowLayer(width, height, "pxw-sg-edges");
     this.edgeEls = [];
-    for (const e of edges) {
-      const s = this.pos(e.source);
-      const t = this.pos(e.target);
-      if (!s || !t || e.source === e.target) continue;
-      const x1 = s.x + NODE_W;
-      const y1 = s.y + NODE_H / 2;
-      const x2 = t.x - 2;
-      const y2 = t.y + NODE_H / 2;
+    for (const { edge: e, x1, y1, x2, y2 } of arrowEnds(edges, (id) => this.pos(id), NODE_W, NODE_H)) {
       // Branches leave their stage right away and run level into the child, so they never cross a box.
       const bend = Math.min(GAP_X * 0.75, Math.max(12, (x2 - x1) / 2));
       const d = y1 === y2 ? `M ${x1} ${y1} L ${x2} ${y2}` : `M ${x1} ${y1} C ${x1 + bend} ${y1}, ${x1 + bend * 0.25} ${y2}, ${x1 + bend} ${y2} L ${x2} ${y2}`;
-      const path = svg("path", { d, class: "pxw-sg-edge", "marker-end": `url(#${markerId})` });
+      const path = svg("path", { d, class: "pxw-sg-edge", "marker-end": arrow });
       path.dataset.source = e.source;
       path.dataset.target = e.target;
       if (e.target === PENDING_ID) path.classList.add("pxw-sg-edge-pending");

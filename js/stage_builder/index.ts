@@ -1,21 +1,19 @@
 // StageBuilder: a progressive-refinement pipeline (video → frames → detections → filtered → alerts) as a graph of
 // stages. Click a stage to see its rows; "+" adds a stage after it (a branch when it already has readers), with a
 // preview before anything is written; drop a stage (and what depends on it) after a confirmation; see the code.
-// Talks to pxwidgets/panels/stage_builder.py through Rpc requests; traits hold only source / selected / head.
+// In the shared PanelShell; talks to pxwidgets/panels/stage_builder.py; traits hold only source / selected / head.
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
-import "../lib/theme.css";
-import "../lib/panel.css";
 import "./stage_builder.css";
 import { CodeBox } from "../lib/code";
 import { ConfirmStrip } from "../lib/confirm";
 import type { ColumnInfo, PageReply, PageRequest } from "../lib/contract";
-import { button, fmtCount, h, replace, select, svg } from "../lib/dom";
+import { button, fmtCount, h, replace, select } from "../lib/dom";
 import { FilterBar } from "../lib/filters";
 import { Grid } from "../lib/grid";
-import { Rpc } from "../lib/rpc";
+import { PanelShell, Superseded } from "../lib/shell";
+import { kindLabel } from "./kinds";
 import {
-  kindLabel,
   type AddReply,
   type CodeReply,
   type DropPlanReply,
@@ -25,8 +23,6 @@ import {
   type TransformsReply,
 } from "./contract";
 import { StageGraph } from "./graph";
-import { ErrorArea, ProgressBar } from "../lib/status";
-import { Tabs } from "../lib/tabs";
 import { TransformForm } from "./transform_form";
 
 interface Traits {
@@ -40,39 +36,11 @@ const PAGE_SIZE = 10;
 const FRESH: Partial<PageRequest> = { offset: 0, order_by: null, filters: [], errors_only: false };
 
 function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () => void {
-  const rpc = new Rpc(model as AnyModel);
-  const errors = new ErrorArea();
-  const progress = new ProgressBar();
   let graph: GraphReply | null = null;
   let shown = ""; // the stage whose rows are on screen
-  let adding = 0; // add requests running: they own the progress bar
-  let addRequest = ""; // the id of the running add, for Cancel
-  const cancelBtn = button("Cancel", () => {
-    if (!addRequest) return;
-    rpc.cancel(addRequest);
-    replace(cancelBtn, "Cancelling…");
-    cancelBtn.disabled = true;
-  }, { class: "pxw-btn pxw-btn-small", testid: "pxw-cancel", title: "Stop the add before it writes (a write already running finishes)" });
-  cancelBtn.hidden = true;
-  progress.el.append(cancelBtn);
+  let adding = 0; // add requests running
   let dropping = ""; // the stage whose drop waits for a confirmation
   let nextAfter = ""; // after an add: the stage the form adds after when it shows again
-
-  /** A request whose progress (if any) shows in the bar, unless a stage is being added (that one owns the bar). */
-  async function call<T>(kind: string, payload: object = {}) {
-    let showed = false;
-    try {
-      return await rpc.request<T>(kind, payload, {
-        onProgress: (done, total, message) => {
-          if (adding) return;
-          showed = true;
-          progress.update(done, total, message);
-        },
-      });
-    } finally {
-      if (showed && !adding) progress.hide();
-    }
-  }
 
   // ---- header -----------------------------------------------------------------------------------------------
   const sourceEl = h("span", { class: "pxw-sb-source", testid: "pxw-source", title: "The pipeline's source table" });
@@ -80,22 +48,6 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   const errorTotal = h("span", { class: "pxw-sb-error-total", testid: "pxw-total-errors", hidden: true });
   const problems = h("ul", { class: "pxw-problems", testid: "pxw-stage-problems", role: "status", hidden: true });
   const refreshBtn = button("↻", () => void refresh(), { class: "pxw-btn pxw-btn-icon pxw-refresh", title: "Refresh (reload the graph and the rows)", "aria-label": "Refresh", testid: "pxw-refresh" });
-  const header = h(
-    "div",
-    { class: "pxw-header" },
-    h(
-      "div",
-      { class: "pxw-header-row" },
-      logo(),
-      h("span", { class: "pxw-sb-title" }, "Pipeline"),
-      sourceEl,
-      countEl,
-      errorTotal,
-      h("span", { class: "pxw-spacer" }),
-      refreshBtn,
-    ),
-    problems,
-  );
 
   // ---- graph and drop confirmation --------------------------------------------------------------------------
   const confirm = new ConfirmStrip();
@@ -125,18 +77,15 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   const filterBar = new FilterBar({
     onFilters: (filters) => rows.load({ filters, offset: 0 }),
     onErrorsOnly: (on) => rows.load({ errors_only: on, offset: 0 }),
-    onInvalid: (message) => errors.show(new Error(message)),
+    onInvalid: (message) => shell.showError(new Error(message)),
   });
   const rows: Grid = new Grid({
-    fetchPage: (req) => {
-      const stage = shown;
-      return call<PageReply>("rows", { ...req, stage });
-    },
-    fetchCount: async (req) => (await call<{ total: number }>("count", { ...req, stage: shown })).payload.total,
+    // The grid keeps only its newest page itself and reports failures through onError.
+    fetchPage: (req) => shell.call<PageReply>("rows", { ...req, stage: shown }, { key: "rows", rethrow: true }),
+    fetchCount: async (req) => (await shell.call<{ total: number }>("count", { ...req, stage: shown }, { rethrow: true })).payload.total,
     pageSize: PAGE_SIZE,
-    onError: (err) => errors.show(err),
+    onError: (err) => shell.showError(err),
     onPage: (page) => {
-      errors.clear();
       const key = JSON.stringify(page.columns.map((c) => [c.name, c.type]));
       if (key !== columnKey) {
         columnKey = key;
@@ -184,14 +133,13 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
 
   // ---- Add stage ----------------------------------------------------------------------------------------------
   const form = new TransformForm({
-    loadTransforms: async (after) => (await call<TransformsReply>("transforms", { after })).payload.transforms,
-    preview: async (draft) => {
-      const reply = await call<PageReply>("preview", draft);
-      errors.clear();
-      return reply;
-    },
+    // The form keeps only its newest transforms and preview itself, and shows their failures beside it.
+    loadTransforms: async (after) => (await shell.call<TransformsReply>("transforms", { after }, { key: "transforms", rethrow: true })).payload.transforms,
+    preview: (draft) => shell.call<PageReply>("preview", draft, { key: "preview", rethrow: true }),
     add: (draft) => addStage(draft),
-    onError: (err) => errors.show(err),
+    onError: (err) => {
+      if (!(err instanceof Superseded)) shell.showError(err);
+    },
     onAfter: (after) => graphView.setAfter(tabs.active === "add" ? after : ""),
   });
 
@@ -206,19 +154,16 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   );
   scope.addEventListener("change", () => void loadCode());
   let codeStale = true;
-  let codeGeneration = 0;
   async function loadCode(): Promise<void> {
     codeStale = false;
     const stage = scope.value === "stage" && shown ? shown : "";
     code.setCaption(stage ? `Pixeltable code of the stage ${stage}` : "Pixeltable code that rebuilds the whole pipeline");
-    const generation = ++codeGeneration;
     try {
-      const reply = await call<CodeReply>("code", stage ? { stage } : {});
-      if (generation === codeGeneration) code.set(reply.payload.code);
+      code.set((await shell.call<CodeReply>("code", stage ? { stage } : {}, { key: "code", rethrow: true })).payload.code);
     } catch (err) {
-      if (generation !== codeGeneration) return;
+      if (err instanceof Superseded) return;
       codeStale = true;
-      errors.show(err);
+      shell.showError(err);
     }
   }
   function syncScope(): void {
@@ -232,8 +177,12 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     if (tabs.active === "code") void loadCode();
   }
 
-  const tabs = new Tabs(
-    [
+  const shell: PanelShell = new PanelShell(model as AnyModel, {
+    title: "Stage builder",
+    testid: "pxw-stage-builder",
+    class: "pxw-stage-builder",
+    above: graphSection,
+    tabs: [
       { name: "rows", label: "Rows", content: h("div", { class: "pxw-tab-body" }, caption, rowsEmpty, rowsBody), onShow: () => graphView.setAfter("") },
       {
         name: "add",
@@ -256,8 +205,11 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
         },
       },
     ],
-    progress.el,
-  );
+  });
+  const tabs = shell.tabs!;
+  shell.setBadges(sourceEl, countEl, errorTotal);
+  shell.toolbar.append(refreshBtn);
+  shell.notes.append(problems);
 
   // ---- selection ------------------------------------------------------------------------------------------------
 
@@ -319,25 +271,23 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     codeChanged();
   }
 
-  let graphGeneration = 0;
   async function loadGraph(): Promise<boolean> {
-    const generation = ++graphGeneration;
     refreshBtn.classList.add("pxw-spinning");
+    let superseded = false; // only the newest graph counts
     try {
-      const reply = await call<GraphReply>("graph");
-      if (generation !== graphGeneration) return false;
-      applyGraph(reply.payload);
+      applyGraph((await shell.call<GraphReply>("graph", {}, { key: "graph", rethrow: true })).payload);
       return true;
     } catch (err) {
-      if (generation === graphGeneration) errors.show(err);
+      superseded = err instanceof Superseded;
+      if (!superseded) shell.showError(err);
       return false;
     } finally {
-      if (generation === graphGeneration) refreshBtn.classList.remove("pxw-spinning");
+      if (!superseded) refreshBtn.classList.remove("pxw-spinning");
     }
   }
 
   async function refresh(): Promise<void> {
-    errors.clear();
+    shell.errors.clear();
     if (shown) void rows.reload();
     if (await loadGraph()) graphView.reveal(shown);
   }
@@ -355,18 +305,13 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     adding++;
     form.setAdding(true, `Adding ${draft.name}…`);
     graphView.setPending({ after: draft.after, name: draft.name });
-    progress.update(0, null, `Adding ${draft.name}`);
     let status = "";
     try {
-      const reply = await rpc.request<AddReply>("add", draft, {
-        onStart: (id) => {
-          addRequest = id;
-          replace(cancelBtn, "Cancel");
-          cancelBtn.disabled = false;
-          cancelBtn.hidden = false;
-        },
+      // Its progress (and Cancel) shows in the shell's bar from the start, and beside the form.
+      const reply = await shell.call<AddReply>("add", draft, {
+        rethrow: true,
+        progress: `Adding ${draft.name}`,
         onProgress: (done, total, message) => {
-          progress.update(done, total, message);
           const count = total === null || total <= 0 ? (done > 0 ? fmtCount(done) : "") : `${fmtCount(done)}/${fmtCount(total)}`;
           form.setStatus([`Adding ${draft.name}…`, count, message].filter(Boolean).join(" "));
         },
@@ -374,21 +319,17 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       const stage = reply.payload.stage;
       graphView.setPending(null);
       applyGraph(reply.payload.graph);
-      errors.clear();
       status = `Added ${stage.id}${typeof stage.rows === "number" ? ` (${fmtCount(stage.rows)} rows)` : ""}.`;
       form.consumed();
       nextAfter = stage.id; // the next stage goes after this one (fetched when the Add tab shows again)
       selectStage(stage.id, { fromGraph: true });
       tabs.show("rows");
     } catch (err) {
-      errors.show(err);
+      shell.showError(err);
       form.showServerError(err);
     } finally {
       adding--;
-      addRequest = "";
-      cancelBtn.hidden = true;
       graphView.setPending(null);
-      if (!adding) progress.hide();
       form.setAdding(adding > 0, status);
     }
   }
@@ -397,15 +338,10 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
 
   async function askDrop(id: string): Promise<void> {
     graphView.setDropBusy(id);
-    let plan: string[];
-    try {
-      plan = (await call<DropPlanReply>("drop_plan", { stage: id })).payload.plan;
-    } catch (err) {
-      errors.show(err);
-      return;
-    } finally {
-      graphView.setDropBusy("");
-    }
+    const reply = await shell.call<DropPlanReply>("drop_plan", { stage: id }, { key: "drop_plan" });
+    graphView.setDropBusy("");
+    if (!reply) return; // failed (shown) or replaced by a question about another stage
+    const plan = reply.payload.plan;
     const n = plan.length;
     confirm.ask({
       message: `Drop ${n} ${n === 1 ? "stage" : "stages"}: ${plan.join(", ")}?`,
@@ -414,13 +350,11 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
         const input = graphView.parentsOf(id)[0] ?? "";
         const before = shown; // the kernel may clear `selected` before its reply arrives
         try {
-          const reply = (await call<DropReply>("drop", { stage: id, expect: plan })).payload;
-          applyGraph(reply.graph);
-          errors.clear();
+          const done = await shell.call<DropReply>("drop", { stage: id, expect: plan });
+          if (!done) return; // refused: nothing changed (the message is shown)
+          applyGraph(done.payload.graph);
           // The selected stage went with the drop: select the stage it was dropped from.
-          if (reply.dropped.includes(before)) selectStage(reply.graph.nodes.some((s) => s.id === input) ? input : "");
-        } catch (err) {
-          errors.show(err);
+          if (done.payload.dropped.includes(before)) selectStage(done.payload.graph.nodes.some((s) => s.id === input) ? input : "");
         } finally {
           graphView.setDoomed([]);
           dropping = "";
@@ -456,17 +390,8 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   model.on("change:source", onSourceTrait);
   model.on("change:head", onHeadTrait);
 
-  const root = h(
-    "div",
-    { class: "pxw-root pxw-stage-builder", testid: "pxw-stage-builder" },
-    header,
-    errors.el,
-    graphSection,
-    tabs.el,
-  );
-  replace(el, root);
+  el.replaceChildren(shell.el);
   replace(sourceEl, String(model.get("source") ?? ""));
-  tabs.show("rows");
   syncScope();
   const initial = String(model.get("selected") ?? "");
   void loadGraph().then(() => {
@@ -478,20 +403,13 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     model.off("change:selected", onSelectedTrait);
     model.off("change:source", onSourceTrait);
     model.off("change:head", onHeadTrait);
-    rpc.dispose();
+    shell.dispose();
     rows.dispose();
     form.dispose();
     graphView.dispose();
     code.dispose();
-    root.remove();
+    shell.el.remove();
   };
-}
-
-function logo(): SVGSVGElement {
-  const el = svg("svg", { class: "pxw-sb-logo", viewBox: "0 0 20 16", width: 20, height: 16, "aria-hidden": "true" });
-  for (const [x, y] of [[1, 6], [8, 1], [8, 11], [15, 6]]) el.appendChild(svg("rect", { x, y, width: 4, height: 4, rx: 1 }));
-  el.appendChild(svg("path", { d: "M5 8h1.5l1.5-5M6.5 8l1.5 5M12 3l1.5 5H15M12 13l1.5-5" }));
-  return el;
 }
 
 export default { render };

@@ -10,7 +10,8 @@ import { Grid } from "../lib/grid";
 import type { Reply } from "../lib/rpc";
 import { ParamFields, uid } from "../lib/param_form";
 import { describeError } from "../lib/status";
-import { kindLabel, type StageDraft, type StageNode } from "./contract";
+import type { StageDraft, StageNode } from "./contract";
+import { kindLabel } from "./kinds";
 
 /** What Pixeltable accepts as a stage (column or view) name; the kernel also refuses reserved words. */
 export const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;

@@ -1,6 +1,7 @@
-// The TableBrowser header: the table path with a catalog picker, kind and version badges, row count, refresh.
+// The TableBrowser's part of the shell's header: the table path as a catalog picker, kind and version badges, row
+// and column counts, the table's comment and problems under the header, and a refresh button.
 
-import "../lib/panel.css";
+import type { PanelShell } from "../lib/shell";
 import type { CatalogReply, InfoReply } from "./contract";
 import { button, fmtCount, h, replace } from "../lib/dom";
 
@@ -10,37 +11,23 @@ export interface HeaderHandlers {
 }
 
 export class Header {
-  readonly el: HTMLElement;
   private readonly picker = h("select", { class: "pxw-select pxw-picker", testid: "pxw-table-picker", "aria-label": "Table" });
-  private readonly badges = h("span", { class: "pxw-header-badges" });
   private readonly comment = h("div", { class: "pxw-header-comment", testid: "pxw-table-comment", hidden: true });
   private readonly problems = h("ul", { class: "pxw-problems", testid: "pxw-problems", role: "status", hidden: true });
   private readonly refreshBtn: HTMLButtonElement;
   private catalog: CatalogReply["tables"] = [];
   private path = "";
 
-  constructor(handlers: HeaderHandlers) {
+  constructor(private readonly shell: PanelShell, handlers: HeaderHandlers) {
     this.picker.addEventListener("change", () => {
       const target = this.picker.value;
       this.picker.value = this.path; // stays on the shown table until the kernel has opened the other one
       if (target && target !== this.path) handlers.onOpen(target);
     });
     this.refreshBtn = button("↻", () => handlers.onRefresh(), { class: "pxw-btn pxw-btn-icon pxw-refresh", title: "Refresh (reload info and rows)", "aria-label": "Refresh", testid: "pxw-refresh" });
-    this.el = h(
-      "div",
-      { class: "pxw-header" },
-      h(
-        "div",
-        { class: "pxw-header-row" },
-        h("span", { class: "pxw-logo", "aria-hidden": "true" }, "▦"),
-        this.picker,
-        this.badges,
-        h("span", { class: "pxw-spacer" }),
-        this.refreshBtn,
-      ),
-      this.comment,
-      this.problems,
-    );
+    shell.setBadges(this.picker);
+    shell.toolbar.append(this.refreshBtn);
+    shell.notes.append(this.comment, this.problems);
   }
 
   setCatalog(catalog: CatalogReply): void {
@@ -62,8 +49,8 @@ export class Header {
   setInfo(info: InfoReply): void {
     this.path = info.path;
     this.renderPicker();
-    replace(
-      this.badges,
+    this.shell.setBadges(
+      this.picker,
       h("span", { class: `pxw-badge pxw-badge-${info.kind}`, testid: "pxw-table-kind" }, info.kind),
       h("span", { class: "pxw-badge pxw-badge-version", testid: "pxw-table-version", title: "table version" }, info.version === null ? "v?" : `v${info.version}`),
       h("span", { class: "pxw-header-count", testid: "pxw-row-count" }, `${fmtCount(info.total_rows)} rows`),

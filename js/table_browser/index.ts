@@ -1,21 +1,18 @@
 // TableBrowser: any Pixeltable table or view, paged, with media, computed columns, errors, lineage, versions
-// and the code of every query. Talks to pxwidgets/panels/table_browser.py through Rpc commands.
+// and the code of every query, in the shared PanelShell. Talks to pxwidgets/panels/table_browser.py.
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
-import "../lib/theme.css";
+import "./table_browser.css";
 import { CodeBox } from "../lib/code";
 import type { PageReply, PageRequest } from "../lib/contract";
 import { fmtCount, h, replace } from "../lib/dom";
 import { FilterBar } from "../lib/filters";
 import { Grid } from "../lib/grid";
-import type { CatalogReply, InfoReply } from "./contract";
+import { PanelShell, Superseded } from "../lib/shell";
+import type { CatalogReply, HistoryReply, InfoReply } from "./contract";
 import { Header } from "./header";
-import type { HistoryReply } from "./contract";
 import { renderHistory } from "./history";
-import { renderLineage, type LineageReply } from "../lib/lineage";
-import { Rpc } from "../lib/rpc";
-import { ErrorArea, ProgressBar } from "../lib/status";
-import { Tabs } from "../lib/tabs";
+import { renderLineage, type LineageReply } from "./lineage";
 
 interface Traits {
   path: string;
@@ -26,43 +23,27 @@ interface Traits {
 const FRESH_QUERY: Partial<PageRequest> = { offset: 0, order_by: null, filters: [] };
 
 function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () => void {
-  const rpc = new Rpc(model as AnyModel);
-  const errors = new ErrorArea();
-  const progress = new ProgressBar();
   let info: InfoReply | null = null;
   let opening: string | null = null;
   let lastGrid = "Rows";
 
-  async function call<T>(kind: string, payload: object = {}) {
-    let showed = false;
-    try {
-      return await rpc.request<T>(kind, payload, {
-        onProgress: (done, total, message) => {
-          showed = true;
-          progress.update(done, total, message);
-        },
-      });
-    } finally {
-      if (showed) progress.hide();
-    }
-  }
-  const fetchPage = (req: PageRequest) => call<PageReply>("page", req);
-  const fetchCount = async (req: PageRequest) => (await call<{ total: number }>("count", req)).payload.total;
+  // The grids keep only their newest page themselves and report failures through onError.
+  const fetchPage = (key: string) => (req: PageRequest) => shell.call<PageReply>("page", req, { key, rethrow: true });
+  const fetchCount = async (req: PageRequest) => (await shell.call<{ total: number }>("count", req, { rethrow: true })).payload.total;
 
   // ---- Rows and Errors: two grids over the same table -----------------------------------------------------
   const code = new CodeBox("Pixeltable code of the rows on screen");
   const onPage = (which: string) => (page: PageReply) => {
-    errors.clear();
     if (!info) filterBar.setColumns(page.columns); // the table's info failed: filter on what the page shows
     lastGrid = which;
     code.set(page.code ?? "");
   };
   const pageSize = Number(model.get("page_size")) || 25;
   const rows: Grid = new Grid({
-    fetchPage,
+    fetchPage: fetchPage("rows"),
     fetchCount,
     pageSize,
-    onError: (err) => errors.show(err),
+    onError: (err) => shell.showError(err),
     onPage: onPage("Rows"),
     onQuery: (q) => filterBar.setState(q.filters, q.errors_only),
     onPageSize: (n) => {
@@ -75,16 +56,16 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   const filterBar = new FilterBar({
     onFilters: (filters) => rows.load({ filters, offset: 0 }),
     onErrorsOnly: (on) => rows.load({ errors_only: on, offset: 0 }),
-    onInvalid: (message) => errors.show(new Error(message)),
+    onInvalid: (message) => shell.showError(new Error(message)),
   });
-  const errorGrid = new Grid({
-    fetchPage,
+  const errorGrid: Grid = new Grid({
+    fetchPage: fetchPage("errors"),
     fetchCount,
     pageSize,
     errorsOnly: true,
     idPrefix: "pxw-errors",
     emptyText: "No rows with errors.",
-    onError: (err) => errors.show(err),
+    onError: (err) => shell.showError(err),
     onPage: onPage("Errors"),
   });
   const errorCounts = h("div", { class: "pxw-error-counts", testid: "pxw-error-counts" });
@@ -105,27 +86,22 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
 
   async function loadLineage(): Promise<void> {
     stale.lineage = false;
-    try {
-      const { payload } = await call<LineageReply>("lineage");
-      replace(lineageBox, renderLineage(payload, (path) => void open(path)));
-    } catch (err) {
-      stale.lineage = true;
-      errors.show(err);
-    }
+    const reply = await shell.call<LineageReply>("lineage", {}, { key: "lineage" });
+    if (reply) replace(lineageBox, renderLineage(reply.payload, (path) => void open(path)));
+    else stale.lineage = true; // failed (shown) or replaced by a newer request: fetched again when next shown
   }
   async function loadHistory(): Promise<void> {
     stale.history = false;
-    try {
-      const { payload } = await call<HistoryReply>("history");
-      replace(historyBox, renderHistory(payload, info?.version ?? null));
-    } catch (err) {
-      stale.history = true;
-      errors.show(err);
-    }
+    const reply = await shell.call<HistoryReply>("history", {}, { key: "history" });
+    if (reply) replace(historyBox, renderHistory(reply.payload, info?.version ?? null));
+    else stale.history = true;
   }
 
-  const tabs = new Tabs(
-    [
+  const shell: PanelShell = new PanelShell(model as AnyModel, {
+    title: "Table browser",
+    testid: "pxw-table-browser",
+    class: "pxw-table-browser",
+    tabs: [
       { name: "rows", label: "Rows", content: h("div", { class: "pxw-tab-body" }, filterBar.el, rows.el) },
       { name: "errors", label: "Errors", content: h("div", { class: "pxw-tab-body" }, errorCounts, errorGrid.el), onShow: () => showErrors() },
       { name: "lineage", label: "Lineage", content: lineageBox, onShow: () => void (stale.lineage && loadLineage()) },
@@ -137,11 +113,11 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
         onShow: () => code.setCaption(`Pixeltable code of the ${lastGrid === "Rows" ? "rows" : "error rows"} on screen`),
       },
     ],
-    progress.el,
-  );
+  });
+  const tabs = shell.tabs!;
 
   // ---- the table itself -------------------------------------------------------------------------------------
-  const header = new Header({ onOpen: (path) => void open(path), onRefresh: () => void refresh() });
+  const header = new Header(shell, { onOpen: (path) => void open(path), onRefresh: () => void refresh() });
 
   function applyInfo(next: InfoReply): void {
     info = next;
@@ -172,31 +148,27 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   }
 
   /** Ask the kernel for the table's info (`info`) or to switch tables (`open`); on failure nothing changes. */
-  let infoGeneration = 0;
   async function loadInfo(kind: "info" | "open", payload: object = {}): Promise<boolean> {
-    const generation = ++infoGeneration; // only the newest answer counts: an older one may describe another table
     header.setBusy(true);
+    let superseded = false; // only the newest answer counts: an older one may describe another table
     try {
-      const reply = (await call<InfoReply>(kind, payload)).payload;
-      if (generation !== infoGeneration) return false;
-      applyInfo(reply);
+      applyInfo((await shell.call<InfoReply>(kind, payload, { key: "info", rethrow: true })).payload);
       return true;
     } catch (err) {
-      if (generation !== infoGeneration) return false;
-      errors.show(err);
-      if (info) header.setInfo(info);
+      superseded = err instanceof Superseded;
+      if (!superseded) {
+        shell.showError(err);
+        if (info) header.setInfo(info);
+      }
       return false;
     } finally {
-      if (generation === infoGeneration) header.setBusy(false);
+      if (!superseded) header.setBusy(false);
     }
   }
 
   async function loadCatalog(): Promise<void> {
-    try {
-      header.setCatalog((await call<CatalogReply>("catalog")).payload);
-    } catch (err) {
-      errors.show(err);
-    }
+    const reply = await shell.call<CatalogReply>("catalog", {}, { key: "catalog" });
+    if (reply) header.setCatalog(reply.payload);
   }
 
   async function open(path: string): Promise<void> {
@@ -210,7 +182,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   }
 
   async function refresh(): Promise<void> {
-    errors.clear();
+    shell.errors.clear();
     reloadGrids("keep");
     await Promise.all([loadInfo("info"), loadCatalog()]);
   }
@@ -231,16 +203,8 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   model.on("change:path", onPath);
   model.on("change:page_size", onPageSizeTrait);
 
-  const root = h(
-    "div",
-    { class: "pxw-root pxw-table-browser", testid: "pxw-table-browser" },
-    header.el,
-    errors.el,
-    tabs.el,
-  );
-  replace(el, root);
+  el.replaceChildren(shell.el);
   header.setPath(String(model.get("path") ?? ""));
-  tabs.show("rows");
   void rows.load(); // the first page does not wait for the table's info
   void loadInfo("info");
   void loadCatalog();
@@ -248,11 +212,11 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   return () => {
     model.off("change:path", onPath);
     model.off("change:page_size", onPageSizeTrait);
-    rpc.dispose();
+    shell.dispose();
     rows.dispose();
     errorGrid.dispose();
     code.dispose();
-    root.remove();
+    shell.el.remove();
   };
 }
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { layoutDag } from "../lib/dag";
+import { arrowEnds, layoutDag } from "../lib/dag";
 
 const slotsOf = (ids: string[], edges: [string, string][], root?: string) =>
   Object.fromEntries([...layoutDag(ids, edges.map(([source, target]) => ({ source, target })), root)].map(([k, v]) => [k, [v.depth, v.row]]));
@@ -30,4 +30,10 @@ test("the named root comes first among several roots", () => {
   const s = slotsOf(["x", "root"], [], "root");
   assert.deepEqual(s.root, [0, 0]);
   assert.deepEqual(s.x, [0, 1]);
+});
+
+test("arrows run from the right middle of the source box to just before the left middle of the target", () => {
+  const pos = new Map([["a", { x: 0, y: 0 }], ["b", { x: 300, y: 100 }]]);
+  const edges = [{ source: "a", target: "b" }, { source: "a", target: "gone" }, { source: "b", target: "b" }];
+  assert.deepEqual(arrowEnds(edges, (id) => pos.get(id), 200, 80), [{ edge: edges[0], x1: 200, y1: 40, x2: 298, y2: 140 }]);
 });

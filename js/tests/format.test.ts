@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fmtCount } from "../lib/dom";
 import { lastOffset } from "../lib/pager";
-import { kindLabel } from "../stage_builder/contract";
+import { kindLabel } from "../stage_builder/kinds";
 
 test("the last page's offset", () => {
   assert.equal(lastOffset(0, 25), 0);

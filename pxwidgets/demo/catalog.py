@@ -157,7 +157,8 @@ def digits_table(path: str = 'demo/digits', *, n: int | None = SMALL.digits, siz
 
     Columns: ``idx`` (Int, the key: row of ``load_digits``), ``image`` (Image, lossless PNG), ``label`` (Int),
     ``split`` (String, ``'train'`` or ``'test'``) and ``pixels`` (Array[(64,), Float], scikit-learn's 64 features as
-    float32).
+    float32). Registers the demo digit classifiers (``'classify_digit'``) in the process-wide transform registry, so a
+    consensus or a panel over the table can add them by name.
 
     Args:
         path: Pixeltable path of the table; its directory is created if needed.
@@ -176,6 +177,9 @@ def digits_table(path: str = 'demo/digits', *, n: int | None = SMALL.digits, siz
     """
     import pixeltable as pxt
 
+    from pxwidgets.demo.classifiers import register_digit_classifiers
+
+    register_digit_classifiers()
     data = digit_rows(n, size=size)
     files = digit_image_files(data, size=size)
     rows = [

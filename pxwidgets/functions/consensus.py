@@ -96,6 +96,20 @@ def label_text(value: pxt.Json | None, normalize: bool = False) -> str | None:
 
 
 @pxt.udf
+def map_label(value: pxt.Json | None, mapping: dict, default: str | None = None) -> str | None:
+    """A model's label mapped through ``mapping`` (keyed by the label as text, see :func:`label_of`); a label it
+    lacks becomes ``default``. How a model whose labels are of another type or vocabulary than a consensus's joins
+    it: explicitly, by the user's mapping.
+
+    Example:
+        >>> c.add_model('num', map_label(t.idx, {'0': 'cat', '1': 'dog'}))  # doctest: +SKIP
+    """
+    label = label_of(value)
+    found = None if label is None else mapping.get(label, default)
+    return None if found is None else str(found)
+
+
+@pxt.udf
 def label_confidence(value: pxt.Json | None) -> float | None:
     """The confidence of a model's output (see :func:`confidence_of`)."""
     return confidence_of(value)

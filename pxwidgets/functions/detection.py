@@ -170,17 +170,8 @@ def detect_eyes(
     min_neighbors: int = 5,
     min_size: int = 10,
 ) -> Detections:
-    """Find eyes with one of OpenCV's shipped Haar cascades (offline; no model download).
-
-    Args:
-        image: The image.
-        cascade: One of ``EYE_CASCADES``.
-        scale_factor: How much the image shrinks at each scale (> 1).
-        min_neighbors: How many overlapping candidates a box needs to be kept.
-        min_size: The smallest eye side, in pixels.
-
-    Returns:
-        Detections labelled ``'eye'``.
+    """Find eyes with one of OpenCV's shipped Haar cascades (``EYE_CASCADES``): the parameters of
+    :func:`detect_faces`, with smaller eyes allowed by default; detections labelled ``'eye'``.
 
     Example:
         >>> t.add_computed_column(eyes=detect_eyes(t.frame))  # doctest: +SKIP

@@ -22,13 +22,13 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar, cast
 
 import anywidget
 import traitlets
 
 from pxwidgets.errors import CancelledError, PxWidgetsError
-from pxwidgets.panels.contract import ErrorInfo
+from pxwidgets.panels.contract import ErrorDetails, ErrorInfo
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +43,8 @@ _COMMAND_ATTR = '_pxw_command'
 class CommandSpec:
     """A declared command: its request kind, whether it runs in the background, and its message shapes.
 
-    ``request`` and ``reply`` are TypedDicts; the TypeScript side declares interfaces of the same names and fields
-    (``js/lib/contract.ts`` or ``js/<panel>/contract.ts``), and ``tests/protocol/test_contract_agreement.py`` checks
-    that both sides agree.
+    ``request`` and ``reply`` are TypedDicts, declared once in Python: the TypeScript types are generated from them
+    (``scripts/contract_ts.py``), and ``tests/protocol/test_contract_agreement.py`` checks real replies against them.
     """
 
     kind: str
@@ -67,7 +66,7 @@ def command(
     Args:
         kind: The request kind the JavaScript sends.
         background: Run on the panel's worker thread.
-        request: The TypedDict of the payload (declared once, mirrored in TypeScript).
+        request: The TypedDict of the payload (the TypeScript type is generated from it).
         reply: The TypedDict of the reply payload (ditto).
     """
 
@@ -181,7 +180,7 @@ def error_info(exc: BaseException) -> ErrorInfo:
         if exc.hint:
             info['hint'] = exc.hint
         if exc.details:
-            info['details'] = exc.details
+            info['details'] = cast(ErrorDetails, exc.details)  # open: each error adds its own facts
         return info
     import pixeltable as pxt
 

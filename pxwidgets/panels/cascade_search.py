@@ -21,19 +21,17 @@ import traitlets
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Heartbeat, Panel, ProgressReporter, Reply, command
-from pxwidgets.panels.charts import FigurePayload, figure_payload
+from pxwidgets.panels.charts import figure_payload
+from pxwidgets.panels.contract import FigurePayload, NoPayload, ParamSpec
 from pxwidgets.patterns.cascade import SemanticIndexCascade
 from pxwidgets.patterns.cascade.cascade import MAX_K
 from pxwidgets.patterns.cascade.embeddings import embedding_choices
 from pxwidgets.patterns.cascade.evaluation import LabelledQuery, parse_queries
 from pxwidgets.patterns.cascade.hits import Hit
+from pxwidgets.patterns.cascade.records import HitInfo, SearchInfo
 from pxwidgets.patterns.cascade.splitters import splitter_schema
 
-# ---- message shapes (mirrored in js/cascade_search/contract.ts) ----------------------------------------------------
-
-
-class NoRequest(TypedDict):
-    pass
+# ---- message shapes (js/cascade_search/contract.ts is generated from them) -----------------------------------------
 
 
 class LevelInfo(TypedDict):
@@ -66,33 +64,10 @@ class InfoReply(TypedDict):
     levels: list[LevelInfo]
     documents: list[DocumentInfo]
     problems: list[DocumentInfo]
-    splitter_params: list[dict[str, Any]]
+    splitter_params: list[ParamSpec]
     embeddings: list[EmbeddingChoice]
     queries: int
     max_k: int
-
-
-class HitInfo(TypedDict):
-    id: str
-    level: str
-    doc_key: str
-    doc_title: str
-    heading: str
-    text: str
-    kind: str
-    start: int
-    end: int
-    score: float
-    rank: int
-    query: str
-    children: list[HitInfo]
-
-
-class LevelHits(TypedDict):
-    level: str
-    hits: list[HitInfo]
-    ms: float
-    embedding: str | None
 
 
 class UnitInfo(TypedDict):
@@ -117,15 +92,9 @@ class SearchRequest(TypedDict):
     documents: NotRequired[list[str] | None]
 
 
-class SearchReply(TypedDict):
-    query: str
-    levels: list[LevelHits]
-    fused: list[HitInfo]
-    merged: list[HitInfo]
-    fused_level: str | None
-    embed_ms: dict[str, float]
-    total_ms: float
-    notes: list[str]
+class SearchReply(SearchInfo):
+    """What a search found, and the best hit's context."""
+
     context: ContextReply | None
 
 
@@ -267,7 +236,7 @@ class CascadeSearch(Panel):
 
     # ---- commands -----------------------------------------------------------------------------------------------
 
-    @command('info', request=NoRequest, reply=InfoReply)
+    @command('info', request=NoPayload, reply=InfoReply)
     def _info(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         self.cascade.refresh()
         documents = self.cascade.documents()

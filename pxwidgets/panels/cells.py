@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime
 import json
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from pxwidgets.panels.contract import Cell, PageReply
+from pxwidgets.panels.contract import Cell, Overlay, PageReply
 from pxwidgets.tables.pages import CellError, MediaRef, Page, array_summary
 from pxwidgets.tables.thumbnails import Thumbnail
 
@@ -37,10 +37,10 @@ def encode_cell(value: Any, buffers: list[bytes]) -> Cell:
             'height': value.height,
         }
         if value.overlays:
-            cell['overlays'] = value.overlays
+            cell['overlays'] = cast('list[Overlay]', value.overlays)  # built by tables.pages.attach_overlays
         return cell
     if isinstance(value, MediaRef):
-        return {'kind': value.kind if value.kind in ('document', 'audio') else 'text', 'path': value.path}
+        return file_cell(value.kind, value.path)
     if isinstance(value, bool | np.bool_):
         return {'kind': 'bool', 'value': bool(value)}
     if isinstance(value, int | float | np.integer | np.floating):
@@ -62,6 +62,11 @@ def encode_cell(value: Any, buffers: list[bytes]) -> Cell:
             return {'kind': 'json', 'value': text[:MAX_JSON], 'truncated': True, 'length': len(text)}
         return {'kind': 'json', 'value': _json_safe(value)}
     return {'kind': 'text', 'value': str(value)[:MAX_TEXT]}
+
+
+def file_cell(kind: str, path: str) -> Cell:
+    """A media file shown by its path (documents and audio; any other kind as text)."""
+    return {'kind': 'document' if kind == 'document' else 'audio' if kind == 'audio' else 'text', 'path': path}
 
 
 def encode_page(page: Page) -> tuple[PageReply, list[bytes]]:

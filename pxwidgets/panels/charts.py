@@ -13,17 +13,11 @@ Example:
 from __future__ import annotations
 
 import json
-from typing import Any, TypedDict
 
 import plotly.graph_objects as go
 import plotly.io as pio
 
-
-class FigurePayload(TypedDict):
-    """A figure as the panel's chart component takes it (mirrored in ``js/lib/chart.ts``)."""
-
-    data: list[dict[str, Any]]
-    layout: dict[str, Any]
+from pxwidgets.panels.contract import FigurePayload
 
 
 def figure_payload(fig: go.Figure) -> FigurePayload:

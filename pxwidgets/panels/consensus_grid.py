@@ -23,30 +23,17 @@ import traitlets
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command
-from pxwidgets.panels.charts import FigurePayload, figure_payload
-from pxwidgets.panels.contract import NoPayload, TransformEntry
+from pxwidgets.panels.charts import figure_payload
+from pxwidgets.panels.contract import FigurePayload, NoPayload, PlanInfo, StepInfo, TransformEntry
 from pxwidgets.patterns.consensus import FILTERS, MultiModelConsensus
 from pxwidgets.patterns.consensus import figures as consensus_figures
+from pxwidgets.patterns.consensus.records import ModelEntry
 from pxwidgets.tables.thumbnails import Thumbnail
 
 MAX_PREVIEW_ROWS = 20
 
 
-# ---- message shapes (mirrored in js/consensus_grid/contract.ts) ------------------------------------------------------
-
-
-class ModelEntry(TypedDict):
-    name: str
-    column: str
-    kind: str
-    marker: str
-    label_column: str | None
-    confidence_column: str | None
-    adopted: bool
-    seconds_per_row: float | None
-    rows_timed: int | None
-    definition: str
-    computed: bool
+# ---- message shapes (js/consensus_grid/contract.ts is generated from them) ---------------------------------------
 
 
 class ConsensusInfo(TypedDict):
@@ -85,10 +72,20 @@ class ModelCellError(TypedDict):
     errormsg: str
 
 
+class Detections(TypedDict):
+    """Detections as Pixeltable's detectors give them: boxes [x1, y1, x2, y2] in the original image's pixels."""
+
+    bboxes: list[list[float]]
+    labels: list[Any]
+    scores: NotRequired[list[float]]
+    votes: NotRequired[list[float]]
+    """How many models found each box (the consensus's fused boxes)."""
+
+
 class ModelCell(TypedDict):
     label: NotRequired[str | None]
     confidence: NotRequired[float | None]
-    detections: NotRequired[dict[str, Any] | None]
+    detections: NotRequired[Detections | None]
     error: NotRequired[ModelCellError]
 
 
@@ -175,20 +172,9 @@ class RemovePlanRequest(TypedDict):
     model: str
 
 
-class PlanStepInfo(TypedDict):
-    action: str
-    target: str
-    description: str
-    details: dict[str, Any]
-
-
-class RemovePlan(TypedDict):
-    title: str
-    steps: list[PlanStepInfo]
-    token: str
-    atomic: bool
-    warnings: list[str]
-    text: str
+RemovePlan = PlanInfo
+"""What removing a model would do (the names this panel's TypeScript uses)."""
+PlanStepInfo = StepInfo
 
 
 class RemovePlanReply(TypedDict):

@@ -1,9 +1,10 @@
-"""The message contract between a panel's Python side and its JavaScript side.
+"""The message contract between a panel's Python side and its JavaScript side, declared once, in Python.
 
-Declared once here (shapes every panel shares) and once in ``js/lib/contract.ts``; a panel's own command shapes live in
-its module (``pxwidgets/panels/<panel>.py``) and in ``js/<panel>/``. Each ``@command`` names its request and reply
-TypedDicts, and ``tests/protocol/test_contract_agreement.py`` checks that TypeScript declares the same interfaces with
-the same fields.
+This module declares the shapes every panel shares (and imports the pattern records two panels share); a panel's own
+command shapes live in its module (``pxwidgets/panels/<panel>.py``). ``scripts/contract_ts.py`` writes the TypeScript
+types from these TypedDicts (``js/lib/contract.ts``, ``js/<panel>/contract.ts``) when ``npm run build`` runs; a test
+fails when a committed file is stale. Each ``@command`` names its request and reply TypedDicts, and
+``tests/protocol/test_contract_agreement.py`` checks real replies against them.
 
 Every command is a request with an id; the kernel answers it exactly once with a response (ok or error) and may
 send progress messages for the same id before that. Binary payloads (thumbnails) travel in the message's
@@ -24,32 +25,51 @@ from __future__ import annotations
 
 from typing import Any, Literal, NotRequired, Required, TypedDict
 
+# pattern records that several panels send: declared in the pattern, so in js/lib/contract.ts (imported from here)
+from pxwidgets.patterns.common.records import ParamSpec as ParamSpec
+from pxwidgets.patterns.common.records import PlanInfo
+from pxwidgets.patterns.common.records import StepInfo as StepInfo
+from pxwidgets.patterns.common.records import TransformEntry as TransformEntry
+
 
 class Request(TypedDict):
     type: Literal['request']
     id: str
     kind: str
-    payload: dict[str, Any]
+    payload: dict[str, object]
+
+
+class ParamError(TypedDict):
+    """Per-field message of a refused form (``details.params``)."""
+
+    param: str
+    message: str
+
+
+class ErrorDetails(TypedDict, total=False):
+    """Structured facts of an error: ``params`` for a form's fields, the new ``plan`` when a confirmed one went stale.
+
+    Other keys are the error's own facts (a plan's ``done`` / ``failed`` / ``not_done`` steps, ``dependents``, …).
+    """
+
+    params: list[ParamError]
+    plan: PlanInfo
 
 
 class ErrorInfo(TypedDict):
-    """A refused or failed command, as the panel shows it; the JavaScript never parses ``message``.
-
-    ``details`` carries structured facts: ``params`` (a list of ``{param, message}`` for a form's fields), a plan's
-    ``done`` / ``failed`` / ``not_done`` steps, or the new ``plan`` when a confirmed one went stale.
-    """
+    """A refused or failed command; the JavaScript never parses ``message``: it reads ``code`` and ``details``."""
 
     message: str
     code: str
     hint: NotRequired[str]
-    details: NotRequired[dict[str, Any]]
+    details: NotRequired[ErrorDetails]
 
 
 class OkResponse(TypedDict):
     type: Literal['response']
     id: str
     ok: Literal[True]
-    payload: Any
+    payload: object
 
 
 class ErrorResponse(TypedDict):
@@ -67,6 +87,17 @@ class Progress(TypedDict):
     message: str
 
 
+Incoming = OkResponse | ErrorResponse | Progress
+"""What the kernel sends a panel."""
+
+
+class FigurePayload(TypedDict):
+    """A plotly figure as ``js/lib/chart.ts`` draws it (``charts.figure_payload(fig)``)."""
+
+    data: list[dict[str, Any]]
+    layout: dict[str, Any]
+
+
 # ---- shapes shared by every panel that shows rows -------------------------------------------------------------
 
 
@@ -74,24 +105,41 @@ class ColumnInfo(TypedDict):
     """One column of a page: what the grid needs to render its header and cells."""
 
     name: str
-    type: str  # 'string' | 'int' | 'float' | 'bool' | 'timestamp' | 'date' | 'json' | 'array' | 'image' | 'video' | ...
-    type_text: str  # Pixeltable's own rendering of the type, e.g. 'Image' or 'Array[(384,), Float]'
+    type: str
+    """``'string'``, ``'int'``, ``'float'``, ``'bool'``, ``'timestamp'``, ``'json'``, ``'array'``, ``'image'``, …"""
+    type_text: str
+    """Pixeltable's own rendering of the type, e.g. ``'Image'`` or ``'Array[(384,), Float]'``."""
     computed_with: str | None
     is_stored: bool
     is_computed: bool
     sortable: bool
-    problem: str | None  # e.g. a UDF that cannot be loaded after a kernel restart
+    problem: str | None
+    """Why the column cannot be computed now, e.g. a UDF that cannot be loaded after a kernel restart."""
+
+
+CellKind = Literal[
+    'null', 'text', 'number', 'bool', 'timestamp', 'json', 'array', 'image', 'video', 'document', 'audio', 'error'
+]
+"""What a cell holds, which decides how the grid renders it."""
+
+
+class Overlay(TypedDict):
+    """Detections drawn over an image cell: boxes ``[x1, y1, x2, y2]`` in the original image's pixels."""
+
+    column: str
+    boxes: list[tuple[float, float, float, float]]
+    labels: list[str | int | None]
+    scores: list[float | None]
 
 
 class Cell(TypedDict, total=False):
     """One value of a page.
 
-    ``kind`` is one of: 'null', 'text', 'number', 'bool', 'timestamp', 'json', 'array', 'image', 'video',
-    'document', 'audio', 'error'. Media cells carry ``buffer`` (an index into the message buffers) and the
-    original ``width``/``height``; image cells may carry ``overlays`` (detections to draw over the thumbnail).
+    Media cells carry ``buffer`` (an index into the message buffers) and the original ``width``/``height``; image
+    cells may carry ``overlays`` (detections to draw over the thumbnail).
     """
 
-    kind: Required[str]
+    kind: Required[CellKind]
     value: Any
     truncated: bool
     length: int
@@ -99,7 +147,7 @@ class Cell(TypedDict, total=False):
     mime: str
     width: int
     height: int
-    overlays: list[dict[str, Any]]
+    overlays: list[Overlay]
     shape: list[int]
     dtype: str
     summary: str
@@ -115,21 +163,31 @@ class PageReply(TypedDict):
     rows: list[list[Cell]]
     offset: int
     limit: int
-    total: int | None  # None: still being counted; the panel asks with a 'count' request
+    total: int | None
+    """None: still being counted (the grid then asks with a ``count`` request)."""
     elapsed_ms: float
-    code: str  # the Pixeltable code that fetches the same rows
+    code: str
+    """The Pixeltable code that fetches the same rows."""
 
 
 class NoPayload(TypedDict):
     """The request of a command that takes no arguments."""
 
 
+FilterOp = Literal['==', '!=', '<', '<=', '>', '>=', 'contains', 'startswith', 'is_null', 'not_null']
+"""The operators of ``pxwidgets.tables.filters.FILTER_OPS``."""
+
+
 class FilterSpec(TypedDict):
-    """One filter of a page request (see ``pxwidgets.tables.filters``). TypeScript: ``Filter``."""
+    """One filter of a page request (see ``pxwidgets.tables.filters``)."""
 
     column: str
-    op: str
+    op: FilterOp
     value: NotRequired[Any]
+
+
+Filter = FilterSpec
+"""The name the TypeScript side uses."""
 
 
 class OrderBy(TypedDict):
@@ -146,39 +204,10 @@ class PageRequest(TypedDict):
     filters: list[FilterSpec]
     errors_only: bool
     columns: NotRequired[list[str] | None]
+    """Only these columns, in this order (default: all)."""
 
 
 class CountReply(TypedDict):
     """The number of rows a page request matches (the grid asks for it after the page)."""
 
     total: int
-
-
-class ParamSpec(TypedDict):
-    """One parameter of a registry transform, as a form is generated from it (``Param.to_json()``)."""
-
-    name: str
-    type: str
-    default: Any
-    description: str
-    minimum: float | None
-    maximum: float | None
-    exclusive_minimum: float | None
-    choices: list[str] | None
-    nullable: bool
-
-
-class TransformEntry(TypedDict):
-    """A registry transform as a panel lists it (``Transform.to_json()``)."""
-
-    name: str
-    description: str
-    kind: str
-    input_type: str
-    output: str | None
-    output_type: str | None
-    notes: str | None
-    source: str | None
-    builtin: bool
-    params: list[ParamSpec]
-    json_schema: dict[str, Any]

@@ -22,14 +22,15 @@ import traitlets
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Panel, ProgressReporter, command
-from pxwidgets.panels.charts import FigurePayload, figure_payload
+from pxwidgets.panels.charts import figure_payload
+from pxwidgets.panels.contract import FigurePayload, NoPayload, ParamSpec
 from pxwidgets.patterns.incremental import THRESHOLD_PARAMS, IncrementalEvaluation
 from pxwidgets.patterns.incremental import figures as evaluation_figures
 
 STATISTICS = tuple(evaluation_figures.DRIFT_STATISTICS)
 """The drift statistics the panel can chart."""
 
-# ---- message shapes (mirrored in js/drift_dashboard/contract.ts) --------------------------------------------------
+# ---- message shapes (js/drift_dashboard/contract.ts is generated from them) ----------------------------------------
 
 
 class WindowInfo(TypedDict):
@@ -83,7 +84,7 @@ class DashboardState(TypedDict):
     window: str
     reference: ReferenceInfo
     thresholds: dict[str, Any]
-    threshold_params: list[dict[str, Any]]
+    threshold_params: list[ParamSpec]
     statistics: list[str]
     statistic: str
     windows: list[WindowInfo]
@@ -129,10 +130,6 @@ class WindowReply(TypedDict):
     figure: FigurePayload
     classes: list[ClassInfo]
     drift: dict[str, dict[str, Any]]
-
-
-class VersionRequest(TypedDict):
-    pass
 
 
 class VersionReply(TypedDict):
@@ -355,7 +352,7 @@ class DriftDashboard(Panel):
             'drift': dict(row.get('drift') or {}),
         }
 
-    @command('version', request=VersionRequest, reply=VersionReply)
+    @command('version', request=NoPayload, reply=VersionReply)
     def _cmd_version(self, payload: dict[str, Any], progress: ProgressReporter) -> VersionReply:
         """The evaluated table's version (cheap; the panel polls it to refresh when it changes)."""
         return {'version': self._ev.version}

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from typing import Any, NotRequired, TypedDict
-from urllib.parse import unquote, urlparse
 
 import pixeltable as pxt
 import traitlets
@@ -23,34 +22,16 @@ import traitlets
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command
-from pxwidgets.panels.cells import encode_cell
-from pxwidgets.panels.charts import FigurePayload, figure_payload
-from pxwidgets.panels.contract import Cell
+from pxwidgets.panels.charts import figure_payload
+from pxwidgets.panels.contract import FigurePayload, PlanInfo, StepInfo
+from pxwidgets.panels.row_diffs import DiffPage, encode_row_diff, encode_table_comparison
 from pxwidgets.patterns.common.plans import Plan
 from pxwidgets.patterns.versioned import TableVersions, VersionedExperiment
 from pxwidgets.patterns.versioned.charts import numeric_metrics
-from pxwidgets.patterns.versioned.compare import TableComparison
-from pxwidgets.patterns.versioned.experiment import Run
-from pxwidgets.patterns.versioned.rowdiff import MAX_DIFF_LIMIT, RowDiff
-from pxwidgets.tables.pages import CellError
-from pxwidgets.tables.thumbnails import image_file_thumbnail, video_poster
+from pxwidgets.patterns.versioned.records import RunInfo
+from pxwidgets.patterns.versioned.rowdiff import MAX_DIFF_LIMIT
 
-# ---- message shapes (mirrored in js/experiment_timeline/contract.ts) ---------------------------------------------
-
-
-class RunInfo(TypedDict):
-    version: int
-    status: str
-    params: dict[str, Any]
-    metrics: dict[str, Any]
-    started_at: str | None
-    duration_s: float | None
-    result: str | None
-    tables: list[str]
-    error: str | None
-    promoted: bool
-    latest: bool
-    dropped: bool
+# ---- message shapes (js/experiment_timeline/contract.ts is generated from them) -----------------------------------
 
 
 class TableVersionInfo(TypedDict):
@@ -69,7 +50,8 @@ class TimelineRequest(TypedDict):
 
 
 class TimelineReply(TypedDict):
-    mode: str  # 'experiment' | 'table'
+    mode: str
+    """``'experiment'`` or ``'table'``."""
     name: str
     runs: list[RunInfo]
     versions: list[TableVersionInfo]
@@ -78,41 +60,8 @@ class TimelineReply(TypedDict):
     metric: str | None
     figure: FigurePayload | None
     keep: int | None
+    """How many successful versions cleanup keeps by default (experiments only)."""
     elapsed_ms: float
-
-
-class DiffColumnInfo(TypedDict):
-    name: str
-    type_text: str
-    kind: str
-    is_media: bool
-    compared: bool
-    status: str  # 'both' | 'added' | 'removed' | 'key'
-    note: str
-
-
-class DiffRowInfo(TypedDict):
-    change: str  # 'added' | 'removed' | 'changed'
-    key: list[Any]
-    changed: list[str]
-    before: list[Cell] | None
-    after: list[Cell] | None
-
-
-class DiffPage(TypedDict):
-    a: int
-    b: int
-    added: int
-    removed: int
-    changed: int
-    total: int
-    changed_by_column: dict[str, int]
-    columns: list[DiffColumnInfo]
-    rows: list[DiffRowInfo]
-    offset: int
-    limit: int
-    elapsed_ms: float
-    notes: list[str]
 
 
 class DiffRequest(TypedDict):
@@ -167,29 +116,14 @@ class CompareReply(TypedDict):
     notes: list[str]
 
 
-class StepInfo(TypedDict):
-    action: str
-    target: str
-    description: str
-    details: dict[str, Any]
-
-
-class PlanInfo(TypedDict):
-    title: str
-    steps: list[StepInfo]
-    token: str
-    atomic: bool
-    warnings: list[str]
-    text: str
-
-
 class KeptInfo(TypedDict):
     version: int
     reason: str
 
 
 class PlanRequest(TypedDict):
-    action: str  # 'cleanup' | 'promote' | 'unpromote' | 'promote_drop' | 'drop_version' | 'revert'
+    action: str
+    """``'cleanup'``, ``'promote'``, ``'unpromote'``, ``'promote_drop'``, ``'drop_version'`` or ``'revert'``."""
     version: NotRequired[int]
     keep: NotRequired[int]
     force: NotRequired[bool]
@@ -228,119 +162,6 @@ def _int(payload: dict[str, Any], key: str, default: int | None = None) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise InvalidRequestError(f'{key!r} must be an integer, not {value!r}.')
     return value
-
-
-def _media_cell(value: Any, kind: str, buffers: list[bytes]) -> Cell:
-    """A media value (a file reference) as a thumbnail cell; the file is read only to draw the thumbnail."""
-    if not isinstance(value, str):
-        return encode_cell(value, buffers)
-    parsed = urlparse(value)
-    if parsed.scheme not in ('file', ''):
-        return {'kind': 'text', 'value': value}
-    path = unquote(parsed.path) if parsed.scheme == 'file' else value
-    try:
-        thumb = image_file_thumbnail(path) if kind == 'image' else video_poster(path) if kind == 'video' else None
-    except Exception as exc:  # an unreadable file is that cell's error
-        return encode_cell(CellError(type(exc).__name__, str(exc)), buffers)
-    if thumb is None:
-        return {'kind': kind if kind in ('document', 'audio') else 'text', 'path': path}
-    cell = encode_cell(thumb, buffers)
-    if kind == 'video':
-        cell['kind'] = 'video'
-    return cell
-
-
-def _cells(values: dict[str, Any] | None, columns: list[DiffColumnInfo], buffers: list[bytes]) -> list[Cell] | None:
-    if values is None:
-        return None
-    out: list[Cell] = []
-    for col in columns:
-        value = values.get(col['name'])
-        out.append(_media_cell(value, col['kind'], buffers) if col['is_media'] else encode_cell(value, buffers))
-    return out
-
-
-def encode_row_diff(diff: RowDiff) -> tuple[DiffPage, list[bytes]]:
-    """A table row diff for the wire (thumbnails of media cells in buffers)."""
-    buffers: list[bytes] = []
-    columns: list[DiffColumnInfo] = [c.to_json() for c in diff.columns]  # type: ignore[misc]
-    rows: list[DiffRowInfo] = [
-        {
-            'change': r.change,
-            'key': list(r.rowid),
-            'changed': r.changed,
-            'before': _cells(r.before, columns, buffers),
-            'after': _cells(r.after, columns, buffers),
-        }
-        for r in diff.rows
-    ]
-    page: DiffPage = {
-        'a': diff.a,
-        'b': diff.b,
-        'added': diff.added,
-        'removed': diff.removed,
-        'changed': diff.changed,
-        'total': diff.total,
-        'changed_by_column': diff.changed_by_column,
-        'columns': columns,
-        'rows': rows,
-        'offset': diff.offset,
-        'limit': diff.limit,
-        'elapsed_ms': round(diff.elapsed_ms, 1),
-        'notes': diff.notes,
-    }
-    return page, buffers
-
-
-def encode_table_comparison(
-    t: TableComparison, a: int, b: int, buffers: list[bytes], elapsed_ms: float = 0.0
-) -> DiffPage:
-    """The sample of differing rows of two runs' tables, in the same shape as a table row diff."""
-    kinds = t.kinds
-    columns: list[DiffColumnInfo] = [
-        {
-            'name': n,
-            'type_text': kinds.get(n, ('', ''))[1],
-            'kind': kinds.get(n, ('string', ''))[0],
-            'is_media': kinds.get(n, ('string', ''))[0] in ('image', 'video', 'audio', 'document'),
-            'compared': n not in t.key,
-            'status': 'key' if n in t.key else 'both',
-            'note': '',
-        }
-        for n in [*t.key, *t.compared]
-    ]
-    rows: list[DiffRowInfo] = []
-    for rec in t.sample.to_dict('records'):
-        before = {n: rec.get(n, rec.get(f'{n} (a)')) for n in [*t.key, *t.compared]}
-        after = {n: rec.get(n, rec.get(f'{n} (b)')) for n in [*t.key, *t.compared]}
-        rows.append(
-            {
-                'change': 'changed',
-                'key': [rec.get(k) for k in t.key],
-                'changed': [c for c in str(rec.get('changed', '')).split(', ') if c],
-                'before': _cells(before, columns, buffers),
-                'after': _cells(after, columns, buffers),
-            }
-        )
-    return {
-        'a': a,
-        'b': b,
-        'added': t.only_in_b,
-        'removed': t.only_in_a,
-        'changed': t.differing,
-        'total': t.differing,
-        'changed_by_column': t.differing_by_column,
-        'columns': columns,
-        'rows': rows,
-        'offset': 0,
-        'limit': len(rows),
-        'elapsed_ms': round(elapsed_ms, 1),
-        'notes': t.notes,
-    }
-
-
-def _run_info(run: Run) -> RunInfo:
-    return run.to_json()  # type: ignore[return-value]
 
 
 # ---- the panel -------------------------------------------------------------------------------------------------
@@ -399,7 +220,7 @@ class ExperimentTimeline(Panel):
             return {
                 'mode': 'experiment',
                 'name': self.experiment.name,
-                'runs': [_run_info(r) for r in runs],
+                'runs': [r.to_json() for r in runs],
                 'versions': [],
                 'current': None,
                 'metrics': names,

@@ -22,6 +22,7 @@ from pxwidgets.panels.base import Heartbeat, Panel, ProgressReporter, Reply, com
 from pxwidgets.panels.cells import encode_page
 from pxwidgets.panels.contract import CountReply, NoPayload, PageReply, PageRequest, TransformEntry
 from pxwidgets.patterns import ProgressiveRefinement
+from pxwidgets.patterns.progressive.lineage import LineageEdge, LineageGraph, LineageNode
 from pxwidgets.tables import PageQuery, count_rows, fetch_page
 from pxwidgets.tables.frames import page_from_dataframe
 
@@ -37,42 +38,24 @@ def _text(payload: dict[str, Any], key: str, *, required: bool = True) -> str | 
     return value
 
 
-# ---- message shapes (mirrored in js/stage_builder/contract.ts) ----------------------------------------------------
+# ---- message shapes (js/stage_builder/contract.ts is generated from them) ------------------------------------------
 
-
-class StageNode(TypedDict):
-    """One stage in the graph (``ProgressiveRefinement.lineage()``)."""
-
-    id: str
-    kind: str
-    table: str
-    column: str | None
-    output: str | None
-    rows: int | None
-    errors: int | None
-    definition: str
-    transform: str | None
-    params: dict[str, Any]
-    managed: bool
-    problem: str | None
-
-
-class StageEdge(TypedDict):
-    source: str
-    target: str
+StageNode = LineageNode
+"""One stage in the graph (the names this panel's TypeScript uses)."""
+StageEdge = LineageEdge
 
 
 class StageProblem(TypedDict):
+    """A stage that cannot run any more, and how to fix it (``ProgressiveRefinement.problems()``)."""
+
     stage: str
     problem: str
     fix: str
 
 
-class GraphReply(TypedDict):
-    root: str
-    head: str
-    nodes: list[StageNode]
-    edges: list[StageEdge]
+class GraphReply(LineageGraph):
+    """The pipeline's lineage graph and its problems."""
+
     problems: list[StageProblem]
 
 

@@ -28,7 +28,7 @@ from pxwidgets.tables import (
 )
 from pxwidgets.tables.summary import summarize
 
-# ---- message shapes (mirrored in js/table_browser/) -------------------------------------------------------------
+# ---- message shapes (js/table_browser/contract.ts is generated from them) -------------------------------------------
 
 
 class ErrorCount(TypedDict):

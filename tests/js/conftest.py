@@ -50,5 +50,10 @@ def harness(page: Page, bundle: Path) -> Iterator[Harness]:
     h = Harness(page)
     yield h
     assert not h.errors, f'uncaught errors in the page: {h.errors}'
+    unrecorded = h.unrecorded() if h.entry else []
+    assert not unrecorded, (
+        'the panel sent requests the recording has no reply for (add them to the scenario in tests/protocol and '
+        f're-record with PXW_RECORD=1 python -m pytest tests/protocol): {unrecorded}'
+    )
     problems = h.contract_problems()
     assert not problems, 'the fake kernel answered what the real panel never sends:\n' + '\n'.join(problems[:20])

@@ -1,38 +1,63 @@
 """A page that renders a panel bundle over a fake anywidget model, served to Chromium through ``page.route``.
 
-``harness/index.html?entry=NAME`` renders ``static/NAME.js`` over that entry's fake model (``harness/fake_model.js``
-for the TableBrowser, ``harness/stage_builder_fake.js`` for the StageBuilder; both built on
-``harness/fake_anywidget.js``), which answers the panel's requests with canned replies; tests drive the panel with
-real clicks and read what it sent from ``window.__fake``.
+``harness/index.html?entry=NAME`` renders ``static/NAME.js`` over a fake model built on ``harness/fake_anywidget.js``.
+With ``replay=SCENARIO`` (``Harness.replay``; the only kind for the four newer panels) the fake is
+``harness/replay.js``: it answers every request with the reply the real Python panel gave to the same request, as
+recorded by the protocol tests into ``recordings/NAME.json`` (re-record with ``PXW_RECORD=1 python -m pytest
+tests/protocol``); a request with no recorded reply fails the test. The TableBrowser and the StageBuilder also have
+hand-written fakes (``harness/fake_model.js``, ``harness/stage_builder_fake.js``) for what a recording cannot stage:
+hostile strings, a 50-stage graph, held replies. Tests drive the panel with real clicks and read what it sent from
+``window.__fake``.
 """
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlparse
 
-from playwright.sync_api import Locator, Page, Route
+from playwright.sync_api import Locator, Page, Route, expect
+
+from pxwidgets.panels import PANELS
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / 'pxwidgets' / 'static'
 HARNESS = Path(__file__).resolve().parent / 'harness'
+RECORDINGS = Path(__file__).resolve().parent / 'recordings'
 BASE = 'http://pxw.test'
 SCREENSHOTS = ROOT / 'test-results' / 'screenshots'
-ENTRIES = ('table_browser', 'stage_builder')  # the bundles harness/index.html knows (its ENTRIES table)
+ENTRIES = tuple(module.rsplit('.', 1)[-1] for module in PANELS.values())  # one bundle per panel
 
 
 def _serve(route: Route) -> None:
     path = urlparse(route.request.url).path
     if path in ('/', '/index.html'):
         path = '/harness/index.html'
-    for prefix, folder in (('/static/', STATIC), ('/harness/', HARNESS)):
+    for prefix, folder in (('/static/', STATIC), ('/harness/', HARNESS), ('/recordings/', RECORDINGS)):
         if path.startswith(prefix):
             file = (folder / path[len(prefix) :]).resolve()
             if file.is_file() and folder.resolve() in file.parents:
                 route.fulfill(path=file)
                 return
     route.fulfill(status=404, body=f'not found: {path}')
+
+
+def recorded(
+    entry: str, kind: str, request: dict[str, Any] | None = None, *, epoch: int | None = None, scenario: str = 'main'
+) -> dict[str, Any]:
+    """The recorded entry of ``entry``'s recording answering ``kind`` with ``request`` (in ``epoch``; else the last
+    one): what the real panel replied, to compare with what the harness page shows."""
+    import json
+
+    entries = json.loads((RECORDINGS / f'{entry}.json').read_text())[scenario]['entries']
+    found = [
+        e
+        for e in entries
+        if e['kind'] == kind and (request is None or e['request'] == request) and epoch in (None, e['epoch'])
+    ]
+    assert found, f'{entry}.json:{scenario} has no {kind} {request}'
+    return dict(found[-1])
 
 
 class Harness:
@@ -55,6 +80,23 @@ class Harness:
         problem = self.page.evaluate('window.__harnessError || null')
         assert problem is None, problem
         return self
+
+    def replay(self, entry: str, scenario: str = 'main', *, theme: str = 'light') -> Harness:
+        """Load ``entry`` over the replies recorded from the real panel (scenario ``scenario`` of its recording)."""
+        return self.goto(entry, replay=scenario, theme=theme)
+
+    def shows_recorded_error(self, kind: str, count: int = 1, *, code: str) -> dict[str, Any]:
+        """Wait for the ``count``-th ``kind`` request, check that the real panel refused it with ``code`` and that the
+        error area shows the kernel's message; return the recorded error."""
+        sent = self.wait_requests(kind, count)
+        error = recorded(self.entry, kind, sent)['error']
+        assert error['code'] == code, error
+        expect(self.by_id('pxw-error-message')).to_have_text(error['message'])
+        return dict(error)
+
+    def unrecorded(self) -> list[dict[str, Any]]:
+        """The requests the replayed recording had no reply for (each one fails the test)."""
+        return list(self.page.evaluate('window.__fake && window.__fake.unrecorded || []'))
 
     def open(self, *, theme: str = 'light', page_size: int = 10, fail: str = '') -> Harness:
         """Load the TableBrowser; ``fail`` names requests (comma-separated) whose first call gets an error reply."""
@@ -117,9 +159,8 @@ class Harness:
 
         if not self.entry:
             return []
-        panels = {'table_browser': 'TableBrowser', 'stage_builder': 'StageBuilder'}
-        module = __import__(f'pxwidgets.panels.{self.entry}', fromlist=[panels[self.entry]])
-        specs = command_specs(getattr(module, panels[self.entry]))
+        name = next(cls for cls, module in PANELS.items() if module.endswith(f'.{self.entry}'))
+        specs = command_specs(getattr(importlib.import_module(PANELS[name]), name))
         replies = self.page.evaluate('window.__fake ? window.__fake.replies : []')
         problems = []
         for reply in replies:

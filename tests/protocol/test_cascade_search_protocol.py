@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from pxwidgets.demo.documents import reference_documents
 from pxwidgets.panels.base import command_specs
 from tests.support.cascade import versions
 from tests.support.contract import conforms
+from tests.support.recording import Recording
 
 STEPS = ('Loading the embedding model', 'Splitting the documents', 'Embedding every', "Level 'windows'", 'Counting')
 QUERIES = [
@@ -191,3 +192,22 @@ def test_cancel_stops_add_level_and_leaves_no_level(panel: CascadeSearch) -> Non
     assert not response['ok'] and response['error']['code'] == 'cancelled'
     assert 'gone' not in panel.cascade.level_names
     assert pxt.get_table(f'{panel.cascade.path}/gone', if_not_exists='ignore') is None
+
+
+def _ref(hit: dict[str, Any]) -> dict[str, Any]:
+    return {k: hit[k] for k in ('level', 'doc_key', 'start', 'end', 'query')}  # what the panel sends for a hit
+
+
+def test_harness_scenario(panel: CascadeSearch, recorder: Callable[..., Recording]) -> None:
+    """What tests/js/test_cascade_search_harness.py replays: search, drill from a section, a hit's context."""
+    panel = CascadeSearch(panel.path, queries=QUERIES, k=3)  # a panel of its own: the others leave their traits
+    recorder(panel, replace={panel.path.split('/')[0]: 'harness'})
+    assert [lv['name'] for lv in ok(panel, 'info')['levels']] == ['sections', 'paragraphs', 'sentences']
+    found = ok(panel, 'search', {'query': QUERIES[0]['query'], 'k': 3, 'documents': None})
+    section = found['levels'][0]['hits'][0]
+    drilled = ok(panel, 'drill', {'hit': _ref(section), 'level': 'sentences', 'k': 3})
+    assert drilled['hits'] and all(h['doc_key'] == section['doc_key'] for h in drilled['hits'])
+    assert ok(panel, 'context', {'hit': _ref(drilled['hits'][1])})['chain']
+    only = ok(panel, 'search', {'query': QUERIES[0]['query'], 'k': 3, 'documents': ['for']})
+    assert {h['doc_key'] for lv in only['levels'] for h in lv['hits']} == {'for'}
+    assert error(panel, 'search', {'query': '   ', 'k': 3, 'documents': None})['code'] == 'invalid_query'

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pixeltable as pxt
@@ -13,6 +13,7 @@ import pytest
 
 from pxwidgets import ConsensusGrid, MultiModelConsensus
 from tests.support.consensus import digits_table
+from tests.support.recording import Recording
 
 
 @pytest.fixture(scope='module')
@@ -183,3 +184,27 @@ def test_code_of_the_consensus(grid: ConsensusGrid) -> None:
     code = ok(grid.handle_request('code'))['code']
     assert 'majority_vote([t.hand_label, t.logreg_label]' in code
     assert "t = pxt.get_table('" in code
+
+
+def test_harness_scenario(grid: ConsensusGrid, recorder: Callable[..., Recording]) -> None:
+    """What tests/js/test_consensus_grid_harness.py replays: the first page, disagreements, a row, the summary."""
+    grid = ConsensusGrid(grid.table)  # a panel of its own: the other tests leave their traits on the shared one
+    recorder(grid, replace={grid.table.split('/')[0]: 'harness'})
+    first = {'filter': 'all', 'order': 'table', 'asc': True, 'offset': 0, 'limit': 25}
+    assert ok(grid.handle_request('state'))['rows'] == 40
+    assert len(ok(grid.handle_request('rows', first))['rows']) == 25
+    assert len(ok(grid.handle_request('rows', {**first, 'offset': 25}))['rows']) == 15
+    disagree = {**first, 'filter': 'disagreements'}
+    assert ok(grid.handle_request('rows', disagree))['total'] > 0
+    assert ok(grid.handle_request('row', {'filter': 'disagreements', 'order': 'table', 'asc': True, 'index': 0}))
+    wrong = {**first, 'filter': 'model_wrong', 'model': 'hand'}
+    assert ok(grid.handle_request('rows', wrong))['total'] > 0
+    assert refused(grid.handle_request('rows', {**wrong, 'model': 'ghost'}))['code'] == 'invalid'
+    assert ok(grid.handle_request('summary'))['best'] == 'logreg'
+    assert ok(grid.handle_request('code'))['code']
+    assert grid.filter == 'model_wrong'
+    digit = next(t for t in ok(grid.handle_request('transforms'))['transforms'] if t['name'] == 'classify_digit')
+    draft = {'transform': 'classify_digit', 'params': {p['name']: p['default'] for p in digit['params']}}
+    assert len(ok(grid.handle_request('preview', {**draft, 'n': 5}))['rows']) == 5
+    response, _ = run_background(grid, 'add', {'name': 'idx', **draft})
+    assert response['error']['code'] == 'invalid_name'

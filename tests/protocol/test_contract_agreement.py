@@ -1,170 +1,118 @@
-"""Python and TypeScript declare the same message shapes for every command of every panel.
+"""Every command declares its message shapes once, in Python, and what the kernel really sends fits them.
 
-Each ``@command`` names its request and reply TypedDicts; TypeScript must declare interfaces of the same names, with
-the same fields and the same optionality (``NotRequired`` ↔ ``?``), in ``js/lib/`` or in the panel's
-own ``js/<panel>/``.
-Nested TypedDicts (a reply's list of nodes, say) are checked too. Field *types* are not compared — names and presence
-are what drift silently.
+Each ``@command`` names request and reply TypedDicts; the TypeScript the panels compile against is generated from
+those same TypedDicts (``scripts/contract_ts.py``; ``test_contract_generation.py`` fails when it is stale), so here we
+check that every declared shape reaches the generated file, and that real replies — sent by real panels over real
+Pixeltable, and the ones recorded for the JavaScript harness in ``tests/js/recordings/`` — conform to the declaration
+(field presence, no undeclared fields, basic JSON types).
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import re
 import typing
 from pathlib import Path
-from typing import Any, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 import pytest
 
 from pxwidgets.panels import PANELS
 from pxwidgets.panels.base import command_specs
+from pxwidgets.panels.contract import ErrorInfo
+from tests.support.contract import conforms
 
 ROOT = Path(__file__).resolve().parents[2]
 JS = ROOT / 'js'
-
-_INTERFACE = re.compile(r'export interface (\w+)(?:<[^>{]*>)?(?:\s+extends\s+([\w, <>]+))?\s*\{')
-_FIELD = re.compile(r'^\s*(?:readonly\s+)?(\w+)(\?)?\s*:')
-
-
-def ts_interfaces(files: list[Path]) -> dict[str, dict[str, bool]]:
-    """``{interface: {field: required}}`` of every exported interface in ``files`` (``extends`` merged in)."""
-    raw: dict[str, tuple[dict[str, bool], list[str]]] = {}
-    for file in files:
-        text = file.read_text()
-        for match in _INTERFACE.finditer(text):
-            depth, i = 1, match.end()
-            body_start = i
-            while depth and i < len(text):
-                depth += {'{': 1, '}': -1}.get(text[i], 0)
-                i += 1
-            fields: dict[str, bool] = {}
-            level = 0
-            for line in text[body_start : i - 1].splitlines():
-                stripped = line.strip()
-                if level == 0 and not stripped.startswith(('//', '/*', '*')):
-                    field = _FIELD.match(line)
-                    if field:
-                        fields[field.group(1)] = field.group(2) is None
-                level += line.count('{') - line.count('}')
-            bases = [b.strip().split('<')[0] for b in (match.group(2) or '').split(',') if b.strip()]
-            raw[match.group(1)] = (fields, bases)
-
-    def resolve(name: str) -> dict[str, bool]:
-        fields, bases = raw[name]
-        merged: dict[str, bool] = {}
-        for base in bases:
-            if base in raw:
-                merged.update(resolve(base))
-        return {**merged, **fields}
-
-    return {name: resolve(name) for name in raw}
-
-
-def py_fields(td: Any) -> dict[str, bool]:
-    """``{field: required}`` of a TypedDict (read from its hints: string annotations hide ``NotRequired``)."""
-    out: dict[str, bool] = {}
-    for klass in reversed(td.__mro__):
-        if not typing.is_typeddict(klass):
-            continue
-        total = getattr(klass, '__total__', True)
-        for name, hint in typing.get_type_hints(klass, include_extras=True).items():
-            origin = typing.get_origin(hint)
-            out[name] = True if origin is typing.Required else False if origin is NotRequired else total
-    return out
-
-
-def _is_typeddict(tp: Any) -> bool:
-    return isinstance(tp, type) and typing.is_typeddict(tp)
-
-
-def nested_typeddicts(td: Any, seen: set[Any] | None = None) -> list[Any]:
-    """``td`` and every TypedDict its fields refer to (through lists, unions, dicts)."""
-    seen = set() if seen is None else seen
-    if td in seen:
-        return []
-    seen.add(td)
-    found = [td]
-    hints = typing.get_type_hints(td, include_extras=False)
-    stack = list(hints.values())
-    while stack:
-        tp = stack.pop()
-        if _is_typeddict(tp):
-            found += nested_typeddicts(tp, seen)
-        stack.extend(typing.get_args(tp))
-    return found
-
-
-class Inner(TypedDict):
-    x: int
-
-
-class Outer(TypedDict):
-    items: list[Inner]
-    note: NotRequired[str]
+RECORDINGS = ROOT / 'tests' / 'js' / 'recordings'
 
 
 def _panels() -> list[tuple[str, str]]:
     return [(name, module) for name, module in PANELS.items() if importlib.util.find_spec(module) is not None]
 
 
+def _panel_class(name: str) -> Any:
+    return getattr(importlib.import_module(PANELS[name]), name)
+
+
+def _exported(path: Path) -> set[str]:
+    return set(re.findall(r'^export (?:interface|type) (\w+)', path.read_text(), re.MULTILINE))
+
+
 @pytest.mark.parametrize(('panel', 'module'), _panels())
-def test_every_command_declares_shapes_that_typescript_declares_alike(panel: str, module: str) -> None:
+def test_every_command_names_typeddicts_that_its_typescript_declares(panel: str, module: str) -> None:
     cls = getattr(importlib.import_module(module), panel)
-    folder = JS / module.rsplit('.', 1)[-1]
-    assert folder.is_dir(), f'{panel}: its JavaScript belongs in {folder.relative_to(ROOT)}/'
-    interfaces = ts_interfaces([*sorted((JS / 'lib').glob('*.ts')), *sorted(folder.glob('*.ts'))])
+    generated = JS / module.rsplit('.', 1)[-1] / 'contract.ts'
+    assert generated.is_file(), f'{panel}: its message types belong in {generated.relative_to(ROOT)} (generated)'
+    declared = _exported(generated) | _exported(JS / 'lib' / 'contract.ts')
     specs = command_specs(cls)
     assert specs, f'{panel} declares no commands'
     problems = []
     for kind, spec in sorted(specs.items()):
         for role, td in (('request', spec.request), ('reply', spec.reply)):
-            if td is None:
-                problems.append(f'{kind}: no {role} TypedDict declared')
-                continue
-            for shape in nested_typeddicts(td):
-                name = 'Filter' if shape.__name__ == 'FilterSpec' else shape.__name__
-                ts = interfaces.get(name)
-                if ts is None:
-                    problems.append(f'{kind} {role}: TypeScript declares no interface {name}')
-                elif ts != py_fields(shape):
-                    problems.append(f'{kind} {role}: {name} differs: Python {py_fields(shape)} ≠ TypeScript {ts}')
+            if not isinstance(td, type) or not typing.is_typeddict(td):
+                problems.append(f'{kind}: its {role} is not a TypedDict ({td!r})')
+            elif td.__name__ not in declared:
+                problems.append(f'{kind}: {td.__name__} ({role}) is in neither {generated.name} nor lib/contract.ts')
     assert not problems, f'{panel}:\n' + '\n'.join(problems)
 
 
-def test_the_parser_reads_fields_optionality_and_extends(tmp_path: Path) -> None:
-    source = tmp_path / 'x.ts'
-    source.write_text(
-        'export interface A {\n  a: string;\n  // note: not a field\n  b?: { inner: number } | null;\n}\n'
-        'export interface B extends A {\n  c: number[];\n}\n'
-    )
-    assert ts_interfaces([source]) == {'A': {'a': True, 'b': False}, 'B': {'a': True, 'b': False, 'c': True}}
-
-    assert py_fields(Outer) == {'items': True, 'note': False}
-    assert [t.__name__ for t in nested_typeddicts(Outer)] == ['Outer', 'Inner']
+# ---- conformance: the checker itself ---------------------------------------------------------------------------
 
 
-def test_a_drifted_field_is_caught(tmp_path: Path) -> None:
-    from pxwidgets.panels.contract import CountReply
+class Inner(TypedDict):
+    x: int
+    tag: Literal['a', 'b']
 
-    source = tmp_path / 'x.ts'
-    source.write_text('export interface CountReply {\n  count: number;\n}\n')
-    assert ts_interfaces([source])['CountReply'] != py_fields(CountReply)
+
+class Outer(TypedDict):
+    items: list[Inner]
+    scores: dict[str, float]
+    box: tuple[float, float]
+    note: NotRequired[str | None]
+
+
+def test_the_checker_catches_missing_undeclared_and_mistyped_fields() -> None:
+    good = {'items': [{'x': 1, 'tag': 'a'}], 'scores': {'m': 1}, 'box': [0.5, 2], 'note': None}
+    assert conforms(good, Outer) == []
+    assert conforms({**good, 'extra': 1}, Outer) == ['$.extra: not declared in Outer']
+    assert conforms({k: v for k, v in good.items() if k != 'scores'}, Outer) == ['$.scores: missing (Outer)']
+    assert conforms({**good, 'items': [{'x': '1', 'tag': 'a'}]}, Outer) == ["$.items[0].x: expected int, got str '1'"]
+    assert conforms({**good, 'items': [{'x': True, 'tag': 'a'}]}, Outer) == [
+        '$.items[0].x: expected int, got bool True'
+    ]
+    assert conforms({**good, 'items': [{'x': 1, 'tag': 'c'}]}, Outer) == [
+        "$.items[0].tag: expected one of ('a', 'b'), got 'c'"
+    ]
+    assert conforms({**good, 'scores': {'m': 'high'}}, Outer) == ["$.scores.m: expected float, got str 'high'"]
+    assert conforms({**good, 'box': [1.0]}, Outer) == ['$.box: expected 2 items, got 1']
+    assert conforms({**good, 'note': 3}, Outer) != []
+
+
+def test_error_details_are_open_but_their_params_are_checked() -> None:
+    error = {'message': 'no', 'code': 'invalid_parameter', 'details': {'params': [{'param': 'n', 'message': 'x'}]}}
+    assert conforms({**error, 'details': {**error['details'], 'dependents': ['a']}}, ErrorInfo) == []
+    assert conforms({**error, 'details': {'params': [{'param': 'n'}]}}, ErrorInfo) == [
+        '$.details.params[0].message: missing (ParamError)'
+    ]
+
+
+# ---- conformance: real replies -----------------------------------------------------------------------------------
 
 
 def _check(panel: Any, kind: str, payload: dict[str, Any] | None = None) -> Any:
-    from tests.support.contract import conforms
-
+    spec = command_specs(type(panel))[kind]
+    assert conforms(payload or {}, spec.request) == [], (kind, conforms(payload or {}, spec.request))
     reply = panel.handle_request(kind, payload or {})
     assert reply['ok'], (kind, reply.get('error'))
-    spec = command_specs(type(panel))[kind]
     assert conforms(reply['payload'], spec.reply) == [], (kind, conforms(reply['payload'], spec.reply))
     return reply['payload']
 
 
 def test_real_replies_conform_to_the_declared_shapes(pxt_dir: str) -> None:
-    """What the kernel really sends fits the declared reply (the harness fakes are checked against the same)."""
+    """What the kernel really sends fits the declared reply (the harness recordings are checked against the same)."""
     import pixeltable as pxt
 
     from pxwidgets import StageBuilder, TableBrowser
@@ -194,3 +142,34 @@ def test_real_replies_conform_to_the_declared_shapes(pxt_dir: str) -> None:
     plan = _check(builder, 'drop_plan', {'stage': 'some'})['plan']
     _check(builder, 'code', {'stage': 'some'})
     _check(builder, 'drop', {'stage': 'some', 'expect': plan})
+    refused = builder.handle_request('add', {**draft, 'params': {'op': 'bogus', 'value': 0}})
+    assert not refused['ok'] and conforms(refused['error'], ErrorInfo) == []
+
+
+# ---- conformance: the replies recorded for the JavaScript harness -------------------------------------------------
+
+
+def _recordings() -> list[Any]:
+    files = sorted(RECORDINGS.glob('*.json')) if RECORDINGS.is_dir() else []
+    return [pytest.param(f, id=f.stem) for f in files] or [
+        pytest.param(None, marks=pytest.mark.skip(reason='no recordings in tests/js/recordings/ yet'))
+    ]
+
+
+@pytest.mark.parametrize('recording', _recordings())
+def test_recorded_replies_conform_to_the_declared_shapes(recording: Path) -> None:
+    problems = []
+    for scenario, data in json.loads(recording.read_text()).items():
+        specs = command_specs(_panel_class(data['panel']))
+        for i, entry in enumerate(data['entries']):
+            where = f'{scenario}[{i}] {entry["kind"]}'
+            spec = specs.get(entry['kind'])
+            if spec is None:
+                problems.append(f'{where}: {data["panel"]} has no such command')
+                continue
+            problems += [f'{where} request: {p}' for p in conforms(entry.get('request') or {}, spec.request)]
+            if 'reply' in entry:
+                problems += [f'{where} reply: {p}' for p in conforms(entry['reply'], spec.reply)]
+            if 'error' in entry:
+                problems += [f'{where} error: {p}' for p in conforms(entry['error'], ErrorInfo)]
+    assert not problems, f'{recording.name}:\n' + '\n'.join(problems)

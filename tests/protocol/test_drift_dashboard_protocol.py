@@ -4,7 +4,7 @@ refusals, each a clear error reply with nothing changed), one window's confusion
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from pxwidgets import DriftDashboard
 from pxwidgets.demo.drifting_digits import Batch, drifting_batches
 from pxwidgets.patterns.incremental import IncrementalEvaluation
 from tests.support.incremental import predictions_table
+from tests.support.recording import Recording
 
 
 @pytest.fixture(scope='module')
@@ -147,3 +148,35 @@ def test_bad_settings_are_refused_and_change_nothing(
     if field is not None:
         assert field in {e['param'] for e in error['details']['params']}
     assert (evaluation.version, evaluation.settings) == before
+
+
+@pytest.fixture(scope='module')
+def harness_panel(batches: list[Batch]) -> Iterator[DriftDashboard]:
+    """A dashboard of its own (the other tests change their evaluation): six hours, drift in the fifth."""
+    root = f'dd_{uuid.uuid4().hex[:8]}'
+    pxt.create_dir(root)
+    tbl = predictions_table(f'{root}/preds', batches)
+    evaluation = IncrementalEvaluation(
+        tbl, 'prediction', 'label', 'ts', numeric=['confidence'], reference=(batches[0].start, batches[2].start)
+    )
+    yield DriftDashboard(evaluation)
+    pxt.drop_dir(root, force=True, if_not_exists='ignore')
+
+
+def test_harness_scenario(harness_panel: DriftDashboard, recorder: Callable[..., Recording]) -> None:
+    """What tests/js/test_drift_dashboard_harness.py replays: the first refresh, a window, another statistic,
+    thresholds edited (one refused)."""
+    panel = harness_panel
+    recorder(panel, writes=('configure',), replace={panel.table.split('/')[0]: 'harness'})
+    s = ok(panel.handle_request('refresh', {'statistic': 'psi'}))
+    assert len(s['windows']) == 6 and s['alerts']
+    ok(panel.handle_request('version'))
+    assert ok(panel.handle_request('window', {'bucket': s['windows'][4]['bucket']}))['classes']
+    assert ok(panel.handle_request('state', {'statistic': 'ks_pvalue'}))['refreshed'] is None
+    ref = {k: s['reference'][k] for k in ('kind', 'start', 'end')}  # the settings form as the panel fills it
+    settings = {'window': '1h', 'reference': ref, 'thresholds': s['thresholds'], 'statistic': 'psi'}
+    assert err(panel.handle_request('configure', {**settings, 'window': 'fortnightly'}))['code'] == 'invalid_window'
+    stricter = ok(
+        panel.handle_request('configure', {**settings, 'thresholds': {**s['thresholds'], 'min_accuracy': 0.9}})
+    )
+    assert len(stricter['alerts']) > len(s['alerts'])

@@ -4,7 +4,7 @@ run, snapshot, and the bad-input cases (each a clear error reply, nothing change
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import pytest
 
 from pxwidgets import ExperimentTimeline
 from pxwidgets.patterns.versioned import VersionedExperiment
+from tests.support.recording import Recording
 from tests.support.tables import write_photos
 from tests.support.versioned import build_numbers
 
@@ -161,3 +162,17 @@ def test_table_versions_diff_snapshot_and_revert(photos_table: str, root: str) -
     assert done['timeline']['current'] == 1
     assert sorted(pxt.get_table(photos_table).collect()['label']) == ['cat', 'cat', 'cat']
     assert err(panel.handle_request('compare', {'a': 0, 'b': 1}))['code'] == 'invalid'  # compare is for runs
+
+
+def test_harness_scenario(exp: VersionedExperiment, root: str, recorder: Callable[..., Recording]) -> None:
+    """What tests/js/test_experiment_timeline_harness.py replays: the runs, two of them compared, another metric,
+    a cleanup refused, a promotion planned and confirmed. (Last in this module: the promotion changes ``exp``.)"""
+    panel = ExperimentTimeline(f'{root}/exp')
+    recorder(panel, writes=('execute',), replace={root: 'harness'})
+    assert [r['latest'] for r in ok(panel.handle_request('timeline', {'metric': None}))['runs']] == [False, False, True]
+    assert ok(panel.handle_request('compare', {'a': 1, 'b': 2}))['diff']['changed'] == 4
+    assert ok(panel.handle_request('timeline', {'metric': 'flagged'}))['metric'] == 'flagged'
+    assert err(panel.handle_request('plan', {'action': 'cleanup', 'keep': 0, 'force': False}))['code'] == 'invalid'
+    promote = ok(panel.handle_request('plan', {'action': 'promote', 'version': 1}))['plan']
+    done = ok(panel.handle_request('execute', {'action': 'promote', 'version': 1, 'token': promote['token']}))
+    assert [r['promoted'] for r in done['timeline']['runs']] == [True, False, False]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from pxwidgets import StageBuilder
 from tests.support.media import write_video
+from tests.support.recording import Recording
 
 
 @pytest.fixture
@@ -147,3 +149,36 @@ def test_a_cancelled_add_writes_nothing(builder: StageBuilder, pxt_dir: str) -> 
     assert getattr(stopped.value, 'code', None) == 'cancelled'
     assert catalog_state(pxt_dir) == before
     assert [s.name for s in builder.pipeline.stages] == ['videos']
+
+
+def test_harness_scenario(builder: StageBuilder, pxt_dir: str, recorder: Callable[..., Recording]) -> None:
+    """What tests/js/test_stage_builder_replay.py replays: the source's rows, a frames stage previewed, added,
+    paged and dropped."""
+    recorder(builder, writes=('add', 'drop'), replace={pxt_dir: 'harness'})
+    rows = {'offset': 0, 'limit': 10, 'order_by': None, 'filters': [], 'errors_only': False}
+
+    def page(query: dict[str, Any]) -> Any:
+        ok(builder.handle_request('count', query))  # counted first: the page comes back with its count
+        return ok(builder.handle_request('rows', query))
+
+    assert [n['id'] for n in ok(builder.handle_request('graph'))['nodes']] == ['videos']
+    assert page({'stage': 'videos', **rows})['total'] == 2
+    offered = ok(builder.handle_request('transforms', {'after': 'videos'}))['transforms']
+    frames = next(t for t in offered if t['name'] == 'extract_frames')
+    draft = {
+        'after': 'videos',
+        'transform': 'extract_frames',
+        'params': {p['name']: p['default'] for p in frames['params']},
+        'name': 'frames',
+    }
+    assert ok(builder.handle_request('preview', {**draft, 'n': 10}))['rows']
+    assert builder.handle_request('preview', {**draft, 'name': 'stored', 'n': 10})['ok'] is False
+    response, _ = run_background(builder, 'add', draft)
+    assert response['ok'], response.get('error')
+    assert builder.selected == 'frames'
+    assert {n['id'] for n in ok(builder.handle_request('graph'))['nodes']} == {'videos', 'frames'}
+    assert page({'stage': 'frames', **rows})['total'] == response['payload']['stage']['rows'] > 0
+    plan = ok(builder.handle_request('drop_plan', {'stage': 'frames'}))['plan']
+    assert ok(builder.handle_request('drop', {'stage': 'frames', 'expect': plan}))['dropped'] == ['frames']
+    assert [n['id'] for n in ok(builder.handle_request('graph'))['nodes']] == ['videos']
+    page({'stage': 'videos', **rows})

@@ -6,6 +6,7 @@ import io
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 
 from pxwidgets import TableBrowser
 from pxwidgets.errors import TableNotFoundError
+from tests.support.recording import Recording
 from tests.support.tables import XSS_STRINGS, make_mixed_table
 
 
@@ -233,3 +235,28 @@ def test_count_command_follows_a_page_sent_before_its_count(browser: TableBrowse
     assert page['total'] in (None, 8)
     assert ok(browser.handle_request('count', request)) == {'total': 8}
     assert refused(browser.handle_request('count', {'filters': [{'column': 'zz', 'op': '==', 'value': 1}]}), 'invalid')
+
+
+def test_harness_scenario(browser: TableBrowser, pxt_dir: str, recorder: Callable[..., Recording]) -> None:
+    """What tests/js/test_table_browser_harness.py replays: pages, a sort, a filter, the error rows, lineage."""
+    recorder(browser, replace={pxt_dir: 'harness'})
+    first = {'offset': 0, 'limit': 5, 'order_by': None, 'filters': [], 'errors_only': False}
+    queries = [
+        first,
+        {**first, 'offset': 5},
+        {**first, 'offset': 10},
+        {**first, 'order_by': {'column': 'n', 'asc': True}},
+        {**first, 'order_by': {'column': 'n', 'asc': False}},
+        {**first, 'filters': [{'column': 'n', 'op': '<', 'value': 2}]},
+        {**first, 'errors_only': True},
+    ]
+    for query in queries:  # counted first, so that every page comes back with its count (as when cached)
+        ok(browser.handle_request('count', query))
+    ok(browser.handle_request('info'))
+    ok(browser.handle_request('catalog'))
+    pages = [ok(browser.handle_request('page', query)) for query in queries]
+    assert [p['total'] for p in pages] == [12, 12, 12, 12, 12, 2, 6]
+    assert [r[2]['value'] for r in pages[4]['rows']] == [11, 10, 9, 8, 7]
+    assert ok(browser.handle_request('lineage'))['nodes']
+    assert ok(browser.handle_request('history'))['versions']
+    refused(browser.handle_request('page', {**first, 'offset': 500}), 'invalid')

@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import PIL.Image
 import pixeltable as pxt
+import pytest
 import skimage.data
 
+from pxwidgets.demo.classifiers import register_digit_classifiers
 from pxwidgets.demo.digits import digit_image_files, digit_rows
+
+
+def module_dir() -> Callable[..., Iterator[str]]:
+    """A module-scoped fixture: a fresh Pixeltable directory for the module's tables, dropped at its end.
+
+    Use it as ``home_dir = module_dir()`` at a test module's top level.
+    """
+
+    @pytest.fixture(scope='module')
+    def home_dir(pxt_home: object) -> Iterator[str]:
+        name = f't_{uuid.uuid4().hex[:10]}'
+        pxt.create_dir(name)
+        yield name
+        pxt.drop_dir(name, force=True, if_not_exists='ignore')
+
+    return home_dir
 
 
 @pxt.udf
@@ -36,7 +56,9 @@ def first_model_wins(votes: dict) -> str | None:
 
 
 def digits_table(path: str, n: int = 60, *, offset: int = 0) -> pxt.Table:
-    """Test digits with ground truth (missing on every 9th row) and a hand-made, stored label column ('hand')."""
+    """Test digits with ground truth (missing on every 9th row) and a hand-made, stored label column ('hand'); the
+    demo's digit classifiers are registered (``'classify_digit'``), as the demo's own digits table does."""
+    register_digit_classifiers()
     t = pxt.create_table(path, {'idx': pxt.Int, 'image': pxt.Image, 'label': pxt.Int | None, 'hand': pxt.Int | None})
     t.insert(digit_records(n, offset=offset))
     return t

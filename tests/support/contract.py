@@ -1,10 +1,21 @@
-"""Does a message conform to its declared TypedDict? (required keys present, no undeclared keys, recursively)."""
+"""Does a message conform to its declared TypedDict? Required keys present, no undeclared keys, basic JSON types.
+
+Checked recursively through lists, tuples, ``dict[str, X]``, unions, ``Literal`` and nested TypedDicts; ``Any`` and
+``object`` accept any value. :class:`~pxwidgets.panels.contract.ErrorDetails` is open: each error adds its own keys.
+"""
 
 from __future__ import annotations
 
 import types
 import typing
 from typing import Any, NotRequired, Required
+
+from pxwidgets.panels.contract import ErrorDetails
+
+OPEN_SHAPES: frozenset[Any] = frozenset({ErrorDetails})
+"""TypedDicts whose undeclared keys are allowed."""
+
+_SCALARS: dict[Any, tuple[type, ...]] = {str: (str,), int: (int,), float: (int, float), bool: (bool,)}
 
 
 def _fields(td: Any) -> dict[str, tuple[Any, bool]]:
@@ -21,8 +32,14 @@ def _fields(td: Any) -> dict[str, tuple[Any, bool]]:
     return out
 
 
+def _name(tp: Any) -> str:
+    return getattr(tp, '__name__', None) or str(tp)
+
+
 def conforms(value: Any, tp: Any, where: str = '$') -> list[str]:
-    """Every place where ``value`` does not fit ``tp`` (only TypedDict structure is checked, plus lists/unions)."""
+    """Every place where ``value`` does not fit ``tp`` (an empty list when it fits)."""
+    if tp is Any or tp is object:
+        return []
     if typing.is_typeddict(tp):
         if not isinstance(value, dict):
             return [f'{where}: expected an object for {tp.__name__}, got {type(value).__name__}']
@@ -34,16 +51,35 @@ def conforms(value: Any, tp: Any, where: str = '$') -> list[str]:
                     problems.append(f'{where}.{name}: missing ({tp.__name__})')
                 continue
             problems += conforms(value[name], inner, f'{where}.{name}')
-        problems += [f'{where}.{k}: not declared in {tp.__name__}' for k in value if k not in fields]
+        if tp not in OPEN_SHAPES:
+            problems += [f'{where}.{k}: not declared in {tp.__name__}' for k in value if k not in fields]
         return problems
+    if tp is None or tp is type(None):
+        return [] if value is None else [f'{where}: expected null, got {value!r:.60}']
+    if tp in _SCALARS:
+        ok = isinstance(value, _SCALARS[tp]) and (tp is bool or not isinstance(value, bool))
+        return [] if ok else [f'{where}: expected {tp.__name__}, got {type(value).__name__} {value!r:.60}']
     origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
-        options = typing.get_args(tp)
-        if value is None and type(None) in options:
-            return []
-        results = [conforms(value, o, where) for o in options if o is not type(None)]
+        results = [conforms(value, option, where) for option in args]
         return [] if any(not r for r in results) else min(results, key=len)
-    if origin is list and isinstance(value, list):
-        (item,) = typing.get_args(tp) or (Any,)
+    if origin is typing.Literal:
+        return [] if value in args else [f'{where}: expected one of {args}, got {value!r:.60}']
+    if origin in (list, tuple):
+        if not isinstance(value, list | tuple):
+            return [f'{where}: expected an array ({_name(tp)}), got {type(value).__name__}']
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            if len(value) != len(args):
+                return [f'{where}: expected {len(args)} items, got {len(value)}']
+            return [
+                p for i, (v, a) in enumerate(zip(value, args, strict=True)) for p in conforms(v, a, f'{where}[{i}]')
+            ]
+        item = args[0] if args else Any
         return [p for i, v in enumerate(value) for p in conforms(v, item, f'{where}[{i}]')]
-    return []
+    if origin is dict or tp is dict:
+        if not isinstance(value, dict):
+            return [f'{where}: expected an object ({_name(tp)}), got {type(value).__name__}']
+        item = args[1] if len(args) == 2 else Any
+        return [p for k, v in value.items() for p in conforms(v, item, f'{where}.{k}')]
+    raise TypeError(f'{where}: conforms() does not know how to check {tp!r}')

@@ -13,6 +13,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pixeltable as pxt
 import pytest
@@ -288,28 +289,27 @@ def test_sweep_builds_windows_evaluates_and_plans_drops(cascade: SemanticIndexCa
     assert cascade.level_names == ['sections', 'lexical', 'paragraphs', 'sentences']
 
 
-def test_reopen_in_a_fresh_process_without_loading_a_model(cascade: SemanticIndexCascade) -> None:
+def run_script(script: str) -> dict[str, Any]:
+    """Run ``script`` in a fresh Python process (this checkout first on its path); its last line of output as JSON."""
+    env = {**os.environ, 'PYTHONPATH': str(ROOT)}
+    out = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_reopen_in_a_fresh_process_finds_the_same_levels_units_and_hits(cascade: SemanticIndexCascade) -> None:
     expected = cascade.search('acquire a resource and release it afterwards', k=3)
-    script = f"""
-import json, sys
-import pixeltable as pxt
+    data = run_script(f"""
+import json
 from pxwidgets.patterns.cascade import SemanticIndexCascade
 c = SemanticIndexCascade.open({cascade.source!r})
-stats = c.stats()
-loaded = 'sentence_transformers' in sys.modules
 r = c.search('acquire a resource and release it afterwards', k=3)
-print(json.dumps({{'path': c.path, 'levels': c.level_names, 'loaded': loaded,
-                  'units': [s['units'] for s in stats],
+print(json.dumps({{'path': c.path, 'levels': c.level_names, 'units': [s['units'] for s in c.stats()],
                   'hits': {{x.level: [h.id for h in x.hits] for x in r.levels}}}}))
-"""
-    env = {**os.environ, 'PYTHONPATH': str(ROOT)}
-    out = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True, cwd=ROOT, env=env, timeout=180)
-    assert out.returncode == 0, out.stderr[-2000:]
-    data = json.loads(out.stdout.strip().splitlines()[-1])
+""")
     assert data['path'] == cascade.path
     assert data['levels'] == cascade.level_names
     assert data['units'] == [s['units'] for s in cascade.stats()]
-    assert data['loaded'] is False  # describing and opening never loads a sentence-transformer
     assert data['hits'] == {x.level: [h.id for h in x.hits] for x in expected.levels}
 
 
@@ -371,5 +371,26 @@ def test_default_minilm_level_and_empty_levels(pxt_home: Path) -> None:
         assert c.search('a railway engine', k=1).level('paras').hits[0].doc_key == 'trains'
         assert c.search('feline happiness', k=1).level('paras').hits[0].text == 'Cats purr when they are content.'
         assert SemanticIndexCascade.open(f'{d}/notes_cascade').level_names == ['paras']
+        # Reopening a MiniLM-indexed cascade in a fresh process, describing it and reading its units never loads the
+        # model; the first search does (that load, counted the same way, proves the count sees one).
+        seen = run_script(f"""
+import json
+import sentence_transformers
+loads = []
+load = sentence_transformers.SentenceTransformer.__init__
+def counted(self, *args, **kwargs):
+    loads.append(str(args[0] if args else kwargs.get('model_name_or_path')))
+    load(self, *args, **kwargs)
+sentence_transformers.SentenceTransformer.__init__ = counted
+from pxwidgets.patterns.cascade import SemanticIndexCascade
+c = SemanticIndexCascade.open({d + '/notes'!r})
+described = {{'levels': c.level_names, 'units': [s['units'] for s in c.stats()], 'docs': len(c.documents())}}
+opened = list(loads)
+hit = c.search('a railway engine', k=1).level('paras').hits[0].doc_key
+print(json.dumps({{**described, 'opened': opened, 'searched': loads, 'hit': hit}}))
+""")
+        assert seen['levels'] == ['paras'] and seen['units'] == [3] and seen['docs'] == 2
+        assert seen['opened'] == []  # no model was loaded to open, describe or read the cascade
+        assert len(seen['searched']) == 1 and seen['hit'] == 'trains'  # the query's embedding loads it, once
     finally:
         pxt.drop_dir(d, force=True, if_not_exists='ignore')

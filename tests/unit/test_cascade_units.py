@@ -12,12 +12,12 @@ import pytest
 from pxwidgets.demo.documents import reference_documents, reference_topics
 from pxwidgets.errors import InvalidParameterError, InvalidRequestError
 from pxwidgets.functions.cascade import outline_file, outline_html, outline_markdown, outline_text, units_of
-from pxwidgets.patterns.cascade.cascade import MAX_QUERY_CHARS, _validate_query
 from pxwidgets.patterns.cascade.errors import InvalidQueryError
 from pxwidgets.patterns.cascade.evaluation import SweepReport, evaluate_rankings, parse_queries
 from pxwidgets.patterns.cascade.fusion import auto_merge, reciprocal_rank_fusion
 from pxwidgets.patterns.cascade.hits import Hit
 from pxwidgets.patterns.cascade.metrics import dedupe, mean_scores, ndcg_at_k, recall_at_k, reciprocal_rank
+from pxwidgets.patterns.cascade.queries import MAX_QUERY_CHARS, validate_query
 from pxwidgets.patterns.cascade.splitters import granularity, parse_splitter
 from pxwidgets.patterns.cascade.units import UnitMap, light_stem, tokens
 
@@ -204,16 +204,16 @@ def test_bm25_ranks_with_light_stemming_and_filters() -> None:
 
 def test_query_validation() -> None:
     with pytest.raises(InvalidQueryError, match='empty'):
-        _validate_query('   \n\t')
+        validate_query('   \n\t')
     with pytest.raises(InvalidQueryError, match='limit'):
-        _validate_query('word ' * (MAX_QUERY_CHARS // 4))
+        validate_query('word ' * (MAX_QUERY_CHARS // 4))
     with pytest.raises(InvalidQueryError):
-        _validate_query(None)
-    text, notes = _validate_query('  catch an exception  ')
+        validate_query(None)
+    text, notes = validate_query('  catch an exception  ')
     assert (text, notes) == ('catch an exception', [])
-    _, notes = _validate_query('wie fange ich eine Ausnahme ' * 40)
+    _, notes = validate_query('wie fange ich eine Ausnahme ' * 40)
     assert any('first 200' in n for n in notes)
-    _, notes = _validate_query('例外を捕まえる方法')
+    _, notes = validate_query('例外を捕まえる方法')
     assert any('English' in n for n in notes)
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 
 import numpy as np
 import pixeltable as pxt
@@ -13,8 +11,8 @@ from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix,
 from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
 from pxwidgets import MultiModelConsensus
-from pxwidgets.errors import NotebookUDFError, PlanChangedError
-from pxwidgets.functions.classifiers import classify_digit
+from pxwidgets.demo.classifiers import classify_digit
+from pxwidgets.errors import InvalidParameterError, NotebookUDFError, PlanChangedError
 from pxwidgets.patterns.consensus import (
     ConfirmationRequiredError,
     MixedKindsError,
@@ -24,18 +22,13 @@ from pxwidgets.patterns.consensus import (
     NoGroundTruthError,
     NotEnoughModelsError,
 )
-from tests.support.consensus import digit_records, digits_table, fake_boxes, first_model_wins, flaky_digit
+from tests.support.consensus import digit_records, digits_table, fake_boxes, first_model_wins, flaky_digit, module_dir
 from tests.unit.test_progressive_helpers import notebook_udf, run_fresh
 
 MODELS = ['logreg', 'knn', 'hand']
 
 
-@pytest.fixture(scope='module')
-def home_dir(pxt_home: object) -> Iterator[str]:
-    name = f't_{uuid.uuid4().hex[:10]}'
-    pxt.create_dir(name)
-    yield name
-    pxt.drop_dir(name, force=True, if_not_exists='ignore')
+home_dir = module_dir()
 
 
 @pytest.fixture(scope='module')
@@ -235,7 +228,7 @@ def test_bad_input_is_refused_and_the_table_version_is_unchanged(built: MultiMod
         built.add_model('label')
     with pytest.raises(ModelNotFoundError):
         built.add_model('nope', 'no_such_transform')
-    with pytest.raises(Exception, match='model'):
+    with pytest.raises(InvalidParameterError, match='model'):
         built.add_model('svc', 'classify_digit', params={'model': 'gpt'})
     with pytest.raises(NotebookUDFError, match='kernel restart'):
         built.add_model('nb', notebook_udf())  # stored as __main__.double_it: refused

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import pixeltable as pxt
 import pytest
 
 from pxwidgets import MultiModelConsensus
 from pxwidgets.errors import InvalidRequestError
+from tests.support.consensus import module_dir
 
 ANSWERS = [
     # (a, b, c)
@@ -19,12 +17,7 @@ ANSWERS = [
 ]
 
 
-@pytest.fixture(scope='module')
-def home_dir(pxt_home: object) -> Iterator[str]:
-    name = f't_{uuid.uuid4().hex[:10]}'
-    pxt.create_dir(name)
-    yield name
-    pxt.drop_dir(name, force=True, if_not_exists='ignore')
+home_dir = module_dir()
 
 
 def answers_table(path: str) -> pxt.Table:

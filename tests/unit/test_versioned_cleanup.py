@@ -12,6 +12,7 @@ import pytest
 from pxwidgets.errors import InvalidRequestError, PlanChangedError
 from pxwidgets.patterns.versioned import HasDependentsError, UnknownVersionError, VersionedExperiment
 from pxwidgets.patterns.versioned.registry import Registry
+from pxwidgets.tables.resolve import table_path
 from tests.support.versioned import build_numbers
 
 
@@ -132,3 +133,40 @@ def test_promote_and_drop_the_others(root: str) -> None:
     single = e.plan_drop_version(2)
     e.drop_version(2, expect=single)
     assert e.get(2).dropped
+
+
+def test_a_table_that_cannot_be_inspected_keeps_its_version(root: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15, finding 3: cleanup cannot list the views of v1's table, so it cannot know what depends on v1.
+
+    It fails closed: v1 is kept (even when forced), the plan says why, and nothing outside the plan is dropped.
+    """
+    e = make(root, 'blind', 3)
+    v1 = e.get(1).table
+    pxt.create_view(f'{root}/blind_view', v1.where(v1.flag == True))  # noqa: E712
+    blind = f'{root}/blind/v1/items'
+    handle = type(v1)  # the class of the handles pxt.get_table returns
+    real = handle.list_views
+
+    def list_views(self: pxt.Table, *, recursive: bool = True) -> list[str]:
+        if table_path(self) == blind:
+            raise pxt.RequestError(pxt.ErrorCode.INVALID_STATE, f'cannot load {blind}')
+        return real(self, recursive=recursive)
+
+    monkeypatch.setattr(handle, 'list_views', list_views)
+    for force in (False, True):
+        plan = e.plan_cleanup(keep=1, force=force)
+        assert plan.targets() == [f'{root}/blind/v2'], force
+        warning = next(w for w in plan.warnings if w.startswith('v1 kept'))
+        assert blind in warning and f'cannot load {blind}' in warning
+        assert warning in plan.describe()
+    assert 'cannot load' in {k['version']: k['reason'] for k in e.kept(keep=1)}[1]
+    with pytest.raises(InvalidRequestError, match='cannot load'):
+        e.plan_drop_version(1, force=True)
+    e.cleanup(keep=1, force=True, expect=e.plan_cleanup(keep=1, force=True))
+    assert [r.version for r in e.runs(include_dropped=False)] == [1, 3]
+    assert f'{root}/blind_view' in pxt.list_tables(root)
+    # once the table can be inspected again, the (forced) plan names its dependent and may drop it
+    monkeypatch.undo()
+    forced = e.plan_cleanup(keep=1, force=True)
+    assert forced.targets() == [f'{root}/blind/v1']
+    assert forced.steps[0].details['dependents'] == [f'{root}/blind_view']

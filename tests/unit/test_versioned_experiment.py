@@ -112,6 +112,10 @@ def test_bad_names_change_nothing(root: str) -> None:
     with pytest.raises(ExperimentNameError, match='not part of an experiment'):
         VersionedExperiment(f'{root}/busy', build_numbers)
     assert pxt.list_tables(f'{root}/busy') == [f'{root}/busy/mine']
+    pxt.create_dir(f'{root}/fake')
+    pxt.create_table(f'{root}/fake/runs', {'x': pxt.Int})  # named like a registry, but it is none
+    with pytest.raises(ExperimentNameError, match='fake/runs, which are not part of an experiment'):
+        VersionedExperiment(f'{root}/fake', build_numbers)
     with pytest.raises(NotAnExperimentError):
         VersionedExperiment.open(f'{root}/nothing_here')
     with pytest.raises(InvalidRequestError, match='keep'):

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from pxwidgets.patterns.cascade.records import HitInfo, LevelHits, SearchInfo
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -57,11 +59,11 @@ class Hit:
         """Whether ``other`` lies inside this unit (same document, span inside)."""
         return self.doc_key == other.doc_key and self.start <= other.start and other.end <= self.end
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> HitInfo:
         data = asdict(self)
         data['id'] = self.id
         data['children'] = [c.to_json() for c in self.children]
-        return data
+        return data  # type: ignore[return-value]  # asdict gives every field of HitInfo
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ class LevelResult:
     ms: float
     embedding: str | None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> LevelHits:
         return {
             'level': self.level,
             'hits': [h.to_json() for h in self.hits],
@@ -114,7 +116,7 @@ class SearchResult:
                 return result
         raise KeyError(name)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> SearchInfo:
         return {
             'query': self.query,
             'levels': [r.to_json() for r in self.levels],

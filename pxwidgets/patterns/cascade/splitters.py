@@ -18,6 +18,7 @@ from typing import Any
 from pxwidgets.errors import InvalidParameterError
 from pxwidgets.functions.cascade import UNIT_KINDS
 from pxwidgets.patterns.common.params import Param
+from pxwidgets.patterns.common.records import ParamSpec
 
 SPLITTER_PARAMS = (
     Param('unit', 'choice', 'paragraph', 'What one unit is', choices=UNIT_KINDS),
@@ -104,6 +105,6 @@ def describe_splitter(splitter: Mapping[str, Any]) -> str:
     return _DESCRIPTIONS.get(str(splitter.get('unit')), str(splitter))
 
 
-def splitter_schema() -> list[dict[str, Any]]:
+def splitter_schema() -> list[ParamSpec]:
     """The splitter's parameters and the choices, for a form."""
     return [p.to_json() for p in SPLITTER_PARAMS]

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from pxwidgets.errors import InvalidParameterError
+from pxwidgets.patterns.common.records import ParamSpec
 
 ParamType = Literal['int', 'float', 'string', 'bool', 'choice']
 
@@ -72,7 +73,7 @@ class Param:
             gt=self.exclusive_minimum,
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ParamSpec:
         """The parameter as a JSON-able dict, for a panel to build a form field from.
 
         Example:

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pxwidgets.errors import PlanChangedError, PxWidgetsError
+from pxwidgets.patterns.common.records import PlanInfo, StepInfo
 
 __all__ = ['PartialExecutionError', 'Plan', 'PlanChangedError', 'PlanResult', 'Step', 'execute']
 
@@ -61,7 +62,7 @@ class Step:
     check: Callable[[], None] | None = field(default=None, compare=False, repr=False)
     details: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> StepInfo:
         return {
             'action': self.action,
             'target': self.target,
@@ -114,7 +115,7 @@ class Plan:
         lines += [f'  ! {w}' for w in self.warnings]
         return '\n'.join(lines)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> PlanInfo:
         """The plan as a panel shows it (the token is what a confirm button sends back)."""
         return {
             'title': self.title,

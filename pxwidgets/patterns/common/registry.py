@@ -35,6 +35,7 @@ from pixeltable import type_system as ts
 from pxwidgets.errors import InvalidRequestError, TransformNotFoundError
 from pxwidgets.patterns.common.guards import function_path, refuse_notebook_functions
 from pxwidgets.patterns.common.params import Param, ParamType
+from pxwidgets.patterns.common.records import TransformEntry
 from pxwidgets.patterns.common.transforms import INPUT_TYPES, Transform, TransformKind, type_family
 
 _SCALAR_PARAM_TYPES: tuple[tuple[str, ParamType], ...] = (
@@ -109,7 +110,7 @@ class Registry:
 
     def to_json(
         self, *, kind: TransformKind | None = None, input_type: str | ts.ColumnType | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[TransformEntry]:
         """``entries()`` as JSON-able dicts (see the module docstring for the schema)."""
         return [t.to_json() for t in self.entries(kind=kind, input_type=input_type)]
 

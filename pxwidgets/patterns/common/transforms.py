@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pixeltable import type_system as ts
 
 from pxwidgets.patterns.common.params import Param, ParamSet
+from pxwidgets.patterns.common.records import TransformEntry
 from pxwidgets.tables.internals import type_kind
 
 TransformKind = Literal['iterator', 'column', 'filter']
@@ -131,7 +132,7 @@ class Transform:
         """Whether this transform can read a column of this type."""
         return accepts(self.input_type, col_type)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> TransformEntry:
         """The entry as a JSON-able dict, for a panel's menu and form.
 
         Example:

@@ -10,6 +10,7 @@ from pxwidgets.patterns.consensus.consensus import ConsensusMetrics, MultiModelC
 from pxwidgets.patterns.consensus.errors import (
     ConfirmationRequiredError,
     ConsensusError,
+    LabelTypeError,
     MixedKindsError,
     ModelInUseError,
     ModelNameError,
@@ -25,6 +26,7 @@ __all__ = [
     'ConsensusError',
     'ConsensusMetrics',
     'ConsensusState',
+    'LabelTypeError',
     'MixedKindsError',
     'ModelInUseError',
     'ModelInfo',

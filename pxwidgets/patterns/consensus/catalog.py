@@ -22,6 +22,7 @@ from pixeltable import exprs
 
 from pxwidgets.patterns.common.exprcode import column_name
 from pxwidgets.patterns.common.metadata import read_role
+from pxwidgets.patterns.consensus.records import ModelEntry
 from pxwidgets.tables.internals import ColumnFacts, column_facts
 
 Kind = Literal['labels', 'detections', 'text']
@@ -65,7 +66,7 @@ class ModelInfo:
     definition: str
     computed: bool
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ModelEntry:
         return {
             'name': self.name,
             'column': self.column,
@@ -199,3 +200,13 @@ def read_state(tbl: pxt.Table, name: str) -> ConsensusState:
     models.sort(key=lambda pair: pair[0])
     state.models = [ModelInfo(**{**m.__dict__, 'confidence_column': confidences.get(m.name)}) for _, m in models]
     return state
+
+
+def consensus_names(tbl: pxt.Table) -> list[dict[str, Any]]:
+    """The consensuses recorded on a table's columns (``{'consensus', 'model'}`` per model)."""
+    found = []
+    for fact in column_facts(tbl):
+        role = read_role(fact.custom_metadata, MODEL_ROLE)
+        if role is not None:
+            found.append({'consensus': role.get('consensus'), 'model': role.get('model')})
+    return found

@@ -97,8 +97,13 @@ def model_columns(
     with_confidence: bool,
     order: int,
     timing: dict[str, Any],
+    label_type: str | None = None,
 ) -> list[ColumnSpec]:
-    """The columns added beside a model's output: its marker (label or box count) and, if any, its confidence."""
+    """The columns added beside a model's output: its marker (label or box count) and, if any, its confidence.
+
+    The marker's metadata records the model (name, output column, kind, the type of its labels, cost, the consensus's
+    configuration): it is how the consensus is read back from the catalog.
+    """
     role = {
         'consensus': state.name,
         'model': model,
@@ -109,6 +114,7 @@ def model_columns(
         'adopted': adopted,
         'order': order,
         **timing,
+        **({'label_type': label_type} if label_type is not None else {}),
     }
     marker = marker_name(model, kind)
     if kind == 'detections':
@@ -276,16 +282,20 @@ def add_lines(specs: Sequence[ColumnSpec]) -> list[str]:
     return lines
 
 
-def add_code(table_path: str, specs: Sequence[ColumnSpec], imports: Sequence[str] = ()) -> str:
-    """Plain Pixeltable code that adds the columns (pxwidgets' metadata left out)."""
+def code_block(table_path: str, parts: Sequence[str]) -> str:
+    """Plain Pixeltable code: the imports the consensus columns need, the table, then ``parts`` (lines of code).
+
+    Example:
+        >>> print(code_block('demo/digits', ["t.drop_column('consensus')"]).splitlines()[-1])
+        t.drop_column('consensus')
+    """
     lines = [
         'import pixeltable as pxt',
         'from pixeltable.functions import image as pxi',
         'from pxwidgets.functions.consensus import box_count, fuse_detections, label_confidence, label_text, '
         'majority_vote, text_vote, weighted_vote',
-        *imports,
         '',
         f't = pxt.get_table({table_path!r})',
-        *add_lines(specs),
+        *(p for p in parts if p),
     ]
     return '\n'.join(lines) + '\n'

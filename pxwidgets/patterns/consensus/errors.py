@@ -22,6 +22,12 @@ class MixedKindsError(ConsensusError, InvalidRequestError):
     code = 'mixed_kinds'
 
 
+class LabelTypeError(ConsensusError, InvalidRequestError):
+    """A model's labels are of another type (number, string, bool) than the consensus's: they could never agree."""
+
+    code = 'label_type'
+
+
 class ModelNameError(ConsensusError, InvalidRequestError):
     """A model name that is invalid, taken by another model, or collides with a column the model would add."""
 

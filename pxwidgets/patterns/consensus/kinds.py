@@ -1,10 +1,13 @@
-"""What a model outputs — class labels, detections or free text — read from its column type and a few values.
+"""What a model outputs — class labels, detections or free text — read from its column type and a few values;
+and of which type its labels are (numbers, strings or booleans: labels of different types never agree in a vote).
 
 Example:
     >>> detect_kind({}, None, [{'bboxes': [], 'labels': [], 'scores': []}])
     'detections'
     >>> detect_kind({}, None, [{'label': 3, 'confidence': 0.9}])
     'labels'
+    >>> label_type([{'label': 3, 'confidence': 0.9}]), label_type(['cat', 'dog'])
+    ('number', 'string')
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from pixeltable import type_system as ts
 
 from pxwidgets.functions.consensus import CONFIDENCE_KEYS, LABEL_KEYS
 from pxwidgets.tables.internals import ColumnFacts
+
+LABEL_TYPES = ('number', 'string', 'bool')
+"""The label types a consensus tells apart: ints and whole floats compare as numbers (``3.0`` is ``3``)."""
 
 TEXT_WORDS = 4
 """A string output with this many words or more on average reads as free text rather than a class label."""
@@ -78,3 +84,34 @@ def has_confidence(outputs: Sequence[Any]) -> bool:
         isinstance(v, Mapping) and (any(k in v for k in CONFIDENCE_KEYS) or 'probs' in v or 'probabilities' in v)
         for v in outputs
     )
+
+
+def _value_label_type(value: Any) -> str | None:
+    if isinstance(value, Mapping):
+        value = next((value[k] for k in LABEL_KEYS if k in value), None)
+    if isinstance(value, bool):
+        return 'bool'
+    if isinstance(value, int | float):
+        return 'number'
+    if isinstance(value, str):
+        return 'string'
+    return None
+
+
+def label_type(outputs: Sequence[Any], col_type: ts.ColumnType | None = None) -> str | None:
+    """The type of a model's labels (one of ``LABEL_TYPES``): from its column type when it is a scalar one, else from
+    the labels in its outputs; None when neither tells (e.g. every output failed).
+
+    Example:
+        >>> label_type([], ts.IntType()), label_type([{'class': True}]), label_type([None])
+        ('number', 'bool', None)
+    """
+    if col_type is not None:
+        if col_type.is_bool_type():
+            return 'bool'
+        if col_type.is_int_type() or col_type.is_float_type():
+            return 'number'
+        if col_type.is_string_type():
+            return 'string'
+    types = [t for t in (_value_label_type(v) for v in outputs if v is not None) if t is not None]
+    return max(sorted(set(types)), key=types.count) if types else None

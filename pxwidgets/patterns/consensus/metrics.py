@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -23,9 +24,10 @@ import pandas as pd
 import pixeltable as pxt
 from pixeltable.functions import count
 
+from pxwidgets.errors import InvalidRequestError
 from pxwidgets.functions.consensus import match_boxes
 from pxwidgets.patterns.consensus.catalog import ConsensusState
-from pxwidgets.patterns.consensus.errors import NotEnoughModelsError
+from pxwidgets.patterns.consensus.errors import NoGroundTruthError, NotEnoughModelsError
 from pxwidgets.tables.counting import failed_rows_by_column
 
 MISSING = '\u2205'
@@ -309,3 +311,83 @@ def box_leaderboard(t: pxt.Table, state: ConsensusState, iou_threshold: float, e
 def model_errors(t: pxt.Table, state: ConsensusState) -> dict[str, int]:
     """Failed rows per model (computed model columns only; one query)."""
     return _errors(t, state)
+
+
+@dataclass(frozen=True)
+class ConsensusMetrics:
+    """Everything the summary shows, computed from aggregates.
+
+    Attributes:
+        summary: One row per model and per consensus method (see :meth:`MultiModelConsensus.summary`).
+        kappa: Pairwise Cohen's kappa (labels), or None.
+        fleiss: Fleiss' kappa over rows where every model answered (labels), or None.
+        fleiss_rows: How many rows Fleiss' kappa used.
+        groups: How many distinct label combinations the database returned (what the metrics were computed from).
+        elapsed_ms: How long it took.
+    """
+
+    summary: pd.DataFrame
+    kappa: pd.DataFrame | None
+    fleiss: float | None
+    fleiss_rows: int
+    groups: int
+    elapsed_ms: float
+
+
+def compute(t: pxt.Table, state: ConsensusState, iou_threshold: float) -> ConsensusMetrics:
+    """The summary, the kappa matrix and Fleiss' kappa of a consensus with at least one model (one ``group by``)."""
+    start = time.perf_counter()
+    errors = model_errors(t, state)
+    if state.kind == 'detections':
+        summary = box_leaderboard(t, state, iou_threshold, errors)
+        return ConsensusMetrics(summary, None, None, 0, 0, (time.perf_counter() - start) * 1000)
+    tuples = label_tuples(t, state)
+    summary = leaderboard(tuples, state, errors)
+    names = [m.name for m in state.models]
+    kappa = kappa_matrix(tuples, names) if len(names) >= 2 else None
+    fleiss_value, fleiss_rows = fleiss(tuples, names)
+    elapsed = (time.perf_counter() - start) * 1000
+    return ConsensusMetrics(summary, kappa, fleiss_value, fleiss_rows, len(tuples), elapsed)
+
+
+def confusion_against(t: pxt.Table, state: ConsensusState, model: str, reference: str) -> pd.DataFrame:
+    """A label model's confusion matrix against the ground truth (``'truth'``) or the consensus (``'consensus'``);
+    ``'auto'``: the ground truth when there is one.
+
+    Raises:
+        NoGroundTruthError: Against the truth of a consensus without one.
+        NotEnoughModelsError: Against the consensus of a single model.
+    """
+    if reference == 'auto':
+        reference = 'truth' if state.truth_column else 'consensus'
+    if reference == 'truth':
+        if state.truth_column is None:
+            raise NoGroundTruthError(f'The consensus {state.name!r} has no ground truth.')
+        key = TRUTH_KEY
+    elif reference == 'consensus':
+        label = state.column('label')
+        if label is None:
+            raise NotEnoughModelsError('A consensus needs at least two models.')
+        key = label
+    else:
+        raise InvalidRequestError(f"reference must be 'truth', 'consensus' or 'auto', not {reference!r}.")
+    matrix = confusion(label_tuples(t, state), model, key)
+    matrix.index.name = reference
+    return matrix
+
+
+def best_of(summary: pd.DataFrame, metric: str) -> str:
+    """The model of a summary with the highest ``metric``; ties go to the cheaper model, then to the earlier one.
+
+    Raises:
+        InvalidRequestError: An unknown metric.
+        NotEnoughModelsError: No model has that metric.
+    """
+    if metric not in summary.columns:
+        raise InvalidRequestError(f'Unknown metric {metric!r}.', hint=f'Columns: {", ".join(summary.columns)}.')
+    models = summary[(summary['kind'] == 'model') & summary[metric].notna()]
+    if not len(models):
+        raise NotEnoughModelsError(f'No model has a {metric} yet.')
+    ranked = models.assign(_cost=models['seconds_per_row'].fillna(float('inf')), _order=range(len(models)))
+    ranked = ranked.sort_values([metric, '_cost', '_order'], ascending=[False, True, True])
+    return str(ranked.iloc[0]['model'])

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import PIL.Image
 import pixeltable as pxt
 
@@ -313,3 +314,19 @@ def fetch_row(t: pxt.Table, state: ConsensusState, q: RowQuery, index: int) -> d
     if not len(result):
         raise InvalidRequestError(f'There is no row {index} with this filter (any more).')
     return _row(state, result[0], index, large=True)
+
+
+def disagreement_frame(page: Mapping[str, Any], kind: str | None) -> pd.DataFrame:
+    """A page of rows as a DataFrame: each model's label (or boxes), the consensus, tie, agreement, dissent, truth."""
+    records = []
+    for r in page['rows']:
+        rec: dict[str, Any] = {m: cell.get('label', cell.get('detections')) for m, cell in r['models'].items()}
+        cons = r.get('consensus') or {}
+        rec['consensus'] = cons.get('label') if kind != 'detections' else cons.get('bboxes')
+        rec['tie'] = cons.get('tie')
+        rec['agreement'] = cons.get('agreement')
+        rec['dissent'] = cons.get('dissent')
+        if 'truth' in r:
+            rec['truth'] = r['truth']
+        records.append(rec)
+    return pd.DataFrame(records)

@@ -29,8 +29,11 @@ class LineageNode(TypedDict):
     """One stage."""
 
     id: str
+    """The stage's name (unique in the pipeline)."""
     kind: str
+    """``'source'``, ``'iterator'``, ``'filter'`` or ``'column'``."""
     table: str
+    """The path of the table or view that holds the stage's rows (column stages share their table's)."""
     column: str | None
     output: str | None
     rows: int | None

@@ -41,6 +41,7 @@ from pxwidgets.errors import (
 from pxwidgets.patterns.common.guards import BrokenStageWarning, broken_fix
 from pxwidgets.patterns.common.names import validate_stage_name
 from pxwidgets.patterns.common.plans import Plan, Step, execute
+from pxwidgets.patterns.common.records import TransformEntry
 from pxwidgets.patterns.common.registry import Registry, default_registry
 from pxwidgets.patterns.progressive.catalog import PipelineState, StageRecord, column_is_stored, scan, table_metadata
 from pxwidgets.patterns.progressive.codegen import pipeline_code, stage_code
@@ -224,7 +225,7 @@ class ProgressiveRefinement:
             if s.problem is not None
         ]
 
-    def transforms(self, after: str | None = None) -> list[dict[str, Any]]:
+    def transforms(self, after: str | None = None) -> list[TransformEntry]:
         """The registry entries that can read the output of a stage (default: ``head``), as JSON-able dicts.
 
         Example:

@@ -8,12 +8,10 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
-if TYPE_CHECKING:
-    from pxwidgets.patterns.versioned.experiment import Run
+from pxwidgets.patterns.versioned.runs import Run
 
 
 def numeric_metrics(runs: Sequence[Run]) -> list[str]:

@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 import pixeltable as pxt
 
 from pxwidgets.patterns.versioned.errors import IncomparableError
+from pxwidgets.patterns.versioned.runs import Run
 from pxwidgets.tables.internals import column_facts, type_kind
-
-if TYPE_CHECKING:
-    from pxwidgets.patterns.versioned.experiment import Run
 
 MAX_COMPARE_ROWS = 200_000
 """Result tables larger than this are compared on counts, schema and metrics only."""

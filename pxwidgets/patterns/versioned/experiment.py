@@ -20,13 +20,7 @@ Example:
 
 from __future__ import annotations
 
-import datetime
-import importlib
-import json
-import math
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -34,6 +28,8 @@ import pixeltable as pxt
 
 from pxwidgets.errors import InvalidRequestError, PxWidgetsError
 from pxwidgets.patterns.common.plans import Plan, PlanResult, Step, execute
+from pxwidgets.patterns.versioned import charts
+from pxwidgets.patterns.versioned.cleanup import DEPENDENTS, CleanupPlan, CleanupPlanner, check_keep
 from pxwidgets.patterns.versioned.compare import Comparison, compare_runs
 from pxwidgets.patterns.versioned.errors import (
     HasDependentsError,
@@ -41,122 +37,20 @@ from pxwidgets.patterns.versioned.errors import (
     SetupMissingError,
     UnknownVersionError,
 )
-from pxwidgets.patterns.versioned.registry import Registry, RunRecord
-from pxwidgets.tables.resolve import open_table
+from pxwidgets.patterns.versioned.registry import Registry
+from pxwidgets.patterns.versioned.runs import (
+    MetricsFn,
+    Run,
+    Setup,
+    check_metrics,
+    check_params,
+    import_setup,
+    setup_ref,
+    to_runs,
+)
+from pxwidgets.tables.resolve import table_path
 
-Setup = Callable[..., Any]
-"""``setup(path, **params)`` builds one version under directory ``path`` and returns its result table, or
-``(table, metrics)``."""
-MetricsFn = Callable[[pxt.Table], Mapping[str, Any]]
-
-PROTECTED_STATUSES = ('running', 'unrecorded')
-
-
-@dataclass(frozen=True)
-class Run:
-    """One run (version) of an experiment."""
-
-    experiment: str
-    version: int
-    status: str
-    """``'ok'``, ``'failed'``, ``'running'``, ``'abandoned'`` (its process is gone) or ``'unrecorded'``."""
-    params: dict[str, Any]
-    metrics: dict[str, Any]
-    started_at: datetime.datetime | None
-    duration_s: float | None
-    result: str | None
-    """The path of the table setup returned."""
-    tables: list[str]
-    """Every table of the version (for a failed run: what it left behind)."""
-    error: str | None
-    promoted: bool
-    latest: bool
-    dropped: bool
-
-    @property
-    def path(self) -> str:
-        """The version's directory."""
-        return f'{self.experiment}/v{self.version}'
-
-    @property
-    def table(self) -> pxt.Table:
-        """The result table of the run."""
-        if self.result is None or self.dropped:
-            why = 'was dropped' if self.dropped else f'has no result table ({self.status})'
-            raise UnknownVersionError(f'Version {self.version} of {self.experiment!r} {why}.')
-        return open_table(self.result)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            'version': self.version,
-            'status': self.status,
-            'params': _json_safe(self.params),
-            'metrics': _json_safe(self.metrics),
-            'started_at': self.started_at.isoformat() if self.started_at else None,
-            'duration_s': self.duration_s,
-            'result': self.result,
-            'tables': list(self.tables),
-            'error': self.error,
-            'promoted': self.promoted,
-            'latest': self.latest,
-            'dropped': self.dropped,
-        }
-
-
-def _json_safe(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str))
-
-
-def _setup_ref(setup: Setup | None) -> str | None:
-    if setup is None:
-        return None
-    module = getattr(setup, '__module__', None)
-    qualname = getattr(setup, '__qualname__', None)
-    if not module or not qualname or module == '__main__' or '<' in qualname:
-        return None
-    return f'{module}:{qualname}'
-
-
-def _import_setup(ref: str | None) -> Setup | None:
-    if not ref:
-        return None
-    module, _, qualname = ref.partition(':')
-    try:
-        obj: Any = importlib.import_module(module)
-        for part in qualname.split('.'):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError):
-        return None
-    return obj if callable(obj) else None
-
-
-def _check_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    try:
-        return dict(json.loads(json.dumps(dict(params))))
-    except (TypeError, ValueError) as exc:
-        raise InvalidRequestError(
-            f'Run parameters must be JSON values (numbers, strings, lists, dicts): {exc}.',
-            hint='Pass a model by its name, not the model object.',
-        ) from None
-
-
-def _check_metrics(metrics: Any) -> dict[str, Any]:
-    if metrics is None:
-        return {}
-    if not isinstance(metrics, Mapping):
-        raise TypeError(f'metrics must be a dict of numbers, not {type(metrics).__name__}')
-    out: dict[str, Any] = {}
-    for key, value in metrics.items():
-        if isinstance(value, bool):
-            value = int(value)
-        if hasattr(value, 'item'):  # numpy scalars
-            value = value.item()
-        if isinstance(value, float) and not math.isfinite(value):
-            value = None
-        if value is not None and not isinstance(value, int | float | str):
-            raise TypeError(f'metric {key!r} must be a number or a string, not {type(value).__name__}')
-        out[str(key)] = value
-    return out
+__all__ = ['MetricsFn', 'Run', 'Setup', 'VersionedExperiment']
 
 
 class VersionedExperiment:
@@ -175,13 +69,13 @@ class VersionedExperiment:
     def __init__(
         self, name: str, setup: Setup | None = None, keep: int = 3, *, metrics: MetricsFn | None = None
     ) -> None:
-        _check_keep(keep)
-        config = {'keep': keep, 'setup': _setup_ref(setup), 'metrics': _setup_ref(metrics)}
+        check_keep(keep)
+        config = {'keep': keep, 'setup': setup_ref(setup), 'metrics': setup_ref(metrics)}
         self._registry, stored = Registry.create(name, config)
         self.name = name
         self.keep = keep
-        self.setup = setup if setup is not None else _import_setup(stored.get('setup'))
-        self.metrics = metrics if metrics is not None else _import_setup(stored.get('metrics'))
+        self.setup = setup if setup is not None else import_setup(stored.get('setup'))
+        self.metrics = metrics if metrics is not None else import_setup(stored.get('metrics'))
 
     @classmethod
     def exists(cls, name: str) -> bool:
@@ -220,7 +114,7 @@ class VersionedExperiment:
                 f'Experiment {self.name!r} has no setup function to run.',
                 hint=f'VersionedExperiment.open({self.name!r}, setup=...) with the function that builds a version.',
             )
-        clean = _check_params(params)
+        clean = check_params(params)
         version = self._registry.claim(clean)
         path = f'{self.name}/v{version}'
         start = time.perf_counter()
@@ -228,7 +122,7 @@ class VersionedExperiment:
             result = self.setup(path, **params)
             table, metrics = self._unpack(result, path)
             if self.metrics is not None:
-                metrics = {**metrics, **_check_metrics(self.metrics(table))}
+                metrics = {**metrics, **check_metrics(self.metrics(table))}
         except BaseException as exc:
             partial = sorted(pxt.list_tables(path, recursive=True))
             error = f'{type(exc).__name__}: {exc}'
@@ -247,7 +141,7 @@ class VersionedExperiment:
                 'status': 'ok',
                 'metrics': metrics,
                 'duration_s': time.perf_counter() - start,
-                'result': _path(table),
+                'result': table_path(table),
                 'tables': sorted(pxt.list_tables(path, recursive=True)),
             },
         )
@@ -260,16 +154,14 @@ class VersionedExperiment:
             result, metrics = result
         if not isinstance(result, pxt.Table):
             raise TypeError(f"setup must return the run's result table (or (table, metrics)), not {result!r}")
-        table_path = _path(result)
-        if not table_path.startswith(f'{path}/'):
-            raise ValueError(f"setup returned {table_path!r}, which is outside the run's directory {path!r}")
-        return result, _check_metrics(metrics)
+        path_of_result = table_path(result)
+        if not path_of_result.startswith(f'{path}/'):
+            raise ValueError(f"setup returned {path_of_result!r}, which is outside the run's directory {path!r}")
+        return result, check_metrics(metrics)
 
     def runs(self, *, include_dropped: bool = True) -> list[Run]:
         """Every run, oldest first."""
-        records = self._registry.records()
-        latest = max((r.version for r in records if r.status == 'ok' and not r.dropped), default=None)
-        runs = [_to_run(self.name, r, latest) for r in records]
+        runs = to_runs(self.name, self._registry.records())
         return runs if include_dropped else [r for r in runs if not r.dropped]
 
     def versions(self) -> pd.DataFrame:
@@ -329,7 +221,7 @@ class VersionedExperiment:
         run = self.get(version)
         if run.status != 'ok' or run.dropped:
             raise InvalidRequestError(f'Version {version} cannot be promoted: it is {run.status}.')
-        base = self._cleanup_plan(keep=None, force=force, spare=version) if drop_others else None
+        base = self._cleanup_plan(keep=None, force=force, spare=version).plan if drop_others else None
         mark = Step(
             'promote',
             f'{self.name}:v{version}',
@@ -369,105 +261,37 @@ class VersionedExperiment:
 
     def metric_figure(self, metric: str | None = None) -> Any:
         """A plotly figure of a metric over the runs (the first metric by default)."""
-        from pxwidgets.patterns.versioned.charts import metric_figure
-
-        return metric_figure(self.runs(), metric)
+        return charts.metric_figure(self.runs(), metric)
 
     # ---- cleanup ------------------------------------------------------------------------------------------------
 
-    def _dependents_outside(self, run: Run) -> list[str]:
-        inside = f'{run.path}/'
-        out: set[str] = set()
-        for path in pxt.list_tables(run.path, recursive=True):
-            try:
-                views = open_table(path).list_views()
-            except (pxt.Error, PxWidgetsError):
-                continue
-            out |= {str(v) for v in views if not str(v).startswith(inside)}
-        return sorted(out)
-
-    def _cleanup_plan(self, keep: int | None, force: bool, spare: int | None = None) -> Plan:
-        runs = [r for r in self.runs() if not r.dropped]
-        ok = [r for r in runs if r.status == 'ok']
-        kept_by_count = {r.version for r in ok[-keep:]} if keep else set()
-        steps: list[Step] = []
-        kept: list[dict[str, Any]] = []
-        warnings: list[str] = []
-        state_runs = []
-        for run in runs:
-            reason = None
-            if run.latest:
-                reason = 'latest'
-            elif run.promoted:
-                reason = 'promoted'
-            elif run.version == spare:
-                reason = 'being promoted'
-            elif run.status in PROTECTED_STATUSES:
-                reason = 'still running' if run.status == 'running' else 'claimed but not recorded (may be starting)'
-            elif run.version in kept_by_count:
-                reason = f'among the {keep} newest successful versions'
-            dependents = self._dependents_outside(run) if reason is None else []
-            state_runs.append([run.version, run.status, run.promoted, dependents])
-            if reason is None and dependents and not force:
-                reason = f'tables outside it depend on it: {", ".join(dependents)}'
-            if reason is not None:
-                kept.append({'version': run.version, 'reason': reason})
-                continue
-            tables = sorted(pxt.list_tables(run.path, recursive=True))
-            what = f'{len(tables)} table(s)' if tables else 'no tables'
-            if dependents:
-                warnings.append(f'forced: dropping v{run.version} also drops {", ".join(dependents)}')
-            steps.append(
-                Step(
-                    'drop_version',
-                    run.path,
-                    f'drop version {run.version} ({run.status}, {what}'
-                    + (f'; and {len(dependents)} dependent table(s) outside it' if dependents else '')
-                    + ')',
-                    run=self._drop_version(run.version, run.path),
-                    details={'version': run.version, 'tables': tables, 'dependents': dependents},
-                )
-            )
-        return Plan(
-            f'clean up {self.name}' + (f', keeping {keep} successful version(s)' if keep else ''),
-            steps,
-            state={'runs': state_runs, 'force': force},
-            warnings=warnings,
-            atomic=False,
-        )
-
-    def _drop_version(self, version: int, path: str) -> Callable[[], None]:
-        def run() -> None:
-            pxt.drop_dir(path, force=True, if_not_exists='ignore')
+    def _cleanup_plan(self, keep: int | None, force: bool, spare: int | None = None) -> CleanupPlan:
+        def mark_dropped(version: int) -> None:
             self._registry.update(version, {'dropped': True})
 
-        return run
+        return CleanupPlanner(self.name, self.runs(), mark_dropped).plan(keep, force, spare)
 
     def plan_cleanup(self, keep: int | None = None, *, force: bool = False) -> Plan:
-        """What :meth:`cleanup` would drop, and (in ``details`` of nothing) what it keeps and why.
+        """What :meth:`cleanup` would drop (:meth:`kept` says what it keeps and why).
 
         Never planned: the latest version, promoted versions, running ones, the ``keep`` newest successful ones,
         and versions that tables outside them depend on (with ``force=True`` those are planned, and the plan names
-        the dependents that go with them). Failed runs' partial tables are planned for dropping.
+        the dependents that go with them). A version with a table that cannot be inspected is kept even when
+        forced, with the reason in the plan's warnings. Failed runs' partial tables are planned for dropping.
 
         Raises:
             InvalidRequestError: ``keep`` < 1.
         """
         keep = self.keep if keep is None else keep
-        _check_keep(keep)
-        return self._cleanup_plan(keep, force)
+        check_keep(keep)
+        return self._cleanup_plan(keep, force).plan
 
     def kept(self, keep: int | None = None, *, force: bool = False) -> list[dict[str, Any]]:
         """The versions cleanup keeps, each with its reason."""
         keep = self.keep if keep is None else keep
-        _check_keep(keep)
-        plan = self._cleanup_plan(keep, force)
-        planned = {s.details['version'] for s in plan.steps}
-        return [
-            {'version': r.version, 'reason': _keep_reason(r, keep, self.runs())}
-            for r in self.runs()
-            if not r.dropped and r.version not in planned
-        ]
+        check_keep(keep)
+        kept = self._cleanup_plan(keep, force).kept
+        return [{'version': version, 'reason': reason} for version, reason in sorted(kept.items())]
 
     def cleanup(self, keep: int | None = None, *, expect: Plan | str, force: bool = False) -> PlanResult:
         """Drop old versions after the user confirmed :meth:`plan_cleanup` (its plan or token).
@@ -477,27 +301,29 @@ class VersionedExperiment:
             PartialExecutionError: A version could not be dropped after others were (lists which).
         """
         keep = self.keep if keep is None else keep
-        _check_keep(keep)
-        return execute(expect, lambda: self._cleanup_plan(keep, force))
+        check_keep(keep)
+        return execute(expect, lambda: self._cleanup_plan(keep, force).plan)
 
     def plan_drop_version(self, version: int, *, force: bool = False) -> Plan:
         """A plan that drops one version (refused for latest / promoted / running, or with dependents unless
         forced)."""
         run = self.get(version)
-        plan = self._cleanup_plan(keep=None, force=force)
+        cleanup = self._cleanup_plan(keep=None, force=force)
+        plan = cleanup.plan
         steps = [s for s in plan.steps if s.details.get('version') == version]
         if not steps:
             if run.dropped:
                 raise UnknownVersionError(f'Version {version} of {self.name!r} was already dropped.')
-            dependents = self._dependents_outside(run)
-            if dependents and not (run.latest or run.promoted):
+            reason = cleanup.kept[version]
+            if reason == DEPENDENTS:
+                dependents = cleanup.inspections[version].dependents
                 raise HasDependentsError(
                     f'Version {version} cannot be dropped: {", ".join(dependents)} depend on it.',
                     dependents=dependents,
                     hint='force=True drops them too.',
                 )
             raise InvalidRequestError(
-                f'Version {version} cannot be dropped: {_keep_reason(run, None, self.runs())}.',
+                f'Version {version} cannot be dropped: {reason}.',
                 hint='Unpromote it first, or run a newer version so it is no longer latest.'
                 if run.latest or run.promoted
                 else None,
@@ -512,50 +338,3 @@ class VersionedExperiment:
         runs = self.runs()
         latest = next((r.version for r in runs if r.latest), None)
         return f'VersionedExperiment({self.name!r}, {len(runs)} run(s), latest={latest})'
-
-
-def _keep_reason(run: Run, keep: int | None, runs: list[Run]) -> str:
-    if run.latest:
-        return 'it is the latest version'
-    if run.promoted:
-        return 'it is promoted'
-    if run.status == 'running':
-        return 'it is still running'
-    if run.status == 'unrecorded':
-        return 'it was claimed but not recorded (it may be starting)'
-    ok = [r.version for r in runs if r.status == 'ok' and not r.dropped]
-    if keep and run.version in ok[-keep:]:
-        return f'it is among the {keep} newest successful versions'
-    return 'tables outside it depend on it'
-
-
-def _check_keep(keep: Any) -> None:
-    if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
-        raise InvalidRequestError(
-            f'keep must be an integer of at least 1, not {keep!r}.',
-            hint='The latest version is always kept; keep=1 keeps only it (and promoted versions).',
-        )
-
-
-def _to_run(name: str, rec: RunRecord, latest: int | None) -> Run:
-    return Run(
-        experiment=name,
-        version=rec.version,
-        status=rec.status,
-        params=rec.params,
-        metrics=rec.metrics,
-        started_at=rec.started_at,
-        duration_s=rec.duration_s,
-        result=rec.result,
-        tables=rec.tables,
-        error=rec.error,
-        promoted=rec.promoted,
-        latest=rec.version == latest,
-        dropped=rec.dropped,
-    )
-
-
-def _path(table: pxt.Table) -> str:
-    from pxwidgets.tables.resolve import table_path
-
-    return table_path(table)

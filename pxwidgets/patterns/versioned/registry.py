@@ -3,8 +3,9 @@
 It holds everything the pattern knows (params, start time, duration, metrics, status, promoted, dropped), so an
 experiment reopens in a fresh process from the catalog alone. Version numbers are claimed atomically with
 ``pxt.create_dir('<name>/v<N>', if_exists='error')``: Pixeltable's catalog refuses the second of two processes
-that create the same path, and that process takes the next number. A number is never reused, not even after its
-version was dropped (the registry keeps the run's row).
+that create the same path (``AlreadyExistsError``), and that process takes the next number. A number is never
+reused, not even after its version was dropped (the registry keeps the run's row). Declaring is idempotent the same
+way: of several processes declaring one new experiment at once, one creates the registry and the others open it.
 
 Example:
     >>> reg = Registry.create('demo/exp', setup_ref='mypkg.pipelines:build', keep=3)  # doctest: +SKIP
@@ -14,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 import re
 import socket
@@ -47,6 +49,8 @@ SCHEMA: dict[str, Any] = {
     'owner': pxt.String,
 }
 T = TypeVar('T')
+DECLARE_ATTEMPTS = 5
+"""How often declaring looks again after another process created the registry first."""
 
 
 def _owner() -> str:
@@ -68,14 +72,13 @@ def _alive(owner: str) -> bool:
 
 
 def _retry(fn: Callable[[], T], attempts: int = 8) -> T:
-    """Run a registry write, retrying when a concurrent writer in another process made it conflict."""
+    """Run a catalog write, retrying while Pixeltable says a concurrent writer in another process made it conflict
+    (its retryable errors: serialization failures and concurrent modifications)."""
     for i in range(attempts):
         try:
             return fn()
         except pxt.Error as exc:
-            text = str(exc).lower()
-            transient = any(w in text for w in ('serializ', 'concurrent', 'deadlock', 'lock', 'retry', 'modified'))
-            if not transient or i == attempts - 1:
+            if not exc.is_retryable or i == attempts - 1:
                 raise
             time.sleep(0.05 * (i + 1))
     raise AssertionError('unreachable')
@@ -149,35 +152,53 @@ class Registry:
                 f'{name!r} is an existing table, not an experiment: an experiment is a directory of versions.',
                 hint='Pick another name; nothing was changed.',
             )
-        try:
-            return cls.open(name)
-        except NotAnExperimentError:
-            pass
-        try:
-            pxt.create_dir(name, parents=True, if_exists='ignore')
-        except pxt.Error as exc:
-            raise ExperimentNameError(f'{name!r} cannot be an experiment: {exc}') from None
-        foreign = list(pxt.list_tables(name, recursive=False)) + [
-            d for d in pxt.list_dirs(name, recursive=False) if not VERSION_DIR.match(d.rsplit('/', 1)[-1])
+        for _ in range(DECLARE_ATTEMPTS):
+            try:
+                return _retry(lambda: cls.open(name))
+            except NotAnExperimentError:
+                pass
+            try:
+                _retry(lambda: pxt.create_dir(name, parents=True, if_exists='ignore'))
+            except pxt.Error as exc:
+                raise ExperimentNameError(f'{name!r} cannot be an experiment: {exc}') from None
+            cls._refuse_foreign(name)
+            try:
+                table = _retry(
+                    lambda: pxt.create_table(
+                        cls.path_of(name),
+                        SCHEMA,
+                        if_exists='error',
+                        comment=f'pxwidgets: runs of experiment {name}',
+                        custom_metadata=role_metadata(ROLE, {'format': 1, **config}),
+                    )
+                )
+            except pxt.AlreadyExistsError:
+                continue  # another process declared it first (or something else holds the path): look again
+            return cls(name, table), dict(config)
+        cls._refuse_foreign(name, registry=True)
+        raise AssertionError(f'{name!r}: the registry kept appearing and disappearing')  # pragma: no cover
+
+    @classmethod
+    def _refuse_foreign(cls, name: str, *, registry: bool = False) -> None:
+        """Refuse a directory that holds anything but an experiment's registry and version directories.
+
+        A table at the registry's own path counts as foreign only with ``registry=True`` (once it is known to be no
+        registry): until then another process may be declaring the same experiment right now.
+
+        Raises:
+            ExperimentNameError: What is in the way, before anything is written.
+        """
+        own = cls.path_of(name)
+        foreign = [t for t in pxt.list_tables(name, recursive=False) if registry or t != own] + [
+            d
+            for d in pxt.list_dirs(name, recursive=False)
+            if not VERSION_DIR.match(d.rsplit('/', 1)[-1])
         ]
         if foreign:
             raise ExperimentNameError(
                 f'{name!r} already holds {", ".join(sorted(foreign))}, which are not part of an experiment.',
                 hint='Pick another name (an experiment needs a directory of its own); nothing was changed.',
             )
-        try:
-            table = pxt.create_table(
-                cls.path_of(name),
-                SCHEMA,
-                if_exists='error',
-                comment=f'pxwidgets: runs of experiment {name}',
-                custom_metadata=role_metadata(ROLE, {'format': 1, **config}),
-            )
-        except pxt.Error as exc:
-            if 'exist' not in str(exc).lower():
-                raise
-            return cls.open(name)  # another process created it first
-        return cls(name, table), dict(config)
 
     # ---- reading ------------------------------------------------------------------------------------------------
 
@@ -234,12 +255,10 @@ class Registry:
         version = max(taken, default=0) + 1
         for _ in range(1000):
             try:
-                pxt.create_dir(f'{self.name}/v{version}', if_exists='error')
+                _retry(functools.partial(pxt.create_dir, f'{self.name}/v{version}', if_exists='error'))
                 break
-            except pxt.Error as exc:
-                if 'exist' not in str(exc).lower():
-                    raise
-                version += 1
+            except pxt.AlreadyExistsError:
+                version += 1  # another process claimed it
         else:  # pragma: no cover - a thousand concurrent claims
             raise RuntimeError('could not claim a version number')
         row = {

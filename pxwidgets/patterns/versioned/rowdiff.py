@@ -32,6 +32,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.patterns.versioned.errors import DiffNotSupportedError, UnknownVersionError
+from pxwidgets.patterns.versioned.records import DiffColumnInfo
 from pxwidgets.tables import internals as access
 from pxwidgets.tables.resolve import open_table, table_path
 
@@ -53,7 +54,7 @@ class DiffColumn:
     """Whether the column exists in both versions, only in the newer one or only in the older one."""
     note: str = ''
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> DiffColumnInfo:
         return {
             'name': self.name,
             'type_text': self.type_text,

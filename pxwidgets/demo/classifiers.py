@@ -1,13 +1,17 @@
-"""Digit classifiers (scikit-learn, trained offline on the bundled ``load_digits``) as a Pixeltable UDF.
+"""Demo digit classifiers (scikit-learn, trained offline on the bundled ``load_digits``) as a Pixeltable UDF.
 
-Each classifier is trained on the training split of :mod:`pxwidgets.demo.digits` (never on its test rows) and saved
-to the demo cache, so a table whose columns use :func:`classify_digit` keeps working after a kernel restart: the UDF
-loads the saved model (training it first if it is not there yet).
+They live with the demo data they are trained on and only make sense on: each classifier is trained on the training
+split of :mod:`pxwidgets.demo.digits` (never on its test rows) and saved to the demo cache, so a table whose columns
+use :func:`classify_digit` keeps working after a kernel restart: the UDF loads the saved model (training it first if
+it is not there yet). :func:`register_digit_classifiers` makes ``'classify_digit'`` a transform a consensus (or a
+panel) can add by name; the demo's digits table registers it.
 
 Example:
-    >>> from pxwidgets.functions.classifiers import classify_digit, train_digit_classifier
+    >>> from pxwidgets.demo.classifiers import classify_digit, register_digit_classifiers, train_digit_classifier
     >>> path = train_digit_classifier('knn')  # doctest: +SKIP
     >>> t.add_computed_column(knn=classify_digit(t.image, model='knn'))  # doctest: +SKIP
+    >>> register_digit_classifiers().name
+    'classify_digit'
 """
 
 from __future__ import annotations
@@ -16,14 +20,19 @@ import pickle
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import PIL.Image
 import pixeltable as pxt
+from pixeltable import exprs
 from pixeltable.func import Batch
 
 from pxwidgets.demo.cache import atomic_path, cache_dir
+from pxwidgets.demo.digits import digit_rows
+from pxwidgets.patterns.common.params import Param
+from pxwidgets.patterns.common.registry import Registry, default_registry
+from pxwidgets.patterns.common.transforms import Transform
 
 DIGIT_MODELS = ('logreg', 'knn', 'forest', 'mlp', 'svc', 'naive_bayes')
 """The classifiers :func:`classify_digit` knows."""
@@ -79,8 +88,6 @@ def train_digit_classifier(name: str, *, force: bool = False) -> Path:
         >>> train_digit_classifier('naive_bayes').suffix
         '.pkl'
     """
-    from pxwidgets.demo.digits import digit_rows
-
     path = classifier_path(name)
     with _lock:
         if path.is_file() and not force:
@@ -117,7 +124,6 @@ def image_features(image: PIL.Image.Image) -> np.ndarray:
     Inverts :func:`pxwidgets.demo.digits.digit_image`: the image is averaged over an 8×8 grid.
 
     Example:
-        >>> from pxwidgets.demo.digits import digit_rows
         >>> row = digit_rows(1)[0]
         >>> bool(np.allclose(image_features(row['image']), row['pixels']))
         True
@@ -131,7 +137,6 @@ def predict_digits(images: list[PIL.Image.Image], model: str) -> list[dict[str, 
     """Plain-Python prediction of a batch (the UDF calls it): ``{'label', 'confidence', 'probs'}`` per image.
 
     Example:
-        >>> from pxwidgets.demo.digits import digit_rows
         >>> predict_digits([digit_rows(1)[0]['image']], 'naive_bayes')[0]['label']
         0
     """
@@ -163,3 +168,37 @@ def classify_digit(image: Batch[PIL.Image.Image], *, model: str = 'logreg') -> B
         ``{'label': 0-9, 'confidence': float, 'probs': [10 floats]}``.
     """
     return predict_digits(list(image), model)
+
+
+def _classify(image: exprs.Expr, model: str) -> Any:
+    return cast(Any, classify_digit)(image, model=model)
+
+
+def digit_transform() -> Transform:
+    """``classify_digit`` as a column transform (every classifier runs offline)."""
+    return Transform(
+        name='classify_digit',
+        description='Classify a hand-written digit image (scikit-learn, trained on the bundled digits).',
+        kind='column',
+        input_type='image',
+        params=(Param('model', 'choice', DIGIT_MODELS[0], 'Which classifier', choices=DIGIT_MODELS),),
+        build=_classify,
+        output_type='json',
+        source='pxwidgets.demo.classifiers.classify_digit',
+        builtin=True,
+        notes='Trained once on the training split and cached; only meaningful on digit images.',
+    )
+
+
+def register_digit_classifiers(registry: Registry | None = None) -> Transform:
+    """Add ``classify_digit`` to ``registry`` (default: the process-wide one every pattern and panel reads), unless
+    it is there already; returns the transform.
+
+    Example:
+        >>> 'classify_digit' in default_registry() or register_digit_classifiers() is not None
+        True
+    """
+    reg = registry if registry is not None else default_registry()
+    if 'classify_digit' not in reg:
+        reg.add(digit_transform(), replace=True)  # replace: another thread may have added the same one meanwhile
+    return reg.get('classify_digit')

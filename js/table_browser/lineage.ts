@@ -2,30 +2,11 @@
 // row count and how it was derived (iterator call or filter predicate, as text). Click a box to open it.
 
 import "./lineage.css";
-import { layoutDag } from "./dag";
-import { fmtCount, h, svg } from "./dom";
+import { arrowEnds, arrowLayer, layoutDag } from "../lib/dag";
+import { fmtCount, h, svg } from "../lib/dom";
+import type { LineageEdge, LineageNode, LineageReply } from "./contract";
 
-export interface LineageNode {
-  path: string;
-  kind: string;
-  version: number;
-  row_count: number | null;
-  iterator: string | null;
-  filter: string | null;
-  is_current: boolean;
-  error: string | null;
-}
-
-export interface LineageEdge {
-  source: string;
-  target: string;
-  label: string;
-}
-
-export interface LineageReply {
-  nodes: LineageNode[];
-  edges: LineageEdge[];
-}
+export type { LineageReply };
 
 const W = 236;
 const H = 104;
@@ -33,7 +14,6 @@ const GAP_X = 132;
 const LABEL_H = 15;
 const GAP_Y = 16;
 const PAD = 12;
-let markerCounter = 0;
 
 /** Columns of the graph (depth = longest path from a root), each ordered by the shared DAG layout's rows. */
 export function layers(nodes: LineageNode[], edges: LineageEdge[]): LineageNode[][] {
@@ -74,23 +54,10 @@ export function renderLineage(data: LineageReply, onOpen: (path: string) => void
 }
 
 function edgesLayer(edges: LineageEdge[], pos: Map<string, { x: number; y: number }>, width: number, height: number): SVGSVGElement {
-  const layer = svg("svg", { class: "pxw-lineage-edges", width, height, viewBox: `0 0 ${width} ${height}` });
-  const defs = svg("defs");
-  const markerId = `pxw-arrow-${++markerCounter}`;
-  const marker = svg("marker", { id: markerId, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" });
-  marker.appendChild(svg("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "pxw-arrowhead" }));
-  defs.appendChild(marker);
-  layer.appendChild(defs);
-  for (const e of edges) {
-    const s = pos.get(e.source);
-    const t = pos.get(e.target);
-    if (!s || !t || e.source === e.target) continue;
-    const x1 = s.x + W;
-    const y1 = s.y + H / 2;
-    const x2 = t.x - 2;
-    const y2 = t.y + H / 2;
+  const { layer, arrow } = arrowLayer(width, height, "pxw-lineage-edges");
+  for (const { x1, y1, x2, y2 } of arrowEnds(edges, (id) => pos.get(id), W, H)) {
     const mx = (x1 + x2) / 2;
-    layer.appendChild(svg("path", { d: `M ${x1} ${y1} C ${mx} ${y1}, ${mx} ${y2}, ${x2} ${y2}`, class: "pxw-edge", "marker-end": `url(#${markerId})` }));
+    layer.appendChild(svg("path", { d: `M ${x1} ${y1} C ${mx} ${y1}, ${mx} ${y2}, ${x2} ${y2}`, class: "pxw-edge", "marker-end": arrow }));
   }
   return layer;
 }

@@ -1,0 +1,203 @@
+"""The consensus pattern's writes: adding models (each timed), rebuilding the consensus columns over the current models.
+
+Every function here runs after the checks passed (:mod:`.checks`, :mod:`.models`); each returns the plain Pixeltable
+code it ran, for ``last_code``.
+
+Example:
+    >>> code = write_models(c, tbl, state, [pending], lambda done, total, message: None)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pixeltable as pxt
+
+from pxwidgets.errors import PxWidgetsError
+from pxwidgets.patterns.consensus.catalog import ConsensusState, read_state
+from pxwidgets.patterns.consensus.checks import check_names, check_rebuild, consensus_column_names
+from pxwidgets.patterns.consensus.columns import (
+    ColumnSpec,
+    add_lines,
+    confidence_name,
+    consensus_columns,
+    marker_name,
+    model_columns,
+    truth_column,
+)
+from pxwidgets.patterns.consensus.errors import ConsensusError, ModelNameError
+from pxwidgets.patterns.consensus.models import Pending
+
+if TYPE_CHECKING:
+    from pxwidgets.patterns.consensus.consensus import MultiModelConsensus
+
+ProgressCallback = Callable[[int, int, str], None]
+"""``on_progress(done, total, message)``."""
+
+
+def add_columns(tbl: pxt.Table, specs: Sequence[ColumnSpec]) -> str:
+    """Add the columns in order; returns the code that adds them."""
+    for spec in specs:
+        tbl.add_computed_column(**{spec.name: spec.make()}, custom_metadata=spec.metadata, on_error=spec.on_error)
+    return '\n'.join(add_lines(specs))
+
+
+def check_pending(c: MultiModelConsensus, tbl: pxt.Table, state: ConsensusState, pending: Sequence[Pending]) -> None:
+    """The checks of the models together: the columns they add are free, the consensus can be rebuilt."""
+    kind = pending[0].kind
+    new_names: list[str] = []
+    for p in pending:
+        new_names += [] if p.adopted else [p.column]
+        new_names += [marker_name(p.name, kind)] + ([confidence_name(p.name)] if p.with_conf else [])
+    if kind != 'detections' and c.ground_truth is not None and state.truth_column is None:
+        new_names.append(f'{c.name}_truth')
+    twice = sorted({n for n in new_names if new_names.count(n) > 1})
+    if twice:
+        raise ModelNameError(f'These models would add the same columns: {", ".join(twice)}.')
+    check_names(state, c.path, new_names, set())
+    check_rebuild(tbl, state)
+    with_conf = any(p.with_conf for p in pending) or any(m.confidence_column for m in state.models)
+    names = consensus_column_names(
+        c.name, kind, len(state.models) + len(pending), with_conf=with_conf, with_truth=c.ground_truth is not None
+    )
+    check_names(state, c.path, names, {col.name for col in state.columns})
+
+
+def _compute(tbl: pxt.Table, p: Pending) -> dict[str, Any]:
+    """Add a model's output column, timed."""
+    start = time.perf_counter()
+    tbl.add_computed_column(**{p.column: p.expr}, on_error='ignore')
+    seconds = time.perf_counter() - start
+    rows = int(tbl.count())
+    return {'seconds_per_row': seconds / rows if rows else None, 'rows_timed': rows, 'seconds': seconds}
+
+
+def write_models(
+    c: MultiModelConsensus,
+    tbl: pxt.Table,
+    state: ConsensusState,
+    pending: Sequence[Pending],
+    progress: ProgressCallback,
+) -> list[str]:
+    """Every check passed: compute each new model (timed), add its label columns, rebuild the consensus once.
+
+    Returns:
+        The code of each step.
+
+    Raises:
+        ConsensusError: A write failed after others were done (the message says what was added).
+    """
+    kind = pending[0].kind
+    new_state = ConsensusState(**{**state.__dict__, 'kind': kind, 'input': c.input, 'truth': c.ground_truth})
+    steps = sum(1 if p.adopted else 2 for p in pending) + 1
+    done = 0
+    code: list[str] = []
+    added: list[str] = []
+    try:
+        for i, p in enumerate(pending):
+            timing: dict[str, Any] = {'seconds_per_row': None, 'rows_timed': None}
+            if not p.adopted:
+                progress(done, steps, f'Computing {p.name!r} on every row')
+                timing = _compute(tbl, p)
+                code.append(f"t.add_computed_column({p.column}={p.expr_code}, on_error='ignore')")
+                done += 1
+            added.append(p.name)
+            progress(done, steps, f'Adding the label columns of {p.name!r}')
+            specs = model_columns(
+                tbl,
+                new_state,
+                model=p.name,
+                column=p.column,
+                kind=kind,
+                input=c.input,
+                truth=c.ground_truth,
+                adopted=p.adopted,
+                with_confidence=p.with_conf,
+                order=len(state.models) + i,
+                timing=timing,
+                label_type=p.label_type,
+            )
+            if i == 0 and kind != 'detections' and c.ground_truth is not None and state.truth_column is None:
+                specs.append(truth_column(tbl, c.name, c.ground_truth, kind))
+            code.append(add_columns(tbl, specs))
+            done += 1
+        progress(done, steps, 'Building the consensus columns')
+        code.append(rebuild_columns(c, tbl, kind=kind))
+    except PxWidgetsError:
+        raise
+    except Exception as exc:
+        what = ', '.join(repr(a) for a in added) or 'nothing'
+        raise ConsensusError(
+            f'Adding {", ".join(repr(p.name) for p in pending)} failed after {what} was added: '
+            f'{type(exc).__name__}: {exc}',
+            hint='Call rebuild() to bring the consensus columns up to date, or remove_model() to undo.',
+        ) from exc
+    progress(steps, steps, f'Added {", ".join(repr(p.name) for p in pending)}')
+    return code
+
+
+def accuracy_weights(tbl: pxt.Table, state: ConsensusState) -> dict[str, float] | None:
+    """Each model's vote weight from its accuracy on the rows with ground truth: ``log(acc / (1 - acc))``, the
+    optimal weights of a vote among independent classifiers (Nitzan & Paroush, 1982); accuracies are clipped to
+    [0.01, 0.99]. Measured in SQL (two counts per model) when the consensus is built; ``rebuild()`` re-measures."""
+    truth = state.truth_column
+    if truth is None or state.kind == 'detections':
+        return None
+    scored = int(tbl.where(tbl[truth] != None).count())  # noqa: E711
+    if not scored:
+        return None
+    weights = {}
+    for m in state.models:
+        accuracy = int(tbl.where(tbl[str(m.label_column)] == tbl[truth]).count()) / scored
+        clipped = min(max(accuracy, 0.01), 0.99)
+        weights[m.name] = round(math.log(clipped / (1 - clipped)), 6)
+    return weights
+
+
+def rebuild_columns(c: MultiModelConsensus, tbl: pxt.Table, *, kind: str | None = None, custom_fn: Any = None) -> str:
+    """Drop and re-add the consensus columns over the current models (with the custom consensus function they had,
+    or ``custom_fn``); returns the code that did it.
+
+    Args:
+        c: The consensus.
+        tbl: Its table.
+        kind: The output kind, when the catalog does not hold it yet (the first models are being added).
+        custom_fn: A new custom consensus function.
+    """
+    state = read_state(tbl, c.name)
+    custom_fn = custom_fn if custom_fn is not None else state.custom_fn
+    check_rebuild(tbl, state)
+    code = []
+    for col in sorted(state.columns, key=lambda col: state.facts[col.name].version_added, reverse=True):
+        tbl.drop_column(col.name)
+        code.append(f't.drop_column({col.name!r})')
+    if len(state.models) < 2:
+        return '\n'.join(code)
+    fresh = read_state(tbl, c.name)
+    fresh.kind = fresh.kind or kind or c.kind
+    specs = consensus_columns(
+        tbl,
+        fresh,
+        fresh.models,
+        options=c.options,
+        accuracy_weights=accuracy_weights(tbl, fresh),
+        custom_fn=custom_fn,
+    )
+    code.append(add_columns(tbl, specs))
+    return '\n'.join(code)
+
+
+def rebuild_with(c: MultiModelConsensus, tbl: pxt.Table, consensus_fn: Any) -> list[str]:
+    """Rebuild the consensus columns, then add the custom consensus function's over the fresh ones."""
+    code = [rebuild_columns(c, tbl)]
+    fresh = read_state(tbl, c.name)
+    specs = [
+        s
+        for s in consensus_columns(tbl, fresh, fresh.models, options=c.options, custom_fn=consensus_fn)
+        if s.name.startswith(f'{c.name}_custom')
+    ]
+    code.append(add_columns(tbl, specs))
+    return code

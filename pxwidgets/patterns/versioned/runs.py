@@ -1,0 +1,164 @@
+"""One run of an experiment as the library shows it (:class:`Run`), and the checks of what a run is given and
+returns: JSON parameters, numeric or string metrics, a setup function that can be found again after a restart.
+
+Example:
+    >>> run = exp.get(2)  # doctest: +SKIP
+    >>> run.path, run.status, run.metrics  # doctest: +SKIP
+    ('demo/faces/v2', 'ok', {'n_faces': 41})
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+import pixeltable as pxt
+
+from pxwidgets.errors import InvalidRequestError
+from pxwidgets.patterns.versioned.errors import UnknownVersionError
+from pxwidgets.patterns.versioned.records import RunInfo
+from pxwidgets.patterns.versioned.registry import RunRecord
+from pxwidgets.tables.resolve import open_table
+
+Setup = Callable[..., Any]
+"""``setup(path, **params)`` builds one version under directory ``path`` and returns its result table, or
+``(table, metrics)``."""
+MetricsFn = Callable[[pxt.Table], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run (version) of an experiment."""
+
+    experiment: str
+    version: int
+    status: str
+    """``'ok'``, ``'failed'``, ``'running'``, ``'abandoned'`` (its process is gone) or ``'unrecorded'``."""
+    params: dict[str, Any]
+    metrics: dict[str, Any]
+    started_at: datetime.datetime | None
+    duration_s: float | None
+    result: str | None
+    """The path of the table setup returned."""
+    tables: list[str]
+    """Every table of the version (for a failed run: what it left behind)."""
+    error: str | None
+    promoted: bool
+    latest: bool
+    dropped: bool
+
+    @property
+    def path(self) -> str:
+        """The version's directory."""
+        return f'{self.experiment}/v{self.version}'
+
+    @property
+    def table(self) -> pxt.Table:
+        """The result table of the run."""
+        if self.result is None or self.dropped:
+            why = 'was dropped' if self.dropped else f'has no result table ({self.status})'
+            raise UnknownVersionError(f'Version {self.version} of {self.experiment!r} {why}.')
+        return open_table(self.result)
+
+    def to_json(self) -> RunInfo:
+        return {
+            'version': self.version,
+            'status': self.status,
+            'params': _json_safe(self.params),
+            'metrics': _json_safe(self.metrics),
+            'started_at': self.started_at.isoformat() if self.started_at else None,
+            'duration_s': self.duration_s,
+            'result': self.result,
+            'tables': list(self.tables),
+            'error': self.error,
+            'promoted': self.promoted,
+            'latest': self.latest,
+            'dropped': self.dropped,
+        }
+
+
+_FROM_RECORD = tuple(f.name for f in fields(Run) if f.name not in ('experiment', 'latest'))
+"""The fields a run takes from its registry record as they are."""
+
+
+def to_runs(name: str, records: list[RunRecord]) -> list[Run]:
+    """The runs of experiment ``name`` from its registry's records; the newest successful one not dropped is
+    latest."""
+    latest = max((r.version for r in records if r.status == 'ok' and not r.dropped), default=None)
+    return [
+        Run(experiment=name, latest=rec.version == latest, **{f: getattr(rec, f) for f in _FROM_RECORD})
+        for rec in records
+    ]
+
+
+def _json_safe(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def setup_ref(setup: Setup | None) -> str | None:
+    """``'module:qualname'`` of a function defined in a module (``None`` for a notebook's or a local function)."""
+    if setup is None:
+        return None
+    module = getattr(setup, '__module__', None)
+    qualname = getattr(setup, '__qualname__', None)
+    if not module or not qualname or module == '__main__' or '<' in qualname:
+        return None
+    return f'{module}:{qualname}'
+
+
+def import_setup(ref: str | None) -> Setup | None:
+    """The function a :func:`setup_ref` names, or ``None`` if it cannot be imported any more."""
+    if not ref:
+        return None
+    module, _, qualname = ref.partition(':')
+    try:
+        obj: Any = importlib.import_module(module)
+        for part in qualname.split('.'):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError):
+        return None
+    return obj if callable(obj) else None
+
+
+def check_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's parameters as JSON values.
+
+    Raises:
+        InvalidRequestError: A parameter is not a JSON value.
+    """
+    try:
+        return dict(json.loads(json.dumps(dict(params))))
+    except (TypeError, ValueError) as exc:
+        raise InvalidRequestError(
+            f'Run parameters must be JSON values (numbers, strings, lists, dicts): {exc}.',
+            hint='Pass a model by its name, not the model object.',
+        ) from None
+
+
+def check_metrics(metrics: Any) -> dict[str, Any]:
+    """Metrics as numbers or strings (booleans as 0/1, numpy scalars as Python numbers, NaN as ``None``).
+
+    Raises:
+        TypeError: Not a dict, or a value that is neither a number nor a string.
+    """
+    if metrics is None:
+        return {}
+    if not isinstance(metrics, Mapping):
+        raise TypeError(f'metrics must be a dict of numbers, not {type(metrics).__name__}')
+    out: dict[str, Any] = {}
+    for key, value in metrics.items():
+        if isinstance(value, bool):
+            value = int(value)
+        if hasattr(value, 'item'):  # numpy scalars
+            value = value.item()
+        if isinstance(value, float) and not math.isfinite(value):
+            value = None
+        if value is not None and not isinstance(value, int | float | str):
+            raise TypeError(f'metric {key!r} must be a number or a string, not {type(value).__name__}')
+        out[str(key)] = value
+    return out

@@ -1,0 +1,117 @@
+"""A refresh sees every change a window's statistics depend on, even one that keeps the window's totals.
+
+Each test changes rows so that the window's row count, its counts of predictions and labels and the sums of its
+numeric column stay the same, and checks that ``refresh()`` (not forced) recomputes the window and stores what a
+forced refresh computes.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pixeltable as pxt
+import pytest
+
+from pxwidgets.patterns.incremental import IncrementalEvaluation
+from tests.support.incremental import SCHEMA
+
+T0 = datetime.datetime(2026, 1, 5, 8, 0, tzinfo=datetime.UTC)
+HOUR = 3600
+METRICS = ('rows', 'pending', 'labeled', 'correct', 'accuracy', 'f1', 'confusion', 'predictions', 'labels', 'drift')
+
+
+def _row(i: int, hour: float, prediction: int | None, label: int | None, confidence: float | None) -> dict[str, Any]:
+    ts = T0 + datetime.timedelta(hours=hour)
+    return {'id': i, 'ts': ts, 'digit': i, 'prediction': prediction, 'confidence': confidence, 'label': label}
+
+
+def _windows(ev: IncrementalEvaluation) -> dict[int, dict[str, Any]]:
+    return {int(r['bucket']): {k: r[k] for k in METRICS} for r in ev.to_pandas().to_dict('records')}
+
+
+def _refresh_matches_forced(ev: IncrementalEvaluation, bucket: int) -> dict[str, Any]:
+    """Refresh; the window must be recomputed and equal what a forced refresh stores. Returns the window."""
+    result = ev.refresh()
+    assert bucket in result.changed, f'window {bucket} not seen as changed: {result}'
+    seen = _windows(ev)
+    ev.refresh(force=True)
+    assert _windows(ev) == seen
+    return seen[bucket]
+
+
+@pytest.mark.parametrize(
+    ('rows', 'swap', 'accuracy'),
+    [
+        # issue 15, finding 1: rows 1 and 2 share a timestamp; swapping their labels keeps every count and sum
+        ([(1, 0.5, 3, 3), (2, 0.5, 5, 5), (3, 0.7, 1, 2)], [{'id': 1, 'label': 5}, {'id': 2, 'label': 3}], 0 / 3),
+        (
+            [(1, 0.5, 3, 3), (2, 0.5, 5, 5), (3, 0.5, 7, 7)],
+            [{'id': 1, 'prediction': 5}, {'id': 2, 'prediction': 3}],
+            1 / 3,
+        ),
+    ],
+    ids=['labels', 'predictions'],
+)
+def test_a_swap_between_rows_of_one_timestamp_changes_the_window(
+    pxt_dir: str, rows: list[tuple[int, float, int, int]], swap: list[dict[str, Any]], accuracy: float
+) -> None:
+    tbl = pxt.create_table(f'{pxt_dir}/preds', SCHEMA, primary_key='id')
+    tbl.insert([_row(i, hour, p, g, 0.9) for i, hour, p, g in rows])
+    ev = IncrementalEvaluation(tbl, 'prediction', 'label', 'ts', window='1h')
+    ev.refresh()
+    bucket = int(T0.timestamp()) // HOUR
+    before = _windows(ev)[bucket]['accuracy']
+    tbl.batch_update(swap)
+    window = _refresh_matches_forced(ev, bucket)
+    assert window['accuracy'] == pytest.approx(accuracy)
+    assert before != pytest.approx(accuracy)
+
+
+def test_numeric_values_changed_with_the_same_count_and_sum_change_the_drift(pxt_dir: str) -> None:
+    """The window's values go from {0.1, 0.5, 0.6} to {0.2, 0.3, 0.7}: same count, sum and sum of squares."""
+    tbl = pxt.create_table(f'{pxt_dir}/preds', SCHEMA, primary_key='id')
+    reference = [_row(10 + i, 0.1 * i, 1, 1, 0.05 * i) for i in range(8)]  # the first hour: the reference
+    current = [_row(1, 1.5, 1, 1, 0.1), _row(2, 1.5, 1, 1, 0.5), _row(3, 1.5, 1, 1, 0.6)]
+    tbl.insert(reference + current)
+    ev = IncrementalEvaluation(tbl, 'prediction', 'label', 'ts', numeric=['confidence'], window='1h')
+    ev.refresh()
+    bucket = int(T0.timestamp()) // HOUR + 1
+    before = _windows(ev)[bucket]['drift']['confidence']['ks']
+    assert before == pytest.approx(2 / 3)
+    tbl.batch_update([{'id': 1, 'confidence': 0.2}, {'id': 2, 'confidence': 0.3}, {'id': 3, 'confidence': 0.7}])
+    window = _refresh_matches_forced(ev, bucket)
+    assert window['drift']['confidence']['ks'] == pytest.approx(1 / 2)
+
+
+def test_a_label_moved_between_pending_and_another_row_changes_the_window(pxt_dir: str) -> None:
+    """Row 1 loses its label, row 2 gets it: the counts of labels and predictions stay, the cells do not."""
+    tbl = pxt.create_table(f'{pxt_dir}/preds', SCHEMA, primary_key='id')
+    tbl.insert([_row(1, 0.5, 4, 4, 0.9), _row(2, 0.5, 6, None, 0.8)])
+    ev = IncrementalEvaluation(tbl, 'prediction', 'label', 'ts', window='1h')
+    ev.refresh()
+    bucket = int(T0.timestamp()) // HOUR
+    assert _windows(ev)[bucket]['accuracy'] == 1.0
+    tbl.batch_update([{'id': 1, 'label': None}, {'id': 2, 'label': 4}])
+    window = _refresh_matches_forced(ev, bucket)
+    assert window['accuracy'] == 0.0 and window['pending'] == 1
+
+
+def test_values_changed_inside_a_reference_range_change_every_window(pxt_dir: str) -> None:
+    """A reference range that does not fall on window boundaries: a change of its values that keeps the counts
+    and the sum changes the reference, so every window's drift is recomputed."""
+    tbl = pxt.create_table(f'{pxt_dir}/preds', SCHEMA, primary_key='id')
+    first = [_row(1, 0.2, 1, 1, 0.1), _row(2, 0.3, 1, 1, 0.5), _row(3, 0.4, 1, 1, 0.6), _row(4, 0.9, 1, 1, 0.9)]
+    later = [_row(10 + i, 1.5 + i, 1, 1, 0.05 * i) for i in range(3)]
+    tbl.insert(first + later)
+    start, end = T0 + datetime.timedelta(minutes=6), T0 + datetime.timedelta(minutes=30)  # rows 1 to 3
+    ev = IncrementalEvaluation(tbl, 'prediction', 'label', 'ts', numeric=['confidence'], reference=(start, end))
+    ev.refresh()
+    before = {b: w['drift']['confidence']['ks'] for b, w in _windows(ev).items()}
+    tbl.batch_update([{'id': 1, 'confidence': 0.2}, {'id': 2, 'confidence': 0.3}, {'id': 3, 'confidence': 0.7}])
+    result = ev.refresh()
+    assert sorted(result.changed) == sorted(before)
+    after = _windows(ev)
+    ev.refresh(force=True)
+    assert _windows(ev) == after
+    assert {b: w['drift']['confidence']['ks'] for b, w in after.items()} != before
