@@ -47,7 +47,7 @@ from pxwidgets.patterns.catalog_new import (
     preview_new_pattern,
 )
 from pxwidgets.patterns.catalog_open import open_record
-from pxwidgets.patterns.catalog_scan import CatalogView, PatternRecord, scan_catalog
+from pxwidgets.patterns.catalog_scan import CatalogView, PatternRecord, scan_catalog, under
 from pxwidgets.tables.internals import catalog_fingerprint, read_catalog
 
 PANEL_OF_KIND = {
@@ -112,7 +112,7 @@ class HubCatalogReply(TypedDict):
     patterns: list[HubPattern]
     lineage: HubLineage
     fingerprint: str
-    tables: int
+    tables: int  # tables in the directory listed (the whole catalog without one)
     elapsed_ms: float
 
 
@@ -340,7 +340,7 @@ class PatternHub(Panel):
             'patterns': [_pattern_info(r) for r in records],
             'lineage': lineage(records),
             'fingerprint': catalog_fingerprint(),
-            'tables': len(stored.tables),
+            'tables': sum(under(t.path, self.dir) for t in stored.tables),
             'elapsed_ms': (time.perf_counter() - start) * 1000,
         }
 

@@ -5,7 +5,7 @@ and bad input (a structured error, nothing written)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from pxwidgets.patterns import MultiModelConsensus, catalog_fingerprint
 from tests.support.consensus import digits_table
 from tests.support.contract import conforms
 from tests.support.incremental import predictions_table
+from tests.support.recording import Recording
 
 SPECS = command_specs(PatternHub)
 
@@ -184,4 +185,45 @@ def test_bad_open_requests_are_structured_errors(root: str) -> None:
     table = ok(hub, 'open', {'kind': 'table', 'path': f'{root}/items'})
     assert table['panel'] == 'TableBrowser' and hub.children[table['child']].path == f'{root}/items'
     assert hub.children.keys() == {table['child']}
+    hub.close()
+
+
+@pytest.fixture(scope='module')
+def harness_root(pxt_home: Path) -> Iterator[str]:
+    """A directory of its own for the recorded scenario (the other tests add patterns to theirs)."""
+    d = f'hh_{uuid.uuid4().hex[:8]}'
+    pxt.create_dir(d)
+    t = pxt.create_table(f'{d}/items', {'n': pxt.Int})
+    t.insert([{'n': i} for i in range(6)])
+    pxt.create_view(f'{d}/big_items', t.where(t.n > 2))
+    predictions_table(f'{d}/preds', drifting_batches(n_batches=1, batch_size=10, drift_from=1, seed=4))
+    yield d
+    pxt.drop_dir(d, force=True, if_not_exists='ignore')
+
+
+def test_harness_scenario(harness_root: str, recorder: Callable[..., Recording]) -> None:
+    """What the JS harness replays: the list, the fingerprint, a new evaluation's form and preview (one refused)."""
+    hub = PatternHub(harness_root, poll_seconds=0)
+    recorder(hub, replace={harness_root: 'harness'})
+    listed = ok(hub, 'catalog')
+    assert [(p['kind'], p['path']) for p in listed['patterns']] == [('pipeline', f'{harness_root}/items')]
+    assert listed['tables'] == 3
+    ok(hub, 'fingerprint')
+    assert [t['path'] for t in ok(hub, 'tables')['tables']] == [
+        f'{harness_root}/{n}' for n in ('big_items', 'items', 'preds')
+    ]
+    ok(hub, 'form', {'table': f'{harness_root}/preds', 'kind': 'evaluation'})
+    good = {
+        'name': 'eval',
+        'prediction': 'prediction',
+        'ground_truth': 'label',
+        'timestamp': 'ts',
+        'window': '1h',
+        'order': None,
+    }
+    assert ok(hub, 'preview', {'table': f'{harness_root}/preds', 'kind': 'evaluation', 'params': good})['writes']
+    bad = {**good, 'window': '50 rows'}
+    assert err(hub, 'preview', {'table': f'{harness_root}/preds', 'kind': 'evaluation', 'params': bad})['details'] == {
+        'params': [{'param': 'order', 'message': 'Row windows need an integer order column.'}]
+    }
     hub.close()
