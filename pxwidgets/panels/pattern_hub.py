@@ -372,7 +372,7 @@ class PatternHub(Panel):
             'table': table,
             'kind': kind,
             'description': DESCRIPTIONS[kind],
-            'params': [p.to_json() for p in params],  # type: ignore[misc]
+            'params': [p.to_json() for p in params],
         }
 
     @command('preview', request=NewPatternRequest, reply=PreviewReply)
