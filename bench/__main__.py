@@ -12,6 +12,7 @@ BENCHMARKS = [
     'bench_incremental',
     'bench_consensus',
     'bench_cascade',
+    'bench_hub',
 ]
 
 

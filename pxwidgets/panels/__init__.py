@@ -16,6 +16,7 @@ PANELS = {
     'CascadeSearch': 'pxwidgets.panels.cascade_search',
     'DriftDashboard': 'pxwidgets.panels.drift_dashboard',
     'ExperimentTimeline': 'pxwidgets.panels.experiment_timeline',
+    'PatternHub': 'pxwidgets.panels.pattern_hub',
 }
 """Every panel class and the module that defines it."""
 

@@ -26,6 +26,8 @@ _NAMES = {
     'Registry': 'pxwidgets.patterns.common.registry',
     'Stage': 'pxwidgets.patterns.progressive',
     'Transform': 'pxwidgets.patterns.common.transforms',
+    'catalog': 'pxwidgets.patterns.catalog_open',
+    'catalog_fingerprint': 'pxwidgets.patterns.catalog_open',
     'default_registry': 'pxwidgets.patterns.common.registry',
     'register': 'pxwidgets.patterns.common.registry',
 }
