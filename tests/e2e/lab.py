@@ -330,6 +330,8 @@ def run_cell(page: Page, code: str, name: str, timeout_ms: int = KERNEL_TIMEOUT_
           cell.model.sharedModel.setSource(code);
           cell.node.dataset.pxwCell = name;
           const ok = await app.commands.execute('notebook:run-cell');
+          // where a user looks after running a cell: panels start loading on first visibility (js/lib/lazy.ts)
+          cell.node.scrollIntoView({ block: 'start' });
           const errors = cell.model.outputs.toJSON()
             .filter((o) => o.output_type === 'error').map((o) => `${o.ename}: ${o.evalue}`);
           return { ok: !!ok, errors };
