@@ -401,6 +401,17 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
                 h("td", { class: "pxw-num" }, s.method in r.latency_ms ? ms(r.latency_ms[s.method]) : "—"),
               ),
             ),
+            ...r.fusions.map((s) =>
+              h(
+                "tr",
+                { class: "pxw-cs-fusion-row", testid: `pxw-cs-fusion-row-${s.method}`, title: `held-out scores, ${r.folds}-fold cross-validation` },
+                h("td", null, s.method === "chosen" ? `fusion chosen: ${r.chosen_fusion ?? ""} (cv)` : `fusion ${s.method} (cv)`),
+                h("td", { class: "pxw-num" }, s.recall.toFixed(3)),
+                h("td", { class: "pxw-num" }, s.mrr.toFixed(3)),
+                h("td", { class: "pxw-num" }, s.ndcg.toFixed(3)),
+                h("td", { class: "pxw-num" }, "—"),
+              ),
+            ),
           ),
         ),
       );

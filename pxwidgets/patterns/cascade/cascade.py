@@ -315,8 +315,14 @@ class SemanticIndexCascade:
         return self._doc_maps()[1].get(key, key)
 
     def level_tables(self) -> list[pxt.Table]:
-        """Every level's view, opened now (Pixeltable cannot open a table inside a read transaction)."""
-        return [self.table(lv.name) for lv in self._state.levels]
+        """Every level's view, opened now (Pixeltable cannot open a table inside a read transaction); with adopted
+        levels also the source, whose document keys are read now."""
+        tables = [self.table(lv.name) for lv in self._state.levels]
+        if self.adopted:
+            if not self.key_column:
+                self._doc_maps()
+            tables.append(self.table_at(self.source))
+        return tables
 
     def units(self, level: str) -> UnitMap:
         """Every unit of a level in memory (re-read when the level's version changes, e.g. after an insert).
