@@ -9,7 +9,6 @@ from pxwidgets.errors import InvalidRequestError
 from pxwidgets.patterns.cascade.choice import cross_validate
 from pxwidgets.patterns.cascade.fusion import DOCUMENT, Fusion, fuse
 from pxwidgets.patterns.cascade.hits import Hit
-from pxwidgets.patterns.cascade.metrics import ndcg_at_k
 
 
 def _hit(level: str, doc: str, score: float, rank: int) -> Hit:

@@ -67,27 +67,7 @@ def reciprocal_rank_fusion(
         Fused hits (``level`` is the fusion level, ``score`` the RRF sum, ``children`` the hits that voted, best
         first); ties keep the order in which units were first found.
     """
-    votes: dict[str, float] = {}
-    units_by_id: dict[str, Hit] = {}
-    voters: dict[str, list[tuple[float, Hit]]] = {}
-    for level_hits in hits_by_level.values():
-        for hit in level_hits:
-            parent = units.enclosing(hit.doc_key, hit.start, hit.end)
-            if parent is None:
-                continue
-            vote = 1.0 / (k0 + hit.rank)
-            votes[parent.id] = votes.get(parent.id, 0.0) + vote
-            units_by_id.setdefault(parent.id, parent)
-            voters.setdefault(parent.id, []).append((vote, hit))
-    order = sorted(votes, key=lambda pid: -votes[pid])
-    if limit is not None:
-        order = order[:limit]
-    fused = []
-    for rank, pid in enumerate(order, 1):
-        children = tuple(h for _, h in sorted(voters[pid], key=lambda vh: -vh[0]))
-        query = children[0].query if children else ''
-        fused.append(replace(units_by_id[pid], score=votes[pid], rank=rank, query=query, children=children))
-    return fused
+    return fuse(hits_by_level, units, Fusion('rrf', k0=k0), limit=limit)
 
 
 def auto_merge(
