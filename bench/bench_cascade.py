@@ -8,6 +8,12 @@
   baseline; then a window sweep (128 / 512 / 2048 words) with its build times and metrics.
 
 Run: ``python -m bench bench_cascade`` (writes its section of bench/RESULTS.md).
+
+Scale run (issue 16): ``python -m bench.bench_cascade scale 10000 100000 [1000000]`` — one level of N sentence units
+(CPython's language reference and stdlib docstrings, repeated with variation; wordllama), and per size: ``open()``,
+the panel's first paint (``info``), search p50 with the query embedding against the raw similarity query (the floor),
+A,B interleaved, kernel RSS growth and tracemalloc peak during the searches, load average beside each figure.
+1M only when the load average is below 3 (here it took too long to index otherwise; see RESULTS.md).
 """
 
 from __future__ import annotations
@@ -145,5 +151,108 @@ def main() -> None:
     write_section('SemanticIndexCascade', body)
 
 
+def _sentences() -> list[str]:
+    """Sentences Python ships: the language reference (``pydoc_data.topics``) and stdlib docstrings."""
+    import importlib
+    import re
+    from pydoc_data.topics import topics
+
+    texts = list(topics.values())
+    for name in ('os', 'json', 'pathlib', 'collections', 'itertools', 'functools', 'typing', 're', 'asyncio'):
+        module = importlib.import_module(name)
+        docs = (getattr(getattr(module, attr), '__doc__', None) for attr in dir(module) if not attr.startswith('_'))
+        texts += [d for d in docs if isinstance(d, str)]
+    out = []
+    for text in texts:
+        out += [s.strip() for s in re.split(r'(?<=[.!?])\s+', ' '.join(text.split())) if 20 <= len(s.strip()) <= 400]
+    return list(dict.fromkeys(out))
+
+
+def scale(sizes: list[int]) -> None:
+    """The scale run (see the module docstring)."""
+    import gc
+    import os
+    import tracemalloc
+
+    import psutil
+
+    temporary_home()
+    import pixeltable as pxt
+
+    from pxwidgets.panels.cascade_search import CascadeSearch
+    from pxwidgets.patterns.cascade import SemanticIndexCascade, parse_queries
+    from pxwidgets.patterns.cascade.embeddings import resolve_embedding
+
+    pxt.init()
+    base = _sentences()
+    queries = [q.query for q in parse_queries(QUERIES)]
+    model = resolve_embedding('wordllama')
+    proc = psutil.Process()
+    rows = [
+        '| units | load | build s | open ms | first paint ms | search p50 ms | raw similarity p50 ms | ratio | '
+        'RSS growth MB | tracemalloc peak MB |',
+        '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ]
+    for n in sizes:
+        load = os.getloadavg()[0]
+        d = f'scale{n}'
+        pxt.create_dir(d)
+        docs = pxt.create_table(f'{d}/docs', {'key': pxt.String, 'text': pxt.String})
+        per_doc = 50
+        batch = []
+        t0 = time.perf_counter()
+        for i in range(0, n, per_doc):
+            chunk = [f'{base[(i + j) % len(base)]} ({(i + j) // len(base)})' for j in range(min(per_doc, n - i))]
+            batch.append({'key': f'd{i // per_doc}', 'text': '\n\n'.join(chunk)})  # one paragraph per sentence
+            if len(batch) == 2000:
+                docs.insert(batch)
+                batch = []
+        if batch:
+            docs.insert(batch)
+        c = SemanticIndexCascade(docs, 'text', key_column='key', name='ref')
+        c.add_level('sentences', 'paragraph', embedding='wordllama')
+        build_s = time.perf_counter() - t0
+        del c
+        gc.collect()
+        t0 = time.perf_counter()
+        c = SemanticIndexCascade.open(f'{d}/ref')
+        open_ms = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()
+        CascadeSearch(c).handle_request('info', {})
+        paint_ms = (time.perf_counter() - t0) * 1000
+        tbl = c.table('sentences')
+        ours, raw = [], []
+        c.search('warm up', k=5)
+        rss0 = proc.memory_info().rss
+        tracemalloc.start()
+        for i, q in enumerate(queries):
+            text = f'{q} {i}'
+            t0 = time.perf_counter()
+            c.search(text, k=5)
+            ours.append((time.perf_counter() - t0) * 1000)
+            vector = model.embed_query(text + ' raw')
+            t0 = time.perf_counter()
+            sim = tbl.unit_text.similarity(vector=vector, idx='cascade_embedding')
+            tbl.order_by(sim, asc=False).limit(5).select(tbl.unit_text, score=sim).collect()
+            raw.append((time.perf_counter() - t0) * 1000)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        growth = (proc.memory_info().rss - rss0) / 2**20
+        p50, r50 = statistics.median(ours), statistics.median(raw)
+        rows.append(
+            f'| {n:,} | {load:.1f} | {build_s:.0f} | {open_ms:.0f} | {paint_ms:.0f} | {p50:.0f} | {r50:.0f} | '
+            f'{p50 / r50:.1f} | {growth:.1f} | {peak / 2**20:.1f} |'
+        )
+        print(rows[-1], flush=True)
+    body = '\n'.join(rows)
+    print(body)
+    write_section('SemanticIndexCascade at scale', body)
+
+
 if __name__ == '__main__':
-    main()
+    import sys
+
+    if len(sys.argv) > 1 and sys.argv[1] == 'scale':
+        scale([int(x) for x in sys.argv[2:]] or [10_000, 100_000])
+    else:
+        main()

@@ -13,9 +13,14 @@ export interface LevelInfo {
   lexical: boolean;
   nested: boolean;
   description: string;
+  /** A hand-made view adopted as a level (`SemanticIndexCascade.adopt`). */
+  adopted: boolean;
+  /** Why an adopted level's units cannot be placed inside another level's (drill and fusion leave it out). */
+  flat_reason: string | null;
   units: number;
   documents: number;
-  mean_words: number;
+  /** Over the first 200 units; `None` for an adopted level not opened yet (opening it may load its model). */
+  mean_words: number | null;
 }
 
 export interface DocumentInfo {
@@ -127,6 +132,12 @@ export interface EvaluateReply {
   summary: string;
   latency_ms: Record<string, number>;
   baseline_level: string | null;
+  /** Each fusion family and the overall choice, scored on held-out queries (k-fold cross-validation). */
+  fusions: MethodScores[];
+  chosen_fusion: string | null;
+  folds: number;
+  fold_choices: string[];
+  notes: string[];
   queries: number;
   figure: FigurePayload;
 }

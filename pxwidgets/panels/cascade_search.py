@@ -42,9 +42,14 @@ class LevelInfo(TypedDict):
     lexical: bool
     nested: bool
     description: str
+    adopted: bool
+    """A hand-made view adopted as a level (``SemanticIndexCascade.adopt``)."""
+    flat_reason: str | None
+    """Why an adopted level's units cannot be placed inside another level's (drill and fusion leave it out)."""
     units: int
     documents: int
-    mean_words: float
+    mean_words: float | None
+    """Over the first 200 units; ``None`` for an adopted level not opened yet (opening it may load its model)."""
 
 
 class DocumentInfo(TypedDict):
@@ -157,6 +162,12 @@ class EvaluateReply(TypedDict):
     summary: str
     latency_ms: dict[str, float]
     baseline_level: str | None
+    fusions: list[MethodScores]
+    """Each fusion family and the overall choice, scored on held-out queries (k-fold cross-validation)."""
+    chosen_fusion: str | None
+    folds: int
+    fold_choices: list[str]
+    notes: list[str]
     queries: int
     figure: FigurePayload
 

@@ -685,3 +685,45 @@ def catalog_fingerprint() -> str:
     with connect() as conn:
         tables, dirs = conn.execute(_FINGERPRINT_QUERY).fetchone() or ('', '')
     return f'{str(tables)[:16]}{str(dirs)[:16]}'
+
+
+# ---- facts about a table read from the store without opening it (opening can load an embedding model) ------------
+
+
+def store_counts(table_id: str) -> tuple[int, int]:
+    """Live rows of a table or view and distinct values of its first row-id column (for an iterator view over a
+    table: how many base rows have rows), read from the store by the table's id, without opening the table.
+
+    Example:
+        >>> store_counts(table_id(pxt.get_table('rag/docs')))  # doctest: +SKIP
+        (3, 3)
+    """
+    import uuid
+
+    hex_id = uuid.UUID(table_id).hex
+    with connect() as conn:
+        names = [
+            r[0]
+            for r in conn.execute(
+                sql.text('select table_name from information_schema.tables where table_name in (:t, :v)'),
+                {'t': f'tbl_{hex_id}', 'v': f'view_{hex_id}'},
+            )
+        ]
+        if not names:
+            raise LookupError(f'no store table for table id {table_id}')
+        store = sql.Table(names[0], sql.MetaData(), autoload_with=conn)
+        live = store.c.v_max == sql.literal(9223372036854775807) if 'v_max' in store.c else sql.true()
+        first = store.c[next(c.name for c in store.columns if c.name.startswith('rowid'))]
+        row = conn.execute(sql.select(sql.func.count(), sql.func.count(sql.distinct(first))).where(live)).one()
+    return int(row[0]), int(row[1])
+
+
+def index_function(tbl: pxt.Table, index_name: str) -> Any:
+    """The string embedding function of one of a table's embedding indexes (what embeds a similarity query)."""
+    from pixeltable.type_system import ColumnType
+
+    tv = tbl._tbl_version_path.tbl_version.get()
+    info = tv.idxs_by_name.get(index_name)
+    if info is None:
+        raise LookupError(f'{table_path(tbl)} has no index {index_name!r}')
+    return cast(Any, info.idx).embeddings[ColumnType.Type.STRING]

@@ -97,8 +97,9 @@ def define(
     return path
 
 
-def create(path: str, source: pxt.Table, config: dict[str, Any], kind: str) -> None:
-    """The cascade's directory and documents view (with each document's outline); nothing is left when it fails."""
+def create(path: str, source: pxt.Table, config: dict[str, Any], kind: str, *, outline: bool = True) -> None:
+    """The cascade's directory and documents view (with each document's outline unless ``outline`` is false: an
+    adopted cascade gets it with its first built level); nothing is left when it fails."""
     if pxt.get_table(path, if_not_exists='ignore') is not None:
         raise CascadeConflictError(f'{path!r} is a table; a cascade needs a directory of that name.')
     made_dir = not is_dir(path)
@@ -115,20 +116,26 @@ def create(path: str, source: pxt.Table, config: dict[str, Any], kind: str) -> N
             custom_metadata=role_metadata(ROLE_CASCADE, config),
             comment=f'pxwidgets: the documents of the semantic index cascade {path}',
         )
-        content = docs[config['content_column']]
-        key = docs[config['key_column']] if config['key_column'] else None
-        outline = document_outline(content, key) if kind == 'document' else text_outline(content, key)
-        docs.add_computed_column(
-            **{OUTLINE_COLUMN: outline},  # type: ignore[arg-type]
-            on_error='ignore',
-            comment='pxwidgets: text and block spans of each document (errors kept per document)',
-        )
+        if outline:
+            add_outline(docs, config, kind)
     except Exception:
         if made_dir:
             pxt.drop_dir(path, force=True, if_not_exists='ignore')
         else:
             pxt.drop_table(f'{path}/{DOCS_VIEW}', force=True, if_not_exists='ignore')
         raise
+
+
+def add_outline(docs: pxt.Table, config: dict[str, Any], kind: str) -> None:
+    """The documents view's outline column (each document's text and block spans; errors kept per document)."""
+    content = docs[config['content_column']]
+    key = docs[config['key_column']] if config['key_column'] else None
+    outline = document_outline(content, key) if kind == 'document' else text_outline(content, key)
+    docs.add_computed_column(
+        **{OUTLINE_COLUMN: outline},  # type: ignore[arg-type]
+        on_error='ignore',
+        comment='pxwidgets: text and block spans of each document (errors kept per document)',
+    )
 
 
 def level_name(name: object) -> str:
@@ -180,6 +187,9 @@ def build_level(
         model.probe()
     report(1, total, f'Splitting the documents into {spec["unit"]}s')
     docs = c.table()
+    if OUTLINE_COLUMN not in docs.columns():  # an adopted cascade's first built level
+        kind = type_kind(next(f.col_type for f in column_facts(docs) if f.name == c.content_column))
+        add_outline(docs, c.config, kind)
     outline = docs[OUTLINE_COLUMN]
     iterator = (
         cascade_units(outline, unit='window', size=spec['size'], overlap=spec['overlap'])

@@ -27,26 +27,27 @@ from typing import Any
 import numpy as np
 import pixeltable as pxt
 
-from pxwidgets.patterns.cascade import build, quality
+from pxwidgets.errors import InvalidRequestError
+from pxwidgets.patterns.cascade import adoption, build, quality
 from pxwidgets.patterns.cascade import search as searching
 from pxwidgets.patterns.cascade.build import ProgressCallback
 from pxwidgets.patterns.cascade.catalog import (
     DOCS_VIEW,
     OUTLINE_COLUMN,
-    UNIT_COLUMNS,
     CascadeState,
     Level,
     cascade_config,
     find_cascades,
     read_cascade,
 )
-from pxwidgets.patterns.cascade.embeddings import resolve_embedding
+from pxwidgets.patterns.cascade.embeddings import index_embedding, resolve_embedding
 from pxwidgets.patterns.cascade.errors import CascadeNotFoundError, LevelNotFoundError
 from pxwidgets.patterns.cascade.evaluation import EvaluationReport, SweepReport
-from pxwidgets.patterns.cascade.fusion import MERGE_RATIO, RRF_K
+from pxwidgets.patterns.cascade.fusion import MERGE_RATIO, RRF_K, Fusion
 from pxwidgets.patterns.cascade.hits import Hit, SearchResult
 from pxwidgets.patterns.cascade.quality import BASELINE, Queries
 from pxwidgets.patterns.cascade.queries import LONG_QUERY_WORDS, MAX_K, MAX_QUERY_CHARS, check_k, validate_query
+from pxwidgets.patterns.cascade.store import LevelStore, doc_stem, level_counts, linked
 from pxwidgets.patterns.cascade.units import UnitMap
 from pxwidgets.patterns.common.plans import Plan, execute
 from pxwidgets.tables.internals import read_transaction, table_version
@@ -100,7 +101,51 @@ class SemanticIndexCascade:
         self._lock = threading.RLock()
         self._handles: dict[str, pxt.Table] = {}
         self._units: dict[str, tuple[int, UnitMap]] = {}
+        self._stores: dict[str, LevelStore] = {}
+        self._doc_keys: tuple[dict[str, str], dict[str, str]] | None = None
         self._state: CascadeState = read_cascade(path)
+        self.fusion: Fusion = Fusion('rrf')
+        """The fusion :meth:`search` uses by default (:meth:`evaluate` sets the one it chose, in this process)."""
+
+    @classmethod
+    def adopt(
+        cls,
+        source: pxt.Table | str,
+        views: Sequence[pxt.Table | str] | None = None,
+        *,
+        name: str | None = None,
+        dir: str | None = None,
+        key_column: str | None = None,
+    ) -> SemanticIndexCascade:
+        """Adopt iterator views made with plain Pixeltable (each with an embedding index) as the levels of a cascade.
+
+        Their splitter and embedding stay theirs. A view made over another adopted view (``string_splitter`` over
+        ``document_splitter`` chunks) nests in it; views that cannot be linked to another level (no position
+        information: ``document_splitter`` chunks carry no character offsets) become flat levels, with the reason in
+        :meth:`describe`. The adoption is recorded in the catalog (a ``documents`` view in the directory ``name``), so
+        :meth:`open` finds it after a restart without loading any model.
+
+        Args:
+            source: The documents table the views split.
+            views: The views (or their paths); default: every view of ``source`` with an embedding index on a
+                string column.
+            name: The cascade's name (default ``<table>_cascade``).
+            dir: Where its directory goes (default: the table's directory).
+            key_column: A string column naming each document (default: a ``Document`` column's file name).
+
+        Raises:
+            AdoptionError: A view without an embedding index, one that is not a view of ``source``, or no view at all
+                (nothing is written).
+
+        Example:
+            >>> cascade = SemanticIndexCascade.adopt('rag/docs', ['rag/chunks', 'rag/sentences'])  # doctest: +SKIP
+            >>> SemanticIndexCascade.open('rag/docs').level_names  # doctest: +SKIP
+            ['chunks', 'sentences']
+        """
+        path = adoption.adopt(source, views, name=name, dir=dir, key_column=key_column)
+        cascade = cls.__new__(cls)
+        cascade._init(path)
+        return cascade
 
     @classmethod
     def open(cls, path: str) -> SemanticIndexCascade:
@@ -117,14 +162,16 @@ class SemanticIndexCascade:
             ['sections', 'paragraphs', 'sentences']
         """
         if cascade_config(path) is None:
-            table = pxt.get_table(path, if_not_exists='ignore')
-            found = find_cascades(table) if table is not None else []
+            found = find_cascades(path)
             if len(found) != 1:
                 raise CascadeNotFoundError(
                     f'No semantic index cascade at {path!r}.'
                     if not found
                     else f'{path} has {len(found)} cascades: {", ".join(found)}.',
-                    hint='Open one of them by its directory.' if found else None,
+                    hint='Open one of them by its directory.'
+                    if found
+                    else 'Make one with SemanticIndexCascade(table, column), or adopt views made with plain '
+                    f'Pixeltable: SemanticIndexCascade.adopt({path!r}).',
                 )
             path = found[0]
         cascade = cls.__new__(cls)
@@ -150,6 +197,30 @@ class SemanticIndexCascade:
     @property
     def content_column(self) -> str:
         return str(self._state.config['content_column'])
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The cascade's stored definition (a copy)."""
+        return dict(self._state.config)
+
+    @property
+    def key_column(self) -> str | None:
+        key = self._state.config.get('key_column')
+        return None if key is None else str(key)
+
+    @property
+    def adopted(self) -> bool:
+        """Whether its levels (some of them) are hand-made views it adopted."""
+        return any(lv.adopted is not None for lv in self._state.levels)
+
+    def describe(self) -> list[str]:
+        """One line per level, from the catalog metadata alone (no view is opened, no model loaded).
+
+        Example:
+            >>> cascade.describe()  # doctest: +SKIP
+            ['chunks: adopted rag/chunks: document_splitter(...); index idx0 (...); root', ...]
+        """
+        return [f'{lv.name}: {lv.describe()}' for lv in self._state.levels]
 
     @property
     def levels(self) -> list[Level]:
@@ -184,7 +255,10 @@ class SemanticIndexCascade:
             >>> t = cascade.table('sentences')  # doctest: +SKIP
             >>> t.where(t.doc_key == 'try').select(t.unit_text).limit(3).collect()  # doctest: +SKIP
         """
-        path = f'{self._path}/{DOCS_VIEW}' if level is None else self.level(level).path
+        return self.table_at(f'{self._path}/{DOCS_VIEW}' if level is None else self.level(level).path)
+
+    def table_at(self, path: str) -> pxt.Table:
+        """The table at ``path``, opened once per cascade object."""
         with self._lock:
             handle = self._handles.get(path)
             if handle is None:
@@ -193,20 +267,78 @@ class SemanticIndexCascade:
                 self._handles[path] = handle
             return handle
 
+    def opened(self) -> set[str]:
+        """The paths of the tables this object has opened."""
+        with self._lock:
+            return set(self._handles)
+
+    def store(self, level: str) -> LevelStore:
+        """How a level's units are read by key (see :mod:`~pxwidgets.patterns.cascade.store`)."""
+        with self._lock:
+            store = self._stores.get(level)
+        if store is None:
+            store = LevelStore(self, self.level(level))
+            with self._lock:
+                self._stores[level] = store
+        return store
+
+    def _doc_maps(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Stored document value → key, and back (a document's key is its file name's stem, unless two share it)."""
+        source = self.table_at(self.source)
+        version = table_version(source)
+        with self._lock:
+            cached = self._doc_keys
+            if cached is not None and cached[0].get('\0version') == str(version):
+                return cached
+        column = source[self.content_column]
+        values = [str(v) for v in source.select(v=column.fileurl).collect()['v'] if v is not None]
+        stems: dict[str, list[str]] = {}
+        for v in values:
+            stems.setdefault(doc_stem(v), []).append(v)
+        to_key = {v: (s if len(vs) == 1 else v) for s, vs in stems.items() for v in vs}
+        to_key['\0version'] = str(version)
+        maps = (to_key, {k: v for v, k in to_key.items()})
+        with self._lock:
+            self._doc_keys = maps
+        return maps
+
+    def doc_key_of(self, value: str) -> str:
+        """A document's key from the value a level stores (its file URL, or the key column's value)."""
+        if self.key_column:
+            return value
+        return self._doc_maps()[0].get(value) or doc_stem(value)
+
+    def doc_value_of(self, key: str) -> str:
+        """The stored value of a document's key (the inverse of :meth:`doc_key_of`)."""
+        if self.key_column:
+            return key
+        return self._doc_maps()[1].get(key, key)
+
     def level_tables(self) -> list[pxt.Table]:
-        """Every level's view, opened now (Pixeltable cannot open a table inside a read transaction)."""
-        return [self.table(lv.name) for lv in self._state.levels]
+        """Every level's view, opened now (Pixeltable cannot open a table inside a read transaction); with adopted
+        levels also the source, whose document keys are read now."""
+        tables = [self.table(lv.name) for lv in self._state.levels]
+        if self.adopted:
+            if not self.key_column:
+                self._doc_maps()
+            tables.append(self.table_at(self.source))
+        return tables
 
     def units(self, level: str) -> UnitMap:
-        """The level's units in memory (re-read when the level's version changes, e.g. after an insert)."""
+        """Every unit of a level in memory (re-read when the level's version changes, e.g. after an insert).
+
+        Searches never call it for embedding levels (their units are read by key); BM25 needs every unit of a
+        lexical level, and tests compare against it.
+        """
         tbl = self.table(level)
         version = table_version(tbl)
         with self._lock:
             cached = self._units.get(level)
             if cached is not None and cached[0] == version:
                 return cached[1]
-        rows = tbl.select(*[tbl[c] for c in UNIT_COLUMNS]).collect()
-        unit_map = UnitMap(level, [tuple(r[c] for c in UNIT_COLUMNS) for r in rows])
+        store = self.store(level)
+        hits = [store.hit(r) for r in tbl.select(**store.select()).collect()]
+        unit_map = UnitMap(level, [(h.doc_key, h.doc_title, h.heading, h.text, h.kind, h.start, h.end) for h in hits])
         with self._lock:
             self._units[level] = (version, unit_map)
         return unit_map
@@ -219,6 +351,10 @@ class SemanticIndexCascade:
             {'key': 'assert', 'title': 'The "assert" statement', 'error': None}
         """
         docs = self.table()
+        if OUTLINE_COLUMN not in docs.columns():  # adopted: its views split the documents
+            column = docs[self.key_column] if self.key_column else docs[self.content_column].fileurl
+            keys = {self.doc_key_of(str(v)) for v in docs.select(v=column).collect()['v'] if v is not None}
+            return [{'key': k, 'title': k, 'error': None} for k in sorted(keys)]
         col = docs[OUTLINE_COLUMN]
         rows = docs.select(
             key=col['key'],
@@ -244,19 +380,14 @@ class SemanticIndexCascade:
         return [d for d in self.documents() if d['error'] is not None]
 
     def stats(self) -> list[dict[str, Any]]:
-        """Per level: units, documents with units, mean words per unit."""
+        """Per level: units, documents with units, mean words per unit (over the first 200 units).
+
+        Counted in the database; an adopted level is counted in the store without opening its view (which would load
+        its embedding model), so its mean words stay ``None`` until it has been searched.
+        """
         out = []
         for lv in self._state.levels:
-            units = self.units(lv.name)
-            words = [len(r[3].split()) for r in units.rows]
-            out.append(
-                {
-                    **lv.to_json(),
-                    'units': len(units),
-                    'documents': len(units.documents),
-                    'mean_words': round(sum(words) / len(words), 1) if words else 0.0,
-                }
-            )
+            out.append({**lv.to_json(), **level_counts(self, lv)})
         return out
 
     # ---------------------------------------------------------------------------------------------------- levels
@@ -350,7 +481,12 @@ class SemanticIndexCascade:
             if lv.embedding is None or lv.embedding in vectors:
                 continue
             start = time.perf_counter()
-            vectors[lv.embedding] = resolve_embedding(lv.embedding).embed_query(query)
+            model = (
+                index_embedding(lv.embedding, self.table(lv.name), lv.index_name)
+                if lv.adopted is not None
+                else resolve_embedding(lv.embedding)
+            )
+            vectors[lv.embedding] = model.embed_query(query)
             times[lv.embedding] = (time.perf_counter() - start) * 1000
         return vectors, times
 
@@ -364,6 +500,7 @@ class SemanticIndexCascade:
         fuse_at: str | None = None,
         merge_ratio: float = MERGE_RATIO,
         rrf_k: int = RRF_K,
+        fusion: Fusion | str | None = None,
     ) -> SearchResult:
         """Search every level (or the named ones) at once.
 
@@ -379,7 +516,10 @@ class SemanticIndexCascade:
             documents: Only these document keys (scored exactly, not approximately).
             fuse_at: The level whose units the fused list ranks.
             merge_ratio: The share of a parent's children that must hit for the parent to replace them.
-            rrf_k: The RRF constant.
+            rrf_k: The RRF constant (of the default fusion).
+            fusion: How to fuse: a :class:`~pxwidgets.patterns.cascade.fusion.Fusion`, a method name (``'rrf'``,
+                ``'relative_score'``, ``'dist_score'``), or ``None`` for :attr:`fusion` (reciprocal rank fusion, or
+                the fusion :meth:`evaluate` chose).
 
         Raises:
             InvalidQueryError: Empty, whitespace-only or over-long query.
@@ -397,8 +537,15 @@ class SemanticIndexCascade:
             documents=documents,
             fuse_at=fuse_at,
             merge_ratio=merge_ratio,
-            rrf_k=rrf_k,
+            fusion=self._fusion(fusion, rrf_k),
         )
+
+    def _fusion(self, fusion: Fusion | str | None, rrf_k: int = RRF_K) -> Fusion:
+        if isinstance(fusion, Fusion):
+            return fusion
+        if fusion is None:
+            return self.fusion if rrf_k == RRF_K else Fusion('rrf', k0=rrf_k)
+        return Fusion(fusion, k0=rrf_k)
 
     def drill(self, hit: Hit, level: str, k: int = 5, *, query: str | None = None) -> list[Hit]:
         """The units of ``level`` inside a (coarser) hit, ranked by the same query.
@@ -416,6 +563,14 @@ class SemanticIndexCascade:
         text, _ = validate_query(query if query is not None else hit.query)
         k = check_k(k)
         lv = self.level(level)
+        coarse = next((x for x in self._state.levels if x.name == hit.level), None)
+        if coarse is not None and not linked(coarse, lv):
+            flats = [x.adopted['flat'] for x in (lv, coarse) if x.adopted is not None and x.adopted['flat']]
+            reason = flats[0] if flats else 'their units are not nested'
+            raise InvalidRequestError(
+                f'Cannot drill from {coarse.name!r} into {level!r}: {reason}.',
+                hint='Drill into a level made from it (a view of its view), or search that level on its own.',
+            )
         vectors, _ = self.query_vectors(text, [lv])
         with read_transaction(self.level_tables()):
             return searching.level_hits(self, lv, text, vectors.get(lv.embedding or ''), k, within=hit.span)
@@ -445,8 +600,12 @@ class SemanticIndexCascade:
         *,
         levels: Sequence[str] | None = None,
         on_progress: ProgressCallback | None = None,
+        folds: int = 5,
     ) -> EvaluationReport:
-        """recall@k, MRR@k and nDCG@k per level, for the fused ranking and for a BM25 baseline (``'bm25_baseline'``).
+        """recall@k, MRR@k and nDCG@k per level, for the fused ranking and for a BM25 baseline (``'bm25_baseline'``);
+        and a fusion chosen for these queries by ``folds``-fold cross-validation (weighted RRF, relative-score,
+        distribution-based score, hybrid with BM25; over the fusion level's units or whole documents), reported by its
+        held-out scores (``report.fusions``) and used by later searches (:attr:`fusion`).
 
         Relevance is per document: a level's ranking is its unit hits mapped to their documents (first occurrence
         kept). The BM25 baseline ranks the coarsest level's units lexically (``bm25s``).
@@ -462,7 +621,7 @@ class SemanticIndexCascade:
             >>> report.best  # doctest: +SKIP
             'fused'
         """
-        return quality.evaluate(self, queries, k, levels=levels, on_progress=on_progress)
+        return quality.evaluate(self, queries, k, levels=levels, on_progress=on_progress, folds=folds)
 
     def sweep(
         self,

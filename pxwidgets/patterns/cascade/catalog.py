@@ -11,6 +11,11 @@ A cascade named ``ref`` over ``demo/docs`` is a Pixeltable directory ``demo/ref`
 
 Inserting into the source flows through the documents view into every level and its index: nothing else to keep up.
 
+An *adopted* cascade (``SemanticIndexCascade.adopt``) is a directory holding only the documents view; its levels are
+views the user made with plain Pixeltable (``document_splitter``, ``string_splitter``, … with an embedding index of
+their own), listed in the ``cascade.cascade`` role under ``'adopted'`` (one :class:`AdoptedLevel` record each). Their
+views are never opened to describe the cascade: opening a view whose index calls a sentence-transformer loads the model.
+
 Example:
     >>> state = read_cascade('demo/ref')  # doctest: +SKIP
     >>> [lv.name for lv in state.levels]  # doctest: +SKIP
@@ -19,8 +24,8 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
 
 import pixeltable as pxt
 
@@ -51,6 +56,38 @@ UNIT_COLUMNS = ('doc_key', 'doc_title', 'unit_heading', 'unit_text', 'unit_kind'
 """The columns of a level's units (the iterator's outputs), in :data:`~pxwidgets.patterns.cascade.units.Row` order."""
 
 
+POS_SHIFTS = (40, 20, 0)
+"""Bits each depth of an adopted chain takes in a unit's span: a root unit at position ``p`` spans
+``[p << 40, (p + 1) << 40)``, its ``q``-th child ``[(p << 40) + (q << 20), … + (1 << 20))`` and so on."""
+
+
+class AdoptedLevel(TypedDict):
+    """How an adopted (hand-made) view is read as a level; kept in the cascade's role under ``'adopted'``."""
+
+    name: str
+    path: str
+    table_id: str
+    """Its Pixeltable table id (its units are counted in the store without opening it)."""
+    text: str
+    """Its text column (the one its embedding index is on)."""
+    index: str
+    """The name of its embedding index."""
+    embedding: str
+    """The index's embedding call, as Pixeltable prints it."""
+    iterator: str
+    """Its iterator call, as Pixeltable prints it."""
+    unit: str
+    """What one unit is, read from the iterator: ``section``, ``paragraph``, ``sentence``, ``chunk`` …"""
+    title: str | None
+    heading: str | None
+    chain: list[str]
+    """The paths of the adopted levels it descends from, root first, itself last (its span reads their ``pos``)."""
+    parent: str | None
+    """The level it nests in (its base view), or ``None``."""
+    flat: str | None
+    """Why it is a flat level (its units cannot be placed inside another level's), or ``None``."""
+
+
 @dataclass(frozen=True)
 class Level:
     """One granularity of a cascade.
@@ -66,6 +103,7 @@ class Level:
     path: str
     splitter: dict[str, Any]
     embedding: str | None
+    adopted: AdoptedLevel | None = field(default=None, compare=False)
 
     @property
     def lexical(self) -> bool:
@@ -74,18 +112,36 @@ class Level:
     @property
     def nested(self) -> bool:
         """Whether its units nest exactly inside coarser nested levels' units."""
+        if self.adopted is not None:
+            return self.adopted['flat'] is None
         return is_nested(self.splitter)
+
+    @property
+    def text_column(self) -> str:
+        """The column holding each unit's text."""
+        return self.adopted['text'] if self.adopted is not None else 'unit_text'
+
+    @property
+    def index_name(self) -> str:
+        """The name of its embedding index."""
+        return self.adopted['index'] if self.adopted is not None else INDEX_NAME
 
     @property
     def unit(self) -> str:
         return str(self.splitter.get('unit'))
 
     def describe(self) -> str:
+        if self.adopted is not None:
+            a = self.adopted
+            where = f'inside {a["parent"]}' if a['parent'] else ('flat: ' + a['flat'] if a['flat'] else 'root')
+            return f'adopted {a["path"]}: {a["iterator"]}; index {a["index"]} ({a["embedding"]}); {where}'
         index = 'BM25 (lexical)' if self.lexical else f'embedding {self.embedding}'
         return f'{describe_splitter(self.splitter)}; {index}'
 
     def to_json(self) -> dict[str, Any]:
         return {
+            'adopted': self.adopted is not None,
+            'flat_reason': self.adopted['flat'] if self.adopted is not None else None,
             'name': self.name,
             'path': self.path,
             'splitter': dict(self.splitter),
@@ -164,16 +220,34 @@ def read_cascade(path: str) -> CascadeState:
             )
         )
     levels.sort(key=lambda lv: (granularity(lv.splitter), lv.name))
-    return CascadeState(path, config, levels)
+    adopted = [adopted_level(a) for a in config.get('adopted') or []]
+    adopted.sort(key=lambda lv: (len(lv.adopted['chain']) if lv.adopted else 0, granularity(lv.splitter), lv.name))
+    return CascadeState(path, config, levels + adopted)
 
 
-def find_cascades(source: pxt.Table) -> list[str]:
-    """The paths of the cascades made over ``source``."""
+def adopted_level(record: AdoptedLevel) -> Level:
+    """The level an adoption record describes (its embedding key names the index's own embedding call)."""
+    return Level(
+        name=record['name'],
+        path=record['path'],
+        splitter={'unit': record['unit'], 'iterator': record['iterator']},
+        embedding=f'index:{record["embedding"]}',
+        adopted=record,
+    )
+
+
+def find_cascades(source_path: str) -> list[str]:
+    """The paths of the cascades made over the table at ``source_path``.
+
+    Looks only at ``<dir>/documents`` views (``list_views()`` would open every view of the source, and opening a view
+    whose index calls a sentence-transformer loads the model).
+    """
     found = []
-    for view_path in source.list_views(recursive=False):
-        if view_path.rsplit('/', 1)[-1] != DOCS_VIEW:
+    for table_path in pxt.list_tables('', recursive=True):
+        parent, _, name = table_path.rpartition('/')
+        if name != DOCS_VIEW:
             continue
-        view = pxt.get_table(view_path, if_not_exists='ignore')
-        if view is not None and read_role(_custom_metadata(view), ROLE_CASCADE) is not None:
-            found.append(view_path.rsplit('/', 1)[0])
-    return found
+        config = cascade_config(parent)
+        if config is not None and config.get('source') == source_path:
+            found.append(parent)
+    return sorted(found)

@@ -219,3 +219,25 @@ def _make(key: str) -> EmbeddingModel:
 def embedding_choices() -> list[dict[str, str]]:
     """The built-in keys with one line each (a panel's choice list)."""
     return [{'key': k, 'description': v} for k, v in BUILTIN_EMBEDDINGS.items()]
+
+
+def index_embedding(key: str, tbl: pxt.Table, index_name: str) -> EmbeddingModel:
+    """The embedding of an adopted level's own index (one shared object per embedding call, so a query is embedded
+    once for every level whose index uses the same model).
+
+    Example:
+        >>> model = index_embedding('index:sentence_transformer(...)', chunks, 'idx0')  # doctest: +SKIP
+    """
+    with _models_lock:
+        if key in _models:
+            return _models[key]
+    from pxwidgets.tables.internals import index_function
+
+    fn = index_function(tbl, index_name)
+
+    def encode(texts: list[str]) -> np.ndarray:
+        return np.stack([np.asarray(fn.exec([t], {}), dtype=np.float32).reshape(-1) for t in texts])
+
+    model = EmbeddingModel(key, fn, encode, f'the index {index_name} of an adopted view ({key[6:]})')
+    with _models_lock:
+        return _models.setdefault(key, model)

@@ -57,3 +57,9 @@ class LevelBuildError(PxWidgetsError):
     """Pixeltable refused to build a level; whatever the attempt created was removed again."""
 
     code = 'level_failed'
+
+
+class AdoptionError(InvalidRequestError):
+    """Views that cannot be adopted as a cascade's levels (no embedding index, another table's views, …)."""
+
+    code = 'adoption_refused'

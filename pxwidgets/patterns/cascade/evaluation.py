@@ -87,6 +87,13 @@ class EvaluationReport:
         per_query: One row per query: its text, its relevant keys, and per method the top-k ranking and its RR.
         latency_ms: Median query time per level (embedding excluded).
         baseline_level: The level whose units BM25 ranked.
+        fusions: Fusion family (``rrf``, ``relative_score``, ``dist_score``, ``hybrid``) and ``chosen`` (the choice
+            among them all) → mean metrics over **held-out** queries: each query ranked by the fusion chosen on the
+            other folds, never on itself.
+        chosen_fusion: The fusion best on all queries, which searches now use.
+        folds: The number of cross-validation folds.
+        fold_choices: The fusion each fold chose.
+        notes: What the user should know (too few queries to cross-validate, …).
     """
 
     k: int
@@ -94,6 +101,11 @@ class EvaluationReport:
     per_query: list[dict[str, Any]]
     latency_ms: dict[str, float] = field(default_factory=dict)
     baseline_level: str | None = None
+    fusions: dict[str, Scores] = field(default_factory=dict)
+    chosen_fusion: str | None = None
+    folds: int = 0
+    fold_choices: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def best(self) -> str:
@@ -119,7 +131,15 @@ class EvaluationReport:
                 f'Fused nDCG {fused.ndcg:.3f} / MRR {fused.mrr:.3f} is {verdict} the best level {level!r} '
                 f'(nDCG {single.ndcg:.3f} / MRR {single.mrr:.3f}).'
             )
-        return ' '.join(lines)
+        if level is not None and 'chosen' in self.fusions:
+            chosen, single = self.fusions['chosen'], self.scores[level]
+            ok = chosen.ndcg >= single.ndcg - 1e-9 and chosen.mrr >= single.mrr - 1e-9
+            lines.append(
+                f'Fusion chosen by {self.folds}-fold cross-validation, on held-out queries: nDCG {chosen.ndcg:.3f} / '
+                f'MRR {chosen.mrr:.3f}, {"at least as good as" if ok else "not as good as"} {level!r}; '
+                f'searches now use {self.chosen_fusion}.'
+            )
+        return ' '.join(lines + self.notes)
 
     def to_pandas(self) -> Any:
         """One row per method: recall@k, MRR, nDCG@k, median latency."""
@@ -141,15 +161,17 @@ class EvaluationReport:
         """A grouped bar chart (plotly): recall@k, MRR and nDCG@k per method."""
         import plotly.graph_objects as go
 
-        methods = list(self.scores)
+        every = {**self.scores, **{f'{f} (cv)': s for f, s in self.fusions.items()}}
+        methods = list(every)
         fig = go.Figure()
         for label, attr in ((f'recall@{self.k}', 'recall'), ('MRR', 'mrr'), (f'nDCG@{self.k}', 'ndcg')):
-            values = [getattr(self.scores[m], attr) for m in methods]
+            values = [getattr(every[m], attr) for m in methods]
             fig.add_trace(go.Bar(name=label, x=methods, y=values, text=[f'{v:.2f}' for v in values]))
         n = next(iter(self.scores.values())).queries if self.scores else 0
         fig.update_layout(
             barmode='group',
-            title=f'Retrieval quality per level ({n} labelled queries, k={self.k})',
+            title=f'Retrieval quality per level and fusion ({n} labelled queries, k={self.k}'
+            + (f'; fusions: held-out scores of {self.folds}-fold cross-validation)' if self.fusions else ')'),
             yaxis={'range': [0, 1.05], 'title': 'score'},
             legend={'orientation': 'h', 'y': -0.2},
             margin={'l': 50, 'r': 20, 't': 50, 'b': 40},
@@ -165,6 +187,11 @@ class EvaluationReport:
             'summary': self.summary() if self.scores else '',
             'latency_ms': self.latency_ms,
             'baseline_level': self.baseline_level,
+            'fusions': [s.to_json() for s in self.fusions.values()],
+            'chosen_fusion': self.chosen_fusion,
+            'folds': self.folds,
+            'fold_choices': self.fold_choices,
+            'notes': self.notes,
             'per_query': self.per_query,
         }
 

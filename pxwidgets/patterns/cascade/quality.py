@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pixeltable as pxt
 
 from pxwidgets.errors import InvalidRequestError
+from pxwidgets.patterns.cascade.choice import BM25, cross_validate
 from pxwidgets.patterns.cascade.evaluation import (
     EvaluationReport,
     LabelledQuery,
@@ -24,10 +26,11 @@ from pxwidgets.patterns.cascade.evaluation import (
     evaluate_rankings,
     parse_queries,
 )
-from pxwidgets.patterns.cascade.fusion import reciprocal_rank_fusion
+from pxwidgets.patterns.cascade.fusion import Fusion, UnitLookup, fuse
+from pxwidgets.patterns.cascade.hits import Hit
 from pxwidgets.patterns.cascade.metrics import dedupe
 from pxwidgets.patterns.cascade.queries import MAX_K, check_k
-from pxwidgets.patterns.cascade.search import fusion_level, level_hits
+from pxwidgets.patterns.cascade.search import fusion_level, level_hits, parent_lookup
 from pxwidgets.tables.internals import read_transaction
 
 if TYPE_CHECKING:
@@ -35,6 +38,9 @@ if TYPE_CHECKING:
 
 BASELINE = 'bm25_baseline'
 """The name of the lexical baseline in evaluation reports (BM25 over the coarsest level's units)."""
+
+MIN_CV_QUERIES = 4
+"""Fewer labelled queries than this are not cross-validated (each fold needs queries to judge)."""
 
 Queries = Sequence[LabelledQuery | Mapping[str, Any]] | Mapping[str, Sequence[str]] | str
 """Labelled queries as :func:`~pxwidgets.patterns.cascade.evaluation.parse_queries` reads them."""
@@ -47,8 +53,10 @@ def evaluate(
     *,
     levels: Sequence[str] | None = None,
     on_progress: Callable[[int, int, str], None] | None = None,
+    folds: int = 5,
 ) -> EvaluationReport:
-    """Score each level, the fused ranking and the BM25 baseline (see ``SemanticIndexCascade.evaluate``)."""
+    """Score each level, the fused ranking and the BM25 baseline, and choose a fusion by cross-validation (see
+    ``SemanticIndexCascade.evaluate``)."""
     labelled = parse_queries(queries)
     k = check_k(k)
     selected = c.select(levels)
@@ -58,6 +66,8 @@ def evaluate(
     baseline_units = c.units(selected[0].name)
     fused_level = fusion_level(c, selected, None)
     methods = [lv.name for lv in selected] + ['fused', BASELINE]
+    per_query: list[dict[str, list[Hit]]] = []
+    lookups: list[UnitLookup | None] = []
     rankings: dict[str, list[list[str]]] = {m: [] for m in methods}
     latencies: dict[str, list[float]] = {lv.name: [] for lv in selected}
     for i, item in enumerate(labelled):
@@ -72,17 +82,42 @@ def evaluate(
                 latencies[lv.name].append((time.perf_counter() - t0) * 1000)
                 results[lv.name] = hits
                 rankings[lv.name].append(dedupe(h.doc_key for h in hits))
-            fused = reciprocal_rank_fusion(results, c.units(fused_level)) if fused_level else []
+            lookup = (
+                parent_lookup(c, fused_level, [h for hits in results.values() for h in hits]) if fused_level else None
+            )
+        fused = fuse(results, lookup, Fusion()) if lookup is not None else []
         rankings['fused'].append(dedupe(h.doc_key for h in fused))
-        rankings[BASELINE].append(dedupe(h.doc_key for h in baseline_units.bm25_search(item.query, per_unit)))
+        bm25 = baseline_units.bm25_search(item.query, per_unit)
+        rankings[BASELINE].append(dedupe(h.doc_key for h in bm25))
+        per_query.append({**results, BM25: bm25})
+        lookups.append(lookup)
     if on_progress is not None:
         on_progress(len(labelled), len(labelled), 'Evaluated')
-    return evaluate_rankings(
+    report = evaluate_rankings(
         labelled,
         rankings,
         k,
         latencies={m: float(np.median(v)) if v else 0.0 for m, v in latencies.items()},
         baseline_level=selected[0].name,
+    )
+    if len(labelled) < MIN_CV_QUERIES:
+        return replace(
+            report,
+            notes=[
+                f'{len(labelled)} labelled queries: too few to choose a fusion by '
+                f'cross-validation (at least {MIN_CV_QUERIES}); the fused ranking is RRF.'
+            ],
+        )
+    choice = cross_validate(
+        per_query, lookups, [set(q.relevant) for q in labelled], k, [lv.name for lv in selected], folds=folds
+    )
+    c.fusion = choice.chosen
+    return replace(
+        report,
+        fusions=choice.held_out,
+        chosen_fusion=choice.chosen.name,
+        folds=choice.folds,
+        fold_choices=choice.per_fold,
     )
 
 
