@@ -12,9 +12,11 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Sequence
-from typing import Any, NotRequired, Required
+from typing import Any
 
 from hypothesis import strategies as st
+
+from tests.support.contract import _fields
 
 FIGURES: dict[str, tuple[int, int]] = {}
 """Per panel command: examples run and examples served (not refused) in this session (printed at the end)."""
@@ -78,19 +80,6 @@ def json_values(known: Sequence[str] = ()) -> st.SearchStrategy[Any]:
         lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(texts(known), inner, max_size=4)),
         max_leaves=8,
     )
-
-
-def _fields(td: Any) -> dict[str, tuple[Any, bool]]:
-    out: dict[str, tuple[Any, bool]] = {}
-    for klass in reversed(td.__mro__):
-        if not typing.is_typeddict(klass):
-            continue
-        total = getattr(klass, '__total__', True)
-        for name, hint in typing.get_type_hints(klass, include_extras=True).items():
-            origin = typing.get_origin(hint)
-            required = True if origin is Required else False if origin is NotRequired else total
-            out[name] = (typing.get_args(hint)[0] if origin in (Required, NotRequired) else hint, required)
-    return out
 
 
 def typed(tp: Any, known: Sequence[str] = ()) -> st.SearchStrategy[Any]:
