@@ -28,7 +28,7 @@ from typing import Any, TypeAlias, TypeVar, cast
 import anywidget
 import traitlets
 
-from pxwidgets.errors import CancelledError, PxWidgetsError
+from pxwidgets.errors import CancelledError, InvalidRequestError, PxWidgetsError
 from pxwidgets.panels.contract import ErrorDetails, ErrorInfo
 
 log = logging.getLogger(__name__)
@@ -174,6 +174,42 @@ class Heartbeat:
                 self._step = (done, total, 'Cancelling after the step that is running')
 
 
+MAX_SAFE_INTEGER = 2**53 - 1
+"""The largest integer JavaScript sends exactly; a larger one cannot come from the panel."""
+
+
+def payload_problem(value: Any, depth: int = 0) -> str | None:
+    """What no command can take, wherever it sits in a payload: text the database cannot store (NUL characters,
+    lone surrogates), integers beyond JavaScript's safe range, nesting deeper than 32 levels. ``None`` if none.
+
+    Example:
+        >>> payload_problem({'query': 'a' + chr(0)})
+        'text may not contain NUL characters'
+    """
+    if depth > 32:
+        return 'the payload is nested too deeply'
+    if isinstance(value, str):
+        if '\x00' in value:
+            return 'text may not contain NUL characters'
+        try:
+            value.encode('utf-8')
+        except UnicodeEncodeError:
+            return 'text must be valid Unicode (no lone surrogates)'
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INTEGER:
+        return f'integers must lie within ±{MAX_SAFE_INTEGER}'
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            problem = payload_problem(key, depth + 1) or payload_problem(item, depth + 1)
+            if problem:
+                return problem
+    elif isinstance(value, list | tuple):
+        for item in value:
+            problem = payload_problem(item, depth + 1)
+            if problem:
+                return problem
+    return None
+
+
 def error_info(exc: BaseException) -> ErrorInfo:
     """Turn an exception into the ``{message, code, hint}`` the panel shows (never a traceback)."""
     if isinstance(exc, PxWidgetsError):
@@ -273,6 +309,10 @@ class Panel(anywidget.AnyWidget):
         if entry is None or not isinstance(payload, dict):
             what = f'unknown command {kind!r}' if entry is None else 'the payload must be an object'
             send(self._error_reply(request_id, PxWidgetsError(f'Bad request: {what}.')), [])
+            return
+        problem = payload_problem(payload)
+        if problem:
+            send(self._error_reply(request_id, InvalidRequestError(f'Bad request: {problem}.')), [])
             return
         handler, background = entry
         reporter = ProgressReporter(lambda m: send(m, []), request_id)

@@ -198,15 +198,24 @@ def _names(payload: Mapping[str, Any], key: str) -> list[str] | None:
     return list(value)
 
 
+MAX_OFFSET = 2**31 - 1
+"""The largest character offset a hit can have (offsets are stored as integers in the levels' views)."""
+
+
 def _hit_ref(payload: Mapping[str, Any]) -> Hit:
     ref = payload.get('hit')
     if not isinstance(ref, Mapping):
         raise InvalidRequestError('hit must be an object {level, doc_key, start, end, query}.')
-    try:
-        start, end = int(ref['start']), int(ref['end'])
-        return Hit(str(ref['level']), str(ref['doc_key']), '', '', '', '', start, end, 0.0, 0, str(ref['query']))
-    except (KeyError, TypeError, ValueError):
-        raise InvalidRequestError('hit must be an object {level, doc_key, start, end, query}.') from None
+    start, end = ref.get('start'), ref.get('end')
+    texts = [ref.get(k) for k in ('level', 'doc_key', 'query')]
+    offsets_ok = all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_OFFSET for v in (start, end))
+    if not offsets_ok or not all(isinstance(t, str) for t in texts):
+        raise InvalidRequestError(
+            'hit must be an object {level, doc_key, start, end, query}.',
+            hint=f'level, doc_key and query are names, start and end character offsets from 0 to {MAX_OFFSET}.',
+        )
+    level, doc_key, query = texts
+    return Hit(level, doc_key, '', '', '', '', start, end, 0.0, 0, query)  # type: ignore[arg-type]
 
 
 class CascadeSearch(Panel):

@@ -38,7 +38,10 @@ class Filter:
     def from_dict(cls, raw: Any) -> Filter:
         if not isinstance(raw, dict) or not isinstance(raw.get('column'), str) or not isinstance(raw.get('op'), str):
             raise InvalidRequestError('A filter needs a column name, an operator and (for most operators) a value.')
-        return cls(raw['column'], raw['op'], raw.get('value'))
+        value = raw.get('value')
+        if value is not None and not isinstance(value, str | int | float):  # bool is an int
+            raise InvalidRequestError(f'A filter value is a string, a number or a boolean, not {type(value).__name__}.')
+        return cls(raw['column'], raw['op'], value)
 
     def validated(self, columns: Sequence[ColumnSpec]) -> Filter:
         """Check the column exists, the operator fits its type and the value has that type; return a coerced copy."""

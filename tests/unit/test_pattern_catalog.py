@@ -20,7 +20,7 @@ from pxwidgets.errors import InvalidRequestError, TableNotFoundError
 from pxwidgets.patterns import catalog
 from pxwidgets.patterns.catalog_scan import KINDS
 from tests.support.cascade import counting_embed, html_doc, write_docs
-from tests.support.catalog import loading_embed
+from tests.support.model_loads import loading_embed
 from tests.support.consensus import digits_table, flaky_digit
 from tests.support.incremental import predictions_table
 from tests.support.udfs import fails_on_odd
@@ -211,7 +211,7 @@ def _fresh(code: str) -> str:
 
 
 def test_catalog_never_loads_a_model(cat: str) -> None:
-    probe = 'from tests.support.catalog import LOADS\n'
+    probe = 'from tests.support.model_loads import LOADS\n'
     # the control: opening the view with the "model" column in a fresh process loads the model once
     assert _fresh(f'pxt.get_table({cat + "/hand_long"!r})\n{probe}print(LOADS["n"])') == '1'
     # the catalog lists that view's pipeline, with its row counts, and loads nothing
