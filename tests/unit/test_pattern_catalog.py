@@ -20,9 +20,9 @@ from pxwidgets.errors import InvalidRequestError, TableNotFoundError
 from pxwidgets.patterns import catalog
 from pxwidgets.patterns.catalog_scan import KINDS
 from tests.support.cascade import counting_embed, html_doc, write_docs
-from tests.support.model_loads import loading_embed
 from tests.support.consensus import digits_table, flaky_digit
 from tests.support.incremental import predictions_table
+from tests.support.model_loads import loading_embed
 from tests.support.udfs import fails_on_odd
 from tests.support.versioned import build_numbers, fail_midway
 
