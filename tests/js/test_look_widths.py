@@ -1,0 +1,126 @@
+"""Every panel at 600, 850 and 1,400 px, in the light and the dark theme, in real Chromium over the replies recorded
+from the real panel: nothing spills out of its box, no chart legend sits on its x-axis tick labels, and every tab
+button is visible and opens its tab. Screenshots of each go to test-results/screenshots/<panel>-<width>-<theme>.png.
+
+One page per panel and theme; the widths are set by resizing it (the panels follow their container)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+from pxw_harness import ENTRIES, Harness
+
+WIDTHS = (600, 850, 1400)
+# The StageBuilder's recording has no replies for what its other tabs ask (code, compose actions): its hand-written
+# fake answers them. The hub's recording has the form of an evaluation only; its New tab first asks for the form of
+# the first table's first kind, which shows as a load error here and is not what this test looks at.
+HAND_FAKE = {'stage_builder'}
+UNRECORDED_OK = {'pattern_hub': {'form'}}
+PADDING = 16  # the harness page's body padding on each side
+
+# What spills out of its box: an element whose content is wider than it and shows the excess (overflow visible),
+# or any element reaching past the panel's right edge. Scrolling boxes (the grids' viewports, tab strips, code),
+# ellipsis-truncated text and plotly's own SVG internals are left alone: they are meant to hold wide content.
+SPILLS = """
+() => {
+  const root = document.querySelector('#host .pxw-root');
+  if (!root) return ['no .pxw-root'];
+  const edge = root.getBoundingClientRect().right + 1;
+  const out = [];
+  const name = (el) => {
+    const id = el.getAttribute('data-testid');
+    return id ? `[data-testid=${id}]` : `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`;
+  };
+  const scrolls = (el) => {
+    for (let p = el; p && p !== root; p = p.parentElement) {
+      const s = getComputedStyle(p);
+      if (['auto', 'scroll'].includes(s.overflowX) && p !== el) return true;
+      if (p.closest('.pxw-chart svg, .pxw-chart .modebar')) return true;
+    }
+    return false;
+  };
+  if (root.scrollWidth > root.clientWidth + 1) out.push(`the panel scrolls: ${root.scrollWidth} > ${root.clientWidth}`);
+  for (const el of root.querySelectorAll('*')) {
+    if (!(el instanceof HTMLElement) || el.offsetParent === null || scrolls(el)) continue;
+    const s = getComputedStyle(el);
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.right > edge) out.push(`${name(el)} ends at ${Math.round(r.right)} past the panel (${Math.round(edge)})`);
+    if (s.overflowX === 'visible' && el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0 && s.display !== 'inline')
+      out.push(`${name(el)} spills: ${el.scrollWidth} > ${el.clientWidth}: ${el.textContent.slice(0, 60)}`);
+    if (s.overflowX === 'hidden' && s.textOverflow !== 'ellipsis' && el.scrollWidth > el.clientWidth + 1 && el.children.length === 0)
+      out.push(`${name(el)} clips its text: ${el.scrollWidth} > ${el.clientWidth}: ${el.textContent.slice(0, 60)}`);
+  }
+  return out;
+}
+"""
+
+# Each drawn chart's legend against its x-axis tick labels (and its title), as screen boxes.
+LEGEND_CLASHES = """
+() => {
+  const out = [];
+  const hit = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  for (const chart of document.querySelectorAll('#host .pxw-chart')) {
+    if (chart.offsetParent === null) continue;
+    const legend = chart.querySelector('.legend');
+    if (!legend) continue;
+    const box = legend.getBoundingClientRect();
+    const others = [...chart.querySelectorAll('.xtick text, .x2tick text, .g-xtitle, .gtitle')];
+    for (const o of others) {
+      const r = o.getBoundingClientRect();
+      if (r.width > 0 && hit(box, r)) out.push(`${chart.dataset.testid}: the legend covers "${o.textContent}"`);
+    }
+    const outer = chart.getBoundingClientRect();
+    if (box.right > outer.right + 1 || box.left < outer.left - 1) out.push(`${chart.dataset.testid}: the legend leaves the chart`);
+  }
+  return out;
+}
+"""
+
+
+def settle(h: Harness) -> None:
+    """Wait until plotly has drawn every visible chart at its current size and the page is quiet."""
+    h.page.wait_for_function(
+        """() => [...document.querySelectorAll('#host .pxw-chart')].filter(c => c.offsetParent !== null)
+             .every(c => c.dataset.traces === undefined || c.dataset.traces === '0' || c.querySelector('.main-svg'))""",
+        timeout=10_000,
+    )
+    h.page.evaluate('() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 150))))')
+
+
+def problems(h: Harness, where: str) -> list[str]:
+    found: list[Any] = h.page.evaluate(SPILLS) + h.page.evaluate(LEGEND_CLASHES)
+    return [f'{where}: {p}' for p in found]
+
+
+@pytest.mark.parametrize('theme', ['light', 'dark'])
+@pytest.mark.parametrize('entry', ENTRIES)
+def test_every_width_reads_well(harness: Harness, entry: str, theme: str) -> None:
+    replay = {} if entry in HAND_FAKE else {'replay': 'main'}
+    h = harness.goto(entry, width=WIDTHS[0] + 2 * PADDING, theme=theme, **replay)
+    h.page.locator('#host .pxw-root').wait_for()
+    found: list[str] = []
+    for width in WIDTHS:
+        h.page.set_viewport_size({'width': width + 2 * PADDING, 'height': 900})
+        settle(h)
+        tabs = h.page.locator('#host .pxw-tablist').first.locator('[role=tab]')
+        names = [t.get_attribute('data-testid') or '' for t in tabs.all()]
+        if not names:
+            found += problems(h, f'{entry} {width}px {theme}')
+        for testid in names:
+            tab = h.by_id(testid)
+            tab.scroll_into_view_if_needed()
+            expect(tab).to_be_visible()
+            tab.click()  # fails when something covers the button
+            expect(tab).to_have_attribute('aria-selected', 'true')
+            settle(h)
+            found += problems(h, f'{entry} {width}px {theme} {testid}')
+        if names:
+            h.by_id(names[0]).click()
+            settle(h)
+        h.screenshot(f'{entry}-{width}-{theme}.png')
+    if entry in UNRECORDED_OK:
+        h.fake('(f, kinds) => { if (f.unrecorded) f.unrecorded = f.unrecorded.filter(r => !kinds.includes(r.kind)) }',
+               sorted(UNRECORDED_OK[entry]))
+    assert not found, '\n'.join(dict.fromkeys(found))
