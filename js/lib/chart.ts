@@ -53,14 +53,17 @@ export function titleText(layout: Record<string, unknown>): string {
 }
 
 /** The layout a panel draws: the theme's, the figure's, then the shared placement. The title leaves the SVG (the
- * chart shows it as wrapping HTML text above the plot, where a long title cannot be clipped at narrow widths) and the
- * legend goes above the plot area; the figure's top margin gives way to what plotly measures.
+ * chart shows it as wrapping HTML text above the plot, where a long title cannot be clipped at narrow widths), the
+ * plot fills the rest of the chart's box and the legend goes above the plot area; the figure's top margin gives way
+ * to what plotly measures.
  *
  * Example: `panelLayout(themeLayout(el), {title: {text: "Drift"}, legend: {y: -0.2}})` has no title and
  * `legend.y === 1`. */
 export function panelLayout(theme: Record<string, unknown>, figure: Record<string, unknown>): Record<string, unknown> {
   const layout = mergeLayout(theme, figure);
   delete layout.title;
+  delete layout.height; // the plot fills what its box leaves below the title (the panel's CSS sets the box's height)
+  delete layout.width;
   const margin = { ...(layout.margin as Record<string, unknown>), t: 8, autoexpand: true };
   return { ...layout, margin, legend: { ...(layout.legend as object), ...LEGEND_ABOVE }, autosize: true };
 }

@@ -16,9 +16,10 @@ test("extra axes of a figure get the theme's axis colours too", () => {
 });
 
 test("a panel chart puts the legend above the plot and takes the title out of the SVG", () => {
-  const figure = { title: { text: "Metrics per window" }, legend: { orientation: "v", y: -0.2, font: { size: 10 } }, margin: { t: 40, b: 40 } };
+  const figure = { title: { text: "Metrics per window" }, legend: { orientation: "v", y: -0.2, font: { size: 10 } }, margin: { t: 40, b: 40 }, height: 300 };
   const layout = panelLayout({ margin: { l: 56, t: 36 }, legend: { bgcolor: "rgba(0,0,0,0)" } }, figure);
   assert.equal(layout.title, undefined);
+  assert.equal(layout.height, undefined);
   assert.deepEqual(layout.legend, { bgcolor: "rgba(0,0,0,0)", font: { size: 10 }, ...LEGEND_ABOVE });
   assert.deepEqual(layout.margin, { l: 56, t: 8, b: 40, autoexpand: true });
   assert.equal(titleText(figure), "Metrics per window");
