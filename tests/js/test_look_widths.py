@@ -38,23 +38,25 @@ SPILLS = """
   const scrolling = new Set();
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT, {
     acceptNode: (el) => {
-      if (el.hidden || el.matches('.pxw-chart-plot') || scrolling.has(el.parentElement)) return NodeFilter.FILTER_REJECT;
-      return NodeFilter.FILTER_ACCEPT;
+      const skip = el.hidden || el.matches('.pxw-chart-plot') || scrolling.has(el.parentElement);
+      return skip ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT;
     },
   });
   for (let el = walker.nextNode(); el; el = walker.nextNode()) {
     if (!(el instanceof HTMLElement) || el.offsetParent === null) continue;
     const s = getComputedStyle(el);
     const r = el.getBoundingClientRect();
-    if (r.width > 0 && r.right > edge) out.push(`${name(el)} ends at ${Math.round(r.right)} past the panel (${Math.round(edge)})`);
+    const wider = (el) => el.scrollWidth > el.clientWidth + 1;
+    const text = el.textContent.slice(0, 60);
+    if (r.width > 0 && r.right > edge) out.push(`${name(el)} ends at ${Math.round(r.right)}, past ${Math.round(edge)}`);
     if (['auto', 'scroll'].includes(s.overflowX)) {
       scrolling.add(el);  // its content scrolls: what it holds is not looked at
       continue;
     }
-    if (s.overflowX === 'visible' && el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0 && s.display !== 'inline')
-      out.push(`${name(el)} spills: ${el.scrollWidth} > ${el.clientWidth}: ${el.textContent.slice(0, 60)}`);
-    if (s.overflowX === 'hidden' && s.textOverflow !== 'ellipsis' && el.scrollWidth > el.clientWidth + 1 && el.children.length === 0)
-      out.push(`${name(el)} clips its text: ${el.scrollWidth} > ${el.clientWidth}: ${el.textContent.slice(0, 60)}`);
+    if (s.overflowX === 'visible' && wider(el) && el.clientWidth > 0 && s.display !== 'inline')
+      out.push(`${name(el)} spills: ${el.scrollWidth} > ${el.clientWidth}: ${text}`);
+    if (s.overflowX === 'hidden' && s.textOverflow !== 'ellipsis' && wider(el) && el.children.length === 0)
+      out.push(`${name(el)} clips its text: ${el.scrollWidth} > ${el.clientWidth}: ${text}`);
   }
   return out;
 }
@@ -76,7 +78,8 @@ LEGEND_CLASHES = """
       if (r.width > 0 && hit(box, r)) out.push(`${chart.dataset.testid}: the legend covers "${o.textContent}"`);
     }
     const outer = chart.getBoundingClientRect();
-    if (box.right > outer.right + 1 || box.left < outer.left - 1) out.push(`${chart.dataset.testid}: the legend leaves the chart`);
+    if (box.right > outer.right + 1 || box.left < outer.left - 1)
+      out.push(`${chart.dataset.testid}: the legend leaves the chart`);
   }
   return out;
 }
@@ -90,7 +93,9 @@ def settle(h: Harness) -> None:
              .every(c => c.dataset.traces === undefined || c.dataset.traces === '0' || c.querySelector('.main-svg'))""",
         timeout=10_000,
     )
-    h.page.evaluate('() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 30))))')
+    h.page.evaluate(
+        '() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 30))))'
+    )
 
 
 def problems(h: Harness, where: str) -> list[str]:
