@@ -141,20 +141,16 @@ class EvaluationReport:
         """A grouped bar chart (plotly): recall@k, MRR and nDCG@k per method."""
         import plotly.graph_objects as go
 
+        from pxwidgets.patterns.common.figures import shared_layout
+
         methods = list(self.scores)
         fig = go.Figure()
         for label, attr in ((f'recall@{self.k}', 'recall'), ('MRR', 'mrr'), (f'nDCG@{self.k}', 'ndcg')):
             values = [getattr(self.scores[m], attr) for m in methods]
             fig.add_trace(go.Bar(name=label, x=methods, y=values, text=[f'{v:.2f}' for v in values]))
         n = next(iter(self.scores.values())).queries if self.scores else 0
-        fig.update_layout(
-            barmode='group',
-            title=f'Retrieval quality per level ({n} labelled queries, k={self.k})',
-            yaxis={'range': [0, 1.05], 'title': 'score'},
-            legend={'orientation': 'h', 'y': -0.2},
-            margin={'l': 50, 'r': 20, 't': 50, 'b': 40},
-        )
-        return fig
+        title = f'Retrieval quality per level ({n} labelled queries, k={self.k})'
+        return shared_layout(fig, title, barmode='group', yaxis={'range': [0, 1.05], 'title': 'score'})
 
     def to_json(self) -> dict[str, Any]:
         return {
