@@ -35,9 +35,37 @@ export function themeLayout(el: Element): Record<string, unknown> {
     xaxis: axis,
     yaxis: axis,
     colorway: ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"],
-    margin: { l: 56, r: 16, t: 36, b: 44 },
+    margin: { l: 56, r: 16, t: 8, b: 44, autoexpand: true },
     legend: { bgcolor: "rgba(0,0,0,0)" },
   };
+}
+
+/** The legend's place in every panel chart: one row (wrapping) above the plot area, left-aligned, so it never sits
+ * on the x-axis tick labels (rotated dates at narrow widths) and plotly grows the top margin to fit it. */
+export const LEGEND_ABOVE = { orientation: "h", x: 0, xanchor: "left", y: 1, yanchor: "bottom", yref: "paper", traceorder: "normal" };
+
+/** The title's text of a plotly layout (a string or `{text}`), or "". */
+export function titleText(layout: Record<string, unknown>): string {
+  const title = layout.title;
+  if (typeof title === "string") return title;
+  if (title && typeof title === "object" && typeof (title as { text?: unknown }).text === "string") return (title as { text: string }).text;
+  return "";
+}
+
+/** The layout a panel draws: the theme's, the figure's, then the shared placement. The title leaves the SVG (the
+ * chart shows it as wrapping HTML text above the plot, where a long title cannot be clipped at narrow widths), the
+ * plot fills the rest of the chart's box and the legend goes above the plot area; the figure's top margin gives way
+ * to what plotly measures.
+ *
+ * Example: `panelLayout(themeLayout(el), {title: {text: "Drift"}, legend: {y: -0.2}})` has no title and
+ * `legend.y === 1`. */
+export function panelLayout(theme: Record<string, unknown>, figure: Record<string, unknown>): Record<string, unknown> {
+  const layout = mergeLayout(theme, figure);
+  delete layout.title;
+  delete layout.height; // the plot fills what its box leaves below the title (the panel's CSS sets the box's height)
+  delete layout.width;
+  const margin = { ...(layout.margin as Record<string, unknown>), t: 8, autoexpand: true };
+  return { ...layout, margin, legend: { ...(layout.legend as object), ...LEGEND_ABOVE }, autosize: true };
 }
 
 /** Merge `extra` into `base` one level deep for objects (axes keep the theme's colours and the figure's titles). */
@@ -58,17 +86,22 @@ export function mergeLayout(base: Record<string, unknown>, extra: Record<string,
 
 /** A chart on screen: `update()` redraws it with a new figure; `dispose()` frees plotly's resources. */
 export class Chart {
+  /** The chart's box (its testid, `data-traces`): the title above the plot. */
   readonly el: HTMLElement;
+  private readonly title: HTMLElement;
+  private readonly plot: HTMLElement;
   private figure: FigurePayload | null = null;
   private readonly resize: ResizeObserver | undefined;
   private readonly themeWatch: MutationObserver | undefined;
   private disposed = false;
 
   constructor(testid = "pxw-chart") {
-    this.el = h("div", { class: "pxw-chart", testid });
+    this.title = h("div", { class: "pxw-chart-title", hidden: true });
+    this.plot = h("div", { class: "pxw-chart-plot" });
+    this.el = h("div", { class: "pxw-chart", testid }, this.title, this.plot);
     if (typeof ResizeObserver !== "undefined") {
       this.resize = new ResizeObserver(() => void this.relayout());
-      this.resize.observe(this.el);
+      this.resize.observe(this.plot);
     }
     if (typeof MutationObserver !== "undefined" && typeof document !== "undefined") {
       // JupyterLab switches themes by changing attributes on <body>.
@@ -88,12 +121,15 @@ export class Chart {
     const lib = await loadPlotly();
     if (this.disposed) return;
     if (!this.figure) {
-      lib.purge(this.el);
+      lib.purge(this.plot);
+      this.title.hidden = true;
       this.el.dataset.traces = "0";
       return;
     }
-    const layout = mergeLayout(themeLayout(this.el), this.figure.layout);
-    await lib.react(this.el, this.figure.data as never, { ...layout, autosize: true } as never, {
+    const title = titleText(this.figure.layout);
+    this.title.textContent = title;
+    this.title.hidden = !title;
+    await lib.react(this.plot, this.figure.data as never, panelLayout(themeLayout(this.el), this.figure.layout) as never, {
       displaylogo: false,
       responsive: true,
       modeBarButtonsToRemove: ["select2d", "lasso2d"],
@@ -102,16 +138,16 @@ export class Chart {
   }
 
   private async relayout(): Promise<void> {
-    if (this.disposed || !this.figure || !this.el.isConnected) return;
+    if (this.disposed || !this.figure || !this.plot.isConnected) return;
     const lib = await loadPlotly();
-    if (!this.disposed) lib.Plots.resize(this.el);
+    if (!this.disposed) lib.Plots.resize(this.plot);
   }
 
   dispose(): void {
     this.disposed = true;
     this.resize?.disconnect();
     this.themeWatch?.disconnect();
-    if (plotly) void plotly.then((lib) => lib.purge(this.el));
+    if (plotly) void plotly.then((lib) => lib.purge(this.plot));
   }
 }
 

@@ -161,6 +161,8 @@ class EvaluationReport:
         """A grouped bar chart (plotly): recall@k, MRR and nDCG@k per method."""
         import plotly.graph_objects as go
 
+        from pxwidgets.patterns.common.figures import shared_layout
+
         every = {**self.scores, **{f'{f} (cv)': s for f, s in self.fusions.items()}}
         methods = list(every)
         fig = go.Figure()
@@ -168,15 +170,10 @@ class EvaluationReport:
             values = [getattr(every[m], attr) for m in methods]
             fig.add_trace(go.Bar(name=label, x=methods, y=values, text=[f'{v:.2f}' for v in values]))
         n = next(iter(self.scores.values())).queries if self.scores else 0
-        fig.update_layout(
-            barmode='group',
-            title=f'Retrieval quality per level and fusion ({n} labelled queries, k={self.k}'
-            + (f'; fusions: held-out scores of {self.folds}-fold cross-validation)' if self.fusions else ')'),
-            yaxis={'range': [0, 1.05], 'title': 'score'},
-            legend={'orientation': 'h', 'y': -0.2},
-            margin={'l': 50, 'r': 20, 't': 50, 'b': 40},
+        title = f'Retrieval quality per level and fusion ({n} labelled queries, k={self.k}' + (
+            f'; fusions: held-out scores of {self.folds}-fold cross-validation)' if self.fusions else ')'
         )
-        return fig
+        return shared_layout(fig, title, barmode='group', yaxis={'range': [0, 1.05], 'title': 'score'})
 
     def to_json(self) -> dict[str, Any]:
         return {

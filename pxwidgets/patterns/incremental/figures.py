@@ -17,6 +17,8 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from pxwidgets.patterns.common.figures import shared_layout
+
 METRICS = ('accuracy', 'precision', 'recall', 'f1')
 
 DRIFT_STATISTICS: dict[str, tuple[str, str]] = {
@@ -33,15 +35,7 @@ def _x(frame: pd.DataFrame) -> list[Any]:
 
 
 def _layout(fig: go.Figure, title: str, y: str) -> go.Figure:
-    fig.update_layout(
-        title={'text': title},
-        yaxis_title=y,
-        xaxis={'type': 'category'},
-        margin={'l': 50, 'r': 20, 't': 40, 'b': 40},
-        legend={'orientation': 'h', 'y': -0.2},
-        height=300,
-    )
-    return fig
+    return shared_layout(fig, title, yaxis_title=y, xaxis={'type': 'category'}, height=330)
 
 
 def metrics_figure(frame: pd.DataFrame, thresholds: Mapping[str, Any] | None = None) -> go.Figure:
