@@ -52,6 +52,7 @@ from pxwidgets.patterns.progressive.preview import preview_spec, preview_stage, 
 from pxwidgets.patterns.progressive.specs import StageSpec, resolve
 from pxwidgets.patterns.progressive.stages import Stage
 from pxwidgets.patterns.progressive.stats import (
+    ColumnSummary,
     Distribution,
     column_distribution,
     column_summaries,
@@ -234,7 +235,16 @@ class ProgressiveRefinement:
         Example:
             >>> p.column_stats('frames')[['column', 'nulls', 'min', 'max', 'mean']]  # doctest: +SKIP
         """
-        return summaries_frame(column_summaries(self._scan().record(name)))
+        return summaries_frame(self.column_summaries(name))
+
+    def column_summaries(self, name: str) -> list[ColumnSummary]:
+        """``column_stats`` as JSON-able dicts (what StageBuilder's Columns view shows).
+
+        Example:
+            >>> [s['column'] for s in p.column_summaries('faces')]  # doctest: +SKIP
+            ['faces']
+        """
+        return column_summaries(self._scan().record(name))
 
     def column_distribution(self, name: str, column: str, *, bins: int = 10, top: int = 10) -> Distribution:
         """A column's histogram (numbers, ``bins`` equal-width bins) or ``top`` values (strings, bools), counted
