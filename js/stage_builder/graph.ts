@@ -221,8 +221,11 @@ export class StageGraph {
       ? h(
           "button",
           { type: "button", class: "pxw-sg-errors", testid: "pxw-stage-errors-count", title: `${fmtCount(errors)} rows with errors (${fmtRate(n.error_rate)} of the rows) — show them`, tabindex: -1 },
-          `${fmtCount(errors)} ${errors === 1 ? "error" : "errors"} · ${fmtRate(n.error_rate)}`,
+          `${fmtCount(errors)} ${errors === 1 ? "error" : "errors"}`,
         )
+      : null;
+    const errorRate = errors
+      ? h("span", { class: "pxw-sg-rate", testid: "pxw-stage-error-rate", title: "Rows with errors / rows" }, fmtRate(n.error_rate))
       : null;
     errorBadge?.addEventListener("click", (ev) => {
       ev.stopPropagation();
@@ -295,6 +298,7 @@ export class StageGraph {
         { class: "pxw-sg-foot" },
         h("span", { class: "pxw-sg-rows", testid: "pxw-stage-rows" }, rowsText),
         errorBadge,
+        errorRate,
         h("span", { class: "pxw-spacer" }),
         dropBtn,
         addBtn,

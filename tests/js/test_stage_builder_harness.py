@@ -788,7 +788,9 @@ def test_drop_confirmation_screenshot(s: StageHarness) -> None:
 
 def test_nodes_and_details_show_compute_time_and_error_rate(s: StageHarness) -> None:
     expect(s.node('faces').get_by_test_id('pxw-stage-time')).to_have_text('⏱ 2.4 s')
-    expect(s.node('faces').get_by_test_id('pxw-stage-errors-count')).to_have_text('3 errors · 2.5%')
+    expect(s.node('faces').get_by_test_id('pxw-stage-errors-count')).to_have_text('3 errors')
+    expect(s.node('faces').get_by_test_id('pxw-stage-error-rate')).to_have_text('2.5%')
+    expect(s.node('frames').get_by_test_id('pxw-stage-error-rate')).to_have_count(0)  # no errors: no rate shown
     unknown = s.node('people').get_by_test_id('pxw-stage-time')
     expect(unknown).to_have_text('⏱ ?')  # hand-made: unknown, not a made-up number
     expect(unknown).to_have_attribute('title', re.compile('unknown'))
