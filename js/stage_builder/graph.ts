@@ -7,7 +7,7 @@ import "./stage_builder.css";
 import { arrowEnds, arrowLayer, layoutDag, type Slot } from "../lib/dag";
 import { fmtCount, h, svg } from "../lib/dom";
 import type { GraphReply, StageEdge, StageNode } from "./contract";
-import { kindLabel } from "./kinds";
+import { fmtRate, fmtSeconds, kindLabel } from "./kinds";
 
 export const NODE_W = 212;
 export const NODE_H = 96;
@@ -220,14 +220,31 @@ export class StageGraph {
     const errorBadge = errors
       ? h(
           "button",
-          { type: "button", class: "pxw-sg-errors", testid: "pxw-stage-errors-count", title: `${fmtCount(errors)} rows with errors — show them`, tabindex: -1 },
+          { type: "button", class: "pxw-sg-errors", testid: "pxw-stage-errors-count", title: `${fmtCount(errors)} rows with errors (${fmtRate(n.error_rate)} of the rows) — show them`, tabindex: -1 },
           `${fmtCount(errors)} ${errors === 1 ? "error" : "errors"}`,
         )
+      : null;
+    const errorRate = errors
+      ? h("span", { class: "pxw-sg-rate", testid: "pxw-stage-error-rate", title: "Rows with errors / rows" }, fmtRate(n.error_rate))
       : null;
     errorBadge?.addEventListener("click", (ev) => {
       ev.stopPropagation();
       this.handlers.onSelect(n.id, { errorsOnly: true });
     });
+    const time = isSource
+      ? null
+      : h(
+          "span",
+          {
+            class: "pxw-sg-time",
+            testid: "pxw-stage-time",
+            title:
+              n.compute_seconds === null || n.compute_seconds === undefined
+                ? "Compute time unknown: measured only when pxwidgets adds a stage, in that Python session"
+                : `Computing this stage took ${fmtSeconds(n.compute_seconds)}`,
+          },
+          `⏱ ${n.compute_seconds === null || n.compute_seconds === undefined ? "?" : fmtSeconds(n.compute_seconds)}`,
+        );
     const problem = n.problem
       ? h("span", { class: "pxw-sg-problem", testid: "pxw-stage-problem", title: n.problem }, "⚠ problem")
       : null;
@@ -261,7 +278,7 @@ export class StageGraph {
         "data-stage": n.id,
         "data-kind": n.kind,
         "aria-selected": "false",
-        "aria-label": `${kindLabel(n.kind)} ${n.id}, ${rowsText}${errors ? `, ${errors} errors` : ""}`,
+        "aria-label": `${kindLabel(n.kind)} ${n.id}, ${rowsText}${errors ? `, ${errors} errors (${fmtRate(n.error_rate)})` : ""}${isSource ? "" : `, compute time ${fmtSeconds(n.compute_seconds)}`}`,
         "aria-keyshortcuts": isSource ? "Enter +" : "Enter + Delete",
         tabindex: -1,
       },
@@ -271,6 +288,7 @@ export class StageGraph {
         h("span", { class: "pxw-sg-kind", testid: "pxw-stage-kind" }, kindLabel(n.kind)),
         problem,
         h("span", { class: "pxw-spacer" }),
+        time,
         n.id === this.graph.head ? h("span", { class: "pxw-sg-head", title: "New stages go after this one by default" }, "head") : null,
       ),
       h("div", { class: "pxw-sg-name", testid: "pxw-stage-name-label", title: `${n.id} — ${where}` }, n.id),
@@ -280,6 +298,7 @@ export class StageGraph {
         { class: "pxw-sg-foot" },
         h("span", { class: "pxw-sg-rows", testid: "pxw-stage-rows" }, rowsText),
         errorBadge,
+        errorRate,
         h("span", { class: "pxw-spacer" }),
         dropBtn,
         addBtn,

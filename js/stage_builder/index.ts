@@ -16,6 +16,8 @@ import { kindLabel } from "./kinds";
 import {
   type AddReply,
   type CodeReply,
+  type ColumnChartReply,
+  type ColumnStatsReply,
   type ComposeActionsReply,
   type ComposeCreateReply,
   type ComposePreviewReply,
@@ -27,6 +29,8 @@ import {
 } from "./contract";
 import { StageGraph } from "./graph";
 import { ComposeForm } from "./compose_form";
+import { ColumnsView } from "./columns_view";
+import { fmtRate, fmtSeconds } from "./kinds";
 import { TransformForm } from "./transform_form";
 
 interface Traits {
@@ -132,8 +136,21 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       h("strong", { class: "pxw-sb-caption-name" }, shown),
       where ? h("span", { class: "pxw-dim" }, where) : null,
       node?.definition ? h("code", { class: "pxw-sb-caption-def", title: node.definition }, node.definition) : null,
+      node ? stageFacts(node) : null,
       useBtn,
     );
+  }
+
+  /** Rows, errors (and their rate) and compute time of a stage, for its details. */
+  function stageFacts(node: NonNullable<ReturnType<typeof graphView.node>>): HTMLElement {
+    const parts = [typeof node.rows === "number" ? `${fmtCount(node.rows)} ${node.rows === 1 ? "row" : "rows"}` : "? rows"];
+    if (typeof node.errors === "number") parts.push(`${fmtCount(node.errors)} ${node.errors === 1 ? "error" : "errors"} (${fmtRate(node.error_rate)})`);
+    if (node.kind !== "source") parts.push(`compute time ${fmtSeconds(node.compute_seconds)}`);
+    const title =
+      node.kind !== "source" && node.compute_seconds === null
+        ? "Compute time unknown: it is measured when pxwidgets adds a stage, in that Python session (hand-made stages have none)"
+        : "Counted in the database";
+    return h("span", { class: "pxw-dim pxw-sb-facts", testid: "pxw-stage-facts", title }, parts.join(" · "));
   }
 
   // ---- Add stage ----------------------------------------------------------------------------------------------
@@ -166,6 +183,15 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       if (!(err instanceof Superseded)) shell.showError(err);
     },
   });
+  // ---- Columns: statistics of the selected stage's columns -------------------------------------------------------
+  const columnsView = new ColumnsView({
+    loadStats: async (stage) => (await shell.call<ColumnStatsReply>("column_stats", { stage }, { key: "column_stats", rethrow: true })).payload,
+    loadChart: async (stage, column) => (await shell.call<ColumnChartReply>("column_chart", { stage, column }, { key: "column_chart", rethrow: true })).payload,
+    onError: (err) => {
+      if (!(err instanceof Superseded)) shell.showError(err);
+    },
+  });
+
   const useBtn = button("Use this stage ▸", () => openUse(), { class: "pxw-btn pxw-btn-small", testid: "pxw-use-stage", title: "Start another pattern on this stage's table" });
 
   // ---- Code ---------------------------------------------------------------------------------------------------
@@ -210,6 +236,15 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     tabs: [
       { name: "rows", label: "Rows", content: h("div", { class: "pxw-tab-body" }, caption, rowsEmpty, rowsBody), onShow: () => graphView.setAfter("") },
       {
+        name: "columns",
+        label: "Columns",
+        content: h("div", { class: "pxw-tab-body" }, columnsView.el),
+        onShow: () => {
+          graphView.setAfter("");
+          void columnsView.setStage(shown);
+        },
+      },
+      {
         name: "add",
         label: "Add stage",
         content: h("div", { class: "pxw-tab-body" }, form.el),
@@ -253,8 +288,9 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       model.set("selected", id);
       model.save_changes();
     }
-    if (opts.fromGraph && tabs.active !== "code" && tabs.active !== "use") tabs.show("rows");
+    if (opts.fromGraph && tabs.active !== "code" && tabs.active !== "use" && (tabs.active !== "columns" || opts.errorsOnly)) tabs.show("rows");
     if (tabs.active === "use" && id) void composeForm.setStage(id);
+    if (tabs.active === "columns") void columnsView.setStage(id);
     const changed = id !== shown;
     shown = id;
     graphView.setSelected(id);
@@ -324,6 +360,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   async function refresh(): Promise<void> {
     shell.errors.clear();
     if (shown) void rows.reload();
+    if (tabs.active === "columns") void columnsView.setStage(shown, { force: true });
     if (await loadGraph()) graphView.reveal(shown);
   }
 
@@ -446,6 +483,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     rows.dispose();
     form.dispose();
     composeForm.dispose();
+    columnsView.dispose();
     graphView.dispose();
     code.dispose();
     shell.el.remove();

@@ -20,9 +20,19 @@ from pxwidgets.errors import InvalidRequestError
 from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Heartbeat, Panel, ProgressReporter, Reply, command
 from pxwidgets.panels.cells import encode_page
-from pxwidgets.panels.contract import CountReply, NoPayload, PageReply, PageRequest, ParamSpec, TransformEntry
+from pxwidgets.panels.charts import figure_payload
+from pxwidgets.panels.contract import (
+    CountReply,
+    FigurePayload,
+    NoPayload,
+    PageReply,
+    PageRequest,
+    ParamSpec,
+    TransformEntry,
+)
 from pxwidgets.patterns import ProgressiveRefinement, compose
 from pxwidgets.patterns.progressive.lineage import LineageEdge, LineageGraph, LineageNode
+from pxwidgets.patterns.progressive.stats import ColumnSummary, distribution_figure
 from pxwidgets.tables import PageQuery, count_rows, fetch_page
 from pxwidgets.tables.frames import page_from_dataframe
 
@@ -115,6 +125,35 @@ class CodeRequest(TypedDict):
 
 class CodeReply(TypedDict):
     code: str
+
+
+class ColumnStatsReply(TypedDict):
+    """Per column of a stage: nulls, errors, min / max / mean (``ProgressiveRefinement.column_stats``)."""
+
+    stage: str
+    table: str
+    columns: list[ColumnSummary]
+
+
+class ColumnChartRequest(TypedDict):
+    """A column's histogram (``bins``) or top values (``top``)."""
+
+    stage: str
+    column: str
+    bins: NotRequired[int]
+    top: NotRequired[int]
+
+
+class ColumnChartReply(TypedDict):
+    """The column's distribution as a plotly figure (``ProgressiveRefinement.stats_figure``)."""
+
+    stage: str
+    column: str
+    kind: str
+    """``'histogram'``, ``'top'`` or ``'none'`` (then ``note`` says why, and the figure is empty)."""
+    note: str
+    other: int
+    figure: FigurePayload
 
 
 class ComposePick(TypedDict):
@@ -288,6 +327,27 @@ class StageBuilder(Panel):
     def _code(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         stage = _text(payload, 'stage', required=False)
         return {'code': self.pipeline.stage_code(stage) if stage else self.pipeline.to_code()}
+
+    # ---- Columns: statistics of a stage's columns, computed in the database --------------------------------------
+
+    @command('column_stats', request=StageRequest, reply=ColumnStatsReply)
+    def _column_stats(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        name = str(_text(payload, 'stage'))
+        return {'stage': name, 'table': self._stage_table(name), 'columns': self.pipeline.column_summaries(name)}
+
+    @command('column_chart', request=ColumnChartRequest, reply=ColumnChartReply)
+    def _column_chart(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        name, column = str(_text(payload, 'stage')), str(_text(payload, 'column'))
+        dist = self.pipeline.column_distribution(name, column, bins=payload.get('bins', 10), top=payload.get('top', 10))
+        figure = figure_payload(distribution_figure(dist, stage=name))
+        return {
+            'stage': name,
+            'column': column,
+            'kind': dist['kind'],
+            'note': dist['note'],
+            'other': dist['other'],
+            'figure': figure,
+        }
 
     # ---- "Use this stage": start another pattern on a stage's table ---------------------------------------------
 

@@ -784,3 +784,45 @@ def test_drop_confirmation_screenshot(s: StageHarness) -> None:
     s.node('n_faces').get_by_test_id('pxw-stage-drop').click()
     expect(s.by_id('pxw-drop-plan')).to_be_visible()
     s.screenshot('stage-builder-harness-drop.png')
+
+
+def test_nodes_and_details_show_compute_time_and_error_rate(s: StageHarness) -> None:
+    expect(s.node('faces').get_by_test_id('pxw-stage-time')).to_have_text('⏱ 2.4 s')
+    expect(s.node('faces').get_by_test_id('pxw-stage-errors-count')).to_have_text('3 errors')
+    expect(s.node('faces').get_by_test_id('pxw-stage-error-rate')).to_have_text('2.5%')
+    expect(s.node('frames').get_by_test_id('pxw-stage-error-rate')).to_have_count(0)  # no errors: no rate shown
+    unknown = s.node('people').get_by_test_id('pxw-stage-time')
+    expect(unknown).to_have_text('⏱ ?')  # hand-made: unknown, not a made-up number
+    expect(unknown).to_have_attribute('title', re.compile('unknown'))
+    expect(s.node('videos').get_by_test_id('pxw-stage-time')).to_have_count(0)  # a source computes nothing
+    s.node('faces').click()
+    expect(s.by_id('pxw-stage-facts')).to_have_text('120 rows · 3 errors (2.5%) · compute time 2.4 s')
+    s.node('people').click()
+    expect(s.by_id('pxw-stage-facts')).to_contain_text('compute time unknown')
+
+
+def test_columns_view_shows_stats_and_charts_of_the_selected_stage(s: StageHarness) -> None:
+    s.node('frames').click()
+    s.by_id('pxw-tab-columns').click()
+    assert s.wait_requests('column_stats', 1) == {'stage': 'frames'}
+    stats = s.by_id('pxw-column-stat')
+    expect(stats).to_have_count(5)
+    faces = s.page.locator('[data-testid="pxw-column-stat"][data-column="faces"]')
+    expect(faces.locator('[data-stat="errors"]')).to_have_text('3 (2.5%)')
+    frame = s.page.locator('[data-testid="pxw-column-stat"][data-column="frame"]')
+    expect(frame).to_contain_text('computed when read')
+    expect(frame.locator('[data-stat="nulls"]')).to_have_text('—')
+    # the first column with a chart is drawn at once (pos: a histogram), with plotly
+    assert s.wait_requests('column_chart', 1) == {'stage': 'frames', 'column': 'pos'}
+    expect(s.by_id('pxw-column-chart')).to_have_attribute('data-traces', '1')
+    s.page.locator('[data-testid="pxw-column-chart-btn"][data-column="n_faces"]').click()
+    assert s.wait_requests('column_chart', 2) == {'stage': 'frames', 'column': 'n_faces'}
+    # another stage clicked while the Columns view is open: its columns, the tab stays
+    s.node('with_faces').click()
+    assert s.wait_requests('column_stats', 2) == {'stage': 'with_faces'}
+    expect(s.by_id('pxw-tab-columns')).to_have_attribute('aria-selected', 'true')
+    expect(s.page.locator('[data-testid="pxw-column-stat"][data-column="alerts"]')).to_have_count(1)
+    # the errors badge still leads to the failed rows
+    s.node('faces').get_by_test_id('pxw-stage-errors-count').click()
+    expect(s.by_id('pxw-tab-rows')).to_have_attribute('aria-selected', 'true')
+    assert s.last('rows')['errors_only'] is True

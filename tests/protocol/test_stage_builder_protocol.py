@@ -178,7 +178,40 @@ def test_harness_scenario(builder: StageBuilder, pxt_dir: str, recorder: Callabl
     assert builder.selected == 'frames'
     assert {n['id'] for n in ok(builder.handle_request('graph'))['nodes']} == {'videos', 'frames'}
     assert page({'stage': 'frames', **rows})['total'] == response['payload']['stage']['rows'] > 0
+    assert response['payload']['stage']['compute_seconds'] > 0 and response['payload']['stage']['error_rate'] is None
+    columns = ok(builder.handle_request('column_stats', {'stage': 'frames'}))['columns']
+    assert {c['column']: c['stored'] for c in columns}['frame'] is False  # decoded on read: row count only
+    titles = ok(builder.handle_request('column_chart', {'stage': 'frames', 'column': 'title'}))
+    assert titles['kind'] == 'top' and sum(titles['figure']['data'][0]['y']) == response['payload']['stage']['rows']
     plan = ok(builder.handle_request('drop_plan', {'stage': 'frames'}))['plan']
     assert ok(builder.handle_request('drop', {'stage': 'frames', 'expect': plan}))['dropped'] == ['frames']
     assert [n['id'] for n in ok(builder.handle_request('graph'))['nodes']] == ['videos']
     page({'stage': 'videos', **rows})
+
+
+def test_columns_view_commands(pxt_dir: str) -> None:
+    t = pxt.create_table(f'{pxt_dir}/nums', {'n': pxt.Int, 'tag': pxt.String | None})
+    t.insert([{'n': i, 'tag': 'ab'[i % 2] if i < 5 else None} for i in range(8)])
+    builder = StageBuilder(t)
+    stats = ok(builder.handle_request('column_stats', {'stage': 'nums'}))
+    by_name = {c['column']: c for c in stats['columns']}
+    assert stats['table'] == f'{pxt_dir}/nums'
+    assert (by_name['n']['min'], by_name['n']['max'], by_name['n']['mean'], by_name['n']['nulls']) == (0, 7, 3.5, 0)
+    assert (by_name['tag']['nulls'], by_name['tag']['chart']) == (3, 'top')
+    chart = ok(builder.handle_request('column_chart', {'stage': 'nums', 'column': 'tag', 'top': 5}))
+    assert chart['kind'] == 'top'
+    assert chart['figure']['data'][0]['x'] == ['a', 'b'] and chart['figure']['data'][0]['y'] == [3, 2]
+    hist = ok(builder.handle_request('column_chart', {'stage': 'nums', 'column': 'n', 'bins': 2}))
+    assert hist['kind'] == 'histogram' and hist['figure']['data'][0]['y'] == [4, 4]
+    assert 'template' not in hist['figure']['layout']
+    bad = (
+        ('column_stats', {'stage': 'nope'}, 'nope'),
+        ('column_stats', {}, 'stage'),
+        ('column_chart', {'stage': 'nums', 'column': 'nope'}, 'nope'),
+        ('column_chart', {'stage': 'nums', 'column': 'n', 'bins': 0}, 'bins'),
+        ('column_chart', {'stage': 'nums', 'column': 'n', 'top': 'many'}, 'top'),
+    )
+    for kind, payload, fragment in bad:
+        reply = builder.handle_request(kind, payload)
+        assert reply['ok'] is False, (kind, payload)
+        assert reply['error']['code'] and fragment in reply['error']['message'], reply['error']

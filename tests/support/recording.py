@@ -176,8 +176,23 @@ def _key(entry: dict[str, Any]) -> str:
     return json.dumps([entry['kind'], entry['request'], entry['epoch']])
 
 
+MEASURED_KEYS = frozenset({'compute_seconds'})
+"""Reply fields holding a measured duration: compared as "a number" or null, never by value."""
+
+
+def _unmeasured(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: ('<measured>' if isinstance(v, (int, float)) else v) if k in MEASURED_KEYS else _unmeasured(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_unmeasured(v) for v in value]
+    return value
+
+
 def _comparable(entry: dict[str, Any]) -> dict[str, Any]:
-    return {**entry, 'buffers': len(entry.get('buffers', []))}
+    return _unmeasured({**entry, 'buffers': len(entry.get('buffers', []))})
 
 
 def differences(stored: dict[str, Any], fresh: dict[str, Any]) -> list[str]:

@@ -179,12 +179,15 @@ def test_lineage_graph(videos: pxt.Table, pxt_dir: str) -> None:
         'output': 'faces',
         'rows': 6,
         'errors': 0,
+        'error_rate': 0.0,
+        'compute_seconds': node['compute_seconds'],
         'definition': node['definition'],
         'transform': 'detect_faces',
         'params': {'cascade': 'frontalface_default', 'scale_factor': 1.1, 'min_neighbors': 5, 'min_size': 30},
         'managed': True,
         'problem': None,
     }
+    assert node['compute_seconds'] > 0  # measured when add_stage computed it
     assert next(n for n in graph['nodes'] if n['id'] == 'with_faces')['errors'] is None
     pd.io.json.ujson_dumps(graph)  # JSON-able
 

@@ -9,7 +9,8 @@ Schema::
      "edges": [{"source": "frames", "target": "faces"}]}
 
 ``rows`` is the number of rows of the stage's table; ``errors`` the number of rows where a stored computed column
-failed (``null`` for views, whose rows do not fail one by one, and where counting was impossible).
+failed (``null`` for views, whose rows do not fail one by one, and where counting was impossible); ``error_rate`` is
+``errors / rows``; ``compute_seconds`` how long creating the stage took (``null``: unknown, e.g. a hand-made stage).
 
 Example:
     >>> graph = lineage_graph(state, head='faces')  # doctest: +SKIP
@@ -22,6 +23,7 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from pxwidgets.patterns.progressive.catalog import PipelineState, StageRecord, column_is_stored
+from pxwidgets.patterns.progressive.stats import compute_time, error_rate
 from pxwidgets.tables.counting import failed_rows_by_column
 
 
@@ -38,6 +40,10 @@ class LineageNode(TypedDict):
     output: str | None
     rows: int | None
     errors: int | None
+    error_rate: float | None
+    """``errors / rows`` (``None`` where either is unknown or there are no rows)."""
+    compute_seconds: float | None
+    """How long creating the stage took, where this process added it; ``None``: unknown (see ``progressive.stats``)."""
     definition: str
     transform: str | None
     params: dict[str, Any]
@@ -109,6 +115,7 @@ def lineage_graph(state: PipelineState, head: str, *, counts: bool = True) -> Li
     edges: list[LineageEdge] = []
     for record in state.records.values():
         stage = record.stage
+        rows = _count(record, cache) if counts else None
         nodes.append(
             {
                 'id': stage.name,
@@ -116,8 +123,10 @@ def lineage_graph(state: PipelineState, head: str, *, counts: bool = True) -> Li
                 'table': stage.table,
                 'column': stage.column,
                 'output': stage.output,
-                'rows': _count(record, cache) if counts else None,
+                'rows': rows,
                 'errors': errors.get(stage.name),
+                'error_rate': error_rate(rows, errors.get(stage.name)),
+                'compute_seconds': compute_time(state, record),
                 'definition': stage.definition,
                 'transform': stage.transform,
                 'params': dict(stage.params),

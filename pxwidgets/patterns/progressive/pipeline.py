@@ -22,12 +22,14 @@ Example:
 from __future__ import annotations
 
 import functools
+import time
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
 import pixeltable as pxt
+import plotly.graph_objects as go
 
 from pxwidgets.errors import (
     BrokenColumnError,
@@ -49,6 +51,15 @@ from pxwidgets.patterns.progressive.lineage import LineageGraph, lineage_graph
 from pxwidgets.patterns.progressive.preview import preview_spec, preview_stage, stage_errors
 from pxwidgets.patterns.progressive.specs import StageSpec, resolve
 from pxwidgets.patterns.progressive.stages import Stage
+from pxwidgets.patterns.progressive.stats import (
+    ColumnSummary,
+    Distribution,
+    column_distribution,
+    column_summaries,
+    distribution_figure,
+    record_compute_time,
+    summaries_frame,
+)
 from pxwidgets.tables.counting import failed_rows
 from pxwidgets.tables.internals import table_path
 
@@ -185,13 +196,72 @@ class ProgressiveRefinement:
         """
         return self._scan().record(name).tbl
 
-    def preview(self, name: str, n: int = 10, offset: int = 0) -> pd.DataFrame:
+    def preview(self, name: str, n: int = 10, offset: int = 0, *, errors_only: bool = False) -> pd.DataFrame:
         """The rows of a stage: a view's rows, or a column with its inputs and per-row error type and message.
+
+        Args:
+            name: The stage.
+            n: How many rows (1–100).
+            offset: How many rows to skip.
+            errors_only: Only the rows where a stored computed column of the stage failed (filtered in the database;
+                raises ``InvalidRequestError`` for a stage without one).
 
         Example:
             >>> p.preview('faces', n=3)  # doctest: +SKIP
+            >>> p.preview('frames', errors_only=True)  # rows where faces or n_faces failed  # doctest: +SKIP
         """
-        return preview_stage(self._scan().record(name), n=n, offset=offset)
+        return preview_stage(self._scan().record(name), n=n, offset=offset, errors_only=errors_only)
+
+    def stage_stats(self) -> pd.DataFrame:
+        """Per stage: rows, rows with errors, error rate and compute time (seconds; ``NaN`` where unknown).
+
+        The compute time is measured when this process adds a stage; hand-made stages (and stages added by another
+        process) have none. Counts run in the database.
+
+        Example:
+            >>> p.stage_stats()[['stage', 'rows', 'error_rate', 'compute_seconds']]  # doctest: +SKIP
+        """
+        nodes = self.lineage()['nodes']
+        columns = ['stage', 'kind', 'rows', 'errors', 'error_rate', 'compute_seconds']
+        records = [{**n, 'stage': n['id']} for n in nodes]
+        return pd.DataFrame.from_records(records, columns=columns)
+
+    def column_stats(self, name: str) -> pd.DataFrame:
+        """Per column of a stage: type, rows, nulls, errors, min / max / mean — aggregated in the database.
+
+        A view's (or the source's) every column; a column stage's own column. Unstored columns (computed when read)
+        get the row count only; media and JSON columns nulls and errors.
+
+        Example:
+            >>> p.column_stats('frames')[['column', 'nulls', 'min', 'max', 'mean']]  # doctest: +SKIP
+        """
+        return summaries_frame(self.column_summaries(name))
+
+    def column_summaries(self, name: str) -> list[ColumnSummary]:
+        """``column_stats`` as JSON-able dicts (what StageBuilder's Columns view shows).
+
+        Example:
+            >>> [s['column'] for s in p.column_summaries('faces')]  # doctest: +SKIP
+            ['faces']
+        """
+        return column_summaries(self._scan().record(name))
+
+    def column_distribution(self, name: str, column: str, *, bins: int = 10, top: int = 10) -> Distribution:
+        """A column's histogram (numbers, ``bins`` equal-width bins) or ``top`` values (strings, bools), counted
+        with ``group_by`` in the database.
+
+        Example:
+            >>> p.column_distribution('frames', 'n_faces', bins=5)['counts']  # doctest: +SKIP
+        """
+        return column_distribution(self._scan().record(name), column, bins=bins, top=top)
+
+    def stats_figure(self, name: str, column: str, *, bins: int = 10, top: int = 10) -> go.Figure:
+        """The plotly bar chart of ``column_distribution`` (the same figure StageBuilder's Columns view draws).
+
+        Example:
+            >>> p.stats_figure('frames', 'n_faces')  # doctest: +SKIP
+        """
+        return distribution_figure(self.column_distribution(name, column, bins=bins, top=top), stage=name)
 
     def errors(self, name: str, n: int = 20) -> pd.DataFrame:
         """The rows where a column stage failed: its inputs, ``errortype`` and ``errormsg``.
@@ -415,8 +485,12 @@ class ProgressiveRefinement:
             on_progress(0, total, f'Adding {spec.kind} stage {name!r} over {total} rows of {spec.context.path!r}')
         if comment is None and spec.transform is not None:
             comment = f'pxwidgets: {self._registry.get(spec.transform).description}'
+        started = time.perf_counter()
         self._create(spec, comment)
-        record = self._scan().record(name)
+        seconds = time.perf_counter() - started
+        after_state = self._scan()
+        record = after_state.record(name)
+        record_compute_time(after_state, record, seconds)
         self._head = name
         if on_progress is not None:
             on_progress(total, total, self._summary(record))

@@ -21,6 +21,7 @@ from pxwidgets.errors import InvalidRequestError
 from pxwidgets.patterns.common.exprcode import column_name
 from pxwidgets.patterns.progressive.catalog import StageRecord, column_is_stored, column_refs
 from pxwidgets.patterns.progressive.specs import StageSpec
+from pxwidgets.patterns.progressive.stats import error_predicate
 
 ERROR_COLUMN = 'error'
 """The column of a preview that holds why a row failed (``None`` where it did not)."""
@@ -94,24 +95,25 @@ def _error_text(exc: BaseException) -> str:
     return f'{type(root).__name__}: {root}'
 
 
-def preview_stage(record: StageRecord, n: int = 10, offset: int = 0) -> pd.DataFrame:
+def preview_stage(record: StageRecord, n: int = 10, offset: int = 0, *, errors_only: bool = False) -> pd.DataFrame:
     """The first rows of a stage: a table's rows, or a column with its inputs and its per-row errors.
 
     Args:
         record: The stage.
         n: How many rows (1–100).
         offset: How many rows to skip.
+        errors_only: Only rows where a stored computed column of the stage failed (filtered in the database).
     """
     _check_n(n)
-    tbl = record.tbl
     stage = record.stage
+    tbl: Any = record.tbl.where(error_predicate(record)) if errors_only else record.tbl
     if stage.kind != 'column':
         return tbl.limit(n, offset=offset).collect().to_pandas()
     assert stage.column is not None
     items = _input_items(record.expr)
-    value = tbl[stage.column]
+    value = record.tbl[stage.column]
     items[stage.column] = value
-    if column_is_stored(tbl, stage.column):
+    if column_is_stored(record.tbl, stage.column):
         items[f'{stage.column}_errortype'] = value.errortype
         items[f'{stage.column}_errormsg'] = value.errormsg
     return tbl.select(**items).limit(n, offset=offset).collect().to_pandas()

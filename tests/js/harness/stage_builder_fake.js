@@ -18,7 +18,24 @@ export { makeImages, XSS };
 const ORIGINAL = { width: 640, height: 480 };
 
 function node(id, kind, table, extra = {}) {
-  return { id, kind, table, column: null, output: null, rows: null, errors: null, definition: "", transform: null, params: {}, managed: true, problem: null, ...extra };
+  const n = { id, kind, table, column: null, output: null, rows: null, errors: null, error_rate: null, compute_seconds: null, definition: "", transform: null, params: {}, managed: true, problem: null, ...extra };
+  if (n.error_rate === null && typeof n.rows === "number" && n.rows > 0 && typeof n.errors === "number") n.error_rate = n.errors / n.rows;
+  return n;
+}
+
+/** A column summary as progressive/stats.py makes it (numbers: histogram; strings: top values; others: none). */
+function columnSummary(c, rows, nodes) {
+  const errors = nodes.find((x) => x.column === c.name)?.errors ?? 0;
+  const numeric = c.type === "int" || c.type === "float";
+  const stored = c.is_stored !== false;
+  const chart = !stored ? "none" : numeric ? "histogram" : c.type === "string" ? "top" : "none";
+  return {
+    column: c.name, type: c.type, stored, computed: c.is_computed, rows,
+    nulls: stored ? errors : null,
+    errors: c.is_computed && stored ? errors : null,
+    min: numeric ? 0 : null, max: numeric ? 9 : null, mean: numeric ? 4.5 : null,
+    chart, note: stored ? (chart === "none" ? `${c.type} values: nulls and errors only` : "") : "computed when read: values are not in the database, so only the row count is known",
+  };
 }
 
 function col(name, type, type_text, extra = {}) {
@@ -33,8 +50,8 @@ export const ALERTS_DEF = "when(with_faces.n_faces >= 3).then('crowd').otherwise
 function demoPipeline() {
   const nodes = [
     node("videos", "source", "demo/videos", { output: "video", rows: 3, errors: 0, managed: false }),
-    node("frames", "iterator", "demo/frames", { output: "frame", rows: 120, errors: 0, definition: "frame_iterator(videos.video, fps=1.0)", transform: "extract_frames", params: { fps: 1.0 } }),
-    node("faces", "column", "demo/frames", { column: "faces", output: "faces", rows: 120, errors: 3, definition: FACES_DEF, transform: "detect_faces", params: { min_size: 30 } }),
+    node("frames", "iterator", "demo/frames", { output: "frame", rows: 120, errors: 0, compute_seconds: 12.5, definition: "frame_iterator(videos.video, fps=1.0)", transform: "extract_frames", params: { fps: 1.0 } }),
+    node("faces", "column", "demo/frames", { column: "faces", output: "faces", rows: 120, errors: 3, compute_seconds: 2.4, definition: FACES_DEF, transform: "detect_faces", params: { min_size: 30 } }),
     node("n_faces", "column", "demo/frames", { column: "n_faces", output: "n_faces", rows: 120, errors: 0, definition: "count_detections(frames.faces)", transform: "count_detections" }),
     node("with_faces", "filter", "demo/with_faces", { output: "frame", rows: 41, errors: 0, definition: "frames.n_faces > 0", transform: "keep_if", params: { op: ">", value: 0 } }),
     node("alerts", "column", "demo/with_faces", { column: "alerts", output: "alerts", rows: 41, errors: 0, definition: ALERTS_DEF, transform: "when" }),
@@ -356,6 +373,20 @@ export function createModel(initial, { graph = "demo" } = {}) {
       fake.types[d.stage.id] = d.type;
       model.set("head", d.stage.id);
       return { stage: d.stage, graph: snapshot() };
+    },
+    column_stats: (p) => {
+      const n = find(p.stage);
+      const cols = columnsOf(n.table).filter((c) => n.kind !== "column" || c.name === n.column);
+      return { stage: n.id, table: n.table, columns: cols.map((c) => columnSummary(c, n.rows ?? 0, fake.graph.nodes.filter((x) => x.table === n.table))) };
+    },
+    column_chart: (p) => {
+      const n = find(p.stage);
+      const c = columnsOf(n.table).find((x) => x.name === p.column);
+      if (!c) throw new Failure({ message: `Stage '${n.id}' has no column '${p.column}'.`, code: "invalid_request" });
+      const s = columnSummary(c, n.rows ?? 0, []);
+      const x = s.chart === "top" ? ["cat", "dog"] : ["0–4.5", "4.5–9"];
+      const figure = { data: [{ type: "bar", x, y: [5, 2], name: c.name }], layout: { title: { text: `${n.id}.${c.name}` } } };
+      return { stage: n.id, column: c.name, kind: s.chart, note: s.note, other: s.chart === "top" ? 1 : 0, figure };
     },
     drop_plan: (p) => ({ plan: dropPlan(p.stage) }),
     drop: (p) => {
