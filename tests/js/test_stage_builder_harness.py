@@ -645,12 +645,13 @@ def test_drop_after_confirm_sends_the_plan_and_moves_the_selection(s: StageHarne
 def test_code_tab_shows_the_pipeline_and_one_stage(s: StageHarness) -> None:
     s.by_id('pxw-tab-code').click()
     assert s.wait_requests('code', 1) == {}
-    code = s.by_id('pxw-code')
+    code_tab = s.by_id('pxw-panel-code')  # the "Use this stage" forms have code boxes of their own
+    code = code_tab.get_by_test_id('pxw-code')
     expect(code).to_contain_text("p = ProgressiveRefinement('demo/videos')")
     expect(code).to_contain_text('p.add_stage("faces", transform="detect_faces")')
     expect(s.by_id('pxw-code-scope').locator('option[value="stage"]')).to_be_disabled()
-    s.by_id('pxw-code-copy').click()
-    expect(s.by_id('pxw-code-copy')).to_have_text('Copied ✓')
+    code_tab.get_by_test_id('pxw-code-copy').click()
+    expect(code_tab.get_by_test_id('pxw-code-copy')).to_have_text('Copied ✓')
     assert s.page.evaluate('window.__clipboard') == [code.inner_text()]
     # selecting a stage while on the Code tab stays there; the scope picks the stage's code
     s.node('faces').click()
