@@ -250,6 +250,15 @@ def _cascades(cat: CatalogView) -> list[PatternRecord]:
             levels.append((str(role.get('level') or short_name(t.path)), t))
             if role.get('index') != 'bm25' and CASCADE_INDEX not in t.indexes:
                 problems.append(f'Level {short_name(t.path)!r} lost its embedding index (dropped by hand).')
+        for adopted in config.get('adopted') or []:  # hand-made views adopted as levels keep their own index names
+            view = cat.by_id.get(str(adopted.get('table_id')))
+            name = str(adopted.get('name'))
+            if view is None:
+                problems.append(f'Adopted level {name!r} ({adopted.get("path")}) was dropped by hand.')
+                continue
+            levels.append((name, view))
+            if adopted.get('index') not in view.indexes:
+                problems.append(f'Adopted level {name!r} lost its embedding index {adopted.get("index")!r}.')
         base = cat.base(docs)
         names = [name for name, _ in levels]
         record = PatternRecord(

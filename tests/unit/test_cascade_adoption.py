@@ -17,6 +17,7 @@ from pathlib import Path
 import pixeltable as pxt
 import pytest
 
+import pxwidgets as pxw
 from pxwidgets.demo.documents import reference_documents
 from pxwidgets.patterns.cascade import SemanticIndexCascade
 from pxwidgets.patterns.cascade.catalog import ROLE_CASCADE
@@ -110,6 +111,11 @@ def test_adoption_keeps_splitters_and_embeddings_and_links_views_of_views(
     assert [d['key'] for d in adopted.documents()] == ['for', 'try', 'with']
     # adopting the same views again is the same cascade; nothing new
     assert SemanticIndexCascade.adopt(f'{rag}/docs').path == adopted.path
+    # the catalog of patterns lists it with its adopted levels (from stored metadata: no model loaded)
+    listed = pxw.patterns.catalog(rag)
+    row = listed[listed.kind == 'cascade'].iloc[0]
+    assert row.path == adopted.path and sorted(row.details['levels']) == ['chunks', 'sections', 'sentences']
+    assert {f'{rag}/sections', f'{rag}/chunks', f'{rag}/sentences'} <= set(row.owns) and row.problems == []
 
 
 def test_search_fuse_merge_drill_and_context_on_adopted_levels(adopted: SemanticIndexCascade) -> None:
