@@ -15,6 +15,7 @@ import functools
 import itertools
 import operator
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -28,7 +29,7 @@ from pxwidgets.errors import InvalidRequestError
 from pxwidgets.tables.columns import ColumnSpec, column_by_name, describe_columns
 from pxwidgets.tables.counting import count
 from pxwidgets.tables.filters import Filter
-from pxwidgets.tables.internals import table_id, table_version
+from pxwidgets.tables.internals import read_transaction, table_id, table_version
 from pxwidgets.tables.keyset import Order, decode_cursor, encode_cursor
 from pxwidgets.tables.lru import LruCache
 from pxwidgets.tables.resolve import call_reading, table_path
@@ -450,34 +451,37 @@ def _fetch_rows(table: pxt.Table, plan: _Plan, total: int | None) -> tuple[dict[
 
 
 def fetch_by_key(
+    table: pxt.Table, plan: _Plan, key: list[Any], limit: int, *, reverse: bool = False
+) -> dict[str, list[Any]]:
+    """Up to ``limit`` rows after ``key`` in the plan's order (before it with ``reverse``), as column-wise lists in the
+    plan's order."""
+    cols: dict[str, list[Any]] = {'k0': []}
+    with read_transaction([table]):  # building a query otherwise revalidates the catalog per column reference
+        for query in key_queries(table, plan, key, reverse=reverse):
+            got = len(cols['k0'])
+            if got >= limit:
+                break
+            for name, values in _columns_of(query.limit(limit - got).collect()).items():
+                cols.setdefault(name, []).extend(values)
+    return {name: values[::-1] for name, values in cols.items()} if reverse else cols
+
+
+def key_queries(
     table: pxt.Table,
     plan: _Plan,
     key: list[Any],
-    limit: int,
     *,
     reverse: bool = False,
-    select: dict[str, Any] | None = None,
-) -> dict[str, list[Any]]:
-    """Up to ``limit`` rows after ``key`` in the plan's order (before it with ``reverse``, still in the plan's order).
-
-    ``select`` replaces the plan's select list (it must keep the ``k{i}`` key items).
-    """
-    cols: dict[str, list[Any]] = {}
+    select: Callable[[], dict[str, Any]] | None = None,
+) -> Iterator[Any]:
+    """The queries (no limit yet) whose rows, in turn, follow ``key`` in the plan's order (precede it with
+    ``reverse``, in reverse order), filtered as the plan is. ``select`` makes a select list in place of the plan's; it
+    must keep the ``k{i}`` key items."""
     for pred, items in plan.order.segments(table, key, reverse=reverse):
-        got = len(cols.get('k0', []))
-        if got >= limit:
-            break
         filters = _predicate(table, plan.all_specs, plan.query)
         where = pred if filters is None else filters & pred
-        items_sel = select if select is not None else _select_list(table, plan.specs, plan.order)
-        result = _ordered(table.where(where), items).select(**items_sel).limit(limit - got).collect()
-        for name, values in _columns_of(result).items():
-            cols.setdefault(name, []).extend(values)
-    if not cols:  # no segment ran: an empty result with the right columns
-        cols = {'k0': []}
-    if reverse:
-        cols = {name: values[::-1] for name, values in cols.items()}
-    return cols
+        items_sel = select() if select else _select_list(table, plan.specs, plan.order)
+        yield _ordered(table.where(where), items).select(**items_sel)
 
 
 def _key_at(cols: dict[str, list[Any]], i: int) -> list[Any]:
