@@ -153,7 +153,7 @@ export interface PageReply {
   cursor?: PageCursor | null;
   /** `'key'`, `'offset from the end'` or `'offset'`: how the rows were found. */
   fetched_by?: string;
-  /** The Pixeltable code of the whole filtered, sorted result as a DataFrame. */
+  /** The whole filtered, sorted result as a DataFrame: the lines that follow `code`'s `t = pxt.get_table(…)`. */
   pandas_code?: string;
 }
 

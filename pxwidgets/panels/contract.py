@@ -180,7 +180,7 @@ class PageReply(TypedDict):
     fetched_by: NotRequired[str]
     """``'key'``, ``'offset from the end'`` or ``'offset'``: how the rows were found."""
     pandas_code: NotRequired[str]
-    """The Pixeltable code of the whole filtered, sorted result as a DataFrame."""
+    """The whole filtered, sorted result as a DataFrame: the lines that follow ``code``'s ``t = pxt.get_table(…)``."""
 
 
 class NoPayload(TypedDict):

@@ -134,7 +134,8 @@ class Page:
     """How the rows were found: ``'key'`` (after/before a cursor), ``'offset from the end'`` (``OFFSET`` in the
     reversed order, for pages nearer the end) or ``'offset'``. See :mod:`pxwidgets.tables.keyset` for their costs."""
     pandas_code: str = ''
-    """The plain Pixeltable code of the whole filtered, sorted result as a DataFrame (what "Download CSV" exports)."""
+    """The whole filtered, sorted result as a DataFrame (what "Download CSV" exports): the lines that follow ``code``'s
+    ``t = pxt.get_table(…)``."""
 
     def to_pandas(self) -> pd.DataFrame:
         """The page as a DataFrame (thumbnails as PIL images, failures as their error message)."""
@@ -217,8 +218,10 @@ def query_code(path: str, query: PageQuery, order: Order | None = None, fetched_
     return f'import pixeltable as pxt\n\nt = pxt.get_table({path!r})\n{notes}t{"".join(parts[1:])}.collect()\n'
 
 
-def pandas_code(path: str, query: PageQuery, order: Order | None = None) -> str:
+def pandas_code(path: str, query: PageQuery, order: Order | None = None, *, full: bool = True) -> str:
     """The plain Pixeltable code of the whole filtered, sorted result as a pandas DataFrame (and a CSV file).
+
+    ``full=False`` gives only the lines after ``t = pxt.get_table(…)`` (to follow a page's ``code``).
 
     Example:
         >>> print(pandas_code('demo/photos', PageQuery(order_by=('title', True))))  # doctest: +SKIP
@@ -227,11 +230,11 @@ def pandas_code(path: str, query: PageQuery, order: Order | None = None) -> str:
         df = t.order_by(t.title, asc=True).collect().to_pandas()
     """
     chain = ''.join(_query_parts(query, order)[1:])
-    return (
-        f'import pixeltable as pxt\n\nt = pxt.get_table({path!r})\n'
+    tail = (
         f'df = t{chain}.collect().to_pandas()\n'
         "df.to_csv('export.csv', index=False)  # media columns: select t.<col>.fileurl for their URLs\n"
     )
+    return f'import pixeltable as pxt\n\nt = pxt.get_table({path!r})\n{tail}' if full else tail
 
 
 _counts: LruCache[int] = LruCache(128)
@@ -550,7 +553,7 @@ def fetch_page(table_or_path: pxt.Table | str, query: PageQuery | None = None, *
             problems,
             cursor,
             fetched_by,
-            pandas_code(path, q, plan.order),
+            pandas_code(path, q, plan.order, full=False),
         )
 
     return call_reading(path, read, what='fetching a page of rows')
