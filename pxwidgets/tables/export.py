@@ -29,7 +29,7 @@ import pixeltable as pxt
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.tables import pages
 from pxwidgets.tables.columns import ColumnSpec
-from pxwidgets.tables.internals import read_transaction
+from pxwidgets.tables.internals import read_transaction, requery
 from pxwidgets.tables.keyset import decode_cursor, encode_cursor
 from pxwidgets.tables.pages import PageQuery
 from pxwidgets.tables.resolve import call_reading, table_path
@@ -97,26 +97,24 @@ def csv_chunk(
         specs, problems = _exported(plan.specs)
         n = max(0, min(chunk_rows, max_rows - done))
 
-        def select() -> dict[str, Any]:
-            items: dict[str, Any] = {f'k{i}': e for i, e in enumerate(plan.order.key_exprs(table))}
-            for j, spec in enumerate(specs):
-                items[f'c{j}'] = table[spec.name].fileurl if spec.is_media else table[spec.name]
-            return items
+        items: dict[str, Any] = {f'k{i}': e for i, e in enumerate(plan.keys)}
+        for j, spec in enumerate(specs):
+            items[f'c{j}'] = table[spec.name].fileurl if spec.is_media else table[spec.name]
 
         frames: list[pd.DataFrame] = []
         if plan.predicate is not False and n:
             with read_transaction([table]):
+                selected = table.select(**items)
                 if after is None:
-                    queries: Iterator[Any] = iter(
-                        [pages._ordered(plan.base, plan.order.items(table)).select(**select())]
-                    )
+                    order = plan.order.items(plan.keys)
+                    queries: Iterator[Any] = iter([requery(selected, where=plan.predicate, order_by=order)])
                 else:
-                    key = decode_cursor(table, plan.order, after)
+                    key = decode_cursor(table, plan.order, after, len(plan.keys))
                     if key is None:
                         raise InvalidRequestError(
                             'This export was started on another table or order.', hint='Start the download again.'
                         )
-                    queries = pages.key_queries(table, plan, key, select=select)
+                    queries = pages.key_queries(table, plan, key, select=selected)
                 got = 0
                 for q in queries:
                     if got >= n:

@@ -63,6 +63,7 @@ __all__ = [
     'is_valid_identifier',
     'lineage_ids',
     'read_transaction',
+    'requery',
     'rowid_refs',
     'store_of',
     'table_id',
@@ -133,6 +134,22 @@ def rowid_refs(tbl: pxt.Table) -> list[exprs.Expr]:
     """
     handle = tbl._tbl_version_path.tbl_version
     return [exprs.RowidRef(handle, i) for i in range(handle.get().num_rowid_columns())]
+
+
+def requery(query: Any, *, where: exprs.Expr | None, order_by: list[tuple[exprs.Expr, bool]]) -> Any:
+    """``query`` (a select over one table, no where/order yet or replaced here) with another where clause and order,
+    built as one query object.
+
+    The public chain ``t.where(…).order_by(…).order_by(…).select(…)`` constructs a query object per call, and each
+    construction checks in the catalog that its table still exists (a round trip each): a page fetched by key would
+    otherwise pay five of them before its one real query.
+    """
+    return type(query)(
+        from_clause=query._from_clause,
+        select_list=query.select_list,
+        where_clause=where,
+        order_by_clause=order_by,
+    )
 
 
 @dataclass

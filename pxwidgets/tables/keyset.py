@@ -23,7 +23,8 @@ skips a row that stayed in the table, although the offset shown may then be off 
 Example:
     >>> order = Order.of(table, ('score', False))  # doctest: +SKIP
     >>> token = encode_cursor(table, order, [0.93, 4812])  # the key of a page's last row  # doctest: +SKIP
-    >>> [pred for pred, _ in order.segments(table, decode_cursor(table, order, token))]  # doctest: +SKIP
+    >>> keys = order.key_exprs(table)  # doctest: +SKIP
+    >>> [pred for pred, _ in order.segments(keys, decode_cursor(table, order, token, len(keys)))]  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -76,23 +77,28 @@ class Order:
         head = [table[self.sort[0]]] if self.sort else []
         return head + self._tie(table)
 
-    def items(self, table: pxt.Table, *, reverse: bool = False) -> OrderItems:
-        """The ``order_by`` items; ``reverse`` gives the exact reverse order (NULLs included)."""
-        head = [(table[self.sort[0]], self.sort[1] != reverse)] if self.sort else []
-        return head + [(e, not reverse) for e in self._tie(table)]
+    def items(self, keys: Sequence[Any], *, reverse: bool = False) -> OrderItems:
+        """The ``order_by`` items over the key expressions (:meth:`key_exprs`); ``reverse`` gives the exact reverse
+        order (NULLs included)."""
+        if not self.sort:
+            return [(e, not reverse) for e in keys]
+        return [(keys[0], self.sort[1] != reverse)] + [(e, not reverse) for e in keys[1:]]
 
     def signature(self) -> list[Any]:
         return [list(self.sort) if self.sort else None, list(self.tiebreak)]
 
-    def segments(self, table: pxt.Table, key: Sequence[Any], *, reverse: bool = False) -> list[tuple[Any, OrderItems]]:
-        """The queries whose rows, in turn, are the rows after ``key`` (before it with ``reverse``).
+    def segments(
+        self, keys: Sequence[Any], key: Sequence[Any], *, reverse: bool = False
+    ) -> list[tuple[Any, OrderItems]]:
+        """The queries whose rows, in turn, are the rows after ``key`` (before it with ``reverse``); ``keys`` are the
+        key expressions (:meth:`key_exprs`).
 
         Each is ``(predicate, order items)``. Postgres puts NULLs last in ascending order and first in descending
         order, so the NULLs of a nullable sort column are a block of their own: a predicate that covered both the
         values after the key and the NULL block (an ``OR``) could not seek in the column's index, so they are two
         queries, the second run only when the first returns fewer rows than a page.
         """
-        items = self.items(table, reverse=reverse)
+        items = self.items(keys, reverse=reverse)
         tie_items = items[1:] if self.sort else items
         tie_key = list(key[1:]) if self.sort else list(key)
         tie_after = _lex_after(tie_items, tie_key)
@@ -157,7 +163,7 @@ def encode_cursor(table: pxt.Table, order: Order, key: Sequence[Any]) -> str:
     )
 
 
-def decode_cursor(table: pxt.Table, order: Order, token: str) -> list[Any] | None:
+def decode_cursor(table: pxt.Table, order: Order, token: str, n_keys: int) -> list[Any] | None:
     """The key in a token; ``None`` when it was made for another table or another order (the caller then pages by
     offset: a stale cursor never gives a wrong page).
 
@@ -171,6 +177,6 @@ def decode_cursor(table: pxt.Table, order: Order, token: str) -> list[Any] | Non
         raise InvalidRequestError('Malformed page cursor.') from exc
     if made_for != table_id(table) or signature != order.signature() or not isinstance(key, list):
         return None
-    if len(key) != len(order.key_exprs(table)):
+    if len(key) != n_keys:
         return None
     return [_decode_value(v) for v in key]

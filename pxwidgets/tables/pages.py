@@ -15,7 +15,7 @@ import functools
 import itertools
 import operator
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -29,7 +29,7 @@ from pxwidgets.errors import InvalidRequestError
 from pxwidgets.tables.columns import ColumnSpec, column_by_name, describe_columns
 from pxwidgets.tables.counting import count
 from pxwidgets.tables.filters import Filter
-from pxwidgets.tables.internals import read_transaction, table_id, table_version
+from pxwidgets.tables.internals import read_transaction, requery, table_id, table_version
 from pxwidgets.tables.keyset import Order, decode_cursor, encode_cursor
 from pxwidgets.tables.lru import LruCache
 from pxwidgets.tables.resolve import call_reading, table_path
@@ -344,13 +344,15 @@ class _Plan:
     selected: Any = None
     order: Order = field(default_factory=lambda: Order(None, False, ()))
     all_specs: list[ColumnSpec] = field(default_factory=list)
+    keys: list[Any] = field(default_factory=list)
+    """The key expressions of ``order`` (Pixeltable copies expressions into each query: they can be reused)."""
     reversed: dict[str, Any] = field(default_factory=dict)
     """The same query in the reverse order (built on first use, shared by the copies of this plan)."""
 
     def selected_in_reverse(self, table: pxt.Table) -> Any:
         if 'query' not in self.reversed:
-            items = self.order.items(table, reverse=True)
-            self.reversed['query'] = _ordered(self.base, items).select(**_select_list(table, self.specs, self.order))
+            items = self.order.items(self.keys, reverse=True)
+            self.reversed['query'] = requery(self.selected, where=self.predicate, order_by=items)
         return self.reversed['query']
 
 
@@ -390,13 +392,14 @@ def _plan(table: pxt.Table, query: PageQuery) -> _Plan:
         if not spec.sortable:
             raise InvalidRequestError(f'Cannot sort by {spec.name!r}: {spec.type_text} values have no order.')
     order = Order.of(all_specs, q.order_by)
+    keys = order.key_exprs(table)
     pred = _predicate(table, all_specs, q)
     base: Any = table if pred is None else table.where(pred)
     selected = None
     if pred is not False:
-        selected = _ordered(base, order.items(table)).select(**_select_list(table, specs, order))
+        selected = _ordered(base, order.items(keys)).select(**_select_list(table, specs, order))
     count_key = (table_path(table), version, filters, q.errors_only)
-    plan = _Plan(specs, q, pred, base, count_key, selected, order, all_specs)
+    plan = _Plan(specs, q, pred, base, count_key, selected, order, all_specs, keys)
     if isinstance(version, int):
         _plans.put(key, plan)
     return plan
@@ -438,7 +441,7 @@ def _fetch_rows(table: pxt.Table, plan: _Plan, total: int | None) -> tuple[dict[
     """
     q = plan.query
     token = q.after or q.before
-    key = decode_cursor(table, plan.order, token) if token else None
+    key = decode_cursor(table, plan.order, token, len(plan.keys)) if token else None
     if key is not None:
         reverse = q.after is None
         cols = fetch_by_key(table, plan, key, q.limit, reverse=reverse)
@@ -470,21 +473,14 @@ def fetch_by_key(
 
 
 def key_queries(
-    table: pxt.Table,
-    plan: _Plan,
-    key: list[Any],
-    *,
-    reverse: bool = False,
-    select: Callable[[], dict[str, Any]] | None = None,
+    table: pxt.Table, plan: _Plan, key: list[Any], *, reverse: bool = False, select: Any = None
 ) -> Iterator[Any]:
     """The queries (no limit yet) whose rows, in turn, follow ``key`` in the plan's order (precede it with
-    ``reverse``, in reverse order), filtered as the plan is. ``select`` makes a select list in place of the plan's; it
-    must keep the ``k{i}`` key items."""
-    for pred, items in plan.order.segments(table, key, reverse=reverse):
-        filters = _predicate(table, plan.all_specs, plan.query)
-        where = pred if filters is None else filters & pred
-        items_sel = select() if select else _select_list(table, plan.specs, plan.order)
-        yield _ordered(table.where(where), items).select(**items_sel)
+    ``reverse``, in reverse order), filtered as the plan is. ``select`` is a query over the table whose select list
+    replaces the plan's; it must keep the ``k{i}`` key items."""
+    for pred, items in plan.order.segments(plan.keys, key, reverse=reverse):
+        where = pred if plan.predicate is None else plan.predicate & pred
+        yield requery(plan.selected if select is None else select, where=where, order_by=items)
 
 
 def _key_at(cols: dict[str, list[Any]], i: int) -> list[Any]:
