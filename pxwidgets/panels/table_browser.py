@@ -112,6 +112,10 @@ class HistoryReply(TypedDict):
 class TableBrowser(Panel):
     """Browse any Pixeltable table, view or snapshot in a notebook, a page at a time.
 
+    The next and previous pages are fetched by key (after the last row on screen), so paging deep into a million rows
+    costs what the first page costs; "Download CSV" saves every row that matches the filters, in the grid's order
+    (streamed a chunk at a time, with progress and Cancel; :func:`pxwidgets.tables.export_csv` from Python).
+
     Args:
         table: a table handle or its path (``'dir/name'``).
         page_size: rows per page (1–500).
