@@ -24,7 +24,20 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import Measure, cached_home, interleaved, load_average, median_ms, table_with_rows, write_section
+from bench.common import (
+    COMPARED_HEADER,
+    Measure,
+    bench_repeat,
+    bench_sizes,
+    cached_home,
+    compared,
+    how_measured,
+    interleaved,
+    load_average,
+    median_ms,
+    table_with_rows,
+    write_section,
+)
 
 N_ROWS = 100_000
 N_FILES = 100
@@ -253,15 +266,14 @@ def _one_order(t: Any, browser: Any, n: int, sort: dict[str, Any] | None, repeat
 
 
 def scale_section(sizes: list[int]) -> None:
-    repeat = int(os.environ.get('PXW_BENCH_REPEAT', '7'))
+    repeat = bench_repeat()
     lines = [
         f"Tables of scalars (int, label, random float score), pages of {PAGE} rows through the panel's `page` command "
-        f'(query, cells, wire encoding; row count cached), each interleaved with its floor (the raw Pixeltable query '
-        f'doing the same work: `order_by(...).limit(...)`, `where(score <= last).order_by(...).limit(...)` for a page '
-        f'by key), median of {repeat}, with the 1-minute load average (2 cores; "loaded" above 2). Memory: the '
-        "kernel's peak RSS rise / peak Python heap (tracemalloc) during one call, MB.",
+        '(query, cells, wire encoding; row count cached), each against its floor (the raw Pixeltable query doing the '
+        'same work, built in the call: `order_by(...).limit(...)`, `where(score <= last).order_by(...).limit(...)` '
+        f'for a page by key), {how_measured(repeat)}',
         '',
-        '| rows | interaction | fetched by | pxwidgets | floor | ÷ floor | pxwidgets memory MB | floor memory MB |',
+        f'| rows | interaction | fetched by {COMPARED_HEADER}',
         '|---|---|---|---|---|---|---|---|',
     ]
     summary = []
@@ -269,10 +281,7 @@ def scale_section(sizes: list[int]) -> None:
         results = scale_rows(n, repeat)
         page0 = {r[0].split(':')[0]: r[1] for r in results if r[0].endswith('page 0')}
         for what, ours, floor, how in results:
-            lines.append(
-                f'| {n:,} | {what} | {how} | {ours.cell()} | {floor.cell()} | {ours.ratio(floor):.2f} | '
-                f'{ours.memory()} | {floor.memory()} |'
-            )
+            lines.append(f'| {n:,} | {what} | {how} {compared(ours, floor)}')
             if 'by key' in what:
                 p0 = page0[what.split(':')[0]]
                 summary.append(f'{n:,} rows, {what.split(":")[0]}: deep page by key ÷ page 0 = {ours.ratio(p0):.2f}')
@@ -295,8 +304,7 @@ def main(sizes: list[int] | None = None) -> None:
     home = cached_home('table_browser')
     pxt.init()
     print(f'load average {load_average():.1f}')
-    sizes = sizes or [int(x) for x in os.environ.get('PXW_BENCH_ROWS', '10000,100000,1000000').split(',')]
-    scale_section(sizes)
+    scale_section(sizes or bench_sizes())
     if os.environ.get('PXW_BENCH_IMAGES'):
         images_section(home)
 

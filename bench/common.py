@@ -179,6 +179,34 @@ def interleaved(
     return out
 
 
+def bench_sizes(default: str = '10000,100000,1000000') -> list[int]:
+    """The table sizes of a scale bench: ``$PXW_BENCH_ROWS`` (comma-separated), else ``default``."""
+    return [int(x) for x in os.environ.get('PXW_BENCH_ROWS', default).split(',')]
+
+
+def bench_repeat(default: int = 7) -> int:
+    """Rounds per interleaved measurement: ``$PXW_BENCH_REPEAT``, else ``default``."""
+    return int(os.environ.get('PXW_BENCH_REPEAT', str(default)))
+
+
+def how_measured(repeat: int) -> str:
+    """The sentence every scale table starts with: medians, load average, memory."""
+    cores = os.cpu_count() or 1
+    return (
+        f'median of {repeat}, interleaved with its floor (A, B, A, B …), with the 1-minute load average ({cores} '
+        f'cores; "loaded" above {cores}). Memory: the kernel\'s peak RSS rise / peak Python heap (tracemalloc) during '
+        'one call, MB.'
+    )
+
+
+COMPARED_HEADER = '| pxwidgets | floor | ÷ floor | pxwidgets memory MB | floor memory MB |'
+
+
+def compared(ours: Measure, floor: Measure) -> str:
+    """The cells of :data:`COMPARED_HEADER` for one interaction."""
+    return f'| {ours.cell()} | {floor.cell()} | {ours.ratio(floor):.2f} | {ours.memory()} | {floor.memory()} |'
+
+
 def median_ms(
     fn: Callable[[], object], *, repeat: int = 7, warmup: int = 1, before: Callable[[], None] | None = None
 ) -> float:
