@@ -290,9 +290,8 @@ def scale_section(sizes: list[int]) -> None:
             lines.append(f'| {n:,} | {what} {compared(ours, floor)}')
             print(lines[-1], flush=True)
 
-    from pxwidgets.panels.stage_builder import StageBuilder
-
     import pxwidgets.tables.counting as counting
+    from pxwidgets.panels.stage_builder import StageBuilder
 
     big = StageBuilder(chain())
     n_nodes = len(big.handle_request('graph')['payload']['nodes'])
