@@ -258,11 +258,13 @@ def _one_order(t: Any, browser: Any, n: int, sort: dict[str, Any] | None, repeat
     ]
     pages._counts.put(pages._plan(t, pages.PageQuery.from_dict({**req, 'offset': 0})).count_key, n)  # counted
     order_text = 'sorted by score' if sort else "unsorted (Pixeltable's row order)"
-    out = []
-    for what, offset, fn, floor in cases:
-        m = interleaved({'ours': fn, 'floor': floor}, repeat=repeat)
-        out.append((f'{order_text}: {what}', m['ours'], m['floor'], how.get(str(offset), '')))
-    return out
+    # every interaction and its floor in the same rounds (A, A', B, B', …): ratios between any two are fair
+    fns = {f'{kind}{i}': fn for i, (_, _, ours, floor) in enumerate(cases) for kind, fn in (('o', ours), ('f', floor))}
+    m = interleaved(fns, repeat=repeat)
+    return [
+        (f'{order_text}: {what}', m[f'o{i}'], m[f'f{i}'], how.get(str(offset), ''))
+        for i, (what, offset, _, _) in enumerate(cases)
+    ]
 
 
 def scale_section(sizes: list[int]) -> None:
