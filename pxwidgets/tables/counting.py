@@ -50,17 +50,18 @@ def failed_rows_by_column(table: pxt.Table, columns: list[str]) -> dict[str, int
     cached = _failed.get(key)
     if cached is not None:
         return dict(cached)
-    # one read transaction: outside one, binding each of the columns to the query revalidates the table in the catalog
+    # each in one read transaction: outside one, binding each column to the query revalidates the table in the catalog
     # (a round trip per column: seconds for a 200-column pipeline)
-    with read_transaction([table]):
-        try:  # COUNT(errortype) per column, in SQL: one row comes back
+    try:  # COUNT(errortype) per column, in SQL: one row comes back
+        with read_transaction([table]):
             items: dict[str, Any] = {f'e{i}': pxt_count(table[c].errortype) for i, c in enumerate(columns)}  # type: ignore[call-arg]
             counts = table.select(**items).collect()
-            found = {c: int(counts[0][f'e{i}'] or 0) for i, c in enumerate(columns)}
-        except pxt.Error:  # a media column validated on read is not countable in SQL: only failing rows travel
+        found = {c: int(counts[0][f'e{i}'] or 0) for i, c in enumerate(columns)}
+    except Exception:  # Pixeltable cannot count some errors in SQL (JSON or array values, media validated on read)
+        with read_transaction([table]):  # only the failing rows travel
             types = {f'e{i}': table[c].errortype for i, c in enumerate(columns)}
             any_failed = functools.reduce(operator.or_, [t != None for t in types.values()])  # noqa: E711
             result = table.where(any_failed).select(**types).collect()
-            found = {c: sum(v is not None for v in result[f'e{i}']) for i, c in enumerate(columns)}
+        found = {c: sum(v is not None for v in result[f'e{i}']) for i, c in enumerate(columns)}
     _failed.put(key, found)
     return dict(found)
