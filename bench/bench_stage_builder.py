@@ -1,5 +1,12 @@
 """StageBuilder: stage rows and previews against the raw Pixeltable query, graph size, progress while adding.
 
+Scale (section "StageBuilder at scale"; ``PXW_BENCH_ROWS``, default ``10000,100000,1000000``): a table of ``n`` rows
+with a stored computed column stage; 20 rows of that stage through the library's ``preview()`` and through the
+panel's ``rows`` command (page 0, and a deep page by key), each interleaved with the raw query (the floor), with the
+kernel's peak memory and the load average; and the ``graph`` command of a 200-stage pipeline (target ≤ 300 ms).
+Tables are built once into a cached home (``bench.common.cached_home``).
+
+Media (``PXW_BENCH_MEDIA=1``, section "StageBuilder"):
 - Preview of 20 rows of a stage (the panel's 'rows' command: fetch + thumbnails + wire encoding) against
   ``stage_table.limit(20).collect()`` on the same rows; and a new stage's preview (``preview`` command, nothing
   written) against the raw query computing the same expression on 20 rows.
@@ -11,11 +18,28 @@
 from __future__ import annotations
 
 import itertools
+import os
+import statistics
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import median_ms, temporary_home, write_section
+from bench.common import (
+    COMPARED_HEADER,
+    Measure,
+    bench_repeat,
+    bench_sizes,
+    cached_home,
+    compared,
+    how_measured,
+    interleaved,
+    is_loaded,
+    load_average,
+    median_ms,
+    table_with_rows,
+    temporary_home,
+    write_section,
+)
 
 N_ROWS = 10_000
 
@@ -39,7 +63,7 @@ def _write_video(path: Path, frames: int = 60) -> str:
     return str(path)
 
 
-def main() -> None:
+def media_section() -> None:
     home = temporary_home()
     import PIL.Image
     import pixeltable as pxt
@@ -163,6 +187,147 @@ def main() -> None:
     )
     write_section('StageBuilder', body)
     print(body)
+
+
+N_STAGES = 200
+
+
+def numbers(n: int) -> Any:
+    """``sb/nums_<n>``: ``n`` rows with a stored computed column stage ``doubled`` (built once, cached)."""
+    import pixeltable as pxt
+
+    from pxwidgets.patterns import ProgressiveRefinement
+
+    path = f'sb/nums_{n}'
+    t = table_with_rows(path, n)
+    if t is None or 'doubled' not in pxt.get_table(path).columns():
+        pxt.create_dir('sb', if_exists='ignore')
+        t = pxt.create_table(path, {'n': pxt.Int}, if_exists='replace_force')
+        start = time.perf_counter()
+        for first in range(0, n, 100_000):
+            t.insert({'n': i} for i in range(first, min(n, first + 100_000)))
+        ProgressiveRefinement(path).add_stage('doubled', column=t.n * 2)
+        print(f'built {path} in {time.perf_counter() - start:.0f} s', flush=True)
+    return pxt.get_table(path)
+
+
+def chain() -> Any:
+    """``sb/chain``: a pipeline of ``N_STAGES`` stages (199 computed columns in a chain over 100 rows), cached."""
+    import pixeltable as pxt
+
+    from pxwidgets.patterns import ProgressiveRefinement
+
+    last = f'step_{N_STAGES - 2:03d}'
+    t = table_with_rows('sb/chain', 100)
+    if t is None or last not in pxt.get_table('sb/chain').columns():
+        pxt.create_dir('sb', if_exists='ignore')
+        nums = pxt.create_table('sb/chain', {'n': pxt.Int}, if_exists='replace_force')
+        nums.insert({'n': i} for i in range(100))
+        pipeline = ProgressiveRefinement('sb/chain')
+        previous = nums.n
+        start = time.perf_counter()
+        for i in range(N_STAGES - 1):
+            pipeline.add_stage(f'step_{i:03d}', column=previous + 1)
+            previous = nums[f'step_{i:03d}']
+        print(f'built a {N_STAGES}-stage pipeline in {time.perf_counter() - start:.0f} s', flush=True)
+    return ProgressiveRefinement.open('sb/chain')
+
+
+def scale_rows(n: int, repeat: int) -> list[tuple[str, Measure, Measure]]:
+    from pxwidgets.panels.stage_builder import StageBuilder
+    from pxwidgets.patterns import ProgressiveRefinement
+
+    t = numbers(n)
+    path = f'sb/nums_{n}'
+    pipeline = ProgressiveRefinement.open(path)
+    builder = StageBuilder(pipeline)
+    assert builder.handle_request('graph')['ok']
+    deep = n - n // 100
+    req = {'stage': 'doubled', 'limit': 20, 'filters': [], 'errors_only': False, 'order_by': None}
+    before = builder.handle_request('rows', {**req, 'offset': deep - 20})['payload']
+    last_n = before['rows'][-1][0]['value']
+
+    def rows(offset: int, after: str | None = None) -> Any:
+        def run() -> None:
+            reply = builder.handle_request('rows', {**req, 'offset': offset, 'after': after})
+            assert reply['ok'], reply
+
+        return run
+
+    cases = [
+        (
+            "library `preview('doubled', 20)` (DataFrame: inputs, value, errors)",
+            lambda: pipeline.preview('doubled', 20),
+            lambda: t.select(t.n, t.doubled, t.doubled.errortype, t.doubled.errormsg).limit(20).collect().to_pandas(),
+        ),
+        ('panel `rows`: 20 rows of the stage (page 0)', rows(0), lambda: t.select(t.n, t.doubled).limit(20).collect()),
+        (
+            f'panel `rows`: 20 rows at offset {deep:,} by key',
+            rows(deep, before['cursor']['last']),
+            lambda: t.where(t.n > last_n).select(t.n, t.doubled).limit(20).collect(),
+        ),
+    ]
+    out = []
+    for what, ours, floor in cases:
+        m = interleaved({'ours': ours, 'floor': floor}, repeat=repeat)
+        out.append((what, m['ours'], m['floor']))
+    builder.close()
+    return out
+
+
+def scale_section(sizes: list[int]) -> None:
+    repeat = bench_repeat()
+    lines = [
+        'A table of `n` integers with a stored computed column stage `doubled = n * 2`; each interaction against its '
+        'floor (the raw Pixeltable query returning the same rows and columns, built in the call as a user writes it), '
+        f'{how_measured(repeat)} Target: ≤ 1.5 × the floor.',
+        '',
+        f'| rows | interaction {COMPARED_HEADER}',
+        '|---|---|---|---|---|---|---|',
+    ]
+    for n in sizes:
+        for what, ours, floor in scale_rows(n, repeat):
+            lines.append(f'| {n:,} | {what} {compared(ours, floor)}')
+            print(lines[-1], flush=True)
+
+    import pxwidgets.tables.counting as counting
+    from pxwidgets.panels.stage_builder import StageBuilder
+
+    big = StageBuilder(chain())
+    n_nodes = len(big.handle_request('graph')['payload']['nodes'])
+    graph: dict[str, tuple[float, float]] = {}
+    for label, cold in (('first (error counts not cached)', True), ('again (same table versions)', False)):
+        times, loads = [], []
+        for _ in range(repeat):
+            if cold:
+                counting._failed = type(counting._failed)(64)
+            start = time.perf_counter()
+            assert big.handle_request('graph')['ok']
+            times.append((time.perf_counter() - start) * 1000)
+            loads.append(load_average())
+        graph[label] = (statistics.median(times), statistics.median(loads))
+    lines += [
+        '',
+        f'`graph` command of a {n_nodes}-stage pipeline (rows and error counts included), target ≤ 300 ms:',
+        '',
+    ]
+    for label, (ms, load) in graph.items():
+        mark = ', loaded' if is_loaded(load) else ''
+        lines.append(f'- {label}: {ms:.0f} ms (load {load:.1f}{mark})')
+    body = '\n'.join(lines)
+    write_section('StageBuilder at scale', body)
+    print(body)
+
+
+def main(sizes: list[int] | None = None) -> None:
+    import pixeltable as pxt
+
+    if os.environ.get('PXW_BENCH_MEDIA'):
+        media_section()
+        return
+    cached_home('stage_builder')
+    pxt.init()
+    scale_section(sizes or bench_sizes())
 
 
 if __name__ == '__main__':

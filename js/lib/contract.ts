@@ -134,6 +134,15 @@ export interface Cell {
   path?: string;
 }
 
+/**
+ * The keys of a page's first and last row: the next page is asked `after: last`, the previous `before: first`
+ * (fetched by key, not by offset: see `pxwidgets.tables.keyset`).
+ */
+export interface PageCursor {
+  first: string;
+  last: string;
+}
+
 /** The answer to a 'page' request. */
 export interface PageReply {
   columns: ColumnInfo[];
@@ -145,6 +154,11 @@ export interface PageReply {
   elapsed_ms: number;
   /** The Pixeltable code that fetches the same rows. */
   code: string;
+  cursor?: PageCursor | null;
+  /** `'key'`, `'offset from the end'` or `'offset'`: how the rows were found. */
+  fetched_by?: string;
+  /** The whole filtered, sorted result as a DataFrame: the lines that follow `code`'s `t = pxt.get_table(…)`. */
+  pandas_code?: string;
 }
 
 /** The request of a command that takes no arguments. */
@@ -177,6 +191,35 @@ export interface PageRequest {
   errors_only: boolean;
   /** Only these columns, in this order (default: all). */
   columns?: string[] | null;
+  /** The cursor of the previous page's last row (`PageReply.cursor.last`): the rows after it, by key. */
+  after?: string | null;
+  /** The cursor of the next page's first row: the rows before it, by key. */
+  before?: string | null;
+}
+
+/**
+ * The next chunk of a CSV export of a grid's whole filtered, sorted result (`after`: the previous chunk's
+ * `next`; none for the first chunk, which carries the header).
+ */
+export interface ExportRequest extends PageRequest {
+  /** Rows received so far. */
+  done?: number;
+  chunk_rows?: number;
+}
+
+/** One chunk of CSV text, in the reply's first buffer (UTF-8). */
+export interface ExportChunkReply {
+  rows: number;
+  done: number;
+  total: number | null;
+  /** The cursor of the next chunk; null when the export is complete. */
+  next: string | null;
+  /** Stopped at the row limit while more rows match. */
+  truncated: boolean;
+  max_rows: number;
+  filename: string;
+  columns: string[];
+  problems: string[];
 }
 
 /** The number of rows a page request matches (the grid asks for it after the page). */

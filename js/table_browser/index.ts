@@ -4,10 +4,10 @@
 import type { AnyModel, RenderProps } from "@anywidget/types";
 import "./table_browser.css";
 import { CodeBox } from "../lib/code";
-import type { PageReply, PageRequest } from "../lib/contract";
+import type { ExportChunkReply, PageReply, PageRequest } from "../lib/contract";
 import { fmtCount, h, replace } from "../lib/dom";
 import { FilterBar } from "../lib/filters";
-import { Grid } from "../lib/grid";
+import { CsvExport, Grid } from "../lib/grid";
 import { PanelShell, Superseded } from "../lib/shell";
 import type { CatalogReply, HistoryReply, InfoReply } from "./contract";
 import { Header } from "./header";
@@ -36,7 +36,8 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   const onPage = (which: string) => (page: PageReply) => {
     if (!info) filterBar.setColumns(page.columns); // the table's info failed: filter on what the page shows
     lastGrid = which;
-    code.set(page.code ?? "");
+    const whole = page.pandas_code ? `\n# every matching row, in this order, as a DataFrame (what "Download CSV" saves)\n${page.pandas_code}` : "";
+    code.set(page.code ? `${page.code}${whole}` : "");
   };
   const pageSize = Number(model.get("page_size")) || 25;
   const rows: Grid = new Grid({
@@ -70,6 +71,15 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   });
   const errorCounts = h("div", { class: "pxw-error-counts", testid: "pxw-error-counts" });
 
+  // ---- Download CSV of the Rows grid's whole filtered, sorted result (streamed from the kernel in chunks) -----
+  const exporter = new CsvExport({
+    fetchChunk: (req) =>
+      shell.call<ExportChunkReply>("export_csv", req, { key: "export", rethrow: true, progress: "Exporting CSV…", timeoutMs: 300_000 }),
+    query: () => rows.query,
+    cancel: () => shell.cancel(),
+    onError: (err) => shell.showError(err),
+  });
+
   // ---- Lineage and History: fetched when their tab is shown, again after open/refresh ---------------------
   const lineageBox = h("div", { class: "pxw-tab-body" }, h("div", { class: "pxw-dim" }, "Loading lineage…"));
   const historyBox = h("div", { class: "pxw-tab-body" }, h("div", { class: "pxw-dim" }, "Loading history…"));
@@ -102,7 +112,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     testid: "pxw-table-browser",
     class: "pxw-table-browser",
     tabs: [
-      { name: "rows", label: "Rows", content: h("div", { class: "pxw-tab-body" }, filterBar.el, rows.el) },
+      { name: "rows", label: "Rows", content: h("div", { class: "pxw-tab-body" }, filterBar.el, exporter.el, rows.el) },
       { name: "errors", label: "Errors", content: h("div", { class: "pxw-tab-body" }, errorCounts, errorGrid.el), onShow: () => showErrors() },
       { name: "lineage", label: "Lineage", content: lineageBox, onShow: () => void (stale.lineage && loadLineage()) },
       { name: "history", label: "History", content: historyBox, onShow: () => void (stale.history && loadHistory()) },
@@ -212,6 +222,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   return () => {
     model.off("change:path", onPath);
     model.off("change:page_size", onPageSizeTrait);
+    exporter.cancel();
     shell.dispose();
     rows.dispose();
     errorGrid.dispose();

@@ -89,5 +89,8 @@ def encode_page(page: Page) -> tuple[PageReply, list[bytes]]:
         'total': page.total,
         'elapsed_ms': round(page.elapsed_ms, 1),
         'code': page.code,
+        'cursor': {'first': page.cursor['first'], 'last': page.cursor['last']} if page.cursor else None,
+        'fetched_by': page.fetched_by,
+        'pandas_code': page.pandas_code,
     }
     return reply, buffers

@@ -163,6 +163,14 @@ class Cell(TypedDict, total=False):
     path: str
 
 
+class PageCursor(TypedDict):
+    """The keys of a page's first and last row: the next page is asked ``after: last``, the previous ``before: first``
+    (fetched by key, not by offset: see ``pxwidgets.tables.keyset``)."""
+
+    first: str
+    last: str
+
+
 class PageReply(TypedDict):
     """The answer to a 'page' request."""
 
@@ -175,6 +183,11 @@ class PageReply(TypedDict):
     elapsed_ms: float
     code: str
     """The Pixeltable code that fetches the same rows."""
+    cursor: NotRequired[PageCursor | None]
+    fetched_by: NotRequired[str]
+    """``'key'``, ``'offset from the end'`` or ``'offset'``: how the rows were found."""
+    pandas_code: NotRequired[str]
+    """The whole filtered, sorted result as a DataFrame: the lines that follow ``code``'s ``t = pxt.get_table(…)``."""
 
 
 class NoPayload(TypedDict):
@@ -212,6 +225,35 @@ class PageRequest(TypedDict):
     errors_only: bool
     columns: NotRequired[list[str] | None]
     """Only these columns, in this order (default: all)."""
+    after: NotRequired[str | None]
+    """The cursor of the previous page's last row (``PageReply.cursor.last``): the rows after it, by key."""
+    before: NotRequired[str | None]
+    """The cursor of the next page's first row: the rows before it, by key."""
+
+
+class ExportRequest(PageRequest):
+    """The next chunk of a CSV export of a grid's whole filtered, sorted result (``after``: the previous chunk's
+    ``next``; none for the first chunk, which carries the header)."""
+
+    done: NotRequired[int]
+    """Rows received so far."""
+    chunk_rows: NotRequired[int]
+
+
+class ExportChunkReply(TypedDict):
+    """One chunk of CSV text, in the reply's first buffer (UTF-8)."""
+
+    rows: int
+    done: int
+    total: int | None
+    next: str | None
+    """The cursor of the next chunk; null when the export is complete."""
+    truncated: bool
+    """Stopped at the row limit while more rows match."""
+    max_rows: int
+    filename: str
+    columns: list[str]
+    problems: list[str]
 
 
 class CountReply(TypedDict):

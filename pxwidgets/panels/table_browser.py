@@ -15,7 +15,16 @@ import traitlets
 from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command
 from pxwidgets.panels.cells import encode_page
-from pxwidgets.panels.contract import ColumnInfo, CountReply, NoPayload, PageReply, PageRequest
+from pxwidgets.panels.contract import (
+    ColumnInfo,
+    CountReply,
+    ExportChunkReply,
+    ExportRequest,
+    NoPayload,
+    PageReply,
+    PageRequest,
+)
+from pxwidgets.panels.exports import export_chunk
 from pxwidgets.tables import (
     PageQuery,
     count_rows,
@@ -103,6 +112,10 @@ class HistoryReply(TypedDict):
 class TableBrowser(Panel):
     """Browse any Pixeltable table, view or snapshot in a notebook, a page at a time.
 
+    The next and previous pages are fetched by key (after the last row on screen), so paging deep into a million rows
+    costs what the first page costs; "Download CSV" saves every row that matches the filters, in the grid's order
+    (streamed a chunk at a time, with progress and Cancel; :func:`pxwidgets.tables.export_csv` from Python).
+
     Args:
         table: a table handle or its path (``'dir/name'``).
         page_size: rows per page (1–500).
@@ -164,6 +177,10 @@ class TableBrowser(Panel):
     @command('count', request=PageRequest, reply=CountReply)
     def _count(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         return {'total': count_rows(self.path, PageQuery.from_dict(payload))}
+
+    @command('export_csv', background=True, request=ExportRequest, reply=ExportChunkReply)
+    def _export_csv(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        return export_chunk(self.path, payload, progress)
 
     @command('lineage', request=NoPayload, reply=LineageReply)
     def _lineage(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:

@@ -10,6 +10,7 @@ Example:
 """
 
 from pxwidgets.tables.columns import ColumnSpec, describe_columns
+from pxwidgets.tables.export import csv_chunks, export_csv
 from pxwidgets.tables.filters import FILTER_OPS, Filter
 from pxwidgets.tables.history import list_versions
 from pxwidgets.tables.lineage import Lineage, LineageNode, lineage
@@ -25,7 +26,9 @@ __all__ = [
     'Page',
     'PageQuery',
     'count_rows',
+    'csv_chunks',
     'describe_columns',
+    'export_csv',
     'fetch_page',
     'lineage',
     'list_catalog',

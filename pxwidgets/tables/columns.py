@@ -38,6 +38,8 @@ class ColumnSpec:
     is_iterator_col: bool
     problem: str | None
     """Why the column cannot be computed any more (e.g. its UDF is gone after a kernel restart), with the fix."""
+    is_pk: bool = False
+    """Part of the table's primary key."""
 
     @property
     def sortable(self) -> bool:
@@ -112,6 +114,7 @@ def describe_columns(table: pxt.Table) -> list[ColumnSpec]:
             is_computed=fact.value_expr is not None,
             is_iterator_col=fact.is_iterator_col,
             problem=_broken_udf_problem(fact.value_expr),
+            is_pk=fact.is_pk,
         )
         for fact in column_facts(table)
     ]

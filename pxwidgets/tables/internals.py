@@ -12,6 +12,10 @@ the module to fix. What is here, and why:
 - The table version, id and path of a handle (for caches keyed by version).
 - One read transaction around several queries (``read_transaction``): each query otherwise revalidates the catalog.
 - Identifier rules and operator enums, from Pixeltable's internal modules.
+- Pixeltable's own row order: a table's rows have no public identity, but every store row has a rowid (one or more
+  integer columns; an iterator view adds its position). :func:`rowid_refs` gives them as expressions that
+  ``where()``, ``order_by()`` and ``select()`` accept, so pages of a table without a primary key can be fetched by
+  key (``where(rowid > last)``) rather than by ``OFFSET``.
 - The store rows of a data-versioned table (``store_of``, ``connect``): Pixeltable has no public row identity and
   no diff, but its store never changes a row in place: every row version is a store row ``(rowid…, v_min, v_max,
   col_0, …)`` live at table version ``V`` when ``v_min <= V < v_max``, so the rows that differ between versions
@@ -67,6 +71,8 @@ __all__ = [
     'lineage_ids',
     'read_catalog',
     'read_transaction',
+    'requery',
+    'rowid_refs',
     'store_of',
     'table_id',
     'table_kind',
@@ -123,6 +129,35 @@ def type_enum(col_type: ts.ColumnType) -> ts.ColumnType.Type:
 def type_kind(col_type: ts.ColumnType) -> str:
     """A column type's family in lower case: ``'image'``, ``'string'``, ``'array'``, ``'json'``, …"""
     return str(col_type._type.name.lower())
+
+
+def rowid_refs(tbl: pxt.Table) -> list[exprs.Expr]:
+    """The rowid columns of a handle, as expressions (Pixeltable's own row order: insertion order within a table).
+
+    Together they identify a row of the table (or view) and are indexed (the store's primary key), so
+    ``order_by(*refs)`` is cheap and ``where(ref > last)`` seeks.
+
+    Example:
+        >>> t.order_by(*rowid_refs(t)).limit(5).collect()  # doctest: +SKIP
+    """
+    handle = tbl._tbl_version_path.tbl_version
+    return [exprs.RowidRef(handle, i) for i in range(handle.get().num_rowid_columns())]
+
+
+def requery(query: Any, *, where: exprs.Expr | None, order_by: list[tuple[exprs.Expr, bool]]) -> Any:
+    """``query`` (a select over one table, no where/order yet or replaced here) with another where clause and order,
+    built as one query object.
+
+    The public chain ``t.where(…).order_by(…).order_by(…).select(…)`` constructs a query object per call, and each
+    construction checks in the catalog that its table still exists (a round trip each): a page fetched by key would
+    otherwise pay five of them before its one real query.
+    """
+    return type(query)(
+        from_clause=query._from_clause,
+        select_list=query.select_list,
+        where_clause=where,
+        order_by_clause=order_by,
+    )
 
 
 @dataclass

@@ -12,8 +12,10 @@ Example:
 from __future__ import annotations
 
 import functools
+import itertools
 import operator
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -27,7 +29,8 @@ from pxwidgets.errors import InvalidRequestError
 from pxwidgets.tables.columns import ColumnSpec, column_by_name, describe_columns
 from pxwidgets.tables.counting import count
 from pxwidgets.tables.filters import Filter
-from pxwidgets.tables.internals import table_id, table_version
+from pxwidgets.tables.internals import read_transaction, requery, table_id, table_version
+from pxwidgets.tables.keyset import Order, decode_cursor, encode_cursor
 from pxwidgets.tables.lru import LruCache
 from pxwidgets.tables.resolve import call_reading, table_path
 from pxwidgets.tables.thumbnails import Thumbnail, image_file_thumbnail, image_thumbnail, video_poster
@@ -50,6 +53,10 @@ class PageQuery:
     """Only rows where at least one computed column failed."""
     columns: tuple[str, ...] | None = None
     """Only these columns, in this order (default: every column). Filters and sorting may use any column."""
+    after: str | None = None
+    """The cursor of the last row of the page before this one (``Page.cursor['last']``): fetch by key."""
+    before: str | None = None
+    """The cursor of the first row of the page after this one (``Page.cursor['first']``): fetch by key."""
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> PageQuery:
@@ -68,6 +75,10 @@ class PageQuery:
         filters = raw.get('filters') or []
         if not isinstance(filters, list):
             raise InvalidRequestError('filters must be a list.')
+        cursors = {name: raw.get(name) for name in ('after', 'before')}
+        for name, token in cursors.items():
+            if token is not None and not isinstance(token, str):
+                raise InvalidRequestError(f'{name} must be a page cursor (a string) or null.')
         columns = raw.get('columns')
         if columns is not None and (
             not isinstance(columns, list) or not columns or not all(isinstance(c, str) for c in columns)
@@ -80,6 +91,8 @@ class PageQuery:
             tuple(Filter.from_dict(f) for f in filters),
             bool(raw.get('errors_only')),
             tuple(columns) if columns is not None else None,
+            cursors['after'],
+            cursors['before'],
         )
 
 
@@ -114,6 +127,15 @@ class Page:
     elapsed_ms: float
     code: str
     problems: list[str] = field(default_factory=list)
+    cursor: dict[str, str] | None = None
+    """The keys of the page's first and last row (``{'first': …, 'last': …}``): pass ``last`` as the next page's
+    ``PageQuery.after`` (``first`` as the previous page's ``before``) to fetch it by key, not by offset."""
+    fetched_by: str = 'offset'
+    """How the rows were found: ``'key'`` (after/before a cursor), ``'offset from the end'`` (``OFFSET`` in the
+    reversed order, for pages nearer the end) or ``'offset'``. See :mod:`pxwidgets.tables.keyset` for their costs."""
+    pandas_code: str = ''
+    """The whole filtered, sorted result as a DataFrame (what "Download CSV" exports): the lines that follow ``code``'s
+    ``t = pxt.get_table(…)``."""
 
     def to_pandas(self) -> pd.DataFrame:
         """The page as a DataFrame (thumbnails as PIL images, failures as their error message)."""
@@ -143,8 +165,11 @@ def _predicate(table: pxt.Table, specs: list[ColumnSpec], query: PageQuery) -> A
     return functools.reduce(operator.and_, preds) if preds else None
 
 
-def _select_list(table: pxt.Table, specs: list[ColumnSpec]) -> dict[str, Any]:
+def _select_list(table: pxt.Table, specs: list[ColumnSpec], order: Order | None = None) -> dict[str, Any]:
+    """``c{i}`` per column (``e{i}``/``m{i}`` its error), and ``k{i}`` per part of the row's key in ``order``."""
     sel: dict[str, Any] = {}
+    if order is not None:
+        sel.update({f'k{i}': expr for i, expr in enumerate(order.key_exprs(table))})
     for i, spec in enumerate(specs):
         col = table[spec.name]
         stored_file = spec.is_media and spec.is_stored
@@ -155,8 +180,7 @@ def _select_list(table: pxt.Table, specs: list[ColumnSpec]) -> dict[str, Any]:
     return sel
 
 
-def query_code(path: str, query: PageQuery) -> str:
-    """The plain Pixeltable code that fetches the same rows."""
+def _query_parts(query: PageQuery, order: Order | None) -> list[str]:
     parts = ['t']
     conds = [f.to_code('t') for f in query.filters]
     if query.errors_only:
@@ -166,13 +190,51 @@ def query_code(path: str, query: PageQuery) -> str:
         parts.append(f'.where({joined})')
     if query.order_by:
         col, asc = query.order_by
-        ref = f't.{col}' if col.isidentifier() else f't[{col!r}]'
-        parts.append(f'.order_by({ref}, asc={asc})')
+        parts.append(f'.order_by({_ref(col)}, asc={asc})')
+    if order is not None and order.tiebreak:
+        parts.append(f'.order_by({", ".join(map(_ref, order.tiebreak))})')
     if query.columns:
-        refs = ', '.join(f't.{c}' if c.isidentifier() else f't[{c!r}]' for c in query.columns)
-        parts.append(f'.select({refs})')
+        parts.append(f'.select({", ".join(map(_ref, query.columns))})')
+    return parts
+
+
+def _ref(col: str) -> str:
+    return f't.{col}' if col.isidentifier() else f't[{col!r}]'
+
+
+def query_code(path: str, query: PageQuery, order: Order | None = None, fetched_by: str = 'offset') -> str:
+    """The plain Pixeltable code that fetches the same rows.
+
+    A page fetched by key (see :mod:`pxwidgets.tables.keyset`) is the same rows as the offset form while the table is
+    unchanged; the code says so, and what breaks ties.
+    """
+    parts = _query_parts(query, order)
     parts.append(f'.limit({query.limit}, offset={query.offset})' if query.offset else f'.limit({query.limit})')
-    return f'import pixeltable as pxt\n\nt = pxt.get_table({path!r})\nt{"".join(parts[1:])}.collect()\n'
+    notes = ''
+    if order is not None and query.order_by and not order.tiebreak:
+        notes += "# ties in the sort column are in Pixeltable's row order (rowid), which has no public name\n"
+    if fetched_by != 'offset':
+        notes += f'# pxwidgets fetched this page by {fetched_by}: the same rows, without reading the rows before them\n'
+    return f'import pixeltable as pxt\n\nt = pxt.get_table({path!r})\n{notes}t{"".join(parts[1:])}.collect()\n'
+
+
+def pandas_code(path: str, query: PageQuery, order: Order | None = None, *, full: bool = True) -> str:
+    """The plain Pixeltable code of the whole filtered, sorted result as a pandas DataFrame (and a CSV file).
+
+    ``full=False`` gives only the lines after ``t = pxt.get_table(…)`` (to follow a page's ``code``).
+
+    Example:
+        >>> print(pandas_code('demo/photos', PageQuery(order_by=('title', True))))  # doctest: +SKIP
+        import pixeltable as pxt
+        ...
+        df = t.order_by(t.title, asc=True).collect().to_pandas()
+    """
+    chain = ''.join(_query_parts(query, order)[1:])
+    tail = (
+        f'df = t{chain}.collect().to_pandas()\n'
+        "df.to_csv('export.csv', index=False)  # media columns: select t.<col>.fileurl for their URLs\n"
+    )
+    return f'import pixeltable as pxt\n\nt = pxt.get_table({path!r})\n{tail}' if full else tail
 
 
 _counts: LruCache[int] = LruCache(128)
@@ -221,9 +283,13 @@ def _thumbnail_job(spec: ColumnSpec, raw: Any) -> Any:
     return MediaRef(spec.kind, str(raw))
 
 
-def _build_rows(specs: list[ColumnSpec], result: Any) -> list[list[Any]]:
-    n = len(result)
-    cols = {name: result[name] for name in result.schema}  # column-wise lists
+def _columns_of(result: Any, *, reverse: bool = False) -> dict[str, list[Any]]:
+    """A result set as column-wise lists (in reverse row order with ``reverse``)."""
+    return {name: (result[name][::-1] if reverse else list(result[name])) for name in result.schema}
+
+
+def _build_rows(specs: list[ColumnSpec], cols: dict[str, list[Any]]) -> list[list[Any]]:
+    n = len(next(iter(cols.values()), []))
     rows: list[list[Any]] = [[None] * len(specs) for _ in range(n)]
     jobs: list[tuple[int, int, Any]] = []
     for j, spec in enumerate(specs):
@@ -266,7 +332,8 @@ class _Plan:
     """A validated query, ready to run: the table's columns, the predicate and the key of its row count.
 
     ``selected`` is the sorted, filtered query with its select list, bound once per table version: building it costs
-    about as many catalog round trips as running it, so a panel paging through a table reuses it.
+    about as many catalog round trips as running it, so a panel paging through a table reuses it. Its order is total
+    (``order``: the sort column, then the primary key or the rowid), so every row has a key to page from.
     """
 
     specs: list[ColumnSpec]
@@ -275,6 +342,24 @@ class _Plan:
     base: Any
     count_key: tuple[Any, ...]
     selected: Any = None
+    order: Order = field(default_factory=lambda: Order(None, False, ()))
+    all_specs: list[ColumnSpec] = field(default_factory=list)
+    keys: list[Any] = field(default_factory=list)
+    """The key expressions of ``order`` (Pixeltable copies expressions into each query: they can be reused)."""
+    reversed: dict[str, Any] = field(default_factory=dict)
+    """The same query in the reverse order (built on first use, shared by the copies of this plan)."""
+
+    def selected_in_reverse(self, table: pxt.Table) -> Any:
+        if 'query' not in self.reversed:
+            items = self.order.items(self.keys, reverse=True)
+            self.reversed['query'] = requery(self.selected, where=self.predicate, order_by=items)
+        return self.reversed['query']
+
+
+def _ordered(query: Any, items: list[tuple[Any, bool]]) -> Any:
+    for expr, asc in items:
+        query = query.order_by(expr, asc=asc)
+    return query
 
 
 _plans: LruCache[_Plan] = LruCache(64)
@@ -286,10 +371,11 @@ def _plan(table: pxt.Table, query: PageQuery) -> _Plan:
     key = (table_id(table), version, query.filters, query.order_by, query.errors_only, query.columns)
     cached = _plans.get(key) if isinstance(version, int) else None
     if cached is not None:
-        return replace(cached, query=replace(cached.query, offset=query.offset, limit=query.limit))
+        window = replace(cached.query, offset=query.offset, limit=query.limit, after=query.after, before=query.before)
+        return replace(cached, query=window)
     all_specs = describe_columns(table)
     filters = tuple(f.validated(all_specs) for f in query.filters)
-    q = PageQuery(query.offset, query.limit, query.order_by, filters, query.errors_only, query.columns)
+    q = replace(query, filters=filters)
     specs = all_specs
     if q.columns is not None:
         unknown = [c for c in q.columns if column_by_name(all_specs, c) is None]
@@ -305,13 +391,15 @@ def _plan(table: pxt.Table, query: PageQuery) -> _Plan:
             raise InvalidRequestError(f'Cannot sort by unknown column {q.order_by[0]!r}.')
         if not spec.sortable:
             raise InvalidRequestError(f'Cannot sort by {spec.name!r}: {spec.type_text} values have no order.')
+    order = Order.of(all_specs, q.order_by)
+    keys = order.key_exprs(table)
     pred = _predicate(table, all_specs, q)
     base: Any = table if pred is None else table.where(pred)
     selected = None
     if pred is not False:
-        ordered = base.order_by(table[q.order_by[0]], asc=q.order_by[1]) if q.order_by else base
-        selected = ordered.select(**_select_list(table, specs))
-    plan = _Plan(specs, q, pred, base, (table_path(table), version, filters, q.errors_only), selected)
+        selected = _ordered(base, order.items(keys)).select(**_select_list(table, specs, order))
+    count_key = (table_path(table), version, filters, q.errors_only)
+    plan = _Plan(specs, q, pred, base, count_key, selected, order, all_specs, keys)
     if isinstance(version, int):
         _plans.put(key, plan)
     return plan
@@ -345,6 +433,70 @@ def _past_the_end(query: PageQuery, total: int) -> InvalidRequestError:
     )
 
 
+def _fetch_rows(table: pxt.Table, plan: _Plan, total: int | None) -> tuple[dict[str, list[Any]], str, int]:
+    """The rows of the plan's window as column-wise lists, how they were found, and the window's offset.
+
+    By key after/before a cursor of the same order; else by ``OFFSET`` from the nearer end when the row count is
+    known; else by ``OFFSET`` (see :mod:`pxwidgets.tables.keyset` for what each costs).
+    """
+    q = plan.query
+    token = q.after or q.before
+    key = decode_cursor(table, plan.order, token, len(plan.keys)) if token else None
+    if key is not None:
+        reverse = q.after is None
+        cols = fetch_by_key(table, plan, key, q.limit, reverse=reverse)
+        if not reverse or len(cols['k0']) == q.limit:
+            return cols, 'key', q.offset
+        # fewer rows than a page before the key (rows were deleted or the key moved up): the first page instead
+        return _columns_of(plan.selected.limit(q.limit).collect()), 'offset', 0
+    if total is not None and 0 < total - q.offset < q.offset:
+        start = max(0, total - q.offset - q.limit)
+        result = plan.selected_in_reverse(table).limit(total - q.offset - start, offset=start).collect()
+        return _columns_of(result, reverse=True), 'offset from the end', q.offset
+    return _columns_of(plan.selected.limit(q.limit, offset=q.offset).collect()), 'offset', q.offset
+
+
+def fetch_by_key(
+    table: pxt.Table, plan: _Plan, key: list[Any], limit: int, *, reverse: bool = False
+) -> dict[str, list[Any]]:
+    """Up to ``limit`` rows after ``key`` in the plan's order (before it with ``reverse``), as column-wise lists in the
+    plan's order."""
+    cols: dict[str, list[Any]] = {'k0': []}
+    with read_transaction([table]):  # building a query otherwise revalidates the catalog per column reference
+        for query in key_queries(table, plan, key, reverse=reverse):
+            got = len(cols['k0'])
+            if got >= limit:
+                break
+            for name, values in _columns_of(query.limit(limit - got).collect()).items():
+                cols.setdefault(name, []).extend(values)
+    return {name: values[::-1] for name, values in cols.items()} if reverse else cols
+
+
+def key_queries(
+    table: pxt.Table, plan: _Plan, key: list[Any], *, reverse: bool = False, select: Any = None
+) -> Iterator[Any]:
+    """The queries (no limit yet) whose rows, in turn, follow ``key`` in the plan's order (precede it with
+    ``reverse``, in reverse order), filtered as the plan is. ``select`` is a query over the table whose select list
+    replaces the plan's; it must keep the ``k{i}`` key items."""
+    for pred, items in plan.order.segments(plan.keys, key, reverse=reverse):
+        where = pred if plan.predicate is None else plan.predicate & pred
+        yield requery(plan.selected if select is None else select, where=where, order_by=items)
+
+
+def _key_at(cols: dict[str, list[Any]], i: int) -> list[Any]:
+    return [cols[f'k{j}'][i] for j in itertools.takewhile(lambda j: f'k{j}' in cols, itertools.count())]
+
+
+def _cursor(table: pxt.Table, order: Order, cols: dict[str, list[Any]]) -> dict[str, str] | None:
+    n = len(cols.get('k0', []))
+    if not n:
+        return None
+    return {
+        'first': encode_cursor(table, order, _key_at(cols, 0)),
+        'last': encode_cursor(table, order, _key_at(cols, n - 1)),
+    }
+
+
 def fetch_page(table_or_path: pxt.Table | str, query: PageQuery | None = None, *, wait_for_count: bool = True) -> Page:
     """Fetch one page of rows (filtered and sorted in the database) and the filtered row count.
 
@@ -370,18 +522,35 @@ def fetch_page(table_or_path: pxt.Table | str, query: PageQuery | None = None, *
         # parallel count of a big table would slow the rows down)
         counting = _start_count(table, plan) if total is None and wait_for_count else None
         rows: list[list[Any]] = []
+        cursor = None
+        fetched_by, offset = 'offset', q.offset
         if plan.selected is not None:
-            result = plan.selected.limit(q.limit, offset=q.offset).collect()
-            rows = _build_rows(plan.specs, result)
+            cols, fetched_by, offset = _fetch_rows(table, plan, total)
+            rows = _build_rows(plan.specs, cols)
+            cursor = _cursor(table, plan.order, cols)
         if total is None and counting is None:
             counting = _start_count(table, plan)
         if counting is not None and (wait_for_count or counting.done() or (q.offset and not rows)):
             total = counting.result()
-        if total is not None and q.offset and q.offset >= total:
+        if total is not None and offset and offset >= total and not rows:
             raise _past_the_end(q, total)
         elapsed = (time.perf_counter() - start) * 1000
         problems = [f'{c.name}: {c.problem}' for c in plan.specs if c.problem]
-        return Page(path, plan.specs, rows, q.offset, q.limit, total, elapsed, query_code(path, q), problems)
+        shown = replace(q, offset=offset)
+        return Page(
+            path,
+            plan.specs,
+            rows,
+            offset,
+            q.limit,
+            total,
+            elapsed,
+            query_code(path, shown, plan.order, fetched_by),
+            problems,
+            cursor,
+            fetched_by,
+            pandas_code(path, q, plan.order, full=False),
+        )
 
     return call_reading(path, read, what='fetching a page of rows')
 

@@ -37,6 +37,7 @@ from pxwidgets.patterns.common.transforms import type_family
 from pxwidgets.patterns.progressive.stages import Stage, StageKind, read_stage_metadata
 from pxwidgets.tables.internals import (
     ViewDefinition,
+    read_transaction,
     table_id,
     table_metadata,
     table_version,
@@ -306,9 +307,11 @@ def _fingerprint(root_path: str, state: PipelineState | None) -> tuple[Any, ...]
     if root is None or state is None:
         return None
     try:
-        views = tuple(sorted(root.list_views(recursive=True)))
-        versions = tuple(table_version(info.tbl) for info in state.tables.values())
-        return (table_id(root), table_version(root), views, versions)
+        views = tuple(sorted(root.list_views(recursive=True)))  # (refused inside a transaction)
+        # one read transaction: outside one, each version lookup revalidates its table (a round trip each)
+        with read_transaction([root, *(info.tbl for info in state.tables.values())]):
+            versions = tuple(table_version(info.tbl) for info in state.tables.values())
+            return (table_id(root), table_version(root), views, versions)
     except Exception:  # a handle of a table dropped since: read the catalog again
         return None
 

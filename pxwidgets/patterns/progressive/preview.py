@@ -22,6 +22,7 @@ from pxwidgets.patterns.common.exprcode import column_name
 from pxwidgets.patterns.progressive.catalog import StageRecord, column_is_stored, column_refs
 from pxwidgets.patterns.progressive.specs import StageSpec
 from pxwidgets.patterns.progressive.stats import error_predicate
+from pxwidgets.tables.internals import column_facts, read_transaction
 
 ERROR_COLUMN = 'error'
 """The column of a preview that holds why a row failed (``None`` where it did not)."""
@@ -98,6 +99,10 @@ def _error_text(exc: BaseException) -> str:
 def preview_stage(record: StageRecord, n: int = 10, offset: int = 0, *, errors_only: bool = False) -> pd.DataFrame:
     """The first rows of a stage: a table's rows, or a column with its inputs and its per-row errors.
 
+    One query in one read transaction: the errors of a stored column are two more columns of the same rows (stored
+    next to the value, so they cost no extra read), and nothing else is looked up in the catalog (outside a
+    transaction every column reference revalidates its table, which cost more than the rows themselves).
+
     Args:
         record: The stage.
         n: How many rows (1–100).
@@ -106,17 +111,25 @@ def preview_stage(record: StageRecord, n: int = 10, offset: int = 0, *, errors_o
     """
     _check_n(n)
     stage = record.stage
-    tbl: Any = record.tbl.where(error_predicate(record)) if errors_only else record.tbl
-    if stage.kind != 'column':
-        return tbl.limit(n, offset=offset).collect().to_pandas()
-    assert stage.column is not None
-    items = _input_items(record.expr)
-    value = record.tbl[stage.column]
-    items[stage.column] = value
-    if column_is_stored(record.tbl, stage.column):
-        items[f'{stage.column}_errortype'] = value.errortype
-        items[f'{stage.column}_errormsg'] = value.errormsg
-    return tbl.select(**items).limit(n, offset=offset).collect().to_pandas()
+    base = record.tbl
+    tbl: Any = base.where(error_predicate(record)) if errors_only else base
+    with read_transaction([base]):
+        if stage.kind != 'column':
+            return tbl.limit(n, offset=offset).collect().to_pandas()
+        assert stage.column is not None
+        items = _input_items(record.expr)
+        value = base[stage.column]
+        items[stage.column] = value
+        if _is_stored(base, stage.column):
+            items[f'{stage.column}_errortype'] = value.errortype
+            items[f'{stage.column}_errormsg'] = value.errormsg
+        return tbl.select(**items).limit(n, offset=offset).collect().to_pandas()
+
+
+def _is_stored(tbl: pxt.Table, column: str) -> bool:
+    """Whether a column's values are stored, read from the handle's column objects (no catalog round trip)."""
+    fact = next((f for f in column_facts(tbl) if f.name == column), None)
+    return fact.is_stored if fact is not None else column_is_stored(tbl, column)
 
 
 def stage_errors(record: StageRecord, n: int = 20) -> pd.DataFrame:

@@ -117,10 +117,37 @@ export function pageReply(payload, countLater = false) {
   const order = req.order_by ? `.order_by(t.${req.order_by.column}, asc=${req.order_by.asc ? "True" : "False"})` : "";
   const where = req.filters.map((f) => `.where(t.${f.column} ${f.op} ${JSON.stringify(f.value ?? null)})`).join("");
   const code = `import pixeltable as pxt\n\nt = pxt.get_table('demo/photos')\nt${where}${order}.limit(${req.limit}, offset=${req.offset}).collect()`;
+  // like the kernel: the keys of the first and last row, to ask the next (previous) page after (before) them
+  const cursor = rows.length ? { first: `key:${req.offset}`, last: `key:${end - 1}` } : null;
+  const pandas_code = `df = t${where}${order}.collect().to_pandas()\n`;
   return {
-    payload: { columns: COLUMNS, rows, offset: req.offset, limit: req.limit, total: countLater ? null : total, elapsed_ms: 12.3, code },
+    payload: { columns: COLUMNS, rows, offset: req.offset, limit: req.limit, total: countLater ? null : total, elapsed_ms: 12.3, code, cursor, fetched_by: req.after || req.before ? "key" : "offset", pandas_code },
     buffers: buffers.map((b) => new DataView(b.buffer.slice(0))),
   };
+}
+
+export const EXPORT_CHUNK = 50;
+
+/** A chunk of the CSV export of `req`'s rows: `id,title` lines, the header with the first chunk. */
+export function exportReply(req) {
+  const total = matching({ filters: [], errors_only: false, ...req });
+  const start = req.after ? Number(req.after.split(":")[1]) + 1 : 0;
+  const end = Math.min(start + EXPORT_CHUNK, total);
+  const desc = req.order_by && !req.order_by.asc;
+  let text = req.after ? "" : "id,title\n";
+  for (let i = start; i < end; i++) text += `${desc ? total - 1 - i : i},"photo ${i}"\n`;
+  const payload = {
+    rows: end - start,
+    done: (req.done ?? 0) + end - start,
+    total,
+    next: end < total ? `key:${end - 1}` : null,
+    truncated: false,
+    max_rows: 1000000,
+    filename: "demo_photos.csv",
+    columns: ["id", "title"],
+    problems: [],
+  };
+  return { payload, buffers: [new DataView(new TextEncoder().encode(text).buffer)] };
 }
 
 const INFO = {
@@ -201,6 +228,11 @@ export function createModel(initial) {
     const error = takeFailure(fake, kind);
     if (error) {
       deliver(() => emit("msg:custom", failure(id, error), []));
+      return;
+    }
+    if (kind === "export_csv") {
+      const { payload: reply, buffers } = exportReply(payload);
+      deliver(() => emit("msg:custom", response(id, reply), buffers));
       return;
     }
     if (kind === "page") {
