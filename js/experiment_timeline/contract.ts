@@ -143,6 +143,9 @@ export interface RunInfo {
   promoted: boolean;
   latest: boolean;
   dropped: boolean;
+  /** Made by hand and adopted (no setup ran it). */
+  adopted: boolean;
+  tags: string[];
 }
 
 /** A column shown in a diff, and whether its values were compared (`DiffColumn.to_json()`). */

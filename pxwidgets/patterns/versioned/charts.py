@@ -1,4 +1,4 @@
-"""Plotly figures of an experiment: a metric over its runs.
+"""Plotly figures of an experiment: a metric over its runs, and parameters → a metric in parallel coordinates.
 
 Example:
     >>> fig = exp.metric_figure('n_faces')  # doctest: +SKIP
@@ -7,7 +7,10 @@ Example:
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -56,5 +59,63 @@ def metric_figure(runs: Sequence[Run], metric: str | None = None) -> go.Figure:
         showlegend=False,
         margin={'l': 50, 'r': 20, 't': 40, 'b': 40},
         height=260,
+    )
+    return fig
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _dimension(label: str, values: list[Any]) -> dict[str, Any]:
+    """One axis: numbers as they are; anything else (strings, booleans, lists, a missing value) as categories,
+    mapped to 0..k-1 in sorted order with their labels as ticks."""
+    if values and all(_is_number(v) for v in values):
+        return {'label': label, 'values': [float(v) for v in values]}
+    texts = [NONE if v is None else v if isinstance(v, str) else json.dumps(v) for v in values]
+    categories = sorted(set(texts))
+    index = {c: i for i, c in enumerate(categories)}
+    return {
+        'label': label,
+        'values': [index[t] for t in texts],
+        'tickvals': list(range(len(categories))),
+        'ticktext': categories,
+        'range': [-0.5, len(categories) - 0.5] if len(categories) == 1 else [0, len(categories) - 1],
+    }
+
+
+NONE = '(none)'
+"""The category of a run that has no value for a parameter."""
+
+
+def parallel_figure(runs: Sequence[Run], metric: str | None = None) -> go.Figure:
+    """Parameters → a metric over every successful run (plotly ``Parcoords``), one line per run coloured by the
+    metric. Non-numeric parameters (strings, booleans, lists) are axes of categories with their values as ticks;
+    a run without a parameter shows ``(none)`` there.
+
+    Example:
+        >>> fig = parallel_figure(exp.runs(), 'accuracy')  # doctest: +SKIP
+    """
+    names = numeric_metrics(runs)
+    metric = metric or (names[0] if names else None)
+    fig = go.Figure()
+    if metric is None:
+        fig.update_layout(title='No numeric metrics recorded yet')
+        return fig
+    points = [r for r in runs if _is_number(r.metrics.get(metric)) and not r.dropped and r.status == 'ok']
+    params = list(dict.fromkeys(k for r in points for k in r.params))
+    dims = [_dimension(p, [r.params.get(p) for r in points]) for p in params]
+    dims.append({'label': metric, 'values': [float(r.metrics[metric]) for r in points]})
+    fig.add_trace(
+        go.Parcoords(
+            line={'color': [float(r.metrics[metric]) for r in points], 'colorscale': 'Viridis', 'showscale': True},
+            dimensions=dims,
+            customdata=[r.version for r in points],
+        )
+    )
+    fig.update_layout(
+        title=f'parameters → {metric} over {len(points)} run(s)',
+        margin={'l': 60, 'r': 60, 't': 60, 'b': 30},
+        height=320,
     )
     return fig

@@ -29,6 +29,9 @@ class RunInfo(TypedDict):
     promoted: bool
     latest: bool
     dropped: bool
+    adopted: bool
+    """Made by hand and adopted (no setup ran it)."""
+    tags: list[str]
 
 
 class DiffColumnInfo(TypedDict):
