@@ -24,13 +24,14 @@ from pxwidgets.patterns.versioned.errors import (
     UnknownVersionError,
 )
 from pxwidgets.patterns.versioned.experiment import Run, VersionedExperiment
-from pxwidgets.patterns.versioned.rowdiff import RowChange, RowDiff, row_diff
+from pxwidgets.patterns.versioned.rowdiff import DiffStat, RowChange, RowDiff, diff_snapshot, diff_stat, row_diff
 from pxwidgets.patterns.versioned.table_versions import TableVersions
 
 __all__ = [
     'AdoptionError',
     'Comparison',
     'DiffNotSupportedError',
+    'DiffStat',
     'ExperimentNameError',
     'HasDependentsError',
     'IncomparableError',
@@ -46,5 +47,7 @@ __all__ = [
     'UnknownVersionError',
     'VersionedExperiment',
     'compare_tables',
+    'diff_snapshot',
+    'diff_stat',
     'row_diff',
 ]
