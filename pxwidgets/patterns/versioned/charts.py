@@ -96,16 +96,11 @@ def parallel_figure(runs: Sequence[Run], metric: str | None = None) -> go.Figure
     Example:
         >>> fig = parallel_figure(exp.runs(), 'accuracy')  # doctest: +SKIP
     """
-    names = numeric_metrics(runs)
-    metric = metric or (names[0] if names else None)
+    metric, points, dims = _parallel_data(runs, metric)
     fig = go.Figure()
     if metric is None:
         fig.update_layout(title='No numeric metrics recorded yet')
         return fig
-    points = [r for r in runs if _is_number(r.metrics.get(metric)) and not r.dropped and r.status == 'ok']
-    params = list(dict.fromkeys(k for r in points for k in r.params))
-    dims = [_dimension(p, [r.params.get(p) for r in points]) for p in params]
-    dims.append({'label': metric, 'values': [float(r.metrics[metric]) for r in points]})
     fig.add_trace(
         go.Parcoords(
             line={'color': [float(r.metrics[metric]) for r in points], 'colorscale': 'Viridis', 'showscale': True},
@@ -117,5 +112,88 @@ def parallel_figure(runs: Sequence[Run], metric: str | None = None) -> go.Figure
         title=f'parameters → {metric} over {len(points)} run(s)',
         margin={'l': 60, 'r': 60, 't': 60, 'b': 30},
         height=320,
+    )
+    return fig
+
+
+def _parallel_data(runs: Sequence[Run], metric: str | None) -> tuple[str | None, list[Run], list[dict[str, Any]]]:
+    """The metric, the runs that have it, and one axis per parameter then the metric's."""
+    names = numeric_metrics(runs)
+    metric = metric or (names[0] if names else None)
+    if metric is None:
+        return None, [], []
+    points = [r for r in runs if _is_number(r.metrics.get(metric)) and not r.dropped and r.status == 'ok']
+    params = list(dict.fromkeys(k for r in points for k in r.params))
+    dims = [_dimension(p, [r.params.get(p) for r in points]) for p in params]
+    dims.append({'label': metric, 'values': [float(r.metrics[metric]) for r in points]})
+    return metric, points, dims
+
+
+def _scaled(dim: dict[str, Any]) -> tuple[list[float], list[tuple[float, str]]]:
+    """An axis's values scaled to 0..1, and its ticks (position, label): categories, or the minimum and maximum."""
+    values = [float(v) for v in dim['values']]
+    if 'ticktext' in dim:
+        lo, hi = 0.0, float(max(len(dim['ticktext']) - 1, 0))
+        ticks = [(float(i), str(t)) for i, t in enumerate(dim['ticktext'])]
+    else:
+        lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
+        ticks = [(lo, f'{lo:.4g}'), (hi, f'{hi:.4g}')] if hi > lo else [(lo, f'{lo:.4g}')]
+
+    def scale(v: float) -> float:
+        return (v - lo) / (hi - lo) if hi > lo else 0.5
+
+    return [scale(v) for v in values], [(scale(v), t) for v, t in ticks]
+
+
+def parallel_lines_figure(runs: Sequence[Run], metric: str | None = None) -> go.Figure:
+    """The same parallel coordinates as :func:`parallel_figure`, drawn with lines on a cartesian plot (one line per
+    run, each axis scaled to its own range, categories and min/max as labels), for the panel's chart library.
+
+    Example:
+        >>> fig = parallel_lines_figure(exp.runs(), 'accuracy')  # doctest: +SKIP
+    """
+    from plotly.colors import sample_colorscale
+
+    metric, points, dims = _parallel_data(runs, metric)
+    fig = go.Figure()
+    if metric is None:
+        fig.update_layout(title='No numeric metrics recorded yet')
+        return fig
+    scaled = [_scaled(d) for d in dims]
+    scores = [float(r.metrics[metric]) for r in points]
+    lo, hi = (min(scores), max(scores)) if scores else (0.0, 1.0)
+    colors = sample_colorscale('Viridis', [(s - lo) / (hi - lo) if hi > lo else 0.5 for s in scores])
+    x = list(range(len(dims)))
+    for i, run in enumerate(points):
+        shown = [
+            (d['ticktext'][int(d['values'][i])] if 'ticktext' in d else f'{float(d["values"][i]):.4g}') for d in dims
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[axis[0][i] for axis in scaled],
+                mode='lines+markers',
+                name=f'v{run.version}',
+                line={'color': colors[i], 'width': 2},
+                marker={'size': 6},
+                text=[f'v{run.version}<br>{d["label"]} = {v}' for d, v in zip(dims, shown, strict=True)],
+                hovertemplate='%{text}<extra></extra>',
+                customdata=[run.version] * len(x),
+            )
+        )
+    annotations = [
+        {'x': j, 'y': pos, 'text': label, 'showarrow': False, 'xanchor': 'right', 'xshift': -4, 'font': {'size': 10}}
+        for j, (_, ticks) in enumerate(scaled)
+        for pos, label in ticks
+    ]
+    fig.update_layout(
+        title=f'parameters → {metric} over {len(points)} run(s)',
+        xaxis={'tickmode': 'array', 'tickvals': x, 'ticktext': [d['label'] for d in dims], 'side': 'top'},
+        yaxis={'visible': False, 'range': [-0.08, 1.08]},
+        shapes=[{'type': 'line', 'x0': j, 'x1': j, 'y0': 0, 'y1': 1, 'line': {'color': 'gray', 'width': 1}} for j in x],
+        annotations=annotations,
+        showlegend=False,
+        margin={'l': 60, 'r': 20, 't': 70, 'b': 20},
+        height=300,
     )
     return fig

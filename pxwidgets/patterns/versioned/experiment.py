@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 import pixeltable as pxt
 
-from pxwidgets.errors import InvalidRequestError, PxWidgetsError
+from pxwidgets.errors import CancelledError, InvalidRequestError, PxWidgetsError
 from pxwidgets.patterns.common.plans import Plan, PlanResult, Step, execute
 from pxwidgets.patterns.versioned import charts
 from pxwidgets.patterns.versioned.adopt import (
@@ -48,6 +48,7 @@ from pxwidgets.patterns.versioned.errors import (
     UnknownVersionError,
 )
 from pxwidgets.patterns.versioned.registry import TAGS, Registry, is_dir
+from pxwidgets.patterns.versioned.run_form import PROGRESS, takes_progress
 from pxwidgets.patterns.versioned.runs import (
     MetricsFn,
     Run,
@@ -61,7 +62,10 @@ from pxwidgets.patterns.versioned.runs import (
 )
 from pxwidgets.tables.resolve import open_table, table_path
 
-__all__ = ['MetricsFn', 'Run', 'Setup', 'VersionedExperiment']
+__all__ = ['MetricsFn', 'Progress', 'Run', 'Setup', 'VersionedExperiment']
+
+Progress = Callable[[int, int | None, str], None]
+"""``progress(done, total, message)``: a run's progress (it may raise to cancel the run)."""
 
 
 class VersionedExperiment:
@@ -221,6 +225,18 @@ class VersionedExperiment:
             SetupMissingError: No setup function (reopened without one).
             SetupFailedError: Setup raised or returned no table.
         """
+        return self.start(params)
+
+    def start(self, params: Mapping[str, Any], *, progress: Progress | None = None) -> Run:
+        """:meth:`run` with the parameters as a dict, and a progress callback ``progress(done, total, message)``.
+
+        A setup that takes a ``progress`` keyword receives it (and can report its steps). The callback is called
+        once more when setup returns: if it raises (a Cancel click in a panel), the run is recorded as failed with
+        that reason and never becomes latest; its tables are left for cleanup.
+
+        Example:
+            >>> exp.start({'threshold': 0.5}, progress=lambda done, total, msg: print(msg))  # doctest: +SKIP
+        """
         if self.setup is None:
             raise SetupMissingError(
                 f'Experiment {self.name!r} has no setup function to run.',
@@ -231,18 +247,24 @@ class VersionedExperiment:
         path = f'{self.name}/v{version}'
         start = time.perf_counter()
         try:
-            result = self.setup(path, **params)
+            extra = {PROGRESS: progress} if progress is not None and takes_progress(self.setup) else {}
+            if progress is not None:
+                progress(0, None, f'Building v{version} in {path}')
+            result = self.setup(path, **params, **extra)
             table, metrics = self._unpack(result, path)
             if self.metrics is not None:
                 metrics = {**metrics, **check_metrics(self.metrics(table))}
+            if progress is not None:
+                progress(1, 1, f'v{version} built')
         except BaseException as exc:
             partial = sorted(pxt.list_tables(path, recursive=True))
-            error = f'{type(exc).__name__}: {exc}'
+            cancelled = isinstance(exc, CancelledError)
+            error = 'cancelled by the user' if cancelled else f'{type(exc).__name__}: {exc}'
             self._registry.update(
                 version,
                 {'status': 'failed', 'error': error, 'duration_s': time.perf_counter() - start, 'tables': partial},
             )
-            if not isinstance(exc, Exception):
+            if cancelled or not isinstance(exc, Exception):
                 raise
             raise SetupFailedError(
                 f'Run v{version} of {self.name!r} failed: {error}', version=version, error=error, partial_tables=partial
