@@ -174,7 +174,7 @@ def test_harness_scenario_tags_and_form(root: str, recorder: Callable[..., Recor
     panel = ExperimentTimeline(e)
     recorder(panel, 'tags', writes=('tag',), replace={root: 'harness'})
     t = ok(panel.handle_request('timeline', {'metric': None}))
-    assert len(t['parallel']['data']) == 2  # a line per run
+    assert len(t['parallel']['data']) == 2  # two runs, two colour groups of the metric
     form = ok(panel.handle_request('run_form'))
     assert [p['name'] for p in form['params']] == ['threshold', 'n', 'delay']
     bad = err(panel.handle_request('run', {'params': {'threshold': 0.4, 'n': 2.5, 'delay': 0}}))

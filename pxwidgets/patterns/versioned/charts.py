@@ -17,6 +17,12 @@ import plotly.graph_objects as go
 from pxwidgets.patterns.versioned.runs import Run
 
 
+def _no_metric() -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(title='No numeric metrics recorded yet')
+    return fig
+
+
 def numeric_metrics(runs: Sequence[Run]) -> list[str]:
     """The metrics that are numbers in at least one run, in first-seen order."""
     names: dict[str, None] = {}
@@ -34,10 +40,9 @@ def metric_figure(runs: Sequence[Run], metric: str | None = None) -> go.Figure:
     """
     names = numeric_metrics(runs)
     metric = metric or (names[0] if names else None)
-    fig = go.Figure()
     if metric is None:
-        fig.update_layout(title='No numeric metrics recorded yet')
-        return fig
+        return _no_metric()
+    fig = go.Figure()
     points = [r for r in runs if isinstance(r.metrics.get(metric), int | float) and not r.dropped]
     hover = ['<br>'.join([f'v{r.version}', *[f'{k} = {v}' for k, v in r.params.items()]]) for r in points]
     symbols = ['star' if r.latest else 'diamond' if r.promoted else 'circle' for r in points]
@@ -84,6 +89,8 @@ def _dimension(label: str, values: list[Any]) -> dict[str, Any]:
     }
 
 
+COLOR_BINS = 10
+"""The panel's parallel coordinates colour runs by their metric in this many groups (one trace each)."""
 NONE = '(none)'
 """The category of a run that has no value for a parameter."""
 
@@ -97,10 +104,9 @@ def parallel_figure(runs: Sequence[Run], metric: str | None = None) -> go.Figure
         >>> fig = parallel_figure(exp.runs(), 'accuracy')  # doctest: +SKIP
     """
     metric, points, dims = _parallel_data(runs, metric)
-    fig = go.Figure()
     if metric is None:
-        fig.update_layout(title='No numeric metrics recorded yet')
-        return fig
+        return _no_metric()
+    fig = go.Figure()
     fig.add_trace(
         go.Parcoords(
             line={'color': [float(r.metrics[metric]) for r in points], 'colorscale': 'Viridis', 'showscale': True},
@@ -155,30 +161,50 @@ def parallel_lines_figure(runs: Sequence[Run], metric: str | None = None) -> go.
     from plotly.colors import sample_colorscale
 
     metric, points, dims = _parallel_data(runs, metric)
-    fig = go.Figure()
     if metric is None:
-        fig.update_layout(title='No numeric metrics recorded yet')
-        return fig
+        return _no_metric()
+    fig = go.Figure()
     scaled = [_scaled(d) for d in dims]
     scores = [float(r.metrics[metric]) for r in points]
     lo, hi = (min(scores), max(scores)) if scores else (0.0, 1.0)
-    colors = sample_colorscale('Viridis', [(s - lo) / (hi - lo) if hi > lo else 0.5 for s in scores])
     x = list(range(len(dims)))
-    for i, run in enumerate(points):
-        shown = [
-            (d['ticktext'][int(d['values'][i])] if 'ticktext' in d else f'{float(d["values"][i]):.4g}') for d in dims
-        ]
+    # runs grouped into at most COLOR_BINS traces by their metric (one trace per run is slow beyond a few hundred)
+    bins = max(min(len(points), COLOR_BINS), 1)
+    groups: dict[int, list[int]] = {}
+    for i, score in enumerate(scores):
+        t = (score - lo) / (hi - lo) if hi > lo else 0.5
+        groups.setdefault(min(int(t * bins), bins - 1), []).append(i)
+    for b, members in sorted(groups.items()):
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        texts: list[str | None] = []
+        versions: list[int | None] = []
+        for i in members:
+            run = points[i]
+            shown = [
+                d['ticktext'][int(d['values'][i])] if 'ticktext' in d else f'{float(d["values"][i]):.4g}' for d in dims
+            ]
+            if xs:  # a gap between two runs' lines
+                xs.append(None)
+                ys.append(None)
+                texts.append(None)
+                versions.append(None)
+            xs += x
+            ys += [axis[0][i] for axis in scaled]
+            texts += [f'v{run.version}<br>{d["label"]} = {v}' for d, v in zip(dims, shown, strict=True)]
+            versions += [run.version] * len(x)
         fig.add_trace(
             go.Scatter(
-                x=x,
-                y=[axis[0][i] for axis in scaled],
+                x=xs,
+                y=ys,
                 mode='lines+markers',
-                name=f'v{run.version}',
-                line={'color': colors[i], 'width': 2},
+                name=f'{metric} bin {b + 1}',
+                line={'color': sample_colorscale('Viridis', [(b + 0.5) / bins])[0], 'width': 2},
                 marker={'size': 6},
-                text=[f'v{run.version}<br>{d["label"]} = {v}' for d, v in zip(dims, shown, strict=True)],
+                text=texts,
                 hovertemplate='%{text}<extra></extra>',
-                customdata=[run.version] * len(x),
+                customdata=versions,
+                connectgaps=False,
             )
         )
     annotations = [
