@@ -1,56 +1,151 @@
-"""Versioned experiments: the row diff between two table versions against pulling both into pandas; the timeline.
+"""Versioned experiments at 10k, 100k and 1M rows: the row diff between two table versions against pulling both into
+pandas, the diff summary, and the timeline of 1,000 runs.
 
-- A 100k-row table (an image column holding file references, a string, a float, JSON), then an update of 1 % of
+- A table of N rows (an image column holding file references, a string, a float, JSON), then an update of 1 % of
   its rows (version b). The reference pulls both versions with Pixeltable time travel (``pxt.get_table('t:N')``,
-  media as file URLs, nothing decoded) into pandas, merges them on the ``id`` column and finds the changed rows and
-  columns. ``row_diff`` gives the counts, the changed columns and a first window of rows, in the database (and needs
-  no key column). Also measured: ``row_diff`` reading every changed row (pages of 500), and the panel's 'diff'
-  command (with thumbnails of the window's image cells, before and after).
-- The 'timeline' command of an experiment with 100 runs (registry read + metric chart), which the panel draws first.
+  media as file URLs, nothing decoded) into pandas, merges them on ``id`` and finds the changed rows and columns.
+  ``row_diff`` gives the counts, the changed columns and a first window of 25 rows, in the database (no key column
+  needed); ``diff_stat`` adds the row counts of both versions (``dolt diff --stat``).
+- Each figure is measured interleaved with its reference (A, B, A, B, …) and reported as the median, with the
+  kernel's RSS growth during the call (sampled every 5 ms from /proc), the Python heap's peak (tracemalloc, in a
+  separate untimed call, since tracing slows the code it traces) and the machine's 1-minute load average while it
+  ran. A figure taken while the load average exceeded the core count is marked ``(loaded)``.
+- The panel's 'timeline' command over a registry of 1,000 runs (registry read, metric chart, parallel coordinates).
+  The 1,000 registry rows are inserted in one batch (as ``adopt`` records runs), not built by 1,000 setup calls: the
+  timeline reads only the registry.
+
+Run: ``python -m bench.bench_versioned`` (10k and 100k), ``python -m bench.bench_versioned --rows 1000000`` (1M).
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime
 import os
+import statistics
+import threading
 import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from bench.common import median_ms, temporary_home, write_section
+from bench.common import temporary_home, write_section
 
-N_ROWS = 100_000
 CHANGED_EVERY = 100  # 1 %
-N_RUNS = 100
+N_RUNS = 1_000
+CORES = os.cpu_count() or 1
 
 
-def _build_table(pxt: Any, photos: list[str]) -> tuple[Any, int, int]:
+def _rss_mb() -> float:
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@dataclass
+class Figure:
+    """The measurements of one interleaved function."""
+
+    times_ms: list[float] = field(default_factory=list)
+    rss_mb: list[float] = field(default_factory=list)
+    loads: list[float] = field(default_factory=list)
+    heap_mb: float = 0.0
+
+    @property
+    def ms(self) -> float:
+        return statistics.median(self.times_ms)
+
+    @property
+    def load(self) -> float:
+        return statistics.median(self.loads)
+
+    def cells(self, reference: Figure | None) -> str:
+        ratio = f'{self.ms / reference.ms:.3f}' if reference is not None else '1.00'
+        loaded = ' (loaded)' if self.load > CORES else ''
+        return (
+            f'{self.ms:,.0f} | {ratio} | {statistics.median(self.rss_mb):,.1f} | {self.heap_mb:,.1f} | '
+            f'{self.load:.1f}{loaded}'
+        )
+
+
+def _measure_once(fn: Callable[[], object]) -> tuple[float, float]:
+    """Wall time (ms) and the RSS growth above the level before the call (MB), sampled every 5 ms."""
+    base = _rss_mb()
+    peak = base
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.wait(0.005):
+            peak = max(peak, _rss_mb())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    start = time.perf_counter()
+    try:
+        fn()
+    finally:
+        elapsed = (time.perf_counter() - start) * 1000
+        stop.set()
+        sampler.join()
+    return elapsed, max(peak, _rss_mb()) - base
+
+
+def _heap_mb(fn: Callable[[], object]) -> float:
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def interleaved(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, Figure]:
+    """Run the functions in turn (A, B, A, B, …) ``repeat`` times after one warm-up each."""
+    out = {name: Figure() for name in fns}
+    for fn in fns.values():
+        fn()
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            ms, rss = _measure_once(fn)
+            out[name].times_ms.append(ms)
+            out[name].rss_mb.append(rss)
+            out[name].loads.append(os.getloadavg()[0])
+    for name, fn in fns.items():
+        out[name].heap_mb = _heap_mb(fn)
+    return out
+
+
+def _build_table(pxt: Any, path: str, n_rows: int, photos: list[str]) -> tuple[int, int]:
     t = pxt.create_table(
-        'bv/items',
-        {'id': pxt.Int, 'img': pxt.Image, 'label': pxt.String, 'score': pxt.Float, 'meta': pxt.Json},
+        path, {'id': pxt.Int, 'img': pxt.Image, 'label': pxt.String, 'score': pxt.Float, 'meta': pxt.Json}
     )
-    batch = 20_000
-    for start in range(0, N_ROWS, batch):
+    batch = 50_000
+    for start in range(0, n_rows, batch):
         t.insert(
             [
                 {
                     'id': i,
                     'img': photos[i % len(photos)],
                     'label': f'l{i % 7}',
-                    'score': i / N_ROWS,
+                    'score': i / n_rows,
                     'meta': {'k': i % 5},
                 }
-                for i in range(start, min(start + batch, N_ROWS))
+                for i in range(start, min(start + batch, n_rows))
             ]
         )
     a = int(t.get_metadata()['version'])
     t.update({'label': 'relabelled'}, where=t.id % CHANGED_EVERY == 0)
-    b = int(t.get_metadata()['version'])
-    return t, a, b
+    return a, int(t.get_metadata()['version'])
 
 
-def _pandas_diff(pxt: Any, a: int, b: int) -> tuple[int, dict[str, int]]:
+def _pandas_diff(pxt: Any, path: str, a: int, b: int) -> tuple[int, dict[str, int]]:
     frames = []
     for v in (a, b):
-        old = pxt.get_table(f'bv/items:{v}')
+        old = pxt.get_table(f'{path}:{v}')
         frames.append(old.select(old.id, old.label, old.score, old.meta, img=old.img.fileurl).collect().to_pandas())
     left, right = frames
     left['meta'] = left['meta'].map(repr)
@@ -58,105 +153,105 @@ def _pandas_diff(pxt: Any, a: int, b: int) -> tuple[int, dict[str, int]]:
     merged = left.merge(right, on='id', how='outer', suffixes=('_a', '_b'), indicator=True)
     both = merged[merged['_merge'] == 'both']
     by_col = {c: int((both[f'{c}_a'] != both[f'{c}_b']).sum()) for c in ('img', 'label', 'score', 'meta')}
-    changed = int(
-        (
-            (both['img_a'] != both['img_b'])
-            | (both['label_a'] != both['label_b'])
-            | (both['score_a'] != both['score_b'])
-            | (both['meta_a'] != both['meta_b'])
-        ).sum()
-    )
+    differs = [both[f'{c}_a'] != both[f'{c}_b'] for c in ('img', 'label', 'score', 'meta')]
+    changed = int((differs[0] | differs[1] | differs[2] | differs[3]).sum())
     return changed, by_col
 
 
-def _timeline_bench(pxt: Any) -> tuple[float, float]:
+def _size(pxt: Any, n_rows: int, photos: list[str], repeat: int) -> str:
+    from pxwidgets.patterns.versioned import diff_stat, row_diff
+
+    path = f'bv/items_{n_rows}'
+    start = time.perf_counter()
+    a, b = _build_table(pxt, path, n_rows, photos)
+    build_s = time.perf_counter() - start
+    expected = n_rows // CHANGED_EVERY
+    d = row_diff(path, a, b, limit=25)
+    assert (d.added, d.removed, d.changed) == (0, 0, expected), d
+    assert d.changed_by_column == {'id': 0, 'img': 0, 'label': expected, 'score': 0, 'meta': 0}, d
+    changed, by_col = _pandas_diff(pxt, path, a, b)
+    assert changed == expected and by_col['label'] == expected, (changed, by_col)
+    figs = interleaved(
+        {
+            'pandas': lambda: _pandas_diff(pxt, path, a, b),
+            'row_diff': lambda: row_diff(path, a, b, limit=25),
+            'diff_stat': lambda: diff_stat(path, a, b),
+        },
+        repeat,
+    )
+    ref = figs['pandas']
+    return f"""\
+**{n_rows:,} rows** (built in {build_s:.0f} s; version b updates {expected:,} rows, 1 %)
+
+| what | ms | ratio to pandas | RSS growth MB | heap peak MB | load avg |
+|---|---:|---:|---:|---:|---:|
+| pandas reference: both versions → pandas, merged on `id` | {ref.cells(None)} |
+| `row_diff(t, a, b)`: counts, changed columns, first 25 rows (SQL) | {figs['row_diff'].cells(ref)} |
+| `diff_stat(t, a, b)`: the same counts + both versions' row counts | {figs['diff_stat'].cells(ref)} |
+"""
+
+
+def _timeline(pxt: Any, repeat: int) -> str:
     from pxwidgets.panels.experiment_timeline import ExperimentTimeline
     from pxwidgets.patterns.versioned import VersionedExperiment
-    from pxwidgets.patterns.versioned.experiment import Run
 
-    exp = VersionedExperiment('bv/many', _tiny_setup)
-    start = time.perf_counter()
-    for i in range(N_RUNS):
-        exp.run(alpha=i / N_RUNS)
-    per_run = (time.perf_counter() - start) / N_RUNS * 1000
+    exp = VersionedExperiment('bv/many')
+    now = datetime.datetime.now(datetime.UTC)
+    exp._registry.adopt(
+        [
+            {
+                'version': i,
+                'params': {'alpha': i / N_RUNS, 'model': ('small', 'large')[i % 2]},
+                'metrics': {'loss': round(1 - i / N_RUNS, 4), 'accuracy': round(0.5 + i / N_RUNS / 2, 4)},
+                'started_at': now,
+                'result': None,
+                'tables': [],
+            }
+            for i in range(1, N_RUNS + 1)
+        ]
+    )
     panel = ExperimentTimeline(exp)
 
     def timeline() -> None:
         reply = panel.handle_request('timeline', {'metric': 'loss'})
         assert reply['ok'] and len(reply['payload']['runs']) == N_RUNS, reply
 
-    assert isinstance(exp.get(1), Run)
-    return median_ms(timeline, repeat=5), per_run
-
-
-def _tiny_setup(path: str, *, alpha: float) -> tuple[Any, dict[str, float]]:
-    import pixeltable as pxt
-
-    t = pxt.create_table(f'{path}/t', {'x': pxt.Int})
-    return t, {'loss': round(1 - alpha, 4), 'accuracy': round(0.5 + alpha / 2, 4)}
+    fig = interleaved({'timeline': timeline}, repeat)['timeline']
+    met = 'met' if fig.ms <= 1000 else 'missed'
+    return f"""\
+Timeline of an experiment with {N_RUNS:,} runs (the panel's 'timeline' command: registry read, runs as JSON, the
+metric chart and the parallel-coordinates chart): **{fig.ms:,.0f} ms** (target ≤ 1 s: {met}); RSS growth
+{statistics.median(fig.rss_mb):.1f} MB, heap peak {fig.heap_mb:.1f} MB, load average {fig.load:.1f}.
+"""
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--rows', type=int, nargs='*', default=[10_000, 100_000], help='sizes (none: timeline only)')
+    parser.add_argument('--repeat', type=int, default=5)
+    args = parser.parse_args()
     home = temporary_home()
     import pixeltable as pxt
 
-    from pxwidgets.panels.experiment_timeline import ExperimentTimeline
-    from pxwidgets.patterns.versioned import row_diff
     from tests.support.tables import write_photos
 
     pxt.init()
     pxt.create_dir('bv')
     photos = write_photos(home / 'photos', 8)
-    start = time.perf_counter()
-    t, a, b = _build_table(pxt, photos)
-    build_s = time.perf_counter() - start
-
-    expected = N_ROWS // CHANGED_EVERY
-    d = row_diff('bv/items', a, b, limit=25)
-    assert (d.added, d.removed, d.changed) == (0, 0, expected), d
-    assert d.changed_by_column == {'id': 0, 'img': 0, 'label': expected, 'score': 0, 'meta': 0}, d
-    changed, by_col = _pandas_diff(pxt, a, b)
-    assert changed == expected and by_col['label'] == expected, (changed, by_col)
-
-    ours = median_ms(lambda: row_diff('bv/items', a, b, limit=25), repeat=5)
-
-    def every_row() -> None:
-        offset, seen = 0, 0
-        while True:
-            page = row_diff('bv/items', a, b, offset=offset, limit=500)
-            seen += len(page.rows)
-            if len(page.rows) < 500:
-                break
-            offset += 500
-        assert seen == expected
-
-    ours_all = median_ms(every_row, repeat=3)
-    reference = median_ms(lambda: _pandas_diff(pxt, a, b), repeat=3)
-    panel = ExperimentTimeline(t)
-
-    def panel_diff() -> None:
-        reply = panel.handle_request('diff', {'a': a, 'b': b, 'limit': 25})
-        assert reply['ok'] and len(reply['payload']['rows']) == 25, reply
-
-    ours_panel = median_ms(panel_diff, repeat=5)
-    timeline_ms, per_run_ms = _timeline_bench(pxt)
-
-    body = f"""\
-Machine: {os.cpu_count()} cores. Table: {N_ROWS:,} rows (image file references, string, float, JSON), built in
-{build_s:.1f} s; version b updates {expected:,} rows (1 %). Medians.
-
-| what | ms | ratio to the pandas reference |
-|---|---:|---:|
-| pandas reference: both versions via time travel → pandas, merged on `id` | {reference:.0f} | 1.00 |
-| `row_diff(t, a, b)`: counts, changed columns, first 25 rows (SQL) | {ours:.0f} | **{ours / reference:.3f}** |
-| `row_diff` reading all {expected:,} changed rows (pages of 500) | {ours_all:.0f} | {ours_all / reference:.3f} |
-| panel 'diff' (same + 25 rows' image thumbnails, before/after) | {ours_panel:.0f} | {ours_panel / reference:.3f} |
-
-Timeline of an experiment with {N_RUNS} runs: the panel's 'timeline' command (registry read, 100 runs, metric chart)
-takes **{timeline_ms:.0f} ms** (target < 1 s; the JS draws the table and chart after it). A trivial run
-(claim, setup, record) costs {per_run_ms:.0f} ms of bookkeeping.
-"""
-    write_section('Versioned experiments (row diff, timeline)', body)
+    conditions = (
+        f'Machine: {CORES} cores, shared. Medians of {args.repeat} interleaved calls (A, B, A, B …) after a warm-up; '
+        "RSS growth = the kernel's resident memory above its level before the call (peak, sampled every 5 ms); heap "
+        'peak = tracemalloc in one separate call; load avg = the 1-minute load average during the calls, marked '
+        '"(loaded)" above the core count. Target (issue 16): `row_diff` of 1M rows with 1 % changed ≤ 0.3× the '
+        'pandas reference; the timeline of 1,000 runs ≤ 1 s.\n\n'
+    )
+    # one section per size: a run at one size leaves the figures of the others as they were measured
+    for n in args.rows:
+        body = conditions + _size(pxt, n, photos, args.repeat)
+        write_section(f'Versioned experiments: row diff of {n:,} rows', body)
+        print(body)
+    body = conditions + _timeline(pxt, args.repeat)
+    write_section('Versioned experiments: timeline of 1,000 runs', body)
     print(body)
 
 

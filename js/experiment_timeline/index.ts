@@ -14,6 +14,7 @@ import { Chart } from "../lib/chart";
 import { ConfirmStrip } from "../lib/confirm";
 import { button, fmtCount, h, replace, select } from "../lib/dom";
 import { GridView, PagedGrid, type PageWindow } from "../lib/grid";
+import { ParamFields } from "../lib/param_form";
 import type { Reply } from "../lib/rpc";
 import { PanelShell, Superseded } from "../lib/shell";
 import type {
@@ -21,17 +22,20 @@ import type {
   DiffPage,
   DiffRequest,
   DiffRowInfo,
+  DiffStatInfo,
   ExecuteReply,
   MetricDelta,
   ParamDelta,
   PlanReply,
   PlanRequest,
+  RunFormReply,
   RunInfo,
+  RunReply,
   SnapshotReply,
   TableVersionInfo,
   TimelineReply,
 } from "./contract";
-import { deltaColumns, diffColumns, metricChange, runBadge, runColumns, versionColumns, type TimelineCells } from "./tables";
+import { deltaColumns, diffColumns, metricChange, runBadge, runColumns, statColumns, versionColumns, type StatRow, type TimelineCells } from "./tables";
 
 interface Traits {
   mode: string;
@@ -54,7 +58,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   let runs: RunInfo[] = [];
 
   // ---- layout -------------------------------------------------------------------------------------------------
-  const cells: TimelineCells = { pickBox, runActions, versionActions };
+  const cells: TimelineCells = { pickBox, runActions, versionActions, untag: (name) => void tagCall({ name }) };
   const runsView = new GridView<RunInfo>({
     idPrefix: "pxw-et-runs",
     rowNumber: false,
@@ -73,13 +77,38 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   const failures = h("ul", { class: "pxw-problems pxw-et-failures", testid: "pxw-et-failures", hidden: true });
   const runsBody = h("div", { class: "pxw-et-runs", testid: "pxw-et-runs" }, isExperiment ? runsView.el : versionsView.el, failures);
   const chart = new Chart("pxw-et-chart");
+  let figures: Pick<TimelineReply, "figure" | "parallel"> = { figure: null, parallel: null };
   const metricSelect = select([], { testid: "pxw-et-metric", "aria-label": "Metric shown in the chart" });
-  const chartBox = h("div", { class: "pxw-et-chart-box", hidden: !isExperiment }, h("label", { class: "pxw-et-metric" }, "Metric ", metricSelect), chart.el);
+  const chartSelect = select(
+    [
+      ["version", "by version"],
+      ["parallel", "parameters → metric (parallel coordinates)"],
+    ],
+    { testid: "pxw-et-chart-kind", "aria-label": "Chart" },
+  );
+  const chartBox = h(
+    "div",
+    { class: "pxw-et-chart-box", hidden: !isExperiment },
+    h("div", { class: "pxw-et-chart-bar" }, h("label", { class: "pxw-et-metric" }, "Metric ", metricSelect), h("label", { class: "pxw-et-metric" }, "Chart ", chartSelect)),
+    chart.el,
+  );
+  // tags: name a run ("baseline", "prod"); a tag names one run, a collision is refused by the kernel
+  const tagVersion = h("input", { type: "number", min: "1", class: "pxw-input pxw-input-num pxw-et-tag-version", testid: "pxw-et-tag-version", "aria-label": "Version to tag" }) as HTMLInputElement;
+  const tagName = h("input", { type: "text", class: "pxw-input pxw-et-tag-name", testid: "pxw-et-tag-name", placeholder: "baseline", "aria-label": "Tag name", spellcheck: "false" }) as HTMLInputElement;
+  const tagMove = h("input", { type: "checkbox", testid: "pxw-et-tag-move", title: "Move the tag if another version has it" }) as HTMLInputElement;
+  const tagBtn = button("Tag", () => void tagCall({ name: tagName.value.trim(), version: Number(tagVersion.value), move: tagMove.checked }), { class: "pxw-btn pxw-btn-small", testid: "pxw-et-tag" });
+  const tagBar = h("div", { class: "pxw-et-tag-bar", hidden: !isExperiment }, "Tag version ", tagVersion, " as ", tagName, h("label", null, tagMove, " move"), tagBtn);
+  // a new run from the setup function's signature and defaults
+  let runFields: ParamFields | null = null;
+  const runFormBody = h("div", { class: "pxw-et-run-fields" });
+  const runNote = h("span", { class: "pxw-dim", testid: "pxw-et-run-note" });
+  const startBtn = button("Start run", () => void startRun(), { class: "pxw-btn pxw-btn-primary", testid: "pxw-et-run-start" });
+  const runForm = h("div", { class: "pxw-et-run-form", testid: "pxw-et-run-form", hidden: true }, h("strong", { class: "pxw-et-run-title" }), runFormBody, h("div", { class: "pxw-et-run-bar" }, startBtn, button("Close", () => (runForm.hidden = true), { class: "pxw-btn" }), runNote));
   const compareBtn = button("Compare the two picked", () => void compare(), { class: "pxw-btn pxw-btn-primary", testid: "pxw-et-compare", disabled: true });
   const pickNote = h("span", { class: "pxw-dim", testid: "pxw-et-pick-note" }, "Pick two versions to compare.");
   const confirm = new ConfirmStrip();
   const planKept = h("ul", { class: "pxw-et-kept", testid: "pxw-et-kept", hidden: true });
-  const timelineTab = h("div", { class: "pxw-et-timeline" }, chartBox, h("div", { class: "pxw-et-compare-bar" }, compareBtn, pickNote), runsBody);
+  const timelineTab = h("div", { class: "pxw-et-timeline" }, runForm, chartBox, h("div", { class: "pxw-et-compare-bar" }, compareBtn, pickNote), tagBar, runsBody);
 
   // the comparison: deltas of params and metrics, then the row diff (paged in the kernel for a table's versions)
   const summary = h("div", { class: "pxw-et-summary", testid: "pxw-et-summary" });
@@ -109,7 +138,11 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     onPage: (page) => showDiffPage(page, true),
   });
   const unmatched = h("div", { class: "pxw-empty", hidden: true }, "The rows of these two versions could not be matched.");
-  const diffBox = h("div", { class: "pxw-et-diff", testid: "pxw-et-diff", hidden: true }, counts, unmatched, diffGrid.el, notes);
+  // the diff's summary, like `dolt diff --stat`: rows and cells, and cells changed per column (counted in the database)
+  const statView = new GridView<StatRow>({ idPrefix: "pxw-et-stat", rowNumber: false, rowAttrs: (r) => ({ testid: `pxw-et-stat-${r.column}` }) });
+  const statLine = h("div", { class: "pxw-et-stat-line", testid: "pxw-et-stat-line" });
+  const statBox = h("div", { class: "pxw-et-stat", testid: "pxw-et-stat", hidden: true }, statLine, statView.el);
+  const diffBox = h("div", { class: "pxw-et-diff", testid: "pxw-et-diff", hidden: true }, counts, statBox, unmatched, diffGrid.el, notes);
   const compareTab = h("div", { class: "pxw-et-compare" }, deltas, summary, diffBox);
   clearCompare();
 
@@ -124,9 +157,10 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   const refreshBtn = button("↻", () => void refresh(), { class: "pxw-btn pxw-btn-icon", title: "Refresh", "aria-label": "Refresh", testid: "pxw-et-refresh" });
   const keepInput = h("input", { type: "number", min: "1", value: "3", class: "pxw-et-keep", testid: "pxw-et-keep", "aria-label": "Versions to keep", title: "How many of the newest successful versions cleanup keeps" }) as HTMLInputElement;
   const forceBox = h("input", { type: "checkbox", testid: "pxw-et-force", title: "Also drop versions that other tables depend on (the plan names them)" }) as HTMLInputElement;
+  const newRunBtn = button("New run…", () => void openRunForm(), { class: "pxw-btn", testid: "pxw-et-new-run", title: "Start a run with parameters from the setup function", hidden: true });
   const cleanupBtn = button("Clean up…", () => void plan({ action: "cleanup", keep: Number(keepInput.value), force: forceBox.checked }), { class: "pxw-btn", testid: "pxw-et-cleanup", title: "Show what cleanup would drop, then confirm" });
   if (isExperiment) {
-    shell.toolbar.append(h("label", { class: "pxw-et-keep-label" }, "keep ", keepInput), h("label", { class: "pxw-et-force-label" }, forceBox, " force"), cleanupBtn);
+    shell.toolbar.append(newRunBtn, h("label", { class: "pxw-et-keep-label" }, "keep ", keepInput), h("label", { class: "pxw-et-force-label" }, forceBox, " force"), cleanupBtn);
   }
   shell.toolbar.append(refreshBtn);
   // the confirmation strip and what a plan keeps sit above the tabs, where they cannot be missed
@@ -156,7 +190,9 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       replace(metricSelect, ...t.metrics.map((m) => h("option", { value: m }, m)));
       metricSelect.value = t.metric ?? "";
       chartBox.hidden = !t.figure;
-      void chart.update(t.figure);
+      figures = { figure: t.figure, parallel: t.parallel };
+      drawChart();
+      newRunBtn.hidden = !t.can_run;
       renderRuns(t.runs, t.metrics, t.metric);
     } else {
       shell.setBadges(h("code", { class: "pxw-et-name", testid: "pxw-et-name" }, t.name), h("span", { class: "pxw-badge", testid: "pxw-et-count" }, `version ${t.current ?? "?"}`));
@@ -165,6 +201,58 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       versionsView.setRows(t.versions);
     }
     updatePick();
+  }
+
+  /** One chart, two figures: the metric by version, or parameters → metric in parallel coordinates. */
+  function drawChart(): void {
+    const parallel = chartSelect.value === "parallel";
+    chart.el.dataset.kind = parallel ? "parallel" : "version";
+    void chart.update(parallel ? figures.parallel : figures.figure);
+  }
+  chartSelect.addEventListener("change", drawChart);
+
+  async function tagCall(req: { name: string; version?: number; move?: boolean }): Promise<void> {
+    const reply = await shell.call<TimelineReply>("tag", req, { key: "tag" });
+    if (!reply) return;
+    show(reply.payload);
+    if (req.version !== undefined) tagName.value = "";
+  }
+
+  // ---- a new run from the panel ---------------------------------------------------------------------------------
+  async function openRunForm(): Promise<void> {
+    const reply = await shell.call<RunFormReply>("run_form", {}, { key: "run_form" });
+    if (!reply) return;
+    const f = reply.payload;
+    runFields = new ParamFields(f.params, () => replace(runNote, ""), "The setup function takes no parameters.");
+    replace(runFormBody, runFields.el);
+    replace(runForm.querySelector(".pxw-et-run-title") as HTMLElement, `New run of ${f.setup}`);
+    replace(runNote, f.progress ? "" : "The setup does not report its steps: Cancel takes effect when it returns (the run is then recorded as failed).");
+    runForm.hidden = false;
+  }
+
+  async function startRun(): Promise<void> {
+    if (!runFields) return;
+    const { params, firstBad } = runFields.values();
+    if (firstBad) {
+      firstBad.focus();
+      replace(runNote, "Fix the marked parameters first.");
+      return;
+    }
+    runFields.clearServerErrors();
+    startBtn.disabled = true;
+    try {
+      const reply = await shell.call<RunReply>("run", { params }, { key: "run", rethrow: true, progress: "Starting the run" });
+      show(reply.payload.timeline);
+      replace(runNote, `v${reply.payload.version} built.`);
+    } catch (err) {
+      if (err instanceof Superseded) return;
+      const named = runFields.showServerErrors(err);
+      shell.showError(err);
+      replace(runNote, named ? "The kernel refused the marked parameters; nothing ran." : "The run did not finish.");
+      void refresh();
+    } finally {
+      startBtn.disabled = false;
+    }
   }
 
   metricSelect.addEventListener("change", () => {
@@ -269,6 +357,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     replace(summary, h("span", { class: "pxw-dim" }, "Pick two versions on the timeline, then Compare."));
     deltas.hidden = true;
     diffBox.hidden = true;
+    statBox.hidden = true;
     diffGrid.clear();
   }
 
@@ -282,6 +371,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       await compareRuns(a, b);
     } else if (await diffGrid.load({ a, b, kind: null, offset: 0 }, { reset: true })) {
       diffBox.hidden = false;
+      await loadStat(a, b);
     }
   }
 
@@ -316,6 +406,20 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     }
   }
 
+  async function loadStat(a: number, b: number): Promise<void> {
+    const reply = await shell.call<DiffStatInfo>("stat", { a, b }, { key: "stat", progress: false });
+    if (!reply) return;
+    const s = reply.payload;
+    replace(
+      statLine,
+      `rows: ${fmtCount(s.unchanged)} unchanged, ${fmtCount(s.added)} added, ${fmtCount(s.removed)} removed, ${fmtCount(s.changed)} changed (${fmtCount(s.rows_a)} → ${fmtCount(s.rows_b)}) · ` +
+        `cells: ${fmtCount(s.cells_added)} added, ${fmtCount(s.cells_removed)} removed, ${fmtCount(s.cells_modified)} modified`,
+    );
+    statView.setColumns(statColumns());
+    statView.setRows(Object.entries(s.cells_changed).map(([column, n]) => ({ column, cells: n, of: Math.max(s.rows_b - s.added, 0) })));
+    statBox.hidden = false;
+  }
+
   /** The counts of the diff on screen (the kinds of change filter the rows when the kernel pages them) and its notes. */
   function showDiffPage(d: DiffPage, paged: boolean): void {
     if (paged) replace(summary, h("strong", null, `v${d.a} → v${d.b}`), h("span", { class: "pxw-dim" }, ` · ${d.elapsed_ms} ms, in the database, no media decoded`));
@@ -342,6 +446,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   return () => {
     chart.dispose();
     for (const v of [runsView, versionsView, paramDeltas, metricDeltas]) v.dispose();
+    statView.dispose();
     diffGrid.dispose();
     shell.dispose();
   };

@@ -4,7 +4,7 @@
 
 import { renderCell } from "../lib/cells";
 import type { Cell, Json } from "../lib/contract";
-import { fmtCount, h, type Child } from "../lib/dom";
+import { button, fmtCount, h, type Child } from "../lib/dom";
 import type { GridColumn } from "../lib/grid";
 import type { DiffColumnInfo, DiffRowInfo, MetricDelta, ParamDelta, RunInfo, TableVersionInfo } from "./contract";
 
@@ -30,6 +30,7 @@ export interface TimelineCells {
   pickBox: (version: number, disabled: boolean) => HTMLElement;
   runActions: (run: RunInfo) => HTMLElement;
   versionActions: (version: TableVersionInfo) => HTMLElement;
+  untag: (name: string) => void;
 }
 
 export const PARAM = "param:";
@@ -40,8 +41,17 @@ function statusChip(run: RunInfo): HTMLElement {
   return h("span", { class: `pxw-et-status pxw-et-status-${label}`, title: run.error ?? "", testid: `pxw-et-status-${run.version}` }, label);
 }
 
-function runMarks(run: RunInfo): Child[] {
+function runMarks(run: RunInfo, cells: TimelineCells): Child[] {
   return [
+    run.adopted ? h("span", { class: "pxw-et-mark pxw-et-mark-adopted", title: "made by hand and adopted: no setup ran it" }, "adopted") : null,
+    ...run.tags.map((t) =>
+      h(
+        "span",
+        { class: "pxw-et-mark pxw-et-tag-chip", testid: `pxw-et-tag-${t}`, title: `tag ${t}: kept by every cleanup` },
+        `🏷 ${t}`,
+        button("×", () => cells.untag(t), { class: "pxw-et-untag", "aria-label": `Remove tag ${t}`, testid: `pxw-et-untag-${t}` }),
+      ),
+    ),
     run.latest ? h("span", { class: "pxw-et-mark pxw-et-mark-latest", title: "latest" }, "★ latest") : null,
     run.promoted ? h("span", { class: "pxw-et-mark pxw-et-mark-promoted", title: "promoted: kept by every cleanup" }, "◆ promoted") : null,
   ];
@@ -52,7 +62,7 @@ export function runColumns(runs: RunInfo[], metrics: string[], charted: string |
   const params = Array.from(new Set(runs.flatMap((r) => Object.keys(r.params))));
   return [
     { key: "pick", render: (run) => cells.pickBox(run.version, run.dropped || run.status !== "ok") },
-    { key: "version", render: (run) => h("span", null, h("strong", null, `v${run.version}`), ...runMarks(run)), cellAttrs: () => ({ class: "pxw-et-version" }) },
+    { key: "version", render: (run) => h("span", null, h("strong", null, `v${run.version}`), ...runMarks(run, cells)), cellAttrs: () => ({ class: "pxw-et-version" }) },
     { key: "status", render: (run) => statusChip(run) },
     ...params.map((p): GridColumn<RunInfo> => ({ key: `${PARAM}${p}`, label: p, numeric: true, render: (run) => text(run.params[p]) })),
     ...metrics.map((m): GridColumn<RunInfo> => ({
@@ -146,5 +156,26 @@ export function diffColumns(columns: DiffColumnInfo[]): GridColumn<DiffRowInfo>[
         cellAttrs: (r) => ({ testid: r.changed.includes(c.name) ? "pxw-et-changed-cell" : "pxw-et-cell" }),
       };
     }),
+  ];
+}
+
+/** One column of a diff summary: its cells changed among the rows present in both versions. */
+export interface StatRow {
+  column: string;
+  cells: number;
+  of: number;
+}
+
+/** The diff summary's columns (like `dolt diff --stat`): column, cells changed, their share, a bar. */
+export function statColumns(): GridColumn<StatRow>[] {
+  return [
+    { key: "column", render: (r) => r.column, cellAttrs: () => ({ class: "pxw-et-key" }) },
+    { key: "cells changed", numeric: true, render: (r) => fmtCount(r.cells), cellAttrs: () => ({ testid: "pxw-et-stat-cells" }) },
+    { key: "share", numeric: true, render: (r) => (r.of ? `${((100 * r.cells) / r.of).toFixed(1)} %` : "—") },
+    {
+      key: "bar",
+      label: "",
+      render: (r) => h("span", { class: "pxw-et-stat-bar", style: `width: ${r.of ? Math.max((100 * r.cells) / r.of, r.cells ? 2 : 0) : 0}%` }),
+    },
   ];
 }

@@ -23,13 +23,15 @@ from pxwidgets.errors import InvalidRequestError
 from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command
 from pxwidgets.panels.charts import figure_payload
-from pxwidgets.panels.contract import FigurePayload, PlanInfo, StepInfo
+from pxwidgets.panels.contract import FigurePayload, NoPayload, PlanInfo, StepInfo
 from pxwidgets.panels.row_diffs import DiffPage, encode_row_diff, encode_table_comparison
 from pxwidgets.patterns.common.plans import Plan
+from pxwidgets.patterns.common.records import ParamSpec
 from pxwidgets.patterns.versioned import TableVersions, VersionedExperiment
-from pxwidgets.patterns.versioned.charts import numeric_metrics
-from pxwidgets.patterns.versioned.records import RunInfo
+from pxwidgets.patterns.versioned.charts import metric_figure, numeric_metrics, parallel_lines_figure
+from pxwidgets.patterns.versioned.records import DiffStatInfo, RunInfo
 from pxwidgets.patterns.versioned.rowdiff import MAX_DIFF_LIMIT
+from pxwidgets.patterns.versioned.run_form import setup_params, takes_progress
 
 # ---- message shapes (js/experiment_timeline/contract.ts is generated from them) -----------------------------------
 
@@ -61,6 +63,13 @@ class TimelineReply(TypedDict):
     figure: FigurePayload | None
     keep: int | None
     """How many successful versions cleanup keeps by default (experiments only)."""
+    parallel: FigurePayload | None
+    """Parameters → the chosen metric over all runs, in parallel coordinates drawn with lines (experiments with a
+    metric; ``exp.parallel_figure()`` is the same as a plotly ``Parcoords``)."""
+    tags: dict[str, int]
+    """Tag -> the version it names."""
+    can_run: bool
+    """Whether the experiment has a setup function to start a run with."""
     elapsed_ms: float
 
 
@@ -144,6 +153,34 @@ class ExecuteReply(TypedDict):
     timeline: TimelineReply
 
 
+class TagRequest(TypedDict):
+    name: str
+    version: NotRequired[int]
+    """The version to tag (absent: remove the tag)."""
+    move: NotRequired[bool]
+
+
+class StatRequest(TypedDict):
+    a: int
+    b: int
+
+
+class RunFormReply(TypedDict):
+    setup: str
+    params: list[ParamSpec]
+    progress: bool
+    """Whether the setup reports its steps (and so can be cancelled between them)."""
+
+
+class RunRequest(TypedDict):
+    params: dict[str, Any]
+
+
+class RunReply(TypedDict):
+    version: int
+    timeline: TimelineReply
+
+
 class SnapshotRequest(TypedDict):
     version: int
     path: NotRequired[str | None]
@@ -214,9 +251,8 @@ class ExperimentTimeline(Panel):
             names = numeric_metrics(runs)
             chosen = metric if metric in names else (self.metric if self.metric in names else None)
             chosen = chosen or (names[0] if names else None)
-            from pxwidgets.patterns.versioned.charts import metric_figure
-
             figure = figure_payload(metric_figure(runs, chosen)) if chosen else None
+            parallel = figure_payload(parallel_lines_figure(runs, chosen)) if chosen else None
             return {
                 'mode': 'experiment',
                 'name': self.experiment.name,
@@ -227,6 +263,9 @@ class ExperimentTimeline(Panel):
                 'metric': chosen,
                 'figure': figure,
                 'keep': self.experiment.keep,
+                'parallel': parallel,
+                'tags': {t: r.version for r in runs if not r.dropped for t in r.tags},
+                'can_run': self.experiment.setup is not None,
                 'elapsed_ms': round((time.perf_counter() - start) * 1000, 1),
             }
         assert self.versions is not None
@@ -253,6 +292,9 @@ class ExperimentTimeline(Panel):
             'metric': None,
             'figure': None,
             'keep': None,
+            'parallel': None,
+            'tags': {},
+            'can_run': False,
             'elapsed_ms': round((time.perf_counter() - start) * 1000, 1),
         }
 
@@ -305,6 +347,60 @@ class ExperimentTimeline(Panel):
         diff = self.versions.diff(a, b, kind=kind, offset=_int(payload, 'offset', 0), limit=limit)
         self.selected = [diff.a, diff.b]
         return encode_row_diff(diff)
+
+    @command('stat', background=True, request=StatRequest, reply=DiffStatInfo)
+    def _stat(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        if self.versions is None:
+            raise InvalidRequestError('stat summarises the diff of two versions of a table.')
+        a, b = _int(payload, 'a'), _int(payload, 'b')
+        progress(0, 1, f'Counting what changed between v{min(a, b)} and v{max(a, b)}')
+        return self.versions.stat(a, b).to_json()
+
+    # ---- tags and runs ------------------------------------------------------------------------------------------
+
+    def _need_experiment(self, what: str) -> VersionedExperiment:
+        if self.experiment is None:
+            raise InvalidRequestError(f'{what} is for experiment runs.')
+        return self.experiment
+
+    @command('tag', request=TagRequest, reply=TimelineReply)
+    def _tag(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        exp = self._need_experiment('tag')
+        name = payload.get('name')
+        if not isinstance(name, str):
+            raise InvalidRequestError('name must be a tag such as "prod".')
+        if payload.get('version') is None:
+            exp.untag(name)
+        else:
+            exp.tag(_int(payload, 'version'), name, move=bool(payload.get('move', False)))
+        return self.timeline(self.metric or None)
+
+    @command('run_form', request=NoPayload, reply=RunFormReply)
+    def _run_form(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        exp = self._need_experiment('run_form')
+        if exp.setup is None:
+            from pxwidgets.patterns.versioned.errors import SetupMissingError
+
+            raise SetupMissingError(
+                f'Experiment {exp.name!r} has no setup function to run.',
+                hint=f'Open it with VersionedExperiment.open({exp.name!r}, setup=...).',
+            )
+        fields = setup_params(exp.setup)
+        return {
+            'setup': getattr(exp.setup, '__qualname__', 'setup'),
+            'params': [p.to_json() for p in fields.params],
+            'progress': takes_progress(exp.setup),
+        }
+
+    @command('run', background=True, request=RunRequest, reply=RunReply)
+    def _run(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        exp = self._need_experiment('run')
+        if exp.setup is None:
+            raise InvalidRequestError(f'Experiment {exp.name!r} has no setup function to run.')
+        values = payload.get('params')
+        params = setup_params(exp.setup).validate(values if isinstance(values, dict) else None)
+        run = exp.start(params, progress=progress)
+        return {'version': run.version, 'timeline': self.timeline(self.metric or None)}
 
     # ---- plans --------------------------------------------------------------------------------------------------
 

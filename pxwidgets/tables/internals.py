@@ -762,3 +762,31 @@ def index_function(tbl: pxt.Table, index_name: str) -> Any:
     if info is None:
         raise LookupError(f'{table_path(tbl)} has no index {index_name!r}')
     return cast(Any, info.idx).embeddings[ColumnType.Type.STRING]
+
+
+@dataclass(frozen=True)
+class ViewFacts:
+    """What a row diff of a view or snapshot needs: what it is, and the base version a handle of it sees."""
+
+    kind: str
+    """``'view'`` (a filtered or plain view), ``'component'`` (an iterator's view), ``'snapshot'`` (a snapshot
+    with its own columns or filter) or ``'pure_snapshot'`` (no store of its own: the base at one version)."""
+    base_path: str
+    base_version: int
+    """The base table's version this handle sees (for a view at version N: the base's version then)."""
+
+
+def view_facts(tbl: pxt.Table) -> ViewFacts | None:
+    """``None`` for a base table (the store facts of a view hold only its own columns; its rows follow from the
+    base's)."""
+    tvp = tbl._tbl_version_path
+    tv = tvp.tbl_version.get()
+    if tvp.base is None and not tv.is_snapshot:
+        return None
+    base_path = str(tbl.get_metadata().get('base') or '').split(':', 1)[0]
+    if tvp.base is None:  # a pure snapshot: the base's own version, pinned
+        return ViewFacts('pure_snapshot', base_path or tv.name, int(tvp.tbl_version.effective_version or tv.version))
+    base = tvp.base.tbl_version
+    version = base.effective_version
+    kind = 'component' if tv.is_component_view else 'snapshot' if tv.is_snapshot else 'view'
+    return ViewFacts(kind, base_path, int(version if version is not None else base.get().version))

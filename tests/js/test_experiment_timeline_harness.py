@@ -1,6 +1,7 @@
 """ExperimentTimeline's JavaScript in real Chromium, over the replies recorded from the real panel
 (tests/js/recordings/experiment_timeline.json): the runs with their metrics, two runs picked and compared, another
-metric, a cleanup the kernel refuses, and a promotion planned, confirmed and shown."""
+metric, a cleanup the kernel refuses, a promotion planned, confirmed and shown, the parallel-coordinates chart, tags
+(a collision refused), and a new run's form generated from the setup's signature."""
 
 from __future__ import annotations
 
@@ -80,3 +81,54 @@ def test_a_refused_cleanup_and_a_confirmed_promotion(h: Harness) -> None:
     assert h.wait_requests('execute', 1) == {'action': 'promote', 'version': 1, 'token': plan['token']}
     expect(h.by_id('pxw-et-unpromote-1')).to_be_visible()
     expect(h.by_id('pxw-drop-dialog')).to_be_hidden()
+
+
+@pytest.fixture
+def tags(harness: Harness) -> Harness:
+    h = harness.replay('experiment_timeline', 'tags')
+    expect(h.by_id('pxw-et-run-1')).to_be_visible()
+    return h
+
+
+def test_the_parallel_coordinates_chart(tags: Harness) -> None:
+    chart = tags.by_id('pxw-et-chart')
+    t = recorded('experiment_timeline', 'timeline', {'metric': None}, scenario='tags')['reply']
+    axes = t['parallel']['layout']['xaxis']['ticktext']
+    expect(chart.locator('.xtick', has_text=axes[0])).to_have_count(0)
+    tags.by_id('pxw-et-chart-kind').select_option('parallel')
+    expect(chart.locator('.xtick', has_text=axes[0])).to_have_count(1)
+    expect(chart.locator('.scatterlayer .trace')).to_have_count(len(t['parallel']['data']))
+    tags.by_id('pxw-et-chart-kind').select_option('version')
+    expect(chart.locator('.xtick', has_text=axes[0])).to_have_count(0)
+
+
+def test_a_tag_is_set_and_a_colliding_one_refused(tags: Harness) -> None:
+    h = tags
+    h.by_id('pxw-et-tag-version').fill('1')
+    h.by_id('pxw-et-tag-name').fill('baseline')
+    h.by_id('pxw-et-tag').click()
+    assert h.wait_requests('tag', 1) == {'name': 'baseline', 'version': 1, 'move': False}
+    expect(h.by_id('pxw-et-run-1').get_by_test_id('pxw-et-tag-baseline')).to_be_visible()
+    h.by_id('pxw-et-tag-version').fill('2')
+    h.by_id('pxw-et-tag-name').fill('baseline')
+    h.by_id('pxw-et-tag').click()
+    sent = h.wait_requests('tag', 2)
+    error = recorded('experiment_timeline', 'tag', sent, scenario='tags')['error']
+    assert error['code'] == 'tag_refused'
+    expect(h.by_id('pxw-error-message')).to_have_text(error['message'])
+    expect(h.by_id('pxw-et-run-2').get_by_test_id('pxw-et-tag-baseline')).to_have_count(0)
+
+
+def test_a_new_run_form_from_the_setup_signature(tags: Harness) -> None:
+    h = tags
+    h.by_id('pxw-et-new-run').click()
+    form = recorded('experiment_timeline', 'run_form', {}, scenario='tags')['reply']
+    expect(h.by_id('pxw-et-run-form')).to_be_visible()
+    for spec in form['params']:  # numbers as the browser writes them: 0.0 is "0"
+        default = spec['default']
+        shown = f'{default:g}' if isinstance(default, float) else str(default)
+        expect(h.by_id(f'pxw-param-{spec["name"]}')).to_have_value(shown)
+    h.by_id('pxw-param-n').fill('2.5')
+    h.by_id('pxw-et-run-start').click()
+    expect(h.by_id('pxw-param-error-n')).to_have_text('Enter a whole number.')  # checked before anything is sent
+    assert h.requests('run') == []

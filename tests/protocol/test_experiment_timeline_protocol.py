@@ -3,6 +3,7 @@ run, snapshot, and the bad-input cases (each a clear error reply, nothing change
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from pxwidgets import ExperimentTimeline
 from pxwidgets.patterns.versioned import VersionedExperiment
 from tests.support.recording import Recording
 from tests.support.tables import write_photos
-from tests.support.versioned import build_numbers
+from tests.support.versioned import build_numbers, build_steps, count_flags
 
 
 @pytest.fixture(scope='module')
@@ -164,6 +165,25 @@ def test_table_versions_diff_snapshot_and_revert(photos_table: str, root: str) -
     assert err(panel.handle_request('compare', {'a': 0, 'b': 1}))['code'] == 'invalid'  # compare is for runs
 
 
+def test_harness_scenario_tags_and_form(root: str, recorder: Callable[..., Recording]) -> None:
+    """Scenario 'tags' of tests/js/test_experiment_timeline_harness.py: the parallel-coordinates chart, a tag set and
+    a colliding one refused, the form of a new run from the setup's signature (and a run it refuses)."""
+    e = VersionedExperiment(f'{root}/tags', build_numbers)
+    for threshold in (0.3, 0.6):
+        e.run(threshold=threshold)
+    panel = ExperimentTimeline(e)
+    recorder(panel, 'tags', writes=('tag',), replace={root: 'harness'})
+    t = ok(panel.handle_request('timeline', {'metric': None}))
+    assert len(t['parallel']['data']) == 2  # two runs, two colour groups of the metric
+    form = ok(panel.handle_request('run_form'))
+    assert [p['name'] for p in form['params']] == ['threshold', 'n', 'delay']
+    bad = err(panel.handle_request('run', {'params': {'threshold': 0.4, 'n': 2.5, 'delay': 0}}))
+    assert [p['param'] for p in bad['details']['params']] == ['n']
+    assert ok(panel.handle_request('tag', {'name': 'baseline', 'version': 1, 'move': False}))['tags'] == {'baseline': 1}
+    collision = err(panel.handle_request('tag', {'name': 'baseline', 'version': 2, 'move': False}))
+    assert collision['code'] == 'tag_refused'
+
+
 def test_harness_scenario(exp: VersionedExperiment, root: str, recorder: Callable[..., Recording]) -> None:
     """What tests/js/test_experiment_timeline_harness.py replays: the runs, two of them compared, another metric,
     a cleanup refused, a promotion planned and confirmed. (Last in this module: the promotion changes ``exp``.)"""
@@ -176,3 +196,99 @@ def test_harness_scenario(exp: VersionedExperiment, root: str, recorder: Callabl
     promote = ok(panel.handle_request('plan', {'action': 'promote', 'version': 1}))['plan']
     done = ok(panel.handle_request('execute', {'action': 'promote', 'version': 1, 'token': promote['token']}))
     assert [r['promoted'] for r in done['timeline']['runs']] == [True, False, False]
+
+
+def _registry_version(name: str) -> int:
+    return int(pxt.get_table(f'{name}/runs').get_metadata()['version'])  # type: ignore[union-attr]
+
+
+def test_parallel_coordinates_and_tags(root: str) -> None:
+    e = VersionedExperiment(f'{root}/tagged', build_steps)
+    e.start({'threshold': 0.3, 'model': 'large'})
+    e.start({'threshold': 0.6})
+    panel = ExperimentTimeline(e)
+    t = ok(panel.handle_request('timeline'))
+    assert t['can_run'] and t['tags'] == {}
+    # the metrics come from the setup's table here: none recorded, so no chart of either kind
+    assert t['parallel'] is None
+    e.metrics = count_flags
+    e.start({'threshold': 0.8, 'model': 'large', 'fast': False})
+    t = ok(panel.handle_request('timeline'))
+    (trace,) = t['parallel']['data']  # one line per run with the metric, across one axis per parameter
+    layout = t['parallel']['layout']
+    axes = layout['xaxis']['ticktext']
+    assert sorted(axes[:-1]) == ['fast', 'model', 'threshold'] and axes[-1] == 'flags'  # params (JSON order), metric
+    assert trace['customdata'][0] == 3 and 'model = large' in trace['text'][1]
+    labels = {a['text'] for a in layout['annotations']}
+    assert {'large', 'false', '3', '0.8'} <= labels  # categories and min/max as axis labels
+    tagged = ok(panel.handle_request('tag', {'version': 1, 'name': 'baseline'}))
+    assert tagged['tags'] == {'baseline': 1} and tagged['runs'][0]['tags'] == ['baseline']
+    before = _registry_version(f'{root}/tagged')
+    refused = err(panel.handle_request('tag', {'version': 2, 'name': 'baseline'}))
+    assert refused['code'] == 'tag_refused' and 'already on version 1' in refused['message']
+    assert refused['details'] == {'tag': 'baseline', 'version': 1}
+    assert _registry_version(f'{root}/tagged') == before  # nothing written
+    moved = ok(panel.handle_request('tag', {'version': 2, 'name': 'baseline', 'move': True}))
+    assert moved['tags'] == {'baseline': 2}
+    assert ok(panel.handle_request('tag', {'name': 'baseline'}))['tags'] == {}
+
+
+def test_a_run_started_from_a_form_with_progress_and_cancel(root: str) -> None:
+    e = VersionedExperiment(f'{root}/form', build_steps)
+    panel = ExperimentTimeline(e)
+    form = ok(panel.handle_request('run_form'))
+    assert form['setup'] == 'build_steps' and form['progress'] is True
+    specs = {p['name']: p for p in form['params']}
+    assert list(specs) == ['threshold', 'model', 'fast', 'note']  # path and progress are not fields
+    assert (specs['threshold']['type'], specs['threshold']['default']) == ('float', 0.5)
+    assert (specs['model']['type'], specs['model']['choices'], specs['model']['default']) == (
+        'choice',
+        ['small', 'large'],
+        'small',
+    )
+    assert specs['fast']['type'] == 'bool' and specs['note']['nullable'] is True
+    bad = err(panel.handle_request('run', {'params': {'threshold': 'high', 'model': 'huge'}}))
+    assert {p['param'] for p in bad['details']['params']} == {'threshold', 'model'}
+    assert e.runs() == []  # nothing ran
+    done = ok(panel.handle_request('run', {'params': {'threshold': 0.25}}))
+    assert done['version'] == 1
+    assert done['timeline']['runs'][0]['params'] == {'threshold': 0.25, 'model': 'small', 'fast': True, 'note': None}
+
+    sent: list[dict[str, Any]] = []
+
+    def send(msg: dict[str, Any], bufs: list[bytes]) -> None:
+        sent.append(msg)
+        if msg['type'] == 'progress' and 'rows' in str(msg.get('message')):
+            panel._on_custom_msg(panel, {'type': 'cancel', 'id': 'r2'}, None)  # the user clicks Cancel
+
+    panel._send_message = send  # type: ignore[method-assign]
+    request = {'type': 'request', 'id': 'r2', 'kind': 'run', 'payload': {'params': {}}}
+    panel._on_custom_msg(panel, request, None)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any(m['type'] == 'response' for m in sent):
+        time.sleep(0.05)
+    response = next(m for m in sent if m['type'] == 'response')
+    assert not response['ok'] and response['error']['code'] == 'cancelled'
+    cancelled = e.get(2)
+    assert cancelled.status == 'failed' and cancelled.error == 'cancelled by the user' and not cancelled.latest
+    assert cancelled.tables == [f'{root}/form/v2/items']  # left for cleanup
+    assert e.latest().version == 1  # type: ignore[union-attr]
+
+
+def test_diff_stat_of_table_versions(root: str) -> None:
+    t = pxt.create_table(f'{root}/stat', {'id': pxt.Int, 'label': pxt.String, 'score': pxt.Float})
+    t.insert([{'id': i, 'label': 'cat', 'score': i / 10} for i in range(10)])  # version 1
+    t.update({'label': 'dog'}, where=t.id < 3)
+    t.update({'score': 0.0}, where=t.id == 2)
+    t.delete(where=t.id == 9)
+    t.insert([{'id': 10, 'label': 'cow', 'score': 1.0}])
+    panel = ExperimentTimeline(f'{root}/stat')
+    stat = ok(panel.handle_request('stat', {'a': 1, 'b': 5}))
+    old = pxt.get_table(f'{root}/stat:1').collect().to_pandas().set_index('id')  # type: ignore[union-attr]
+    new = pxt.get_table(f'{root}/stat:5').collect().to_pandas().set_index('id')  # type: ignore[union-attr]
+    both = old.index.intersection(new.index)
+    by_col = {c: int((old.loc[both, c] != new.loc[both, c]).sum()) for c in ('label', 'score')}
+    assert stat['cells_changed'] == {'id': 0, **by_col} == {'id': 0, 'label': 3, 'score': 1}
+    assert (stat['added'], stat['removed'], stat['changed'], stat['unchanged']) == (1, 1, 3, 6)
+    assert (stat['rows_a'], stat['rows_b'], stat['cells_modified'], stat['cells_added']) == (10, 10, 4, 3)
+    assert err(panel.handle_request('tag', {'name': 'x', 'version': 1}))['code'] == 'invalid'

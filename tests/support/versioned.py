@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 
 import pixeltable as pxt
 
@@ -41,3 +41,29 @@ def outside(path: str, *, target: str) -> pxt.Table:
 def count_rows(t: pxt.Table) -> dict[str, Any]:
     """A metrics function: the row count."""
     return {'rows': t.count()}
+
+
+def build_steps(
+    path: str,
+    *,
+    threshold: float = 0.5,
+    model: Literal['small', 'large'] = 'small',
+    fast: bool = True,
+    note: str | None = None,
+    progress: Any = None,
+) -> pxt.Table:
+    """A setup that reports its steps (and so can be cancelled between them): ``{path}/items`` as in
+    :func:`build_numbers`, with a ``model`` and a ``fast`` flag recorded as parameters."""
+    t = pxt.create_table(f'{path}/items', {'id': pxt.Int, 'value': pxt.Float})
+    if progress is not None:
+        progress(1, 3, 'rows')
+    t.insert([{'id': i, 'value': i / 20} for i in range(20)])
+    if progress is not None:
+        progress(2, 3, 'flag')
+    t.add_computed_column(flag=t.value > threshold)
+    return t
+
+
+def count_flags(t: pxt.Table) -> dict[str, Any]:
+    """A metrics function: how many rows are flagged."""
+    return {'flags': t.where(t.flag == True).count()}  # noqa: E712

@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+from pxwidgets.patterns.versioned.adopt import AdoptionError
 from pxwidgets.patterns.versioned.compare import Comparison, TableComparison, compare_tables
 from pxwidgets.patterns.versioned.errors import (
     DiffNotSupportedError,
@@ -19,15 +20,18 @@ from pxwidgets.patterns.versioned.errors import (
     NotAnExperimentError,
     SetupFailedError,
     SetupMissingError,
+    TagError,
     UnknownVersionError,
 )
 from pxwidgets.patterns.versioned.experiment import Run, VersionedExperiment
-from pxwidgets.patterns.versioned.rowdiff import RowChange, RowDiff, row_diff
+from pxwidgets.patterns.versioned.rowdiff import DiffStat, RowChange, RowDiff, diff_snapshot, diff_stat, row_diff
 from pxwidgets.patterns.versioned.table_versions import TableVersions
 
 __all__ = [
+    'AdoptionError',
     'Comparison',
     'DiffNotSupportedError',
+    'DiffStat',
     'ExperimentNameError',
     'HasDependentsError',
     'IncomparableError',
@@ -39,8 +43,11 @@ __all__ = [
     'SetupMissingError',
     'TableComparison',
     'TableVersions',
+    'TagError',
     'UnknownVersionError',
     'VersionedExperiment',
     'compare_tables',
+    'diff_snapshot',
+    'diff_stat',
     'row_diff',
 ]

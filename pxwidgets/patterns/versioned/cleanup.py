@@ -48,7 +48,7 @@ def inspect_version(run: Run) -> Inspection:
     out: set[str] = set()
     problems: dict[str, str] = {}
     try:
-        paths = pxt.list_tables(run.path, recursive=True)
+        paths = own_tables(run)
     except Exception as exc:  # fail closed: an unreadable version is kept, whatever the error
         return Inspection([], {run.path: f'{type(exc).__name__}: {exc}'})
     for path in paths:
@@ -57,8 +57,15 @@ def inspect_version(run: Run) -> Inspection:
         except Exception as exc:  # fail closed (see above)
             problems[path] = f'{type(exc).__name__}: {exc}'
             continue
-        out |= {str(v) for v in views if not str(v).startswith(inside)}
+        out |= {str(v) for v in views if not str(v).startswith(inside) and str(v) not in paths}
     return Inspection(sorted(out), problems)
+
+
+def own_tables(run: Run) -> list[str]:
+    """The tables a version's drop removes: its directory's, or an adopted run's own tables where they are."""
+    if run.in_place:
+        return sorted(run.tables)
+    return sorted(pxt.list_tables(run.path, recursive=True))
 
 
 def check_keep(keep: Any) -> None:
@@ -108,6 +115,8 @@ class CleanupPlanner:
             return 'it is the latest version'
         if run.promoted:
             return 'it is promoted'
+        if run.tags:
+            return f'it is tagged {", ".join(repr(t) for t in run.tags)}'
         if run.version == spare:
             return 'it is being promoted'
         if run.status == 'running':
@@ -151,17 +160,21 @@ class CleanupPlanner:
         return CleanupPlan(plan, kept, inspections)
 
     def _drop_step(self, run: Run, dependents: list[str]) -> Step:
-        tables = sorted(pxt.list_tables(run.path, recursive=True))
+        tables = own_tables(run)
         what = f'{len(tables)} table(s)' if tables else 'no tables'
-        version, path = run.version, run.path
+        version, path, in_place = run.version, run.path, run.in_place
 
         def drop() -> None:
-            pxt.drop_dir(path, force=True, if_not_exists='ignore')
+            if in_place:  # an adopted table such as lab/faces_v1: its views outside were listed in the plan
+                for table in reversed(tables):
+                    pxt.drop_table(table, force=True, if_not_exists='ignore')
+            else:
+                pxt.drop_dir(path, force=True, if_not_exists='ignore')
             self._mark_dropped(version)
 
         return Step(
             'drop_version',
-            path,
+            ', '.join(tables) if in_place else path,
             f'drop version {version} ({run.status}, {what}'
             + (f'; and {len(dependents)} dependent table(s) outside it' if dependents else '')
             + ')',

@@ -117,6 +117,12 @@ def _columns(table: pxt.Table) -> dict[str, dict[str, Any]]:
     }
 
 
+def input_columns(table: pxt.Table) -> dict[str, str]:
+    """The stored columns that are not computed (a run's inputs), with their types: the default key of a
+    comparison."""
+    return {n: c['type'] for n, c in _columns(table).items() if c['stored'] and not c['computed']}
+
+
 def _schema_diff(a: dict[str, dict[str, Any]], b: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {
         'added': [{'name': n, 'type': b[n]['type']} for n in b if n not in a],

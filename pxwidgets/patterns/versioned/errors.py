@@ -83,3 +83,10 @@ class IncomparableError(InvalidRequestError):
 
     def __init__(self, message: str, *, hint: str | None = None, details: dict[str, Any] | None = None) -> None:
         super().__init__(message, hint=hint, details=details)
+
+
+class TagError(InvalidRequestError):
+    """A tag that cannot be set or removed: an invalid or reserved name, one already on another version, a version
+    that failed or was dropped, a tag that does not exist. ``details``: ``tag`` and the ``version`` holding it."""
+
+    code = 'tag_refused'

@@ -20,37 +20,52 @@ Example:
 
 from __future__ import annotations
 
+import datetime
 import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 import pixeltable as pxt
 
-from pxwidgets.errors import InvalidRequestError, PxWidgetsError
+from pxwidgets.errors import CancelledError, InvalidRequestError, PxWidgetsError
 from pxwidgets.patterns.common.plans import Plan, PlanResult, Step, execute
 from pxwidgets.patterns.versioned import charts
+from pxwidgets.patterns.versioned.adopt import (
+    AdoptionError,
+    check_inputs,
+    check_params_by_version,
+    find_series,
+    owners_elsewhere,
+)
 from pxwidgets.patterns.versioned.cleanup import DEPENDENTS, CleanupPlan, CleanupPlanner, check_keep
 from pxwidgets.patterns.versioned.compare import Comparison, compare_runs
 from pxwidgets.patterns.versioned.errors import (
     HasDependentsError,
     SetupFailedError,
     SetupMissingError,
+    TagError,
     UnknownVersionError,
 )
-from pxwidgets.patterns.versioned.registry import Registry
+from pxwidgets.patterns.versioned.registry import TAGS, Registry, is_dir
+from pxwidgets.patterns.versioned.run_form import PROGRESS, takes_progress
 from pxwidgets.patterns.versioned.runs import (
     MetricsFn,
     Run,
     Setup,
     check_metrics,
     check_params,
+    check_tag,
     import_setup,
     setup_ref,
     to_runs,
 )
-from pxwidgets.tables.resolve import table_path
+from pxwidgets.tables.resolve import open_table, table_path
 
-__all__ = ['MetricsFn', 'Run', 'Setup', 'VersionedExperiment']
+__all__ = ['MetricsFn', 'Progress', 'Run', 'Setup', 'VersionedExperiment']
+
+Progress = Callable[[int, int | None, str], None]
+"""``progress(done, total, message)``: a run's progress (it may raise to cancel the run)."""
 
 
 class VersionedExperiment:
@@ -96,6 +111,107 @@ class VersionedExperiment:
         _, config = Registry.open(name)
         return cls(name, setup, int(config.get('keep', 3)), metrics=metrics)
 
+    @classmethod
+    def adopt(
+        cls,
+        name: str,
+        tables: str | Sequence[str] | None = None,
+        *,
+        result: str | None = None,
+        params: Mapping[int | str, Mapping[str, Any]] | None = None,
+        metrics: MetricsFn | Mapping[int | str, Mapping[str, Any]] | None = None,
+        setup: Setup | None = None,
+        keep: int = 3,
+        check_schema: bool = True,
+    ) -> VersionedExperiment:
+        """Record versions made by hand as the runs of an experiment (and reopen it with :meth:`open` later).
+
+        Two layouts are found: a directory ``name`` holding ``v1``, ``v2``, … (each run's tables inside; adopted
+        in place), or tables named ``<stem>_v1``, ``<stem>_v2``, … (``name='lab/faces'`` finds ``lab/faces_v1``…
+        next to it; pass ``tables=`` for other names). The tables stay where they are; version numbers come from
+        their names; runs have no params or metrics unless given. Adopting again records only what is new.
+
+        Args:
+            name: The experiment (its registry goes to ``<name>/runs``).
+            tables: The versions' tables (a list, or a pattern such as ``'lab/faces_v*'``).
+            result: For ``v<N>`` directories with several tables: the result table's name inside them.
+            params: Each run's parameters, by version number or result table path.
+            metrics: Each run's metrics (by version or path), or a function computing them from a result table
+                (kept for later runs too).
+            setup: The function that builds new versions with :meth:`run`.
+            keep: How many successful versions :meth:`cleanup` keeps by default.
+            check_schema: Refuse result tables whose input columns differ (their rows cannot be compared).
+
+        Example:
+            >>> exp = VersionedExperiment.adopt('lab/faces', params={1: {'threshold': 0.3}})  # doctest: +SKIP
+            >>> exp.compare(1, 2).metrics  # doctest: +SKIP
+
+        Raises:
+            AdoptionError: Nothing to adopt, names that do not form a series, result tables with other inputs, a
+                table of another experiment, a version already recorded with another table. Nothing is written.
+            ExperimentNameError: ``name`` is a table, or a directory holding other things.
+        """
+        check_keep(keep)
+        series = find_series(name, tables, result=result)
+        if check_schema:
+            check_inputs(series)
+        everything = sorted({t for a in series.runs for t in [a.result, *a.tables]})
+        taken = owners_elsewhere(name, everything)
+        if taken:
+            raise AdoptionError(
+                'Already part of another experiment: '
+                + '; '.join(f'{t} (in {e})' for t, e in sorted(taken.items()))
+                + '.',
+                hint='A table belongs to one experiment; open that one instead.',
+                details={'taken': taken},
+            )
+        given_params = {v: check_params(p) for v, p in check_params_by_version(params, series, 'params').items()}
+        if callable(metrics):
+            fn: MetricsFn | None = metrics
+            given_metrics = {a.version: check_metrics(metrics(open_table(a.result))) for a in series.runs}
+        else:
+            fn = None
+            given_metrics = {
+                v: check_metrics(m) for v, m in check_params_by_version(metrics, series, 'metrics').items()
+            }
+        todo = series.runs
+        if cls.exists(name):
+            registry, _ = Registry.open(name)
+            recorded = {r.version: r for r in registry.records() if r.status != 'unrecorded'}
+            clash = [a for a in todo if a.version in recorded and recorded[a.version].result != a.result]
+            if clash:
+                a = clash[0]
+                raise AdoptionError(
+                    f'Version {a.version} of {name!r} is already a run ({recorded[a.version].result or "no result"}), '
+                    f'not {a.result!r}.',
+                    hint='Rename the table to a version number the experiment does not have yet.',
+                )
+            todo = [a for a in todo if a.version not in recorded]
+        created = not cls.exists(name)
+        made_dir = not is_dir(name)
+        exp = cls(name, setup, keep, metrics=fn)
+        rows = [
+            {
+                'version': a.version,
+                'params': given_params.get(a.version, {}),
+                'metrics': given_metrics.get(a.version, {}),
+                'started_at': a.created_at or datetime.datetime.now(datetime.UTC),
+                'result': a.result,
+                'tables': a.tables,
+            }
+            for a in todo
+        ]
+        if rows:
+            try:
+                exp._registry.adopt(rows)
+            except BaseException:
+                if created:  # leave nothing behind
+                    pxt.drop_table(Registry.path_of(name), if_not_exists='ignore')
+                    if made_dir:
+                        pxt.drop_dir(name, if_not_exists='ignore')
+                raise
+        return exp
+
     # ---- runs ---------------------------------------------------------------------------------------------------
 
     def run(self, **params: Any) -> Run:
@@ -109,6 +225,18 @@ class VersionedExperiment:
             SetupMissingError: No setup function (reopened without one).
             SetupFailedError: Setup raised or returned no table.
         """
+        return self.start(params)
+
+    def start(self, params: Mapping[str, Any], *, progress: Progress | None = None) -> Run:
+        """:meth:`run` with the parameters as a dict, and a progress callback ``progress(done, total, message)``.
+
+        A setup that takes a ``progress`` keyword receives it (and can report its steps). The callback is called
+        once more when setup returns: if it raises (a Cancel click in a panel), the run is recorded as failed with
+        that reason and never becomes latest; its tables are left for cleanup.
+
+        Example:
+            >>> exp.start({'threshold': 0.5}, progress=lambda done, total, msg: print(msg))  # doctest: +SKIP
+        """
         if self.setup is None:
             raise SetupMissingError(
                 f'Experiment {self.name!r} has no setup function to run.',
@@ -119,18 +247,24 @@ class VersionedExperiment:
         path = f'{self.name}/v{version}'
         start = time.perf_counter()
         try:
-            result = self.setup(path, **params)
+            extra = {PROGRESS: progress} if progress is not None and takes_progress(self.setup) else {}
+            if progress is not None:
+                progress(0, None, f'Building v{version} in {path}')
+            result = self.setup(path, **params, **extra)
             table, metrics = self._unpack(result, path)
             if self.metrics is not None:
                 metrics = {**metrics, **check_metrics(self.metrics(table))}
+            if progress is not None:
+                progress(1, 1, f'v{version} built')
         except BaseException as exc:
             partial = sorted(pxt.list_tables(path, recursive=True))
-            error = f'{type(exc).__name__}: {exc}'
+            cancelled = isinstance(exc, CancelledError)
+            error = 'cancelled by the user' if cancelled else f'{type(exc).__name__}: {exc}'
             self._registry.update(
                 version,
                 {'status': 'failed', 'error': error, 'duration_s': time.perf_counter() - start, 'tables': partial},
             )
-            if not isinstance(exc, Exception):
+            if cancelled or not isinstance(exc, Exception):
                 raise
             raise SetupFailedError(
                 f'Run v{version} of {self.name!r} failed: {error}', version=version, error=error, partial_tables=partial
@@ -185,15 +319,23 @@ class VersionedExperiment:
             records.append(rec)
         return pd.DataFrame.from_records(records)
 
-    def get(self, version: int) -> Run:
-        """One run.
+    def get(self, version: int | str) -> Run:
+        """One run, by its version number or one of its tags.
 
         Raises:
-            UnknownVersionError: The experiment has no such version.
+            UnknownVersionError: The experiment has no such version (or tag).
         """
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise InvalidRequestError(f'A version is an integer, not {version!r}.')
         runs = self.runs()
+        if isinstance(version, str):
+            tagged = next((r for r in runs if version in r.tags and not r.dropped), None)
+            if tagged is None:
+                tags = sorted({t for r in runs if not r.dropped for t in r.tags})
+                raise UnknownVersionError(
+                    f'Experiment {self.name!r} has no tag {version!r}.', hint=f'Tags: {", ".join(tags) or "none"}.'
+                )
+            return tagged
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise InvalidRequestError(f'A version is an integer (or a tag), not {version!r}.')
         run = next((r for r in runs if r.version == version), None)
         if run is None:
             known = ', '.join(str(r.version) for r in runs) or 'none yet'
@@ -253,15 +395,73 @@ class VersionedExperiment:
         """Carry out a confirmed :meth:`plan_promote` (with ``drop_others=True``)."""
         return execute(expect, lambda: self.plan_promote(version, force=force))
 
+    # ---- tags ---------------------------------------------------------------------------------------------------
+
+    def tags(self) -> dict[str, int]:
+        """Every tag and the version it names (``{'baseline': 1, 'prod': 3}``)."""
+        return {tag: r.version for r in self.runs() if not r.dropped for tag in r.tags}
+
+    def tag(self, version: int | str, name: str, *, move: bool = False) -> Run:
+        """Name a successful version (``'baseline'``, ``'prod'``); a tagged version is kept by every cleanup.
+
+        A tag names one version: a tag already on another version is refused, unless ``move=True`` moves it.
+        Tags live in the experiment's registry, so they survive a restart; :meth:`get` accepts them.
+
+        Example:
+            >>> exp.tag(3, 'prod'); exp.get('prod').version  # doctest: +SKIP
+            3
+
+        Raises:
+            TagError: An invalid or reserved name, a tag already on another version (without ``move``), a version
+                that failed or was dropped. Nothing is written.
+        """
+        check_tag(name)
+        run = self.get(version)
+        if run.status != 'ok' or run.dropped:
+            raise TagError(
+                f'Version {run.version} cannot be tagged {name!r}: it is {"dropped" if run.dropped else run.status}.'
+            )
+        holder = self.tags().get(name)
+        if holder == run.version:
+            return run
+        if holder is not None and not move:
+            raise TagError(
+                f'Tag {name!r} is already on version {holder}: a tag names one version.',
+                hint=f'Pass move=True to move it from v{holder} to v{run.version}, or pick another name.',
+                details={'tag': name, 'version': holder},
+            )
+        self._registry.ensure_column(TAGS)
+        if holder is not None:
+            self._registry.update(holder, {TAGS: [t for t in self.get(holder).tags if t != name]})
+        self._registry.update(run.version, {TAGS: [*run.tags, name]})
+        return self.get(run.version)
+
+    def untag(self, name: str) -> Run:
+        """Remove a tag (the version it named may be cleaned up again).
+
+        Raises:
+            TagError: No such tag.
+        """
+        holder = self.tags().get(name)
+        if holder is None:
+            raise TagError(f'{self.name!r} has no tag {name!r}.', hint=f'Tags: {", ".join(self.tags()) or "none"}.')
+        self._registry.update(holder, {TAGS: [t for t in self.get(holder).tags if t != name]})
+        return self.get(holder)
+
     # ---- compare ------------------------------------------------------------------------------------------------
 
-    def compare(self, a: int, b: int, *, key: list[str] | None = None, sample: int = 20) -> Comparison:
+    def compare(self, a: int | str, b: int | str, *, key: list[str] | None = None, sample: int = 20) -> Comparison:
         """Params, metrics, schema, row counts, and a sample of rows whose values differ, between two runs."""
         return compare_runs(self.get(a), self.get(b), key=key, sample=sample)
 
     def metric_figure(self, metric: str | None = None) -> Any:
         """A plotly figure of a metric over the runs (the first metric by default)."""
         return charts.metric_figure(self.runs(), metric)
+
+    def parallel_figure(self, metric: str | None = None) -> Any:
+        """A plotly parallel-coordinates figure of every run's parameters → a metric (the first one by default);
+        non-numeric parameters are axes of categories."""
+        return charts.parallel_figure(self.runs(), metric)
 
     # ---- cleanup ------------------------------------------------------------------------------------------------
 

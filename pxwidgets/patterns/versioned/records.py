@@ -29,6 +29,9 @@ class RunInfo(TypedDict):
     promoted: bool
     latest: bool
     dropped: bool
+    adopted: bool
+    """Made by hand and adopted (no setup ran it)."""
+    tags: list[str]
 
 
 class DiffColumnInfo(TypedDict):
@@ -42,3 +45,23 @@ class DiffColumnInfo(TypedDict):
     status: str
     """``'both'``, ``'added'``, ``'removed'`` or (a comparison's join key) ``'key'``."""
     note: str
+
+
+class DiffStatInfo(TypedDict):
+    """A diff summary like ``dolt diff --stat`` (``DiffStat.to_json()``)."""
+
+    path: str
+    a: int
+    b: int
+    rows_a: int
+    rows_b: int
+    added: int
+    removed: int
+    changed: int
+    unchanged: int
+    cells_added: int
+    cells_removed: int
+    cells_modified: int
+    cells_changed: dict[str, int]
+    """Column -> cells changed among the rows present in both versions."""
+    notes: list[str]

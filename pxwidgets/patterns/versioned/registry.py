@@ -33,6 +33,8 @@ ROLE = 'versioned.experiment'
 """The role key of the registry table's custom metadata."""
 
 REGISTRY = 'runs'
+ADOPTED = 'adopted'
+"""The ``owner`` of a run adopted from tables versioned by hand (:meth:`VersionedExperiment.adopt`)."""
 VERSION_DIR = re.compile(r'^v(\d+)$')
 SCHEMA: dict[str, Any] = {
     'version': pxt.Int,
@@ -47,7 +49,10 @@ SCHEMA: dict[str, Any] = {
     'promoted': pxt.Bool,
     'dropped': pxt.Bool,
     'owner': pxt.String,
+    'tags': pxt.Json | None,
 }
+TAGS = 'tags'
+"""The registry column of the runs' tags (added on the first tag to registries made before tags existed)."""
 T = TypeVar('T')
 DECLARE_ATTEMPTS = 5
 """How often declaring looks again after another process created the registry first."""
@@ -101,6 +106,7 @@ class RunRecord:
     dropped: bool
     owner: str
     extra: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
 
 
 class Registry:
@@ -237,11 +243,12 @@ class Registry:
                     promoted=bool(row['promoted']),
                     dropped=bool(row['dropped']),
                     owner=str(row['owner']),
+                    tags=list(row.get(TAGS) or []),
                 )
             )
         recorded = {r.version for r in out}
         for version in sorted(set(self.version_dirs()) - recorded):
-            out.append(RunRecord(version, 'unrecorded', {}, {}, None, None, None, [], None, False, False, '', {}))
+            out.append(RunRecord(version, 'unrecorded', {}, {}, None, None, None, [], None, False, False, ''))
         return sorted(out, key=lambda r: r.version)
 
     # ---- writing ------------------------------------------------------------------------------------------------
@@ -271,6 +278,22 @@ class Registry:
         _retry(lambda: self._fresh().insert([row]))
         return version
 
+    def adopt(self, rows: list[dict[str, Any]]) -> None:
+        """Record runs made by hand (each row: version, params, metrics, started_at, result, tables), in one insert."""
+        full = [
+            {'status': 'ok', 'promoted': False, 'dropped': False, 'owner': ADOPTED, 'duration_s': None, **row}
+            for row in rows
+        ]
+        _retry(lambda: self._fresh().insert(full))
+
+    def has_column(self, name: str) -> bool:
+        return name in self._fresh().columns()
+
+    def ensure_column(self, name: str) -> None:
+        """Add a column of :data:`SCHEMA` that a registry made by an older pxwidgets lacks."""
+        if not self.has_column(name):
+            _retry(lambda: self._fresh().add_column(**{name: SCHEMA[name]}, if_exists='ignore'))
+
     def update(self, version: int, values: Mapping[str, Any]) -> None:
         """Change one run's row (status, metrics, promoted, dropped, …)."""
 
@@ -282,6 +305,15 @@ class Registry:
 
     def version_of_table(self) -> int:
         return int(self._fresh().get_metadata()['version'])
+
+
+def is_dir(path: str) -> bool:
+    """Whether ``path`` is a Pixeltable directory."""
+    parent, _, short = path.rpartition('/')
+    try:
+        return any(d.rpartition('/')[2] == short for d in pxt.list_dirs(parent, recursive=False))
+    except pxt.Error:
+        return False
 
 
 def _is_table(path: str) -> bool:

@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import time
 from dataclasses import dataclass, field
@@ -32,13 +33,20 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.patterns.versioned.errors import DiffNotSupportedError, UnknownVersionError
-from pxwidgets.patterns.versioned.records import DiffColumnInfo
+from pxwidgets.patterns.versioned.records import DiffColumnInfo, DiffStatInfo
 from pxwidgets.tables import internals as access
 from pxwidgets.tables.resolve import open_table, table_path
 
 ChangeKind = Literal['added', 'removed', 'changed']
 CHANGE_KINDS: tuple[ChangeKind, ...] = ('added', 'removed', 'changed')
 MAX_DIFF_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """The columns of one side of a view's diff (the base's and the view's own, under distinct names)."""
+
+    columns: list[access.StoreColumn]
 
 
 @dataclass(frozen=True)
@@ -144,7 +152,9 @@ def _check_versions(table: pxt.Table, a: int, b: int) -> list[int]:
     return known
 
 
-def _columns(old: access.StoreFacts, new: access.StoreFacts) -> tuple[list[DiffColumn], list[str], list[str]]:
+def _columns(
+    old: access.StoreFacts | _Facts, new: access.StoreFacts | _Facts
+) -> tuple[list[DiffColumn], list[str], list[str]]:
     """The stored columns to show, the store names compared, and notes on what was not compared."""
     old_by_id = {c.id: c for c in old.columns if c.store_name is not None}
     new_by_id = {c.id: c for c in new.columns if c.store_name is not None}
@@ -180,6 +190,104 @@ def _display(value: Any, kind: str) -> Any:
     return value
 
 
+_REFUSED = {
+    'component': 'an iterator view: its rows are made by the iterator from each base row (a changed base row '
+    'gives new rows, not changed ones), so there are no rows to match across versions.',
+    'snapshot': 'a snapshot with columns or a filter of its own: it has one version, so there is nothing to diff '
+    'between its versions.',
+    'pure_snapshot': 'a snapshot: the base table at one version; it has no versions of its own to diff.',
+}
+
+
+def _cellmd_of(old: list[access.StoreColumn], new: list[access.StoreColumn], compared: list[str]) -> dict[str, str]:
+    old_cellmd = {c.cellmd_name for c in old if c.cellmd_name is not None}
+    return {
+        str(c.store_name): c.cellmd_name
+        for c in new
+        if c.store_name in compared and c.cellmd_name is not None and c.cellmd_name in old_cellmd
+    }
+
+
+def _table_sides(path: str, current: access.StoreFacts, a: int, b: int) -> tuple[Any, ...]:
+    """The rows of a table written between versions a and b: as they were at a (old) and are at b (new)."""
+    old_facts = access.store_of(open_table(f'{path}:{a}'))
+    new_facts = access.store_of(open_table(f'{path}:{b}'))
+    store = current.table
+    rid = current.rowid_columns
+    old_names = [c.store_name for c in old_facts.columns if c.store_name is not None]
+    new_names = [c.store_name for c in new_facts.columns if c.store_name is not None]
+    # the cell metadata of every stored column: a value kept in a file, or an error, leaves the value column NULL
+    old_md = sorted({c.cellmd_name for c in old_facts.columns if c.cellmd_name is not None})
+    new_md = sorted({c.cellmd_name for c in new_facts.columns if c.cellmd_name is not None})
+    old = (
+        sql.select(*[store.c[n] for n in rid + old_names + old_md])
+        .where(store.c.v_min <= a, store.c.v_max > a, store.c.v_max <= b)
+        .cte('pxw_old')
+    )
+    new = (
+        sql.select(*[store.c[n] for n in rid + new_names + new_md])
+        .where(store.c.v_min > a, store.c.v_min <= b, store.c.v_max > b)
+        .cte('pxw_new')
+    )
+    return old_facts, new_facts, rid, old, new, []
+
+
+def _aliased(cols: list[access.StoreColumn], prefix: str, id_offset: int) -> list[access.StoreColumn]:
+    return [
+        dataclasses.replace(
+            c,
+            id=c.id + id_offset,
+            store_name=f'{prefix}{c.store_name}' if c.store_name else None,
+            cellmd_name=f'{prefix}{c.cellmd_name}' if c.cellmd_name else None,
+        )
+        for c in cols
+    ]
+
+
+def _view_sides(path: str, a: int, b: int) -> tuple[Any, ...]:
+    """A filtered view's rows at versions a and b: its own store (which rows are in it, its own columns) joined to
+    the base's row versions of the base versions it saw then. Only rows whose view row or base row was written in
+    between are read."""
+    sides = []
+    for v in (a, b):
+        handle = open_table(f'{path}:{v}')
+        facts = access.view_facts(handle)
+        assert facts is not None
+        sides.append(
+            (access.store_of(handle), facts, access.store_of(open_table(f'{facts.base_path}:{facts.base_version}')))
+        )
+    (view_a, facts_a, base_a), (view_b, facts_b, base_b) = sides
+    vs, bs = view_a.table, base_a.table
+    rid = view_a.rowid_columns
+    lo, hi = facts_a.base_version, facts_b.base_version
+
+    def written(store: sql.Table, x: int, y: int) -> Any:
+        return sql.select(*[store.c[n] for n in rid]).where(
+            sql.or_(sql.and_(store.c.v_min > x, store.c.v_min <= y), sql.and_(store.c.v_max > x, store.c.v_max <= y))
+        )
+
+    candidates = written(vs, a, b).union(written(bs, lo, hi)).cte('pxw_touched')
+    offset = 1 + max([c.id for c in base_a.columns + base_b.columns], default=0)
+
+    def side(view_facts: access.StoreFacts, base_facts: access.StoreFacts, v: int, bv: int, name: str) -> Any:
+        base_cols = [c for c in base_facts.columns if c.store_name is not None]
+        own_cols = [c for c in view_facts.columns if c.store_name is not None]
+        picked = [bs.c[n].label(f'b_{n}') for c in base_cols for n in (c.store_name, c.cellmd_name) if n]
+        picked += [vs.c[n].label(f'w_{n}') for c in own_cols for n in (c.store_name, c.cellmd_name) if n]
+        joined = vs.join(bs, sql.and_(*[vs.c[n] == bs.c[n] for n in rid])).join(
+            candidates, sql.and_(*[vs.c[n] == candidates.c[n] for n in rid])
+        )
+        query = sql.select(*[vs.c[n] for n in rid], *picked).select_from(joined)
+        return query.where(vs.c.v_min <= v, vs.c.v_max > v, bs.c.v_min <= bv, bs.c.v_max > bv).cte(name)
+
+    old = side(view_a, base_a, a, lo, 'pxw_old')
+    new = side(view_b, base_b, b, hi, 'pxw_new')
+    old_facts = _Facts(_aliased(base_a.columns, 'b_', 0) + _aliased(view_a.columns, 'w_', offset))
+    new_facts = _Facts(_aliased(base_b.columns, 'b_', 0) + _aliased(view_b.columns, 'w_', offset))
+    note = f'a view: its rows at v{a} and v{b} follow from {facts_a.base_path} at v{lo} and v{hi} and its filter'
+    return old_facts, new_facts, rid, old, new, [note]
+
+
 def row_diff(
     table_or_path: pxt.Table | str,
     a: int,
@@ -192,8 +300,9 @@ def row_diff(
     """Compare two versions of one table row by row, in the database.
 
     Args:
-        table_or_path: The table (or its path). Views are not supported yet (their rows are versioned together
-            with their base's); diff the base table.
+        table_or_path: The table (or its path), or a filtered view (its rows at each version follow from its
+            base's row versions and its filter). Iterator views and snapshots are refused (see
+            :func:`diff_snapshot`).
         a: The older version (swapped with ``b`` if it is the newer one).
         b: The newer version.
         kind: Only rows that were ``'added'``, ``'removed'`` or ``'changed'`` (all by default).
@@ -202,7 +311,7 @@ def row_diff(
 
     Raises:
         UnknownVersionError: A version the table does not have (or no longer has, after a revert).
-        DiffNotSupportedError: A view, a snapshot or a table without versioned rows.
+        DiffNotSupportedError: An iterator view, a snapshot or a table without versioned rows.
         InvalidRequestError: Equal versions, a bad window or kind.
     """
     start = time.perf_counter()
@@ -215,41 +324,26 @@ def row_diff(
     table = open_table(table_or_path)
     path = table_path(table)
     current = access.store_of(table)
-    if current.is_view:
+    view = access.view_facts(table)
+    if view is not None and view.kind not in ('view',):
         raise DiffNotSupportedError(
-            f'{path!r} is a view or snapshot: a row diff compares versions of a base table.',
-            hint='Diff the base table it is made from (its view rows follow from it).',
+            f'{path!r} is {_REFUSED[view.kind]}',
+            hint='Diff its base table instead.' if view.kind != 'pure_snapshot' else 'Use diff_snapshot().',
         )
     if not current.data_versioned:
         raise DiffNotSupportedError(f'{path!r} does not keep old versions of its rows: there is nothing to diff.')
     _check_versions(table, a, b)
     if a > b:
         a, b = b, a
-    old_facts = access.store_of(open_table(f'{path}:{a}'))
-    new_facts = access.store_of(open_table(f'{path}:{b}'))
+    if view is not None:
+        old_facts, new_facts, rid, old, new, view_notes = _view_sides(path, a, b)
+    else:
+        old_facts, new_facts, rid, old, new, view_notes = _table_sides(path, current, a, b)
     columns, compared, notes = _columns(old_facts, new_facts)
-    store = current.table
-    rid = current.rowid_columns
+    notes = view_notes + notes
+    cellmd = _cellmd_of(old_facts.columns, new_facts.columns, compared)
     old_names = [c.store_name for c in old_facts.columns if c.store_name is not None]
     new_names = [c.store_name for c in new_facts.columns if c.store_name is not None]
-    # the cell metadata of compared columns: a value kept in a file, or an error, leaves the value column NULL
-    old_cellmd = {c.cellmd_name for c in old_facts.columns if c.cellmd_name is not None}
-    cellmd = {
-        str(c.store_name): c.cellmd_name
-        for c in new_facts.columns
-        if c.store_name in compared and c.cellmd_name is not None and c.cellmd_name in old_cellmd
-    }
-    extra = sorted(set(cellmd.values()))
-    old = (
-        sql.select(*[store.c[n] for n in rid + old_names + extra])
-        .where(store.c.v_min <= a, store.c.v_max > a, store.c.v_max <= b)
-        .cte('pxw_old')
-    )
-    new = (
-        sql.select(*[store.c[n] for n in rid + new_names + extra])
-        .where(store.c.v_min > a, store.c.v_min <= b, store.c.v_max > b)
-        .cte('pxw_new')
-    )
     on = sql.and_(*[old.c[n] == new.c[n] for n in rid])
     joined = old.join(new, on, full=True)
     is_added = old.c[rid[0]].is_(None)
@@ -327,4 +421,143 @@ def row_diff(
         kind=kind,
         elapsed_ms=(time.perf_counter() - start) * 1000,
         notes=notes,
+    )
+
+
+def diff_snapshot(
+    snapshot: pxt.Table | str,
+    to: int | None = None,
+    *,
+    kind: ChangeKind | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> RowDiff:
+    """Compare a snapshot with its base table at version ``to`` (the current one by default), in the database.
+
+    A snapshot without columns or a filter of its own is its base at one version, so this is the base's row diff
+    between that version and ``to``.
+
+    Example:
+        >>> diff_snapshot('demo/photos_v3').summary()  # doctest: +SKIP
+        'demo/photos v3 → v5: 2 added, 0 removed, 4 changed (changed columns: label (4))'
+
+    Raises:
+        DiffNotSupportedError: Not a snapshot, or a snapshot with columns or a filter of its own.
+    """
+    snap = open_table(snapshot)
+    facts = access.view_facts(snap)
+    if facts is None or facts.kind != 'pure_snapshot':
+        what = 'not a snapshot' if facts is None or facts.kind in ('view', 'component') else _REFUSED['snapshot']
+        raise DiffNotSupportedError(f'{table_path(snap)!r} is {what}', hint="row_diff() compares a table's versions.")
+    base = open_table(facts.base_path)
+    current = int(base.get_metadata()['version'])
+    diff = row_diff(base, facts.base_version, current if to is None else to, kind=kind, offset=offset, limit=limit)
+    diff.notes.insert(0, f'{table_path(snap)} is {facts.base_path} at version {facts.base_version}')
+    return diff
+
+
+@dataclass(frozen=True)
+class DiffStat:
+    """A diff summary like ``dolt diff --stat``: rows added, removed, changed and unchanged, and cells changed per
+    column — counted in the database, no row pulled."""
+
+    path: str
+    a: int
+    b: int
+    rows_a: int
+    rows_b: int
+    added: int
+    removed: int
+    changed: int
+    cells_changed: dict[str, int]
+    """Column -> how many of the rows present in both versions have another value there."""
+    columns_a: int
+    columns_b: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def unchanged(self) -> int:
+        return self.rows_b - self.added - self.changed
+
+    @property
+    def cells_added(self) -> int:
+        return self.added * self.columns_b
+
+    @property
+    def cells_removed(self) -> int:
+        return self.removed * self.columns_a
+
+    @property
+    def cells_modified(self) -> int:
+        return sum(self.cells_changed.values())
+
+    def to_pandas(self) -> pd.DataFrame:
+        """One row per compared column: cells changed, and their share of the rows present in both versions."""
+        both = max(self.rows_b - self.added, 1)
+        return pd.DataFrame(
+            [{'column': c, 'cells_changed': n, 'share': n / both} for c, n in self.cells_changed.items()],
+            columns=['column', 'cells_changed', 'share'],
+        )
+
+    def to_json(self) -> DiffStatInfo:
+        return {
+            'path': self.path,
+            'a': self.a,
+            'b': self.b,
+            'rows_a': self.rows_a,
+            'rows_b': self.rows_b,
+            'added': self.added,
+            'removed': self.removed,
+            'changed': self.changed,
+            'unchanged': self.unchanged,
+            'cells_added': self.cells_added,
+            'cells_removed': self.cells_removed,
+            'cells_modified': self.cells_modified,
+            'cells_changed': dict(self.cells_changed),
+            'notes': list(self.notes),
+        }
+
+    def __str__(self) -> str:
+        def pct(n: int, of: int) -> str:
+            return f'({100 * n / of:.2f}%)' if of else ''
+
+        cells_a = self.rows_a * self.columns_a
+        lines = [
+            f'{self.path} v{self.a} → v{self.b}',
+            f'{self.unchanged:,} Rows Unmodified {pct(self.unchanged, self.rows_a)}',
+            f'{self.added:,} Rows Added {pct(self.added, self.rows_a)}',
+            f'{self.removed:,} Rows Deleted {pct(self.removed, self.rows_a)}',
+            f'{self.changed:,} Rows Modified {pct(self.changed, self.rows_a)}',
+            f'{self.cells_added:,} Cells Added {pct(self.cells_added, cells_a)}',
+            f'{self.cells_removed:,} Cells Deleted {pct(self.cells_removed, cells_a)}',
+            f'{self.cells_modified:,} Cells Modified {pct(self.cells_modified, cells_a)}',
+            f'({self.rows_a:,} Row Entries vs {self.rows_b:,} Row Entries)',
+        ]
+        lines += [f'  {c}: {n:,} cells changed' for c, n in self.cells_changed.items() if n]
+        return '\n'.join(lines)
+
+    __repr__ = __str__
+
+
+def diff_stat(table_or_path: pxt.Table | str, a: int, b: int) -> DiffStat:
+    """The summary of :func:`row_diff` between versions ``a`` and ``b``, like ``dolt diff --stat``.
+
+    Example:
+        >>> print(diff_stat('demo/photos', 3, 5))  # doctest: +SKIP
+    """
+    diff = row_diff(table_or_path, a, b, limit=0)
+    rows = {v: open_table(f'{diff.path}:{v}').count() for v in (diff.a, diff.b)}
+    return DiffStat(
+        path=diff.path,
+        a=diff.a,
+        b=diff.b,
+        rows_a=rows[diff.a],
+        rows_b=rows[diff.b],
+        added=diff.added,
+        removed=diff.removed,
+        changed=diff.changed,
+        cells_changed=dict(diff.changed_by_column),
+        columns_a=sum(1 for c in diff.columns if c.status != 'added'),
+        columns_b=sum(1 for c in diff.columns if c.status != 'removed'),
+        notes=list(diff.notes),
     )

@@ -13,16 +13,17 @@ import datetime
 import importlib
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import pixeltable as pxt
 
 from pxwidgets.errors import InvalidRequestError
-from pxwidgets.patterns.versioned.errors import UnknownVersionError
+from pxwidgets.patterns.versioned.errors import TagError, UnknownVersionError
 from pxwidgets.patterns.versioned.records import RunInfo
-from pxwidgets.patterns.versioned.registry import RunRecord
+from pxwidgets.patterns.versioned.registry import ADOPTED, RunRecord
 from pxwidgets.tables.resolve import open_table
 
 Setup = Callable[..., Any]
@@ -51,11 +52,21 @@ class Run:
     promoted: bool
     latest: bool
     dropped: bool
+    adopted: bool = False
+    """Made by hand and adopted (:meth:`VersionedExperiment.adopt`): no setup ran it."""
+    tags: list[str] = field(default_factory=list)
+    """Its names (``'baseline'``, ``'prod'``): each names one run of the experiment."""
 
     @property
     def path(self) -> str:
-        """The version's directory."""
+        """The version's directory (an adopted table ``faces_v1`` has none: see :attr:`in_place`)."""
         return f'{self.experiment}/v{self.version}'
+
+    @property
+    def in_place(self) -> bool:
+        """An adopted run whose tables are where the user made them (``lab/faces_v1``), not under :attr:`path`:
+        its tables are :attr:`tables`, and cleanup drops those."""
+        return self.adopted and bool(self.tables) and not all(t.startswith(f'{self.path}/') for t in self.tables)
 
     @property
     def table(self) -> pxt.Table:
@@ -79,10 +90,12 @@ class Run:
             'promoted': self.promoted,
             'latest': self.latest,
             'dropped': self.dropped,
+            'adopted': self.adopted,
+            'tags': list(self.tags),
         }
 
 
-_FROM_RECORD = tuple(f.name for f in fields(Run) if f.name not in ('experiment', 'latest'))
+_FROM_RECORD = tuple(f.name for f in fields(Run) if f.name not in ('experiment', 'latest', 'adopted'))
 """The fields a run takes from its registry record as they are."""
 
 
@@ -91,7 +104,12 @@ def to_runs(name: str, records: list[RunRecord]) -> list[Run]:
     latest."""
     latest = max((r.version for r in records if r.status == 'ok' and not r.dropped), default=None)
     return [
-        Run(experiment=name, latest=rec.version == latest, **{f: getattr(rec, f) for f in _FROM_RECORD})
+        Run(
+            experiment=name,
+            latest=rec.version == latest,
+            adopted=rec.owner == ADOPTED,
+            **{f: getattr(rec, f) for f in _FROM_RECORD},
+        )
         for rec in records
     ]
 
@@ -138,6 +156,26 @@ def check_params(params: Mapping[str, Any]) -> dict[str, Any]:
             f'Run parameters must be JSON values (numbers, strings, lists, dicts): {exc}.',
             hint='Pass a model by its name, not the model object.',
         ) from None
+
+
+TAG = re.compile(r'^[A-Za-z][A-Za-z0-9_.-]{0,63}$')
+RESERVED_TAGS = ('latest',)
+
+
+def check_tag(name: Any) -> str:
+    """A tag name: a letter, then up to 63 letters, digits, ``_``, ``.`` or ``-``; ``latest`` is reserved.
+
+    Raises:
+        TagError: Any other name.
+    """
+    if not isinstance(name, str) or not TAG.match(name):
+        raise TagError(
+            f'A tag is a name such as "baseline" or "prod-2", not {name!r}.',
+            hint='A letter, then letters, digits, "_", "." or "-" (at most 64).',
+        )
+    if name in RESERVED_TAGS:
+        raise TagError(f'{name!r} is reserved: the experiment marks its latest version itself.')
+    return name
 
 
 def check_metrics(metrics: Any) -> dict[str, Any]:

@@ -20,7 +20,7 @@ import pixeltable as pxt
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.patterns.common.plans import Plan, PlanResult, Step, execute
 from pxwidgets.patterns.versioned.errors import HasDependentsError, UnknownVersionError
-from pxwidgets.patterns.versioned.rowdiff import ChangeKind, RowDiff, row_diff
+from pxwidgets.patterns.versioned.rowdiff import ChangeKind, DiffStat, RowDiff, diff_stat, row_diff
 from pxwidgets.tables.history import list_versions
 from pxwidgets.tables.resolve import open_table, table_path
 
@@ -88,6 +88,11 @@ class TableVersions:
     ) -> RowDiff:
         """Rows added, removed and changed between versions ``a`` and ``b`` (the current version by default)."""
         return row_diff(self.path, a, self.version if b is None else b, kind=kind, offset=offset, limit=limit)
+
+    def stat(self, a: int, b: int | None = None) -> DiffStat:
+        """Rows added, removed, changed and unchanged, and cells changed per column, between versions ``a`` and
+        ``b`` (the current version by default), like ``dolt diff --stat``."""
+        return diff_stat(self.path, a, self.version if b is None else b)
 
     def snapshot(self, path: str | None = None, *, version: int | None = None) -> pxt.Table:
         """A named, read-only snapshot of the table at ``version`` (the current one by default).
