@@ -37,6 +37,7 @@ from typing import Any
 
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.patterns.common.metadata import read_role, read_roles
+from pxwidgets.patterns.versioned.registry import ADOPTED
 from pxwidgets.tables.internals import (
     StoredCatalog,
     StoredColumn,
@@ -370,6 +371,9 @@ def _experiment_runs(cat: CatalogView, record: PatternRecord) -> None:
     total = record.rows.get(runs.path)
     failed = count_live_rows_where(runs, {'status': 'failed', 'dropped': False})
     kept = count_live_rows_where(runs, {'status': 'ok', 'dropped': False})
+    adopted = count_live_rows_where(runs, {'status': 'ok', 'dropped': False, 'owner': ADOPTED})
+    if kept is not None and adopted:  # adopted runs keep their tables where they were: no version directory of ours
+        kept -= adopted
     record.details.update({'runs': total, 'failed': failed})
     if failed:
         record.problems.append(f'{failed} failed run{"s" if failed != 1 else ""}.')

@@ -16,6 +16,7 @@ import pandas as pd
 import pixeltable as pxt
 import pytest
 
+from pxwidgets.patterns import catalog
 from pxwidgets.patterns.versioned import AdoptionError, TagError, UnknownVersionError, VersionedExperiment
 from tests.support.versioned import build_numbers
 
@@ -62,6 +63,10 @@ def test_tables_named_v1_v2_are_adopted_as_runs(pxt_dir: str) -> None:
     _by_hand(f'{pxt_dir}/faces_v5', 0.9)
     again = VersionedExperiment.adopt(f'{pxt_dir}/faces')
     assert [r.version for r in again.runs()] == [1, 2, 4, 5]
+    # the catalog of patterns lists it without inventing dropped run directories (its runs live outside it)
+    listed = catalog(pxt_dir)
+    row = listed[listed.kind == 'experiment'].iloc[0]
+    assert row.path == f'{pxt_dir}/faces' and row.details['runs'] == 4 and row.problems == []
 
     # promote, then cleanup drops the hand-made tables that nothing protects
     exp.promote(2)
