@@ -201,7 +201,8 @@ def match_row(
     """One image's detections matched to its ground truth, as JSON: what a window's metrics are summed from.
 
     Returns:
-        ``tp``, ``fp``, ``fn`` at IoU 0.5 (``None`` while ``truth`` is ``None``: pending), ``boxes`` (detections),
+        ``labeled`` (whether there is ground truth), ``tp``, ``fp``, ``fn`` at IoU 0.5 (``None`` while ``truth`` is
+        ``None``: pending), ``boxes`` (detections),
         ``truth_boxes``, ``dets`` (``[label, score, bits]`` per kept detection: bit ``t`` set when it matched at
         ``thresholds[t]``; ``bits`` is ``None`` while pending), ``gt`` (``[label, count]``), ``error`` (``None``, or
         why the row cannot be scored: it then counts as an error, nothing else). At most ``max_dets`` detections per
@@ -217,8 +218,8 @@ def match_row(
         if truth is not None:
             gt_boxes, gt_labels, _ = parse_boxes(truth, 'ground truth', scores=False, width=width, height=height)
     except BoxError as exc:
-        return {'error': str(exc), 'tp': None, 'fp': None, 'fn': None, 'boxes': None, 'truth_boxes': None,
-                'dets': [], 'gt': []}  # fmt: skip
+        return {'error': str(exc), 'labeled': truth is not None, 'tp': None, 'fp': None, 'fn': None, 'boxes': None,
+                'truth_boxes': None, 'dets': [], 'gt': []}  # fmt: skip
     dets: list[list[Any]] = []
     tp = fp = fn = 0
     det_groups = _by_class(labels, len(boxes))
@@ -240,6 +241,7 @@ def match_row(
     pending = gt_boxes is None
     return {
         'error': None,
+        'labeled': not pending,
         'tp': None if pending else tp,
         'fp': None if pending else fp,
         'fn': None if pending else fn,
