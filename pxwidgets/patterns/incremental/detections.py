@@ -72,12 +72,7 @@ def window_matches(
     for chunk in chunks(sorted(set(buckets)), rows or {}):
         lo, hi = chunk[0] * window.width, (chunk[-1] + 1) * window.width
         cols = {f'v{i}': tbl[c] for i, c in enumerate(spec.numeric)}
-        result = (
-            tbl.where((key >= lo) & (key < hi))
-            .order_by(key)
-            .select(k=key, m=tbl[spec.correct], **cols)
-            .collect()
-        )
+        result = tbl.where((key >= lo) & (key < hi)).order_by(key).select(k=key, m=tbl[spec.correct], **cols).collect()
         keys = np.asarray(result['k'], dtype=np.int64) // window.width if len(result) else np.zeros(0, np.int64)
         cells: dict[int, Counter[tuple[Hashable, Hashable]]] = {b: Counter() for b in chunk}
         matches: dict[int, list[Any]] = {b: [] for b in chunk}

@@ -345,8 +345,14 @@ class IncrementalEvaluation:
     # ---- figures ------------------------------------------------------------------------------------------------
 
     def metrics_figure(self) -> go.Figure:
-        """Accuracy, precision, recall and F1 per window, with the metric thresholds."""
-        return figures.metrics_figure(self.to_pandas(), self.thresholds)
+        """Accuracy, precision, recall and F1 per window (detections: precision, recall, F1 and mAP), with the metric
+        thresholds, and the estimated accuracy dashed where labels are missing."""
+        return figures.metrics_figure(self.to_pandas(), self.thresholds, self.metrics)
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        """The metrics of this evaluation's windows."""
+        return figures.DETECTION_METRICS if self.spec.detections else figures.METRICS
 
     def drift_figure(self, statistic: str = 'psi') -> go.Figure:
         """One drift statistic (``'psi'``, ``'js'``, ``'ks_pvalue'``, ``'wasserstein'``) per window and column,
@@ -356,11 +362,13 @@ class IncrementalEvaluation:
         return figures.drift_figure(self.to_pandas(), statistic, self.thresholds)
 
     def confusion_figure(self, bucket: int | None = None) -> go.Figure:
-        """The confusion matrix of one window (default: the latest)."""
+        """The confusion matrix of one window (default: the latest); for detections, its average precision per
+        class."""
         frame = self.to_pandas()
+        draw = figures.ap_figure if self.spec.detections else figures.confusion_figure
         if bucket is None:
-            return figures.confusion_figure({str(k): v for k, v in frame.iloc[-1].items()} if len(frame) else None)
-        return figures.confusion_figure(self.window(bucket))
+            return draw({str(k): v for k, v in frame.iloc[-1].items()} if len(frame) else None)
+        return draw(self.window(bucket))
 
     def rows_figure(self) -> go.Figure:
         """Rows per window, labeled and pending."""
