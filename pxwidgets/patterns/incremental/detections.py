@@ -24,9 +24,10 @@ from pxwidgets.functions.boxes import mean_average_precision
 from pxwidgets.patterns.incremental import stats
 from pxwidgets.patterns.incremental.aggregate import WindowCounts, key_expr
 from pxwidgets.patterns.incremental.config import Window
+from pxwidgets.patterns.incremental.nulls import NullLimits
 from pxwidgets.patterns.incremental.reference import ReferenceData
 from pxwidgets.patterns.incremental.store import Spec
-from pxwidgets.patterns.incremental.windows import _pairs, chunks, numeric_drift
+from pxwidgets.patterns.incremental.windows import _pairs, category_drift, chunks, numeric_drift
 
 BOX_COLUMNS = ('boxes', 'scores')
 """The drift columns of detections: boxes per row, and the detections' scores."""
@@ -108,6 +109,7 @@ def window_row(
     matches: Sequence[Any],
     fingerprint: str,
     now: datetime.datetime,
+    limits: NullLimits | None = None,
 ) -> dict[str, Any]:
     """A detection window's row of the window table (the columns of a class window, plus ``map50``, ``map`` and
     ``errors``; ``accuracy`` stays empty, ``correct`` holds the true positives)."""
@@ -116,18 +118,15 @@ def window_row(
     scored = sum(1 for m in matches if _valid(m) and m.get('tp') is not None)
     errors = sum(1 for m in matches if isinstance(m, Mapping) and m.get('error'))
     drift: dict[str, dict[str, Any]] = {
-        'prediction': {
-            'psi': stats.psi(ref.predictions, predicted),
-            'js': stats.js_distance(ref.predictions, predicted),
-        },
-        'label': {'psi': stats.psi(ref.labels, truth), 'js': stats.js_distance(ref.labels, truth)},
+        'prediction': category_drift(ref.predictions, predicted, limits, 'prediction'),
+        'label': category_drift(ref.labels, truth, limits, 'label'),
     }
     readable = sum(1 for m in matches if _valid(m))
     for col, cur in box_values(matches).items():
-        drift[col] = numeric_drift(ref.numeric.get(col, np.zeros(0)), cur, readable, len(cur))
+        drift[col] = numeric_drift(ref.numeric.get(col, np.zeros(0)), cur, readable, len(cur), limits, col)
     for col, cur in values.items():
         count_non_null, _ = wc.sums.get(col, [0.0, 0.0])
-        drift[col] = numeric_drift(ref.numeric.get(col, np.zeros(0)), cur, wc.rows, int(count_non_null))
+        drift[col] = numeric_drift(ref.numeric.get(col, np.zeros(0)), cur, wc.rows, int(count_non_null), limits, col)
     per_class = [{k: v if k == 'class' else stats.clean(v) for k, v in c.items()} for c in metrics['per_class']]
     return {
         'bucket': wc.bucket,

@@ -2,8 +2,9 @@
 
 One aggregation query (:func:`~pxwidgets.patterns.incremental.aggregate.aggregate`) gives every window's fingerprint;
 only windows whose fingerprint changed (or that are new) are recomputed, with their values fetched by key range, and
-written in one upsert. When neither the table's version nor the settings changed since the last complete refresh,
-nothing is read beyond the settings row.
+written in one upsert. Drift limits of the sample-size rule (:mod:`~pxwidgets.patterns.incremental.nulls`) are kept
+in the settings row's state, per reference, so each is estimated once. When neither the table's version nor the
+settings changed since the last complete refresh, nothing is read beyond the settings row.
 
 Example:
     >>> result = refresh(tbl, store, table_version(tbl))  # doctest: +SKIP
@@ -26,7 +27,8 @@ from pxwidgets.patterns.incremental import alerts as alert_rules
 from pxwidgets.patterns.incremental import detections
 from pxwidgets.patterns.incremental import windows as win
 from pxwidgets.patterns.incremental.aggregate import Aggregate, aggregate, fill_cells
-from pxwidgets.patterns.incremental.config import Window
+from pxwidgets.patterns.incremental.config import DEFAULT_THRESHOLDS, Window
+from pxwidgets.patterns.incremental.nulls import NullLimits
 from pxwidgets.patterns.incremental.reference import ReferenceData, reference_data
 from pxwidgets.patterns.incremental.store import Store
 
@@ -115,11 +117,14 @@ def refresh(
     changed: list[int] = []
     removed = sorted(set(stored) - set(agg.windows))
     raised: list[dict[str, Any]] = []
+    nulls: dict[str, Any] = dict(state.get('nulls') or {})
     if not agg.windows:
         store.replace_windows([], removed)
     else:
         ref = reference_data(tbl, spec, w, settings.reference, agg, with_values=False)
-        prints = {b: win.fingerprint(wc, w, ref) for b, wc in agg.windows.items()}
+        alpha = float(settings.thresholds.get('false_alarm_rate') or DEFAULT_THRESHOLDS['false_alarm_rate'])
+        prints = {b: win.fingerprint(wc, w, ref, f'fa{alpha:g}') for b, wc in agg.windows.items()}
+        limits = NullLimits(nulls, ref.digest, alpha)
         changed = sorted(b for b, fp in prints.items() if force or b not in stored or stored[b]['fingerprint'] != fp)
         rows: list[dict[str, Any]] = []
         if changed:
@@ -127,7 +132,7 @@ def refresh(
             _load_reference(tbl, store, ref, agg, w)
             now = datetime.datetime.now(tz=datetime.UTC)
             sizes = {b: agg.windows[b].rows for b in changed}
-            for i, row in enumerate(_window_rows(tbl, store, w, ref, agg, changed, sizes, prints, now)):
+            for i, row in enumerate(_window_rows(tbl, store, w, ref, agg, changed, sizes, prints, now, limits)):
                 rows.append(row)
                 if i % 20 == 19:
                     report(1, 4, f'recomputed {i + 1} of {len(changed)} windows')
@@ -143,6 +148,7 @@ def refresh(
         known = store.alert_ids() if candidates else set()
         raised = alert_rules.new_alerts(candidates, known, datetime.datetime.now(tz=datetime.UTC))
         store.add_alerts(raised)
+        nulls = limits.prune()
     store.save_state(
         {
             'version': version,
@@ -150,6 +156,7 @@ def refresh(
             'windows': len(agg.windows),
             'unplaced': agg.unplaced,
             'future': agg.future,
+            'nulls': nulls,
         }
     )
     report(4, 4, 'done')
@@ -175,6 +182,7 @@ def _window_rows(
     sizes: dict[int, int],
     prints: dict[int, str],
     now: datetime.datetime,
+    limits: NullLimits,
 ) -> Iterator[dict[str, Any]]:
     """The window-table rows of the changed windows, read window by window."""
     spec = store.spec
@@ -182,12 +190,12 @@ def _window_rows(
         for b, values, cells, matches in detections.window_matches(tbl, spec, w, changed, sizes):
             wc = agg.windows[b]
             wc.cells, wc.loaded = cells, True
-            yield detections.window_row(wc, w, ref, values, matches, prints[b], now)
+            yield detections.window_row(wc, w, ref, values, matches, prints[b], now, limits)
         return
     for b, values, cells in win.window_values(tbl, spec, w, changed, sizes):
         wc = agg.windows[b]
         wc.cells, wc.loaded = cells, True
-        yield win.window_row(wc, w, ref, values, prints[b], now)
+        yield win.window_row(wc, w, ref, values, prints[b], now, limits)
 
 
 def _load_reference(tbl: pxt.Table, store: Store, ref: ReferenceData, agg: Aggregate, w: Window) -> None:

@@ -21,6 +21,7 @@ import pixeltable as pxt
 from pxwidgets.patterns.incremental import stats
 from pxwidgets.patterns.incremental.aggregate import WindowCounts, key_expr
 from pxwidgets.patterns.incremental.config import Window
+from pxwidgets.patterns.incremental.nulls import NullLimits
 from pxwidgets.patterns.incremental.reference import ReferenceData
 from pxwidgets.patterns.incremental.store import Spec
 
@@ -78,11 +79,21 @@ def _pairs(counts: Mapping[Hashable, int]) -> list[list[Any]]:
     return [[k, int(n)] for k, n in sorted(counts.items(), key=lambda kv: stats._sort_key(kv[0]))]
 
 
-def numeric_drift(reference: np.ndarray, current: np.ndarray, rows: int, non_null: int) -> dict[str, Any]:
-    """Drift of one numeric column in a window: KS statistic and p-value, normed Wasserstein distance, and how many
-    values (``missing``: rows without one; ``nan``: non-null values that are not finite)."""
+def numeric_drift(
+    reference: np.ndarray,
+    current: np.ndarray,
+    rows: int,
+    non_null: int,
+    limits: NullLimits | None = None,
+    column: str = '',
+) -> dict[str, Any]:
+    """Drift of one numeric column in a window: KS statistic and p-value, normed Wasserstein distance and (with
+    ``limits``) the largest it gets without drift for this many values, and how many values (``missing``: rows
+    without one; ``nan``: non-null values that are not finite)."""
     test = stats.ks(reference, current)
+    limit = limits.numeric(column, reference, len(current)) if limits is not None and len(current) else None
     return {
+        'wasserstein_limit': limit,
         'ks': None if test is None else test['statistic'],
         'ks_pvalue': None if test is None else test['pvalue'],
         'wasserstein': stats.wasserstein_normed(reference, current),
@@ -93,6 +104,22 @@ def numeric_drift(reference: np.ndarray, current: np.ndarray, rows: int, non_nul
     }
 
 
+def category_drift(
+    reference: Mapping[Hashable, int], current: Mapping[Hashable, int], limits: NullLimits | None, column: str
+) -> dict[str, Any]:
+    """Drift of category counts: PSI and Jensen-Shannon distance and (with ``limits``) the largest each gets
+    without drift for a window of this many values."""
+    n = int(sum(current.values()))
+    found = limits.categories(column, reference, n) if limits is not None and n else None
+    return {
+        'psi': stats.psi(reference, current),
+        'js': stats.js_distance(reference, current),
+        'psi_limit': None if found is None else found['psi'],
+        'js_limit': None if found is None else found['js'],
+        'values': n,
+    }
+
+
 def window_row(
     wc: WindowCounts,
     window: Window,
@@ -100,20 +127,18 @@ def window_row(
     values: Mapping[str, np.ndarray],
     fingerprint: str,
     now: datetime.datetime,
+    limits: NullLimits | None = None,
 ) -> dict[str, Any]:
     """A row of the window table: counts, metrics, distributions and drift against the reference."""
     metrics = stats.metrics_from_counts(wc.labeled_cells())
     predictions, labels = wc.predictions(), wc.labels()
     drift: dict[str, dict[str, Any]] = {
-        'prediction': {
-            'psi': stats.psi(ref.predictions, predictions),
-            'js': stats.js_distance(ref.predictions, predictions),
-        },
-        'label': {'psi': stats.psi(ref.labels, labels), 'js': stats.js_distance(ref.labels, labels)},
+        'prediction': category_drift(ref.predictions, predictions, limits, 'prediction'),
+        'label': category_drift(ref.labels, labels, limits, 'label'),
     }
     for col, cur in values.items():
         count_non_null, _ = wc.sums.get(col, [0.0, 0.0])
-        drift[col] = numeric_drift(ref.numeric.get(col, np.zeros(0)), cur, wc.rows, int(count_non_null))
+        drift[col] = numeric_drift(ref.numeric.get(col, np.zeros(0)), cur, wc.rows, int(count_non_null), limits, col)
     drift = {k: {s: stats.clean(v) for s, v in d.items()} for k, d in drift.items()}
     return {
         'bucket': wc.bucket,
@@ -139,6 +164,7 @@ def window_row(
     }
 
 
-def fingerprint(wc: WindowCounts, window: Window, ref: ReferenceData) -> str:
-    """What a window's statistics depend on: its counts and sums, the width, the reference."""
-    return hashlib.sha256(f'{window.width}|{wc.digest()}|{ref.digest}'.encode()).hexdigest()[:24]
+def fingerprint(wc: WindowCounts, window: Window, ref: ReferenceData, salt: str = '') -> str:
+    """What a window's statistics depend on: its counts and sums, the width, the reference (and ``salt``: the
+    settings its stored figures depend on, such as the false-alarm rate of the drift limits)."""
+    return hashlib.sha256(f'{window.width}|{wc.digest()}|{ref.digest}|{salt}'.encode()).hexdigest()[:24]

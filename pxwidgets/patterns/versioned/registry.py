@@ -190,9 +190,7 @@ class Registry:
         """
         own = cls.path_of(name)
         foreign = [t for t in pxt.list_tables(name, recursive=False) if registry or t != own] + [
-            d
-            for d in pxt.list_dirs(name, recursive=False)
-            if not VERSION_DIR.match(d.rsplit('/', 1)[-1])
+            d for d in pxt.list_dirs(name, recursive=False) if not VERSION_DIR.match(d.rsplit('/', 1)[-1])
         ]
         if foreign:
             raise ExperimentNameError(
