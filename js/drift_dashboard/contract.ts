@@ -53,6 +53,13 @@ export interface RefreshInfo {
   elapsed_ms: number;
 }
 
+export interface EstimationInfo {
+  /** Windows whose labels have all arrived, where the estimate can be checked. */
+  windows: number;
+  /** Mean absolute difference between the estimated and the realized accuracy on those windows. */
+  mean_abs_error: number | null;
+}
+
 export interface DashboardState {
   table: string;
   name: string;
@@ -73,6 +80,7 @@ export interface DashboardState {
   drift_figure: FigurePayload;
   rows_figure: FigurePayload;
   refreshed: RefreshInfo | null;
+  estimation: EstimationInfo | null;
   elapsed_ms: number;
 }
 

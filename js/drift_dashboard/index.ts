@@ -130,6 +130,13 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       h("span", { class: "pxw-badge", testid: "pxw-dd-count" }, `${fmtCount(s.windows.length)} windows`),
       h("span", { class: `pxw-badge${s.pending ? " pxw-dd-pending" : ""}`, testid: "pxw-dd-pending", title: "Rows whose ground truth has not arrived: counted, not scored" }, `${fmtCount(s.pending)} waiting for labels`),
       h("span", { class: `pxw-badge${s.alerts.length ? " pxw-dd-alert-badge" : ""}`, testid: "pxw-dd-alert-count" }, `${fmtCount(s.alerts.length)} alerts`),
+      s.estimation
+        ? h(
+            "span",
+            { class: "pxw-badge", testid: "pxw-dd-estimation", title: "Accuracy estimated from the confidences (calibrated on the reference), checked on the windows whose labels have all arrived" },
+            s.estimation.mean_abs_error == null ? "accuracy estimated from confidences" : `estimate off by ${num(s.estimation.mean_abs_error)} on ${fmtCount(s.estimation.windows)} labeled windows`,
+          )
+        : null,
     );
     if (s.refreshed) {
       const r = s.refreshed;

@@ -84,6 +84,13 @@ class RefreshInfo(TypedDict):
     elapsed_ms: float
 
 
+class EstimationInfo(TypedDict):
+    windows: int
+    """Windows whose labels have all arrived, where the estimate can be checked."""
+    mean_abs_error: float | None
+    """Mean absolute difference between the estimated and the realized accuracy on those windows."""
+
+
 class DashboardState(TypedDict):
     table: str
     name: str
@@ -104,6 +111,7 @@ class DashboardState(TypedDict):
     drift_figure: FigurePayload
     rows_figure: FigurePayload
     refreshed: RefreshInfo | None
+    estimation: EstimationInfo | None
     elapsed_ms: float
 
 
@@ -291,7 +299,17 @@ class DriftDashboard(Panel):
             'drift_figure': figure_payload(evaluation_figures.drift_figure(frame, statistic, thresholds)),
             'rows_figure': figure_payload(evaluation_figures.rows_figure(frame)),
             'refreshed': refreshed,
+            'estimation': self._estimation(),
             'elapsed_ms': (time.perf_counter() - started) * 1000,
+        }
+
+    def _estimation(self) -> EstimationInfo | None:
+        if self._ev.spec.confidence is None:
+            return None
+        errors = self._ev.estimation_error()
+        return {
+            'windows': len(errors),
+            'mean_abs_error': _num(errors['error'].abs().mean()) if len(errors) else None,
         }
 
     def _refresh(self, progress: ProgressReporter | None) -> RefreshInfo:

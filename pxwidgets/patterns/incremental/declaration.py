@@ -184,6 +184,8 @@ def validate(
         raise InvalidColumnError(f'The confidence column {conf!r} is {type_kind(facts[conf].col_type)}, not float.')
     if conf is not None and kinds[pred] == DETECTION_KIND:
         raise InvalidColumnError('A confidence estimates accuracy of classes; detections carry their own scores.')
+    if conf is not None and conf not in nums:
+        nums = (*nums, conf)  # its drift is measured too, and its values come with the window's
     if window is None:
         window = '1h' if ts is not None else None
     if window is None:

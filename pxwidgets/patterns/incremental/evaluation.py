@@ -41,6 +41,7 @@ from pxwidgets.patterns.incremental.config import (
     validate_thresholds,
 )
 from pxwidgets.patterns.incremental.errors import EvaluationNotFoundError, InvalidWindowError
+from pxwidgets.patterns.incremental.estimate import estimation_error
 from pxwidgets.patterns.incremental.reference import reference_data
 from pxwidgets.patterns.incremental.refresh import ProgressCallback, RefreshResult, refresh
 from pxwidgets.patterns.incremental.snapshots import EvaluationSnapshot
@@ -217,6 +218,19 @@ class IncrementalEvaluation:
     def to_pandas(self) -> pd.DataFrame:
         """The window table: one row per window with counts, metrics, distributions and drift (as stored)."""
         return self._store.windows_frame()
+
+    def estimation_error(self) -> pd.DataFrame:
+        """How far the accuracy estimated from the confidences was from the realized accuracy, on every window
+        whose labels have all arrived (needs ``confidence=``; see :mod:`~pxwidgets.patterns.incremental.estimate`).
+
+        Example:
+            >>> ev.estimation_error()['error'].abs().mean()  # doctest: +SKIP
+            0.012
+        """
+        rows = self._store.window_rows()
+        ref = self.settings.reference
+        bucket = min((int(r['bucket']) for r in rows), default=None) if ref.kind == 'first' else ref.bucket
+        return estimation_error(rows, bucket)
 
     def alerts(self) -> pd.DataFrame:
         """Every alert raised so far, in the order raised."""

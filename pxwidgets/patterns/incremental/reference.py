@@ -64,9 +64,25 @@ class ReferenceData:
         self.predictions, self.labels = dict(predictions), dict(labels)
 
     def load_values(self, spec: Spec) -> None:
-        """Fetch the reference's numeric values (one query), once."""
+        """Fetch the reference's numeric values (one query), once; with a confidence column, also the labeled
+        rows' (confidence, correct) pairs the accuracy estimate is calibrated on (under the key ``CALIBRATION``)."""
         if self.source is not None and spec.numeric and not self.numeric:
             self.numeric = _values(self.source, spec, self.where)
+        if self.source is not None and spec.confidence is not None and CALIBRATION not in self.numeric:
+            self.numeric[CALIBRATION] = _calibration(self.source, spec, self.where)
+
+
+CALIBRATION = '__calibration__'
+"""Key of the reference's ``(2, n)`` array of labeled rows' confidences and correctness (1.0 or 0.0)."""
+
+
+def _calibration(tbl: pxt.Table, spec: Spec, where: Any) -> np.ndarray:
+    assert spec.confidence is not None
+    labeled = tbl[spec.correct] != None  # noqa: E711
+    query = tbl.where(labeled if where is None else where & labeled)
+    rows = query.select(c=tbl[spec.confidence], ok=tbl[spec.correct]).collect()
+    pairs = [(float(c), 1.0 if ok else 0.0) for c, ok in zip(rows['c'], rows['ok'], strict=True) if c is not None]
+    return np.asarray(pairs, dtype=np.float64).reshape(-1, 2).T
 
 
 def _counts(source: pxt.Table, where: Any, column: Any) -> dict[Hashable, int]:

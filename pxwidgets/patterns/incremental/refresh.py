@@ -195,7 +195,7 @@ def _window_rows(
     for b, values, cells in win.window_values(tbl, spec, w, changed, sizes):
         wc = agg.windows[b]
         wc.cells, wc.loaded = cells, True
-        yield win.window_row(wc, w, ref, values, prints[b], now, limits)
+        yield win.window_row(wc, w, ref, values, prints[b], now, limits, spec.confidence)
 
 
 def _load_reference(tbl: pxt.Table, store: Store, ref: ReferenceData, agg: Aggregate, w: Window) -> None:

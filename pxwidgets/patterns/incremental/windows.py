@@ -21,8 +21,9 @@ import pixeltable as pxt
 from pxwidgets.patterns.incremental import stats
 from pxwidgets.patterns.incremental.aggregate import WindowCounts, key_expr
 from pxwidgets.patterns.incremental.config import Window
+from pxwidgets.patterns.incremental.estimate import estimated_accuracy
 from pxwidgets.patterns.incremental.nulls import NullLimits
-from pxwidgets.patterns.incremental.reference import ReferenceData
+from pxwidgets.patterns.incremental.reference import CALIBRATION, ReferenceData
 from pxwidgets.patterns.incremental.store import Spec
 
 FETCH_ROWS = 50_000
@@ -128,8 +129,10 @@ def window_row(
     fingerprint: str,
     now: datetime.datetime,
     limits: NullLimits | None = None,
+    confidence: str | None = None,
 ) -> dict[str, Any]:
-    """A row of the window table: counts, metrics, distributions and drift against the reference."""
+    """A row of the window table: counts, metrics, distributions and drift against the reference, and (with a
+    ``confidence`` column) the accuracy its confidences lead to expect."""
     metrics = stats.metrics_from_counts(wc.labeled_cells())
     predictions, labels = wc.predictions(), wc.labels()
     drift: dict[str, dict[str, Any]] = {
@@ -154,6 +157,9 @@ def window_row(
         'precision': metrics['precision'],
         'recall': metrics['recall'],
         'f1': metrics['f1'],
+        'estimated_accuracy': None
+        if confidence is None
+        else estimated_accuracy(ref.numeric.get(CALIBRATION), values.get(confidence, np.zeros(0))),
         'per_class': metrics['per_class'],
         'confusion': [[p, g, n] for (p, g), n in sorted(wc.labeled_cells().items(), key=lambda kv: repr(kv[0]))],
         'predictions': _pairs(predictions),
