@@ -27,7 +27,14 @@ from pxwidgets.patterns.incremental.config import Window
 from pxwidgets.patterns.incremental.nulls import NullLimits
 from pxwidgets.patterns.incremental.reference import ReferenceData
 from pxwidgets.patterns.incremental.store import Spec
-from pxwidgets.patterns.incremental.windows import _pairs, category_drift, chunks, numeric_drift
+from pxwidgets.patterns.incremental.windows import (
+    _pairs,
+    category_drift,
+    chunks,
+    numeric_drift,
+    values_drift,
+    window_header,
+)
 
 BOX_COLUMNS = ('boxes', 'scores')
 """The drift columns of detections: boxes per row, and the detections' scores."""
@@ -124,18 +131,10 @@ def window_row(
     readable = sum(1 for m in matches if _valid(m))
     for col, cur in box_values(matches).items():
         drift[col] = numeric_drift(ref.numeric.get(col, np.zeros(0)), cur, readable, len(cur), limits, col)
-    for col, cur in values.items():
-        count_non_null, _ = wc.sums.get(col, [0.0, 0.0])
-        drift[col] = numeric_drift(ref.numeric.get(col, np.zeros(0)), cur, wc.rows, int(count_non_null), limits, col)
+    drift.update(values_drift(wc, ref, values, limits))
     per_class = [{k: v if k == 'class' else stats.clean(v) for k, v in c.items()} for c in metrics['per_class']]
     return {
-        'bucket': wc.bucket,
-        'width': window.width,
-        'label': window.label(wc.bucket),
-        'start': window.start(wc.bucket),
-        'rows': wc.rows,
-        'pending': wc.pending,
-        'unpredicted': wc.unpredicted,
+        **window_header(wc, window),
         'labeled': scored,
         'correct': metrics['tp'],
         'accuracy': None,

@@ -121,6 +121,30 @@ def category_drift(
     }
 
 
+def window_header(wc: WindowCounts, window: Window) -> dict[str, Any]:
+    """The columns every window row starts with: which window, its rows, pending and unpredicted."""
+    return {
+        'bucket': wc.bucket,
+        'width': window.width,
+        'label': window.label(wc.bucket),
+        'start': window.start(wc.bucket),
+        'rows': wc.rows,
+        'pending': wc.pending,
+        'unpredicted': wc.unpredicted,
+    }
+
+
+def values_drift(
+    wc: WindowCounts, ref: ReferenceData, values: Mapping[str, np.ndarray], limits: NullLimits | None
+) -> dict[str, dict[str, Any]]:
+    """Drift of each numeric column of a window against the reference."""
+    out = {}
+    for col, cur in values.items():
+        count_non_null, _ = wc.sums.get(col, [0.0, 0.0])
+        out[col] = numeric_drift(ref.numeric.get(col, np.zeros(0)), cur, wc.rows, int(count_non_null), limits, col)
+    return out
+
+
 def window_row(
     wc: WindowCounts,
     window: Window,
@@ -139,18 +163,10 @@ def window_row(
         'prediction': category_drift(ref.predictions, predictions, limits, 'prediction'),
         'label': category_drift(ref.labels, labels, limits, 'label'),
     }
-    for col, cur in values.items():
-        count_non_null, _ = wc.sums.get(col, [0.0, 0.0])
-        drift[col] = numeric_drift(ref.numeric.get(col, np.zeros(0)), cur, wc.rows, int(count_non_null), limits, col)
+    drift.update(values_drift(wc, ref, values, limits))
     drift = {k: {s: stats.clean(v) for s, v in d.items()} for k, d in drift.items()}
     return {
-        'bucket': wc.bucket,
-        'width': window.width,
-        'label': window.label(wc.bucket),
-        'start': window.start(wc.bucket),
-        'rows': wc.rows,
-        'pending': wc.pending,
-        'unpredicted': wc.unpredicted,
+        **window_header(wc, window),
         'labeled': metrics['labeled'],
         'correct': metrics['correct'],
         'accuracy': metrics['accuracy'],
