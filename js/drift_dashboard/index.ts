@@ -231,7 +231,13 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     if (!reply) return;
     const w = reply.payload;
     const drift = Object.entries(w.drift).map(([column, stats]) =>
-      h("tr", null, h("td", null, column), ...["psi", "js", "ks_pvalue", "wasserstein"].map((k) => h("td", { class: "pxw-dd-num" }, typeof stats[k] === "number" ? num(stats[k] as number) : "—"))),
+      h(
+        "tr",
+        null,
+        h("td", null, column),
+        ...["psi", "js", "ks_pvalue", "wasserstein"].map((k) => h("td", { class: "pxw-dd-num" }, typeof stats[k] === "number" ? num(stats[k] as number) : "—")),
+        ...["missing", "nan", "out_of_range"].map((k) => h("td", { class: "pxw-dd-num", testid: `pxw-dd-quality-${k}-${column}` }, typeof stats[k] === "number" ? fmtCount(stats[k] as number) : "—")),
+      ),
     );
     const boxes = w.classes.some((c) => c.ap50 != null);
     const classes = w.classes.map((c) =>
@@ -250,7 +256,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     replace(
       windowDetail,
       h("div", { class: "pxw-dd-detail-title", testid: "pxw-dd-detail-title" }, `${w.label}: ${fmtCount(w.rows)} rows, ${fmtCount(w.labeled)} labeled, ${fmtCount(w.pending)} waiting${w.errors ? `, ${fmtCount(w.errors)} errors` : ""}`),
-      h("table", { class: "pxw-table pxw-dd-small" }, h("thead", null, h("tr", null, ...["column", "PSI", "JS", "KS p", "Wasserstein"].map((c) => h("th", { scope: "col" }, c)))), h("tbody", null, ...drift)),
+      h("table", { class: "pxw-table pxw-dd-small" }, h("thead", null, h("tr", null, ...["column", "PSI", "JS", "KS p", "Wasserstein", "missing", "NaN", "out of range"].map((c) => h("th", { scope: "col" }, c)))), h("tbody", null, ...drift)),
       classes.length
         ? h("table", { class: "pxw-table pxw-dd-small" }, h("thead", null, h("tr", null, ...classTitles.map((c) => h("th", { scope: "col" }, c)))), h("tbody", null, ...classes))
         : h("div", { class: "pxw-dim" }, "No labels in this window yet."),

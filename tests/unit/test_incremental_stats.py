@@ -216,3 +216,18 @@ def test_no_drift_limits_hold_their_false_alarm_rate(n: int) -> None:
     crossed = [sps.wasserstein_distance(ref, rng.beta(8, 2, size_bin(n))) / np.std(ref) > limit for _ in range(400)]
     assert 0.01 <= float(np.mean(crossed)) <= 0.09
     assert numeric_limit(ref, 5000, 0.05) < 0.1 < numeric_limit(ref, 50, 0.05)  # type: ignore[operator]
+
+
+def test_data_quality_per_window_against_pandas() -> None:
+    import pandas as pd
+
+    from pxwidgets.patterns.incremental.windows import numeric_drift
+
+    rng = np.random.default_rng(4)
+    reference = rng.normal(0, 1, 500)
+    window = pd.Series([*rng.normal(0.5, 1.5, 200), None, None, float('nan')], dtype=float)
+    finite = window[np.isfinite(window)].to_numpy()
+    got = numeric_drift(reference, finite, rows=len(window) + 2, non_null=len(window) - 2)
+    assert got['missing'] == 5 and got['nan'] == 1  # two rows with no value at all, two None, one NaN
+    expected = int(((window < reference.min()) | (window > reference.max())).sum())
+    assert got['out_of_range'] == expected > 0

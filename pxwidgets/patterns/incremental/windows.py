@@ -89,9 +89,15 @@ def numeric_drift(
     column: str = '',
 ) -> dict[str, Any]:
     """Drift of one numeric column in a window: KS statistic and p-value, normed Wasserstein distance and (with
-    ``limits``) the largest it gets without drift for this many values, and how many values (``missing``: rows
-    without one; ``nan``: non-null values that are not finite)."""
+    ``limits``) the largest it gets without drift for this many values, and its data quality: how many values
+    (``missing``: rows without one; ``nan``: non-null values that are not finite; ``out_of_range``: values below the
+    reference's smallest or above its largest)."""
     test = stats.ks(reference, current)
+    outside = (
+        int(np.count_nonzero((current < reference.min()) | (current > reference.max())))
+        if len(reference) and len(current)
+        else None
+    )
     limit = limits.numeric(column, reference, len(current)) if limits is not None and len(current) else None
     return {
         'wasserstein_limit': limit,
@@ -102,6 +108,7 @@ def numeric_drift(
         'reference_values': len(reference),
         'missing': rows - len(current),
         'nan': non_null - len(current),
+        'out_of_range': outside,
     }
 
 
