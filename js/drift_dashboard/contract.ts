@@ -15,6 +15,10 @@ export interface WindowInfo {
   precision: number | null;
   recall: number | null;
   f1: number | null;
+  map50: number | null;
+  map: number | null;
+  errors: number;
+  estimated_accuracy: number | null;
   alerts: number;
 }
 
@@ -49,9 +53,19 @@ export interface RefreshInfo {
   elapsed_ms: number;
 }
 
+export interface EstimationInfo {
+  /** Windows whose labels have all arrived, where the estimate can be checked. */
+  windows: number;
+  /** Mean absolute difference between the estimated and the realized accuracy on those windows. */
+  mean_abs_error: number | null;
+}
+
 export interface DashboardState {
   table: string;
   name: string;
+  /** `'classes'` or `'detections'` (which metrics the windows have). */
+  kind: string;
+  metrics: string[];
   version: number;
   window: string;
   reference: ReferenceInfo;
@@ -66,6 +80,7 @@ export interface DashboardState {
   drift_figure: FigurePayload;
   rows_figure: FigurePayload;
   refreshed: RefreshInfo | null;
+  estimation: EstimationInfo | null;
   elapsed_ms: number;
 }
 
@@ -91,6 +106,8 @@ export interface ClassInfo {
   precision: number;
   recall: number;
   f1: number;
+  ap50: number | null;
+  ap: number | null;
 }
 
 export interface WindowReply {
@@ -99,6 +116,7 @@ export interface WindowReply {
   rows: number;
   pending: number;
   labeled: number;
+  errors: number;
   figure: FigurePayload;
   classes: ClassInfo[];
   drift: Record<string, Record<string, Json>>;

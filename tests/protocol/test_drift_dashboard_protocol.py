@@ -14,6 +14,7 @@ import pytest
 from pxwidgets import DriftDashboard
 from pxwidgets.demo.drifting_digits import Batch, drifting_batches
 from pxwidgets.patterns.incremental import IncrementalEvaluation
+from pxwidgets.patterns.incremental.alerts import alert_candidates
 from tests.support.incremental import predictions_table
 from tests.support.recording import Recording
 
@@ -35,7 +36,7 @@ def evaluation(pxt_home: Path, batches: list[Batch]) -> Iterator[IncrementalEval
         'ts',
         numeric=['confidence'],
         reference=(batches[0].start, batches[2].start),
-        thresholds={'min_rows': 50, 'min_accuracy': 0.8},
+        thresholds={'min_rows': 50, 'min_accuracy': 0.8, 'drift_rule': 'evidently'},  # these tests: Evidently's rule
     )
     pxt.drop_dir(root, force=True, if_not_exists='ignore')
 
@@ -161,6 +162,26 @@ def harness_panel(batches: list[Batch]) -> Iterator[DriftDashboard]:
     )
     yield DriftDashboard(evaluation)
     pxt.drop_dir(root, force=True, if_not_exists='ignore')
+
+
+def test_the_sample_size_rule_from_the_panel(evaluation: IncrementalEvaluation) -> None:
+    panel = DriftDashboard(evaluation)
+    version = evaluation.version
+    refused = panel.handle_request('configure', {'thresholds': {'drift_rule': 'loudest'}})
+    assert not refused['ok'] and 'drift_rule' in refused['error']['message']
+    assert evaluation.version == version and evaluation.thresholds['drift_rule'] == 'evidently'
+    s = ok(panel.handle_request('configure', {'thresholds': {'drift_rule': 'sample_size', 'false_alarm_rate': 0.01}}))
+    assert s['thresholds']['drift_rule'] == 'sample_size' and evaluation.version == version
+    rows = {int(r['bucket']): r for r in evaluation.to_pandas().to_dict('records')}
+    for r in rows.values():  # every window stores its no-drift limits beside its statistics
+        assert r['drift']['prediction']['js_limit'] > 0 and r['drift']['confidence']['wasserstein_limit'] > 0
+    candidates = alert_candidates(list(rows.values()), evaluation.thresholds, reference_bucket=min(rows))
+    assert candidates and {c['statistic'] for c in candidates} <= {'js', 'wasserstein', 'accuracy'}
+    for c in candidates:  # each above the limit stored beside it
+        if c['statistic'] != 'accuracy':
+            stats = rows[c['bucket']]['drift'][c['column']]
+            assert c['threshold'] == stats[f'{c["statistic"]}_limit'] < stats[c['statistic']]
+    assert min(c['bucket'] for c in candidates) == sorted(rows)[4]  # the first drifted window, not before
 
 
 def test_harness_scenario(harness_panel: DriftDashboard, recorder: Callable[..., Recording]) -> None:

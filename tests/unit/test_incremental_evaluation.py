@@ -47,7 +47,7 @@ def evaluation(home_dir: str, batches: list[Batch]) -> IncrementalEvaluation:
         numeric=['confidence'],
         window='1h',
         reference=(batches[0].start, batches[2].start),
-        thresholds={'min_accuracy': 0.8},
+        thresholds={'min_accuracy': 0.8, 'drift_rule': 'evidently'},  # the assertions below are Evidently's rule
     )
     ev.refresh()
     return ev

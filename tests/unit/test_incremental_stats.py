@@ -141,7 +141,7 @@ def _row(bucket: int, psi: float, accuracy: float | None = 0.95, rows: int = 100
 
 
 def test_an_alert_fires_at_the_threshold_and_only_on_complete_windows() -> None:
-    thresholds = {**DEFAULT_THRESHOLDS, 'psi': 0.2, 'min_rows': 50}
+    thresholds = {**DEFAULT_THRESHOLDS, 'drift_rule': 'evidently', 'psi': 0.2, 'min_rows': 50}
     rows = [_row(0, 0.0), _row(1, 0.1999), _row(2, 0.2), _row(3, 0.5, rows=49), _row(4, 0.9)]
     fired = alert_candidates(rows, thresholds, reference_bucket=0)
     # 0.1999 is below; 0.2 crosses; window 3 has too few rows; window 4 is the last (not complete yet)
@@ -181,8 +181,53 @@ def test_page_hinkley_and_adwin_fire_on_a_drop_in_accuracy() -> None:
     ],
 )
 def test_numeric_drift_follows_evidentlys_sample_size_rule(reference_values: int, rule: str, fired: set[str]) -> None:
-    thresholds = {**DEFAULT_THRESHOLDS, 'numeric_test': rule}
+    thresholds = {**DEFAULT_THRESHOLDS, 'drift_rule': 'evidently', 'numeric_test': rule}
     rows = [_row(0, 0.0), _row(1, 0.0), _row(2, 0.0)]
     rows[1]['drift']['confidence'] = {'ks_pvalue': 0.001, 'wasserstein': 0.5, 'reference_values': reference_values}
     got = {a['statistic'] for a in alert_candidates(rows, thresholds, reference_bucket=0)}
     assert got == fired
+
+
+def test_the_sample_size_rule_alerts_above_the_limit_stored_beside_each_statistic() -> None:
+    rows = [_row(0, 0.0), _row(1, 0.0), _row(2, 0.0), _row(3, 0.0)]
+    rows[1]['drift']['prediction'] = {'psi': 0.9, 'js': 0.12, 'psi_limit': 0.5, 'js_limit': 0.15, 'values': 300}
+    rows[2]['drift']['confidence'] = {'wasserstein': 0.12, 'wasserstein_limit': 0.11, 'ks_pvalue': 0.9, 'values': 300}
+    fired = alert_candidates(rows, DEFAULT_THRESHOLDS, reference_bucket=0)
+    # JS 0.12 stays under its limit 0.15 (a PSI above its limit decides nothing); Wasserstein 0.12 > 0.11 alerts
+    assert [(a['bucket'], a['statistic'], a['column'], a['threshold']) for a in fired] == [
+        (2, 'wasserstein', 'confidence', 0.11)
+    ]
+    assert '99% of windows of 300 values' in fired[0]['message']
+    evidently = alert_candidates(rows, {**DEFAULT_THRESHOLDS, 'drift_rule': 'evidently'}, reference_bucket=0)
+    assert {(a['bucket'], a['statistic']) for a in evidently} >= {(1, 'psi'), (1, 'js')}
+
+
+@pytest.mark.parametrize('n', [50, 300, 2000])
+def test_no_drift_limits_hold_their_false_alarm_rate(n: int) -> None:
+    """Fresh undrifted windows (scipy's Wasserstein distance, drawn anew) cross the limit about alpha of the time."""
+    from scipy import stats as sps
+
+    from pxwidgets.patterns.incremental.nulls import numeric_limit, size_bin
+
+    rng = np.random.default_rng(n)
+    ref = rng.beta(8, 2, 1176)
+    limit = numeric_limit(ref, n, 0.05)
+    assert limit is not None
+    crossed = [sps.wasserstein_distance(ref, rng.beta(8, 2, size_bin(n))) / np.std(ref) > limit for _ in range(400)]
+    assert 0.01 <= float(np.mean(crossed)) <= 0.09
+    assert numeric_limit(ref, 5000, 0.05) < 0.1 < numeric_limit(ref, 50, 0.05)  # type: ignore[operator]
+
+
+def test_data_quality_per_window_against_pandas() -> None:
+    import pandas as pd
+
+    from pxwidgets.patterns.incremental.windows import numeric_drift
+
+    rng = np.random.default_rng(4)
+    reference = rng.normal(0, 1, 500)
+    window = pd.Series([*rng.normal(0.5, 1.5, 200), None, None, float('nan')], dtype=float)
+    finite = window[np.isfinite(window)].to_numpy()
+    got = numeric_drift(reference, finite, rows=len(window) + 2, non_null=len(window) - 2)
+    assert got['missing'] == 5 and got['nan'] == 1  # two rows with no value at all, two None, one NaN
+    expected = int(((window < reference.min()) | (window > reference.max())).sum())
+    assert got['out_of_range'] == expected > 0

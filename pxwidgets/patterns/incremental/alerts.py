@@ -1,5 +1,8 @@
 """Alert rules: a statistic of a complete window crosses its threshold; a detector fires on the metric stream.
 
+Drift is decided by the sample-size rule by default (a statistic above its no-drift limit for the window's size,
+stored beside it in the window row), or by Evidently's fixed thresholds (``drift_rule='evidently'``).
+
 A window is *complete* once rows of a later window have arrived (windows close on event time, so a replay of old data
 behaves like live data). The reference window never alerts. Drift and metric rules need ``min_rows`` rows (labeled
 rows for metrics). The sequential detectors (river's Page-Hinkley and ADWIN) read the accuracy of complete windows in
@@ -81,9 +84,12 @@ def alert_candidates(
     last = int(ordered[-1]['bucket'])
     complete = [r for r in ordered if int(r['bucket']) < last and int(r['bucket']) != reference_bucket]
     min_rows = int(thresholds['min_rows'])
+    by_size = thresholds.get('drift_rule', 'sample_size') == 'sample_size'
     out: list[dict[str, Any]] = []
     for row in complete:
-        if int(row['rows']) >= min_rows:
+        if int(row['rows']) >= min_rows and by_size:
+            out += _limit_alerts(row, float(thresholds.get('false_alarm_rate') or 0.01))
+        elif int(row['rows']) >= min_rows:
             for column, statistics in sorted((row.get('drift') or {}).items()):
                 for statistic, name, direction in DRIFT_RULES:
                     if not _decides(statistic, statistics, str(thresholds.get('numeric_test', 'auto'))):
@@ -114,6 +120,29 @@ def alert_candidates(
                         )
                     )
     out += detector_alerts([r for r in complete if int(r['labeled']) >= min_rows], thresholds)
+    return out
+
+
+LIMIT_RULES: tuple[tuple[str, str], ...] = (('js', 'js_limit'), ('wasserstein', 'wasserstein_limit'))
+"""The sample-size rule: ``(statistic, its no-drift limit stored beside it)``; classes by Jensen-Shannon distance,
+numbers by normed Wasserstein distance."""
+
+
+def _limit_alerts(row: Mapping[str, Any], alpha: float) -> list[dict[str, Any]]:
+    """Alerts of the sample-size rule on one window: a statistic above the limit it stays under without drift in
+    all but ``alpha`` of windows of that many values."""
+    out = []
+    for column, statistics in sorted((row.get('drift') or {}).items()):
+        for statistic, limit_name in LIMIT_RULES:
+            value, limit = statistics.get(statistic), statistics.get(limit_name)
+            if value is None or limit is None or not value > limit:
+                continue
+            n = statistics.get('values')
+            message = (
+                f'{statistic} of {column} is {value:.4g}, above {limit:.4g}: without drift, {1 - alpha:.0%} of '
+                f'windows of {n} values stay below'
+            )
+            out.append(_alert(row, statistic, column, value, limit, message))
     return out
 
 

@@ -1,9 +1,11 @@
 """What an evaluation is: its columns (fixed at creation) and its settings (window, reference, thresholds; editable).
 
-Thresholds default to the established tools' (Evidently and NannyML): population stability index 0.1,
-Jensen-Shannon distance 0.1, Kolmogorov-Smirnov p-value 0.05, normed Wasserstein distance 0.1; numeric drift is
-decided by KS up to 1,000 reference values and by Wasserstein above (Evidently's default rule: the normed Wasserstein
-distance is noisy on small samples).
+Drift is decided by default by the *sample-size rule*: a window's Jensen-Shannon distance (classes) or normed
+Wasserstein distance (numbers) alerts when it exceeds what that statistic reaches without drift for a window of that
+many values in all but ``false_alarm_rate`` of cases (see :mod:`~pxwidgets.patterns.incremental.nulls`). Evidently's
+rule stays available as ``drift_rule='evidently'``, with the established tools' thresholds (Evidently and NannyML):
+population stability index 0.1, Jensen-Shannon distance 0.1, Kolmogorov-Smirnov p-value 0.05, normed Wasserstein
+distance 0.1; numeric drift decided by KS up to 1,000 reference values and by Wasserstein above.
 
 Example:
     >>> validate_thresholds({'psi': 0.2})['psi'], DEFAULT_THRESHOLDS['ks_pvalue']
@@ -64,6 +66,23 @@ THRESHOLD_PARAMS = ParamSet(
             'Which test decides numeric drift: auto = Kolmogorov-Smirnov up to 1,000 reference values, Wasserstein '
             "above (Evidently's rule), or ks, wasserstein, both.",
             choices=('auto', 'ks', 'wasserstein', 'both'),
+        ),
+        Param(
+            'drift_rule',
+            'choice',
+            'sample_size',
+            'How drift is decided: sample_size = the Jensen-Shannon (classes) or Wasserstein (numbers) distance above '
+            'its own no-drift range for a window of that size (estimated by resampling the reference); evidently = '
+            "Evidently's fixed thresholds above (psi, js, wasserstein, ks_pvalue with numeric_test).",
+            choices=('sample_size', 'evidently'),
+        ),
+        Param(
+            'false_alarm_rate',
+            'float',
+            0.01,
+            'sample_size rule: the share of undrifted windows allowed to alert, per column (0.01 = 1 in 100).',
+            exclusive_minimum=0,
+            maximum=0.5,
         ),
         Param(
             'min_accuracy',

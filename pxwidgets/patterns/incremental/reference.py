@@ -64,9 +64,25 @@ class ReferenceData:
         self.predictions, self.labels = dict(predictions), dict(labels)
 
     def load_values(self, spec: Spec) -> None:
-        """Fetch the reference's numeric values (one query), once."""
+        """Fetch the reference's numeric values (one query), once; with a confidence column, also the labeled
+        rows' (confidence, correct) pairs the accuracy estimate is calibrated on (under the key ``CALIBRATION``)."""
         if self.source is not None and spec.numeric and not self.numeric:
             self.numeric = _values(self.source, spec, self.where)
+        if self.source is not None and spec.confidence is not None and CALIBRATION not in self.numeric:
+            self.numeric[CALIBRATION] = _calibration(self.source, spec, self.where)
+
+
+CALIBRATION = '__calibration__'
+"""Key of the reference's ``(2, n)`` array of labeled rows' confidences and correctness (1.0 or 0.0)."""
+
+
+def _calibration(tbl: pxt.Table, spec: Spec, where: Any) -> np.ndarray:
+    assert spec.confidence is not None
+    labeled = tbl[spec.correct] != None  # noqa: E711
+    query = tbl.where(labeled if where is None else where & labeled)
+    rows = query.select(c=tbl[spec.confidence], ok=tbl[spec.correct]).collect()
+    pairs = [(float(c), 1.0 if ok else 0.0) for c, ok in zip(rows['c'], rows['ok'], strict=True) if c is not None]
+    return np.asarray(pairs, dtype=np.float64).reshape(-1, 2).T
 
 
 def _counts(source: pxt.Table, where: Any, column: Any) -> dict[Hashable, int]:
@@ -136,20 +152,29 @@ def reference_data(
             source = get_table(ref.path)
         except pxt.Error:
             raise InvalidReferenceError(f'No snapshot at {ref.path!r}.') from None
-        missing = [c for c in (spec.prediction, spec.ground_truth, *spec.numeric) if c not in source.columns()]
+        needed = (spec.prediction, spec.ground_truth, *spec.numeric, *([spec.correct] if spec.detections else []))
+        missing = [c for c in needed if c not in source.columns()]
         if missing:
             raise InvalidReferenceError(f'The reference {ref.path} has no column(s) {", ".join(missing)}.')
         where, overlapped = None, []
-    predictions = _counts(source, where, source[spec.prediction])
-    labels = _counts(source, where, source[spec.ground_truth])
-    if not predictions and not labels:
+    if spec.detections:  # box classes come from the rows' matches, read when the reference is loaded
+        rows = int((source if where is None else source.where(where)).count())
+        if not rows:
+            raise NoReferenceRowsError(ref.describe())
+        predictions, labels = {}, {}
+        overlapped = [*overlapped, str(rows)]
+    else:
+        predictions = _counts(source, where, source[spec.prediction])
+        labels = _counts(source, where, source[spec.ground_truth])
+    if not predictions and not labels and not spec.detections:
         raise NoReferenceRowsError(ref.describe())
     digest = hashlib.sha256(
         json.dumps(
             [ref.to_json(), sorted(map(repr, predictions.items())), sorted(map(repr, labels.items())), overlapped]
         ).encode()
     ).hexdigest()[:24]
-    data = ReferenceData(ref.describe(), predictions, labels, {}, digest, None, source, where)
+    # detections: the digests of the overlapped windows (or a snapshot, which never changes) cover the matches too
+    data = ReferenceData(ref.describe(), predictions, labels, {}, digest, None, source, where, spec.detections)
     if with_values:
         data.load_values(spec)
     return data

@@ -2,8 +2,9 @@
 
 One aggregation query (:func:`~pxwidgets.patterns.incremental.aggregate.aggregate`) gives every window's fingerprint;
 only windows whose fingerprint changed (or that are new) are recomputed, with their values fetched by key range, and
-written in one upsert. When neither the table's version nor the settings changed since the last complete refresh,
-nothing is read beyond the settings row.
+written in one upsert. Drift limits of the sample-size rule (:mod:`~pxwidgets.patterns.incremental.nulls`) are kept
+in the settings row's state, per reference, so each is estimated once. When neither the table's version nor the
+settings changed since the last complete refresh, nothing is read beyond the settings row.
 
 Example:
     >>> result = refresh(tbl, store, table_version(tbl))  # doctest: +SKIP
@@ -16,16 +17,18 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pixeltable as pxt
 
 from pxwidgets.patterns.incremental import alerts as alert_rules
+from pxwidgets.patterns.incremental import detections
 from pxwidgets.patterns.incremental import windows as win
 from pxwidgets.patterns.incremental.aggregate import Aggregate, aggregate, fill_cells
-from pxwidgets.patterns.incremental.config import Window
+from pxwidgets.patterns.incremental.config import DEFAULT_THRESHOLDS, Window
+from pxwidgets.patterns.incremental.nulls import NullLimits
 from pxwidgets.patterns.incremental.reference import ReferenceData, reference_data
 from pxwidgets.patterns.incremental.store import Store
 
@@ -114,11 +117,14 @@ def refresh(
     changed: list[int] = []
     removed = sorted(set(stored) - set(agg.windows))
     raised: list[dict[str, Any]] = []
+    nulls: dict[str, Any] = dict(state.get('nulls') or {})
     if not agg.windows:
         store.replace_windows([], removed)
     else:
         ref = reference_data(tbl, spec, w, settings.reference, agg, with_values=False)
-        prints = {b: win.fingerprint(wc, w, ref) for b, wc in agg.windows.items()}
+        alpha = float(settings.thresholds.get('false_alarm_rate') or DEFAULT_THRESHOLDS['false_alarm_rate'])
+        prints = {b: win.fingerprint(wc, w, ref, f'fa{alpha:g}') for b, wc in agg.windows.items()}
+        limits = NullLimits(nulls, ref.digest, alpha)
         changed = sorted(b for b, fp in prints.items() if force or b not in stored or stored[b]['fingerprint'] != fp)
         rows: list[dict[str, Any]] = []
         if changed:
@@ -126,10 +132,8 @@ def refresh(
             _load_reference(tbl, store, ref, agg, w)
             now = datetime.datetime.now(tz=datetime.UTC)
             sizes = {b: agg.windows[b].rows for b in changed}
-            for i, (b, values, cells) in enumerate(win.window_values(tbl, spec, w, changed, sizes)):
-                wc = agg.windows[b]
-                wc.cells, wc.loaded = cells, True
-                rows.append(win.window_row(wc, w, ref, values, prints[b], now))
+            for i, row in enumerate(_window_rows(tbl, store, w, ref, agg, changed, sizes, prints, now, limits)):
+                rows.append(row)
                 if i % 20 == 19:
                     report(1, 4, f'recomputed {i + 1} of {len(changed)} windows')
             report(2, 4, 'writing windows')
@@ -144,6 +148,7 @@ def refresh(
         known = store.alert_ids() if candidates else set()
         raised = alert_rules.new_alerts(candidates, known, datetime.datetime.now(tz=datetime.UTC))
         store.add_alerts(raised)
+        nulls = limits.prune()
     store.save_state(
         {
             'version': version,
@@ -151,6 +156,7 @@ def refresh(
             'windows': len(agg.windows),
             'unplaced': agg.unplaced,
             'future': agg.future,
+            'nulls': nulls,
         }
     )
     report(4, 4, 'done')
@@ -166,20 +172,48 @@ def refresh(
     )
 
 
+def _window_rows(
+    tbl: pxt.Table,
+    store: Store,
+    w: Window,
+    ref: ReferenceData,
+    agg: Aggregate,
+    changed: list[int],
+    sizes: dict[int, int],
+    prints: dict[int, str],
+    now: datetime.datetime,
+    limits: NullLimits,
+) -> Iterator[dict[str, Any]]:
+    """The window-table rows of the changed windows, read window by window."""
+    spec = store.spec
+    if spec.detections:
+        for b, values, cells, matches in detections.window_matches(tbl, spec, w, changed, sizes):
+            wc = agg.windows[b]
+            wc.cells, wc.loaded = cells, True
+            yield detections.window_row(wc, w, ref, values, matches, prints[b], now, limits)
+        return
+    for b, values, cells in win.window_values(tbl, spec, w, changed, sizes):
+        wc = agg.windows[b]
+        wc.cells, wc.loaded = cells, True
+        yield win.window_row(wc, w, ref, values, prints[b], now, limits, spec.confidence)
+
+
 def _load_reference(tbl: pxt.Table, store: Store, ref: ReferenceData, agg: Aggregate, w: Window) -> None:
     """Load the reference's counts and values: from the store's cache while its digest (which covers its cells and
     values) still holds, else from the aggregation (the cells of its windows) and the table (its values)."""
     spec = store.spec
     cache = store.reference_cache
     cached = ref.exact and cache is not None and cache[0] == ref.digest
-    if not cached:
-        fill_cells(tbl, spec, w, agg, ref.buckets)
     if cached:
         assert cache is not None
         ref.predictions, ref.labels, ref.numeric = cache[1]['predictions'], cache[1]['labels'], cache[1]['values']
         return
-    ref.load_counts(agg)
-    ref.load_values(spec)
+    if spec.detections:
+        detections.load_reference(ref, spec)
+    else:
+        fill_cells(tbl, spec, w, agg, ref.buckets)
+        ref.load_counts(agg)
+        ref.load_values(spec)
     if ref.exact:
         store.reference_cache = (
             ref.digest,

@@ -21,7 +21,9 @@ import pixeltable as pxt
 from pxwidgets.patterns.incremental import stats
 from pxwidgets.patterns.incremental.aggregate import WindowCounts, key_expr
 from pxwidgets.patterns.incremental.config import Window
-from pxwidgets.patterns.incremental.reference import ReferenceData
+from pxwidgets.patterns.incremental.estimate import estimated_accuracy
+from pxwidgets.patterns.incremental.nulls import NullLimits
+from pxwidgets.patterns.incremental.reference import CALIBRATION, ReferenceData
 from pxwidgets.patterns.incremental.store import Spec
 
 FETCH_ROWS = 50_000
@@ -78,38 +80,56 @@ def _pairs(counts: Mapping[Hashable, int]) -> list[list[Any]]:
     return [[k, int(n)] for k, n in sorted(counts.items(), key=lambda kv: stats._sort_key(kv[0]))]
 
 
-def window_row(
-    wc: WindowCounts,
-    window: Window,
-    ref: ReferenceData,
-    values: Mapping[str, np.ndarray],
-    fingerprint: str,
-    now: datetime.datetime,
+def numeric_drift(
+    reference: np.ndarray,
+    current: np.ndarray,
+    rows: int,
+    non_null: int,
+    limits: NullLimits | None = None,
+    column: str = '',
 ) -> dict[str, Any]:
-    """A row of the window table: counts, metrics, distributions and drift against the reference."""
-    metrics = stats.metrics_from_counts(wc.labeled_cells())
-    predictions, labels = wc.predictions(), wc.labels()
-    drift: dict[str, dict[str, Any]] = {
-        'prediction': {
-            'psi': stats.psi(ref.predictions, predictions),
-            'js': stats.js_distance(ref.predictions, predictions),
-        },
-        'label': {'psi': stats.psi(ref.labels, labels), 'js': stats.js_distance(ref.labels, labels)},
+    """Drift of one numeric column in a window: KS statistic and p-value, normed Wasserstein distance and (with
+    ``limits``) the largest it gets without drift for this many values, and its data quality: how many values
+    (``missing``: rows without one; ``nan``: non-null values that are not finite; ``out_of_range``: values below the
+    reference's smallest or above its largest)."""
+    test = stats.ks(reference, current)
+    outside = (
+        int(np.count_nonzero((current < reference.min()) | (current > reference.max())))
+        if len(reference) and len(current)
+        else None
+    )
+    limit = limits.numeric(column, reference, len(current)) if limits is not None and len(current) else None
+    return {
+        'wasserstein_limit': limit,
+        'ks': None if test is None else test['statistic'],
+        'ks_pvalue': None if test is None else test['pvalue'],
+        'wasserstein': stats.wasserstein_normed(reference, current),
+        'values': len(current),
+        'reference_values': len(reference),
+        'missing': rows - len(current),
+        'nan': non_null - len(current),
+        'out_of_range': outside,
     }
-    for col, cur in values.items():
-        refv = ref.numeric.get(col, np.zeros(0))
-        test = stats.ks(refv, cur)
-        count_non_null, _ = wc.sums.get(col, [0.0, 0.0])
-        drift[col] = {
-            'ks': None if test is None else test['statistic'],
-            'ks_pvalue': None if test is None else test['pvalue'],
-            'wasserstein': stats.wasserstein_normed(refv, cur),
-            'values': len(cur),
-            'reference_values': len(refv),
-            'missing': wc.rows - len(cur),
-            'nan': int(count_non_null) - len(cur),
-        }
-    drift = {k: {s: stats.clean(v) for s, v in d.items()} for k, d in drift.items()}
+
+
+def category_drift(
+    reference: Mapping[Hashable, int], current: Mapping[Hashable, int], limits: NullLimits | None, column: str
+) -> dict[str, Any]:
+    """Drift of category counts: PSI and Jensen-Shannon distance and (with ``limits``) the largest each gets
+    without drift for a window of this many values."""
+    n = int(sum(current.values()))
+    found = limits.categories(column, reference, n) if limits is not None and n else None
+    return {
+        'psi': stats.psi(reference, current),
+        'js': stats.js_distance(reference, current),
+        'psi_limit': None if found is None else found['psi'],
+        'js_limit': None if found is None else found['js'],
+        'values': n,
+    }
+
+
+def window_header(wc: WindowCounts, window: Window) -> dict[str, Any]:
+    """The columns every window row starts with: which window, its rows, pending and unpredicted."""
     return {
         'bucket': wc.bucket,
         'width': window.width,
@@ -118,12 +138,51 @@ def window_row(
         'rows': wc.rows,
         'pending': wc.pending,
         'unpredicted': wc.unpredicted,
+    }
+
+
+def values_drift(
+    wc: WindowCounts, ref: ReferenceData, values: Mapping[str, np.ndarray], limits: NullLimits | None
+) -> dict[str, dict[str, Any]]:
+    """Drift of each numeric column of a window against the reference."""
+    out = {}
+    for col, cur in values.items():
+        count_non_null, _ = wc.sums.get(col, [0.0, 0.0])
+        out[col] = numeric_drift(ref.numeric.get(col, np.zeros(0)), cur, wc.rows, int(count_non_null), limits, col)
+    return out
+
+
+def window_row(
+    wc: WindowCounts,
+    window: Window,
+    ref: ReferenceData,
+    values: Mapping[str, np.ndarray],
+    fingerprint: str,
+    now: datetime.datetime,
+    limits: NullLimits | None = None,
+    confidence: str | None = None,
+) -> dict[str, Any]:
+    """A row of the window table: counts, metrics, distributions and drift against the reference, and (with a
+    ``confidence`` column) the accuracy its confidences lead to expect."""
+    metrics = stats.metrics_from_counts(wc.labeled_cells())
+    predictions, labels = wc.predictions(), wc.labels()
+    drift: dict[str, dict[str, Any]] = {
+        'prediction': category_drift(ref.predictions, predictions, limits, 'prediction'),
+        'label': category_drift(ref.labels, labels, limits, 'label'),
+    }
+    drift.update(values_drift(wc, ref, values, limits))
+    drift = {k: {s: stats.clean(v) for s, v in d.items()} for k, d in drift.items()}
+    return {
+        **window_header(wc, window),
         'labeled': metrics['labeled'],
         'correct': metrics['correct'],
         'accuracy': metrics['accuracy'],
         'precision': metrics['precision'],
         'recall': metrics['recall'],
         'f1': metrics['f1'],
+        'estimated_accuracy': None
+        if confidence is None
+        else estimated_accuracy(ref.numeric.get(CALIBRATION), values.get(confidence, np.zeros(0))),
         'per_class': metrics['per_class'],
         'confusion': [[p, g, n] for (p, g), n in sorted(wc.labeled_cells().items(), key=lambda kv: repr(kv[0]))],
         'predictions': _pairs(predictions),
@@ -134,6 +193,7 @@ def window_row(
     }
 
 
-def fingerprint(wc: WindowCounts, window: Window, ref: ReferenceData) -> str:
-    """What a window's statistics depend on: its counts and sums, the width, the reference."""
-    return hashlib.sha256(f'{window.width}|{wc.digest()}|{ref.digest}'.encode()).hexdigest()[:24]
+def fingerprint(wc: WindowCounts, window: Window, ref: ReferenceData, salt: str = '') -> str:
+    """What a window's statistics depend on: its counts and sums, the width, the reference (and ``salt``: the
+    settings its stored figures depend on, such as the false-alarm rate of the drift limits)."""
+    return hashlib.sha256(f'{window.width}|{wc.digest()}|{ref.digest}|{salt}'.encode()).hexdigest()[:24]
