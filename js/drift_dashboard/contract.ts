@@ -15,6 +15,10 @@ export interface WindowInfo {
   precision: number | null;
   recall: number | null;
   f1: number | null;
+  map50: number | null;
+  map: number | null;
+  errors: number;
+  estimated_accuracy: number | null;
   alerts: number;
 }
 
@@ -52,6 +56,9 @@ export interface RefreshInfo {
 export interface DashboardState {
   table: string;
   name: string;
+  /** `'classes'` or `'detections'` (which metrics the windows have). */
+  kind: string;
+  metrics: string[];
   version: number;
   window: string;
   reference: ReferenceInfo;
@@ -91,6 +98,8 @@ export interface ClassInfo {
   precision: number;
   recall: number;
   f1: number;
+  ap50: number | null;
+  ap: number | null;
 }
 
 export interface WindowReply {
@@ -99,6 +108,7 @@ export interface WindowReply {
   rows: number;
   pending: number;
   labeled: number;
+  errors: number;
   figure: FigurePayload;
   classes: ClassInfo[];
   drift: Record<string, Record<string, Json>>;

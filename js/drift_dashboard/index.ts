@@ -141,7 +141,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     void driftChart.update(s.drift_figure);
     void rowsChart.update(s.rows_figure);
     renderAlerts(s.alerts);
-    renderWindows(s.windows);
+    renderWindows(s.windows, s.kind === "detections");
     // the form is rebuilt only when the stored settings changed, so edits not applied yet survive a refresh
     const settingsKey = JSON.stringify([s.window, s.reference, s.thresholds]);
     if (firstShow || settingsKey !== renderedSettings) {
@@ -173,8 +173,11 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     );
   }
 
-  function renderWindows(windows: WindowInfo[]): void {
-    const head = h("tr", null, ...["window", "rows", "waiting", "accuracy", "precision", "recall", "F1", "alerts"].map((c) => h("th", { scope: "col" }, c)));
+  function renderWindows(windows: WindowInfo[], boxes: boolean): void {
+    const titles = boxes
+      ? ["window", "rows", "waiting", "errors", "precision", "recall", "F1", "mAP@.5", "mAP", "alerts"]
+      : ["window", "rows", "waiting", "accuracy", "precision", "recall", "F1", "alerts"];
+    const head = h("tr", null, ...titles.map((c) => h("th", { scope: "col" }, c)));
     const picked = Number(model.get("bucket"));
     const rows = windows.map((w) =>
       h(
@@ -183,10 +186,17 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
         h("td", null, w.label),
         h("td", { class: "pxw-dd-num" }, fmtCount(w.rows)),
         h("td", { class: "pxw-dd-num" }, fmtCount(w.pending)),
-        h("td", { class: "pxw-dd-num", testid: `pxw-dd-accuracy-${w.bucket}` }, num(w.accuracy)),
+        boxes
+          ? h("td", { class: "pxw-dd-num", testid: `pxw-dd-errors-${w.bucket}` }, fmtCount(w.errors))
+          : h(
+              "td",
+              { class: `pxw-dd-num${w.accuracy == null && w.estimated_accuracy != null ? " pxw-dd-estimated" : ""}`, testid: `pxw-dd-accuracy-${w.bucket}`, title: w.estimated_accuracy != null ? `estimated from the confidences: ${num(w.estimated_accuracy)}` : "" },
+              w.accuracy == null && w.estimated_accuracy != null ? `≈${num(w.estimated_accuracy)}` : num(w.accuracy),
+            ),
         h("td", { class: "pxw-dd-num" }, num(w.precision)),
         h("td", { class: "pxw-dd-num" }, num(w.recall)),
         h("td", { class: "pxw-dd-num" }, num(w.f1)),
+        ...(boxes ? [h("td", { class: "pxw-dd-num", testid: `pxw-dd-map50-${w.bucket}` }, num(w.map50)), h("td", { class: "pxw-dd-num" }, num(w.map))] : []),
         h("td", { class: "pxw-dd-num" }, w.alerts ? `⚠ ${w.alerts}` : ""),
       ),
     );
@@ -216,13 +226,26 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     const drift = Object.entries(w.drift).map(([column, stats]) =>
       h("tr", null, h("td", null, column), ...["psi", "js", "ks_pvalue", "wasserstein"].map((k) => h("td", { class: "pxw-dd-num" }, typeof stats[k] === "number" ? num(stats[k] as number) : "—"))),
     );
-    const classes = w.classes.map((c) => h("tr", null, h("td", null, c.label), h("td", { class: "pxw-dd-num" }, fmtCount(c.support)), h("td", { class: "pxw-dd-num" }, num(c.precision)), h("td", { class: "pxw-dd-num" }, num(c.recall)), h("td", { class: "pxw-dd-num" }, num(c.f1))));
+    const boxes = w.classes.some((c) => c.ap50 != null);
+    const classes = w.classes.map((c) =>
+      h(
+        "tr",
+        null,
+        h("td", null, c.label),
+        h("td", { class: "pxw-dd-num" }, fmtCount(c.support)),
+        h("td", { class: "pxw-dd-num" }, num(c.precision)),
+        h("td", { class: "pxw-dd-num" }, num(c.recall)),
+        h("td", { class: "pxw-dd-num" }, num(c.f1)),
+        ...(boxes ? [h("td", { class: "pxw-dd-num" }, num(c.ap50)), h("td", { class: "pxw-dd-num" }, num(c.ap))] : []),
+      ),
+    );
+    const classTitles = ["class", "support", "precision", "recall", "F1", ...(boxes ? ["AP@.5", "AP"] : [])];
     replace(
       windowDetail,
-      h("div", { class: "pxw-dd-detail-title", testid: "pxw-dd-detail-title" }, `${w.label}: ${fmtCount(w.rows)} rows, ${fmtCount(w.labeled)} labeled, ${fmtCount(w.pending)} waiting`),
+      h("div", { class: "pxw-dd-detail-title", testid: "pxw-dd-detail-title" }, `${w.label}: ${fmtCount(w.rows)} rows, ${fmtCount(w.labeled)} labeled, ${fmtCount(w.pending)} waiting${w.errors ? `, ${fmtCount(w.errors)} errors` : ""}`),
       h("table", { class: "pxw-table pxw-dd-small" }, h("thead", null, h("tr", null, ...["column", "PSI", "JS", "KS p", "Wasserstein"].map((c) => h("th", { scope: "col" }, c)))), h("tbody", null, ...drift)),
       classes.length
-        ? h("table", { class: "pxw-table pxw-dd-small" }, h("thead", null, h("tr", null, ...["class", "support", "precision", "recall", "F1"].map((c) => h("th", { scope: "col" }, c)))), h("tbody", null, ...classes))
+        ? h("table", { class: "pxw-table pxw-dd-small" }, h("thead", null, h("tr", null, ...classTitles.map((c) => h("th", { scope: "col" }, c)))), h("tbody", null, ...classes))
         : h("div", { class: "pxw-dim" }, "No labels in this window yet."),
     );
     void confusionChart.update(w.figure);

@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import pixeltable as pxt
 
+from pxwidgets.functions.boxes import iou_matrix, match_boxes  # noqa: F401  (re-exported)
+
 LABEL_KEYS = ('label', 'class', 'prediction', 'pred')
 """Keys a model's JSON output may hold its label under (the first present wins)."""
 
@@ -290,60 +292,6 @@ def text_vote(texts: list, models: list, threshold: float = 0.8) -> dict:
 
 
 # ---- boxes ---------------------------------------------------------------------------------------------------------
-
-
-def iou_matrix(a: Sequence[Sequence[float]], b: Sequence[Sequence[float]]) -> np.ndarray:
-    """Intersection over union of every box of ``a`` with every box of ``b`` (``[x1, y1, x2, y2]``).
-
-    Example:
-        >>> float(iou_matrix([[0, 0, 2, 2]], [[1, 0, 3, 2]])[0, 0])
-        0.3333333333333333
-    """
-    aa = np.asarray(a, dtype=float).reshape(-1, 4)
-    bb = np.asarray(b, dtype=float).reshape(-1, 4)
-    x1 = np.maximum(aa[:, None, 0], bb[None, :, 0])
-    y1 = np.maximum(aa[:, None, 1], bb[None, :, 1])
-    x2 = np.minimum(aa[:, None, 2], bb[None, :, 2])
-    y2 = np.minimum(aa[:, None, 3], bb[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area_a = (aa[:, 2] - aa[:, 0]) * (aa[:, 3] - aa[:, 1])
-    area_b = (bb[:, 2] - bb[:, 0]) * (bb[:, 3] - bb[:, 1])
-    union = area_a[:, None] + area_b[None, :] - inter
-    with np.errstate(divide='ignore', invalid='ignore'):
-        return np.where(union > 0, inter / union, 0.0)
-
-
-def match_boxes(
-    predicted: Sequence[Sequence[float]],
-    reference: Sequence[Sequence[float]],
-    iou_threshold: float,
-    pred_labels: Sequence[Any] | None = None,
-    ref_labels: Sequence[Any] | None = None,
-) -> tuple[int, int, int]:
-    """Greedy one-to-one matching by IoU (best pairs first, labels must agree when given): ``(tp, fp, fn)``.
-
-    Example:
-        >>> match_boxes([[0, 0, 10, 10], [50, 50, 60, 60]], [[1, 1, 10, 10]], 0.5)
-        (1, 1, 0)
-    """
-    if not len(predicted) or not len(reference):
-        return 0, len(predicted), len(reference)
-    iou = iou_matrix(predicted, reference)
-    if pred_labels is not None and ref_labels is not None:
-        same = np.array([[str(p) == str(r) for r in ref_labels] for p in pred_labels], dtype=bool)
-        iou = np.where(same, iou, 0.0)
-    pairs = sorted(((iou[i, j], i, j) for i in range(iou.shape[0]) for j in range(iou.shape[1])), reverse=True)
-    used_p: set[int] = set()
-    used_r: set[int] = set()
-    for value, i, j in pairs:
-        if value < iou_threshold:
-            break
-        if i in used_p or j in used_r:
-            continue
-        used_p.add(i)
-        used_r.add(j)
-    tp = len(used_p)
-    return tp, len(predicted) - tp, len(reference) - tp
 
 
 def _boxes(det: Any) -> tuple[list[list[float]], list[Any], list[float]]:

@@ -15,6 +15,8 @@ import datetime
 
 import pixeltable as pxt
 
+from pxwidgets.functions.boxes import match_row, row_digest
+
 
 @pxt.udf
 def label_match_int(prediction: int | None, truth: int | None) -> bool | None:
@@ -52,3 +54,33 @@ def epoch_seconds(ts: datetime.datetime | None) -> int | None:
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=datetime.UTC)
     return int(ts.timestamp() // 1)
+
+
+@pxt.udf
+def match_detections(
+    prediction: dict | None, truth: dict | None, width: int | None = None, height: int | None = None
+) -> dict | None:
+    """One row's detections matched to its ground-truth boxes (see :func:`pxwidgets.functions.boxes.match_row`):
+    true and false positives and false negatives at IoU 0.5, and each detection's matches at IoU 0.5:0.95.
+
+    ``None`` without a prediction; ``tp``/``fp``/``fn`` are ``None`` while the ground truth is missing (pending);
+    a malformed value or a box outside the ``width`` x ``height`` image gives ``{'error': why, ...}``.
+
+    Example:
+        >>> t.add_computed_column(eval_correct=match_detections(t.dets, t.boxes))  # doctest: +SKIP
+    """
+    if prediction is None:
+        return None
+    return match_row(
+        prediction,
+        truth,
+        width=None if width is None else float(width),
+        height=None if height is None else float(height),
+    )
+
+
+@pxt.udf
+def match_digest(match: dict | None) -> float | None:
+    """A number in [0, 1) that changes whenever a row's match changes (summed per window, in SQL, to tell which
+    windows changed)."""
+    return row_digest(match)

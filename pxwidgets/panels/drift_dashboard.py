@@ -1,5 +1,8 @@
 """DriftDashboard: metrics and drift per time window of an incremental evaluation, alerts, editable thresholds.
 
+Detection evaluations show precision, recall, F1 and mAP (IoU 0.5 and 0.5:0.95) where class evaluations show
+accuracy, and a window's average precision per class where a class window shows its confusion matrix.
+
 Charts of accuracy / precision / recall / F1 per window, of a drift statistic per window against its threshold line,
 of labeled and pending rows per window; the alert list; the confusion matrix of the window you click; a form for the
 window size, the reference and every threshold (validated by the library, per-field messages); Refresh, and
@@ -43,6 +46,10 @@ class WindowInfo(TypedDict):
     precision: float | None
     recall: float | None
     f1: float | None
+    map50: float | None
+    map: float | None
+    errors: int
+    estimated_accuracy: float | None
     alerts: int
 
 
@@ -80,6 +87,9 @@ class RefreshInfo(TypedDict):
 class DashboardState(TypedDict):
     table: str
     name: str
+    kind: str
+    """``'classes'`` or ``'detections'`` (which metrics the windows have)."""
+    metrics: list[str]
     version: int
     window: str
     reference: ReferenceInfo
@@ -119,6 +129,8 @@ class ClassInfo(TypedDict):
     precision: float
     recall: float
     f1: float
+    ap50: float | None
+    ap: float | None
 
 
 class WindowReply(TypedDict):
@@ -127,6 +139,7 @@ class WindowReply(TypedDict):
     rows: int
     pending: int
     labeled: int
+    errors: int
     figure: FigurePayload
     classes: list[ClassInfo]
     drift: dict[str, dict[str, Any]]
@@ -235,6 +248,10 @@ class DriftDashboard(Panel):
                 'precision': _num(r['precision']),
                 'recall': _num(r['recall']),
                 'f1': _num(r['f1']),
+                'map50': _num(r.get('map50')),
+                'map': _num(r.get('map')),
+                'errors': int(_num(r.get('errors')) or 0),
+                'estimated_accuracy': _num(r.get('estimated_accuracy')),
                 'alerts': int(per_window.get(int(r['bucket']), 0)),
             }
             for r in frame.to_dict('records')
@@ -258,6 +275,8 @@ class DriftDashboard(Panel):
         return {
             'table': ev.spec.table,
             'name': ev.spec.name,
+            'kind': 'detections' if ev.spec.detections else 'classes',
+            'metrics': list(ev.metrics),
             'version': ev.version,
             'window': settings.window.text,
             'reference': reference,
@@ -268,7 +287,7 @@ class DriftDashboard(Panel):
             'windows': windows,
             'alerts': alert_list,
             'pending': int(frame['pending'].sum()) if len(frame) else 0,
-            'metrics_figure': figure_payload(evaluation_figures.metrics_figure(frame, thresholds)),
+            'metrics_figure': figure_payload(evaluation_figures.metrics_figure(frame, thresholds, ev.metrics)),
             'drift_figure': figure_payload(evaluation_figures.drift_figure(frame, statistic, thresholds)),
             'rows_figure': figure_payload(evaluation_figures.rows_figure(frame)),
             'refreshed': refreshed,
@@ -324,7 +343,7 @@ class DriftDashboard(Panel):
 
     @command('window', request=WindowRequest, reply=WindowReply)
     def _cmd_window(self, payload: dict[str, Any], progress: ProgressReporter) -> WindowReply:
-        """One window: its confusion matrix, per-class figures and drift statistics."""
+        """One window: its confusion matrix (detections: AP per class), per-class figures and drift statistics."""
         bucket = payload.get('bucket')
         if not isinstance(bucket, int) or isinstance(bucket, bool):
             raise InvalidRequestError(f'bucket must be an integer, not {bucket!r}.')
@@ -338,16 +357,20 @@ class DriftDashboard(Panel):
                 'precision': float(c['precision']),
                 'recall': float(c['recall']),
                 'f1': float(c['f1']),
+                'ap50': _num(c.get('ap50')),
+                'ap': _num(c.get('ap')),
             }
             for c in (row.get('per_class') or [])
         ]
+        draw = evaluation_figures.ap_figure if self._ev.spec.detections else evaluation_figures.confusion_figure
         return {
             'bucket': bucket,
             'label': str(row['label']),
             'rows': int(row['rows']),
             'pending': int(row['pending']),
             'labeled': int(row['labeled']),
-            'figure': figure_payload(evaluation_figures.confusion_figure(row)),
+            'errors': int(_num(row.get('errors')) or 0),
+            'figure': figure_payload(draw(row)),
             'classes': classes,
             'drift': dict(row.get('drift') or {}),
         }

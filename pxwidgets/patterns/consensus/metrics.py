@@ -25,7 +25,7 @@ import pixeltable as pxt
 from pixeltable.functions import count
 
 from pxwidgets.errors import InvalidRequestError
-from pxwidgets.functions.consensus import match_boxes
+from pxwidgets.functions.boxes import match_boxes
 from pxwidgets.patterns.consensus.catalog import ConsensusState
 from pxwidgets.patterns.consensus.errors import NoGroundTruthError, NotEnoughModelsError
 from pxwidgets.tables.counting import failed_rows_by_column

@@ -170,7 +170,14 @@ def aggregate(tbl: pxt.Table, spec: Spec, window: Window) -> Aggregate:
     every = count(key == None)  # noqa: E711  (a boolean, never null: counts every row of the group)
     windows: dict[int, WindowCounts] = {}
     unplaced = 0
-    if spec.label_type == 'int':
+    if spec.detections:  # the per-row digest of each match stands for the row (JSON is not summed in SQL)
+        assert spec.digest is not None
+        h = tbl[spec.digest]
+        marks = {'mh': pxt_sum(mark(h)), 'mh2': pxt_sum(mark(h * VALUE_SCALES[0]))}
+        counts = {'np': count(pred), 'ng': count(truth), 'nh': count(h)}
+        columns = {'b': bucket, 'n': every, **counts, **marks, **_numeric_columns(tbl, spec)}
+        query = tbl.group_by(bucket).select(**columns)
+    elif spec.label_type == 'int':
         p, g = pred * CLASS_SCALES[0], truth * CLASS_SCALES[1]
         marks = {'mp': pxt_sum(mark(p)), 'mg': pxt_sum(mark(g)), 'mpg': pxt_sum(mark(p + g))}
         counts = {'np': count(pred), 'ng': count(truth), 'npg': count(p + g)}
@@ -184,7 +191,7 @@ def aggregate(tbl: pxt.Table, spec: Spec, window: Window) -> Aggregate:
             unplaced += int(row['n'])
             continue
         b = int(row['b'])
-        wc = windows.setdefault(b, WindowCounts(b, loaded=spec.label_type != 'int'))
+        wc = windows.setdefault(b, WindowCounts(b, loaded=spec.label_type == 'string'))
         wc.total += int(row['n'])
         if wc.loaded:
             wc.cells[(row['p'], row['g'])] = int(row['n'])
@@ -202,7 +209,10 @@ def aggregate(tbl: pxt.Table, spec: Spec, window: Window) -> Aggregate:
 
 
 def fill_cells(tbl: pxt.Table, spec: Spec, window: Window, agg: Aggregate, buckets: Iterable[int]) -> None:
-    """Load the confusion cells of some windows (one ``group_by`` over just those windows)."""
+    """Load the confusion cells of some windows (one ``group_by`` over just those windows); detections have none
+    (their windows' rows are read with their matches)."""
+    if spec.detections:
+        return
     wanted = sorted(b for b in set(buckets) if b in agg.windows and not agg.windows[b].loaded)
     if not wanted:
         return

@@ -20,7 +20,13 @@ from typing import Any
 import pixeltable as pxt
 
 from pxwidgets.errors import InvalidRequestError, TableNotFoundError
-from pxwidgets.functions.evaluation import epoch_seconds, label_match_int, label_match_string
+from pxwidgets.functions.evaluation import (
+    epoch_seconds,
+    label_match_int,
+    label_match_string,
+    match_detections,
+    match_digest,
+)
 from pxwidgets.patterns.common.exprcode import column_name as ref_column_name
 from pxwidgets.patterns.common.exprcode import column_table_id
 from pxwidgets.patterns.common.metadata import read_role, role_metadata
@@ -33,11 +39,14 @@ from pxwidgets.patterns.incremental.errors import (
     InvalidWindowError,
     TimestampError,
 )
-from pxwidgets.patterns.incremental.store import ROLE_CORRECT, ROLE_KEY, Spec, Store, get_table
+from pxwidgets.patterns.incremental.store import ROLE_CORRECT, ROLE_DIGEST, ROLE_KEY, Spec, Store, get_table
 from pxwidgets.tables.internals import column_facts, lineage_ids, table_kind, table_path, type_kind
 
 LABEL_TYPES = {'int': label_match_int, 'string': label_match_string}
 """The class column types an evaluation accepts, with the UDF that scores a row."""
+
+DETECTION_KIND = 'json'
+"""The column type of detections (``{'bboxes', 'labels', 'scores'}``) and ground-truth boxes."""
 
 
 def resolve_table(table: str | pxt.Table) -> pxt.Table:
@@ -133,6 +142,8 @@ def validate(
     reference: Any,
     thresholds: Mapping[str, Any] | None,
     name: str,
+    image_size: Any = None,
+    confidence: Any = None,
 ) -> tuple[Spec, Settings]:
     """The evaluation's fixed definition and its settings, from what the user declared.
 
@@ -149,8 +160,10 @@ def validate(
     truth = column_name(tbl, ground_truth, 'ground truth')
     kinds = {c: type_kind(facts[c].col_type) for c in (pred, truth)}
     for c, kind in kinds.items():
-        if kind not in LABEL_TYPES:
-            raise InvalidColumnError(f'Column {c!r} is {kind}: classes must be int or string columns.')
+        if kind not in LABEL_TYPES and kind != DETECTION_KIND:
+            raise InvalidColumnError(
+                f'Column {c!r} is {kind}: classes must be int or string columns, detections json columns.'
+            )
     if kinds[pred] != kinds[truth]:
         raise InvalidColumnError(
             f'The prediction {pred!r} is {kinds[pred]} but the ground truth {truth!r} is {kinds[truth]}.'
@@ -165,6 +178,12 @@ def validate(
     for c in nums:
         if type_kind(facts[c].col_type) not in ('int', 'float'):
             raise InvalidColumnError(f'Numeric column {c!r} is {type_kind(facts[c].col_type)}.')
+    size = _image_size(tbl, facts, image_size, kinds[pred])
+    conf = None if confidence is None else column_name(tbl, confidence, 'confidence')
+    if conf is not None and type_kind(facts[conf].col_type) != 'float':
+        raise InvalidColumnError(f'The confidence column {conf!r} is {type_kind(facts[conf].col_type)}, not float.')
+    if conf is not None and kinds[pred] == DETECTION_KIND:
+        raise InvalidColumnError('A confidence estimates accuracy of classes; detections carry their own scores.')
     if window is None:
         window = '1h' if ts is not None else None
     if window is None:
@@ -175,15 +194,57 @@ def validate(
     if w.kind == 'rows' and ordering is None:
         raise InvalidWindowError(f'Row windows ({w.text}) need an integer order column (order=).')
     settings = Settings(w, parse_reference(reference), validate_thresholds(thresholds))
-    correct, key = f'{name}_correct', f'{name}_t'
-    for column in (correct, key):
+    correct, key, digest = f'{name}_correct', f'{name}_t', f'{name}_h'
+    for column in (correct, key, *([digest] if kinds[pred] == DETECTION_KIND else [])):
         validate_stage_name(column)
         if column in tbl.columns():
             raise EvaluationConflictError(f"{path} already has a column {column!r} that is not this evaluation's.")
     if ts is not None:
         check_timestamps(tbl, ts)
-    spec = Spec(name, path, pred, truth, correct, ts, key if ts is not None else None, ordering, nums, kinds[pred])
+    label_type = 'detections' if kinds[pred] == DETECTION_KIND else kinds[pred]
+    spec = Spec(
+        name,
+        path,
+        pred,
+        truth,
+        correct,
+        ts,
+        key if ts is not None else None,
+        ordering,
+        nums,
+        label_type,
+        digest if label_type == 'detections' else None,
+        size,
+        conf,
+    )
     return spec, settings
+
+
+def _image_size(tbl: pxt.Table, facts: Mapping[str, Any], image_size: Any, kind: str) -> tuple[str, ...]:
+    """The image column, or the (width, height) int columns, that detection boxes must fit in."""
+    if image_size is None:
+        return ()
+    if kind != DETECTION_KIND:
+        raise InvalidColumnError('image_size= checks detection boxes; this evaluation is of classes.')
+    names = (image_size,) if isinstance(image_size, (str, pxt.exprs.ColumnRef)) else tuple(image_size)
+    if len(names) not in (1, 2):
+        raise InvalidColumnError('image_size= is an image column, or a (width, height) pair of int columns.')
+    cols = tuple(column_name(tbl, c, 'image size') for c in names)
+    wanted = ('image',) if len(cols) == 1 else ('int', 'int')
+    for c, want in zip(cols, wanted, strict=True):
+        if type_kind(facts[c].col_type) != want:
+            raise InvalidColumnError(f'The image size column {c!r} is {type_kind(facts[c].col_type)}, not {want}.')
+    return cols
+
+
+def size_exprs(tbl: pxt.Table, spec: Spec) -> dict[str, Any]:
+    """The ``width`` and ``height`` arguments of :func:`match_detections` (none when unchecked)."""
+    if not spec.image_size:
+        return {}
+    if len(spec.image_size) == 1:
+        image = tbl[spec.image_size[0]]
+        return {'width': image.width, 'height': image.height}
+    return {'width': tbl[spec.image_size[0]], 'height': tbl[spec.image_size[1]]}
 
 
 def create(tbl: pxt.Table, spec: Spec, settings: Settings) -> Store:
@@ -191,13 +252,30 @@ def create(tbl: pxt.Table, spec: Spec, settings: Settings) -> Store:
     dir = eval_dir(spec.table, spec.name)
     store = Store.create(dir, spec, settings)
     data = {'name': spec.name, 'dir': dir}
-    match = LABEL_TYPES[spec.label_type]
-    correct: dict[str, Any] = {spec.correct: match(tbl[spec.prediction], tbl[spec.ground_truth])}
-    tbl.add_computed_column(
-        **correct,
-        custom_metadata=role_metadata(ROLE_CORRECT, data),
-        comment=f'correct prediction ({spec.prediction} == {spec.ground_truth}); None while pending',
-    )
+    if spec.detections:
+        matched: dict[str, Any] = {
+            spec.correct: match_detections(tbl[spec.prediction], tbl[spec.ground_truth], **size_exprs(tbl, spec))
+        }
+        tbl.add_computed_column(
+            **matched,
+            custom_metadata=role_metadata(ROLE_CORRECT, data),
+            comment=f'{spec.prediction} matched to {spec.ground_truth} (IoU): tp, fp, fn; None while pending',
+        )
+        assert spec.digest is not None
+        digest: dict[str, Any] = {spec.digest: match_digest(tbl[spec.correct])}
+        tbl.add_computed_column(
+            **digest,
+            custom_metadata=role_metadata(ROLE_DIGEST, data),
+            comment=f'digest of {spec.correct} (which windows changed)',
+        )
+    else:
+        match = LABEL_TYPES[spec.label_type]
+        correct: dict[str, Any] = {spec.correct: match(tbl[spec.prediction], tbl[spec.ground_truth])}
+        tbl.add_computed_column(
+            **correct,
+            custom_metadata=role_metadata(ROLE_CORRECT, data),
+            comment=f'correct prediction ({spec.prediction} == {spec.ground_truth}); None while pending',
+        )
     if spec.key is not None and spec.timestamp is not None:
         key: dict[str, Any] = {spec.key: epoch_seconds(tbl[spec.timestamp])}
         tbl.add_computed_column(

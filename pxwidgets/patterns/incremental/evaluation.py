@@ -51,7 +51,14 @@ __all__ = ['EvaluationSnapshot', 'IncrementalEvaluation', 'ProgressCallback', 'R
 
 
 class IncrementalEvaluation:
-    """Incremental evaluation of a classifier's predictions stored in a Pixeltable table.
+    """Incremental evaluation of a classifier's predictions (or a detector's boxes) stored in a Pixeltable table.
+
+    Detections: when the prediction and ground-truth columns are JSON (``{'bboxes': [[x1, y1, x2, y2], ...],
+    'labels': [...], 'scores': [...]}``; ground truth without scores), ``<name>_correct`` holds each row's
+    IoU-matched true positives, false positives and false negatives (and ``<name>_h`` a digest of it), and each
+    window has precision, recall and F1 at IoU 0.5 and COCO's mAP at IoU 0.5 and 0.5:0.95 (equal to pycocotools),
+    drift of box counts (``boxes``), scores (``scores``) and box classes (``prediction``, ``label``). Rows with
+    malformed JSON or boxes outside the image are counted as ``errors``; the other rows are evaluated.
 
     Creating one validates everything first (nothing is written if anything is wrong), then adds two computed
     columns to the table — ``<name>_correct`` (per-row correctness, ``None`` while ground truth is missing) and, for
@@ -71,6 +78,10 @@ class IncrementalEvaluation:
             number, a ``(start, end)`` pair, or ``{'snapshot': path}``.
         thresholds: Overrides of :data:`~pxwidgets.patterns.incremental.config.DEFAULT_THRESHOLDS`.
         name: The evaluation's name (several may watch one table).
+        image_size: Detections only: an image column, or a ``(width, height)`` pair of int columns; rows with a box
+            outside the image count as errors.
+        confidence: Classes only: the prediction's confidence column (float, 0-1); each window then has an
+            accuracy estimated from it (calibrated on the labeled reference) before its labels arrive.
 
     Raises:
         TableNotFoundError, InvalidColumnError, InvalidWindowError, InvalidReferenceError, InvalidParameterError,
@@ -90,6 +101,8 @@ class IncrementalEvaluation:
         reference: Any = None,
         thresholds: Mapping[str, Any] | None = None,
         name: str = 'eval',
+        image_size: Any = None,
+        confidence: Any = None,
     ) -> None:
         tbl = declaration.resolve_table(table)
         existing = declaration.evaluations_of(tbl).get(name)
@@ -102,7 +115,19 @@ class IncrementalEvaluation:
             return
         path = table_path(tbl)
         spec, settings = declaration.validate(
-            tbl, path, prediction, ground_truth, timestamp, window, order, numeric, reference, thresholds, name
+            tbl,
+            path,
+            prediction,
+            ground_truth,
+            timestamp,
+            window,
+            order,
+            numeric,
+            reference,
+            thresholds,
+            name,
+            image_size,
+            confidence,
         )
         self._tbl = tbl
         self._store = declaration.create(tbl, spec, settings)
@@ -320,8 +345,14 @@ class IncrementalEvaluation:
     # ---- figures ------------------------------------------------------------------------------------------------
 
     def metrics_figure(self) -> go.Figure:
-        """Accuracy, precision, recall and F1 per window, with the metric thresholds."""
-        return figures.metrics_figure(self.to_pandas(), self.thresholds)
+        """Accuracy, precision, recall and F1 per window (detections: precision, recall, F1 and mAP), with the metric
+        thresholds, and the estimated accuracy dashed where labels are missing."""
+        return figures.metrics_figure(self.to_pandas(), self.thresholds, self.metrics)
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        """The metrics of this evaluation's windows."""
+        return figures.DETECTION_METRICS if self.spec.detections else figures.METRICS
 
     def drift_figure(self, statistic: str = 'psi') -> go.Figure:
         """One drift statistic (``'psi'``, ``'js'``, ``'ks_pvalue'``, ``'wasserstein'``) per window and column,
@@ -331,11 +362,13 @@ class IncrementalEvaluation:
         return figures.drift_figure(self.to_pandas(), statistic, self.thresholds)
 
     def confusion_figure(self, bucket: int | None = None) -> go.Figure:
-        """The confusion matrix of one window (default: the latest)."""
+        """The confusion matrix of one window (default: the latest); for detections, its average precision per
+        class."""
         frame = self.to_pandas()
+        draw = figures.ap_figure if self.spec.detections else figures.confusion_figure
         if bucket is None:
-            return figures.confusion_figure({str(k): v for k, v in frame.iloc[-1].items()} if len(frame) else None)
-        return figures.confusion_figure(self.window(bucket))
+            return draw({str(k): v for k, v in frame.iloc[-1].items()} if len(frame) else None)
+        return draw(self.window(bucket))
 
     def rows_figure(self) -> go.Figure:
         """Rows per window, labeled and pending."""

@@ -18,6 +18,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 METRICS = ('accuracy', 'precision', 'recall', 'f1')
+DETECTION_METRICS = ('precision', 'recall', 'f1', 'map50', 'map')
+"""The metrics of a detection evaluation's windows (IoU 0.5; ``map`` is COCO's mAP at IoU 0.5:0.95)."""
 
 DRIFT_STATISTICS: dict[str, tuple[str, str]] = {
     'psi': ('psi', 'population stability index'),
@@ -44,13 +46,34 @@ def _layout(fig: go.Figure, title: str, y: str) -> go.Figure:
     return fig
 
 
-def metrics_figure(frame: pd.DataFrame, thresholds: Mapping[str, Any] | None = None) -> go.Figure:
-    """Accuracy, precision, recall and F1 per window (gaps where no labels have arrived), and the metric thresholds."""
+def _values(frame: pd.DataFrame, column: str) -> list[float | None]:
+    if not len(frame) or column not in frame:
+        return [None] * len(frame)
+    return [None if v is None or pd.isna(v) else float(v) for v in frame[column]]
+
+
+def metrics_figure(
+    frame: pd.DataFrame, thresholds: Mapping[str, Any] | None = None, metrics: Sequence[str] = METRICS
+) -> go.Figure:
+    """Metrics per window (gaps where no labels have arrived), and the metric thresholds.
+
+    When the window table has an ``estimated_accuracy`` (from the confidences), it is drawn dashed on the windows
+    whose labels have not all arrived; the realized accuracy replaces it as they do.
+    """
     fig = go.Figure()
     x = _x(frame)
-    for metric in METRICS:
-        y = [None if pd.isna(v) else float(v) for v in frame[metric]] if len(frame) else []
-        fig.add_trace(go.Scatter(x=x, y=y, mode='lines+markers', name=metric, connectgaps=False))
+    for metric in metrics:
+        fig.add_trace(go.Scatter(x=x, y=_values(frame, metric), mode='lines+markers', name=metric, connectgaps=False))
+    estimated = _values(frame, 'estimated_accuracy')
+    if 'accuracy' in metrics and any(v is not None for v in estimated):
+        waiting = [int(p) > 0 for p in frame['pending']]
+        realized = _values(frame, 'accuracy')
+        # dashed from the last complete window on, so the line continues where the realized one stops
+        y = [
+            e if wait or realized[i] is None else (realized[i] if i + 1 < len(x) and waiting[i + 1] else None)
+            for i, (e, wait) in enumerate(zip(estimated, waiting, strict=True))
+        ]
+        fig.add_trace(go.Scatter(x=x, y=y, mode='lines+markers', name='accuracy (estimated)', line={'dash': 'dash'}))
     for name in ('min_accuracy', 'min_f1'):
         value = (thresholds or {}).get(name)
         if value is not None and x:
@@ -118,6 +141,24 @@ def confusion_figure(row: Mapping[str, Any] | None) -> go.Figure:
         title={'text': title},
         xaxis={'title': 'predicted', 'type': 'category'},
         yaxis={'title': 'truth', 'type': 'category', 'autorange': 'reversed'},
+        margin={'l': 50, 'r': 20, 't': 40, 'b': 40},
+        height=320,
+    )
+    return fig
+
+
+def ap_figure(row: Mapping[str, Any] | None) -> go.Figure:
+    """Average precision per class of one detection window (at IoU 0.5 and 0.5:0.95)."""
+    fig = go.Figure()
+    classes = [c for c in (row or {}).get('per_class') or [] if c.get('ap50') is not None]
+    names = [str(c['class']) for c in classes]
+    fig.add_trace(go.Bar(x=names, y=[c['ap50'] for c in classes], name='AP@0.5'))
+    fig.add_trace(go.Bar(x=names, y=[c['ap'] for c in classes], name='AP@0.5:0.95'))
+    title = f'Average precision per class, {row["label"]}' if row else 'Average precision per class'
+    fig.update_layout(
+        title={'text': title},
+        xaxis={'title': 'class', 'type': 'category'},
+        yaxis={'title': 'AP', 'range': [0, 1.02]},
         margin={'l': 50, 'r': 20, 't': 40, 'b': 40},
         height=320,
     )

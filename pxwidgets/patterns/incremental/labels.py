@@ -42,10 +42,11 @@ def add_labels(tbl: pxt.Table, spec: Spec, labels: Mapping[Any, Any], *, key: st
             raise InvalidColumnError('The table has no single primary key: say which column identifies rows (key=).')
         key = pks[0]
     key = column_name(tbl, key, 'key')
-    expected = int if spec.label_type == 'int' else str
+    expected: type = {'int': int, 'string': str, 'detections': dict}[spec.label_type]
     bad = [v for v in labels.values() if v is not None and (not isinstance(v, expected) or isinstance(v, bool))]
     if bad:
-        raise InvalidColumnError(f'Labels must be {expected.__name__}; got {bad[0]!r}.')
+        what = 'ground-truth boxes ({"bboxes", "labels"})' if spec.detections else expected.__name__
+        raise InvalidColumnError(f'Labels must be {what}; got {bad[0]!r}.')
     if not labels:
         return 0
     t = tbl

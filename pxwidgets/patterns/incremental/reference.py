@@ -136,20 +136,29 @@ def reference_data(
             source = get_table(ref.path)
         except pxt.Error:
             raise InvalidReferenceError(f'No snapshot at {ref.path!r}.') from None
-        missing = [c for c in (spec.prediction, spec.ground_truth, *spec.numeric) if c not in source.columns()]
+        needed = (spec.prediction, spec.ground_truth, *spec.numeric, *([spec.correct] if spec.detections else []))
+        missing = [c for c in needed if c not in source.columns()]
         if missing:
             raise InvalidReferenceError(f'The reference {ref.path} has no column(s) {", ".join(missing)}.')
         where, overlapped = None, []
-    predictions = _counts(source, where, source[spec.prediction])
-    labels = _counts(source, where, source[spec.ground_truth])
-    if not predictions and not labels:
+    if spec.detections:  # box classes come from the rows' matches, read when the reference is loaded
+        rows = int((source if where is None else source.where(where)).count())
+        if not rows:
+            raise NoReferenceRowsError(ref.describe())
+        predictions, labels = {}, {}
+        overlapped = [*overlapped, str(rows)]
+    else:
+        predictions = _counts(source, where, source[spec.prediction])
+        labels = _counts(source, where, source[spec.ground_truth])
+    if not predictions and not labels and not spec.detections:
         raise NoReferenceRowsError(ref.describe())
     digest = hashlib.sha256(
         json.dumps(
             [ref.to_json(), sorted(map(repr, predictions.items())), sorted(map(repr, labels.items())), overlapped]
         ).encode()
     ).hexdigest()[:24]
-    data = ReferenceData(ref.describe(), predictions, labels, {}, digest, None, source, where)
+    # detections: the digests of the overlapped windows (or a snapshot, which never changes) cover the matches too
+    data = ReferenceData(ref.describe(), predictions, labels, {}, digest, None, source, where, spec.detections)
     if with_values:
         data.load_values(spec)
     return data

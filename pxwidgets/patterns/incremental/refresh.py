@@ -16,13 +16,14 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pixeltable as pxt
 
 from pxwidgets.patterns.incremental import alerts as alert_rules
+from pxwidgets.patterns.incremental import detections
 from pxwidgets.patterns.incremental import windows as win
 from pxwidgets.patterns.incremental.aggregate import Aggregate, aggregate, fill_cells
 from pxwidgets.patterns.incremental.config import Window
@@ -126,10 +127,8 @@ def refresh(
             _load_reference(tbl, store, ref, agg, w)
             now = datetime.datetime.now(tz=datetime.UTC)
             sizes = {b: agg.windows[b].rows for b in changed}
-            for i, (b, values, cells) in enumerate(win.window_values(tbl, spec, w, changed, sizes)):
-                wc = agg.windows[b]
-                wc.cells, wc.loaded = cells, True
-                rows.append(win.window_row(wc, w, ref, values, prints[b], now))
+            for i, row in enumerate(_window_rows(tbl, store, w, ref, agg, changed, sizes, prints, now)):
+                rows.append(row)
                 if i % 20 == 19:
                     report(1, 4, f'recomputed {i + 1} of {len(changed)} windows')
             report(2, 4, 'writing windows')
@@ -166,20 +165,47 @@ def refresh(
     )
 
 
+def _window_rows(
+    tbl: pxt.Table,
+    store: Store,
+    w: Window,
+    ref: ReferenceData,
+    agg: Aggregate,
+    changed: list[int],
+    sizes: dict[int, int],
+    prints: dict[int, str],
+    now: datetime.datetime,
+) -> Iterator[dict[str, Any]]:
+    """The window-table rows of the changed windows, read window by window."""
+    spec = store.spec
+    if spec.detections:
+        for b, values, cells, matches in detections.window_matches(tbl, spec, w, changed, sizes):
+            wc = agg.windows[b]
+            wc.cells, wc.loaded = cells, True
+            yield detections.window_row(wc, w, ref, values, matches, prints[b], now)
+        return
+    for b, values, cells in win.window_values(tbl, spec, w, changed, sizes):
+        wc = agg.windows[b]
+        wc.cells, wc.loaded = cells, True
+        yield win.window_row(wc, w, ref, values, prints[b], now)
+
+
 def _load_reference(tbl: pxt.Table, store: Store, ref: ReferenceData, agg: Aggregate, w: Window) -> None:
     """Load the reference's counts and values: from the store's cache while its digest (which covers its cells and
     values) still holds, else from the aggregation (the cells of its windows) and the table (its values)."""
     spec = store.spec
     cache = store.reference_cache
     cached = ref.exact and cache is not None and cache[0] == ref.digest
-    if not cached:
-        fill_cells(tbl, spec, w, agg, ref.buckets)
     if cached:
         assert cache is not None
         ref.predictions, ref.labels, ref.numeric = cache[1]['predictions'], cache[1]['labels'], cache[1]['values']
         return
-    ref.load_counts(agg)
-    ref.load_values(spec)
+    if spec.detections:
+        detections.load_reference(ref, spec)
+    else:
+        fill_cells(tbl, spec, w, agg, ref.buckets)
+        ref.load_counts(agg)
+        ref.load_values(spec)
     if ref.exact:
         store.reference_cache = (
             ref.digest,

@@ -34,6 +34,8 @@ ROLE_CORRECT = 'incremental.correct'
 """Role of the per-row correctness column on the evaluated table."""
 ROLE_KEY = 'incremental.key'
 """Role of the window-key column (epoch seconds of the timestamp) on the evaluated table."""
+ROLE_DIGEST = 'incremental.digest'
+"""Role of the per-row digest of a detection match (summed per window in SQL to find the windows that changed)."""
 SNAPSHOT_SCHEMA: dict[str, Any] = {
     'name': pxt.String,
     'windows': pxt.String,
@@ -58,6 +60,10 @@ WINDOW_SCHEMA: dict[str, Any] = {
     'precision': pxt.Float | None,
     'recall': pxt.Float | None,
     'f1': pxt.Float | None,
+    'map50': pxt.Float | None,
+    'map': pxt.Float | None,
+    'errors': pxt.Int | None,
+    'estimated_accuracy': pxt.Float | None,
     'per_class': pxt.Json | None,
     'confusion': pxt.Json | None,
     'predictions': pxt.Json | None,
@@ -66,7 +72,10 @@ WINDOW_SCHEMA: dict[str, Any] = {
     'fingerprint': pxt.String,
     'computed_at': pxt.Timestamp,
 }
-"""One row per window (``bucket`` = key // width). ``confusion``/``predictions``/``labels`` are ``[[value(s), n]]``."""
+"""One row per window (``bucket`` = key // width). ``confusion``/``predictions``/``labels`` are ``[[value(s), n]]``.
+``map50``/``map`` (COCO mAP at IoU 0.5 and 0.5:0.95) and ``errors`` (rows that cannot be scored) are for detections;
+``estimated_accuracy`` is the accuracy expected from the confidences (before labels arrive). Stores made before these
+columns existed keep working without them."""
 
 ALERT_SCHEMA: dict[str, Any] = {
     'alert_id': pxt.String,
@@ -98,15 +107,33 @@ class Spec:
     order: str | None
     numeric: tuple[str, ...]
     label_type: str
+    """``'int'`` or ``'string'`` (classes), or ``'detections'`` (``{'bboxes', 'labels', 'scores'}`` JSON)."""
+    digest: str | None = None
+    """Detections: the per-row digest column of the match (see :func:`~pxwidgets.functions.boxes.row_digest`)."""
+    image_size: tuple[str, ...] = ()
+    """Detections: the image column, or the width and height columns, boxes must lie inside (empty: unchecked)."""
+    confidence: str | None = None
+    """The prediction's confidence column, if any: it estimates each window's accuracy before labels arrive."""
+
+    @property
+    def detections(self) -> bool:
+        return self.label_type == 'detections'
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data['numeric'] = list(self.numeric)
+        data['image_size'] = list(self.image_size)
         return data
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> Spec:
-        return Spec(**{**dict(data), 'numeric': tuple(data.get('numeric') or ())})
+        return Spec(
+            **{
+                **dict(data),
+                'numeric': tuple(data.get('numeric') or ()),
+                'image_size': tuple(data.get('image_size') or ()),
+            }
+        )
 
 
 def get_table(path: str) -> pxt.Table:
@@ -213,7 +240,13 @@ class Store:
         if gone:
             tbl.delete(where=tbl.bucket.isin(gone))
         if rows:
-            tbl.batch_update(rows, if_not_exists='insert')
+            columns = self.window_columns
+            tbl.batch_update([{k: v for k, v in r.items() if k in columns} for r in rows], if_not_exists='insert')
+
+    @functools.cached_property
+    def window_columns(self) -> frozenset[str]:
+        """The window table's columns (a store made by an older version lacks the newer ones)."""
+        return frozenset(self.windows_table.columns())
 
     def windows_frame(self) -> pd.DataFrame:
         tbl = self.windows_table

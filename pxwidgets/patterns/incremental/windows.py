@@ -78,6 +78,21 @@ def _pairs(counts: Mapping[Hashable, int]) -> list[list[Any]]:
     return [[k, int(n)] for k, n in sorted(counts.items(), key=lambda kv: stats._sort_key(kv[0]))]
 
 
+def numeric_drift(reference: np.ndarray, current: np.ndarray, rows: int, non_null: int) -> dict[str, Any]:
+    """Drift of one numeric column in a window: KS statistic and p-value, normed Wasserstein distance, and how many
+    values (``missing``: rows without one; ``nan``: non-null values that are not finite)."""
+    test = stats.ks(reference, current)
+    return {
+        'ks': None if test is None else test['statistic'],
+        'ks_pvalue': None if test is None else test['pvalue'],
+        'wasserstein': stats.wasserstein_normed(reference, current),
+        'values': len(current),
+        'reference_values': len(reference),
+        'missing': rows - len(current),
+        'nan': non_null - len(current),
+    }
+
+
 def window_row(
     wc: WindowCounts,
     window: Window,
@@ -97,18 +112,8 @@ def window_row(
         'label': {'psi': stats.psi(ref.labels, labels), 'js': stats.js_distance(ref.labels, labels)},
     }
     for col, cur in values.items():
-        refv = ref.numeric.get(col, np.zeros(0))
-        test = stats.ks(refv, cur)
         count_non_null, _ = wc.sums.get(col, [0.0, 0.0])
-        drift[col] = {
-            'ks': None if test is None else test['statistic'],
-            'ks_pvalue': None if test is None else test['pvalue'],
-            'wasserstein': stats.wasserstein_normed(refv, cur),
-            'values': len(cur),
-            'reference_values': len(refv),
-            'missing': wc.rows - len(cur),
-            'nan': int(count_non_null) - len(cur),
-        }
+        drift[col] = numeric_drift(ref.numeric.get(col, np.zeros(0)), cur, wc.rows, int(count_non_null))
     drift = {k: {s: stats.clean(v) for s, v in d.items()} for k, d in drift.items()}
     return {
         'bucket': wc.bucket,
