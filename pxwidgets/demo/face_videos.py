@@ -1,7 +1,8 @@
 """Face videos with exact ground truth, as Pixeltable columns: the demo of all patterns together.
 
-``face_truth`` is a UDF giving each extracted frame its face boxes (from :func:`pxwidgets.demo.media.face_ground_truth`);
-``detector_metrics`` measures a run of a face pipeline against them (a ``VersionedExperiment`` metrics function).
+``face_truth`` is a UDF giving each extracted frame its face boxes (from
+:func:`pxwidgets.demo.media.face_ground_truth`); ``detector_metrics`` measures a run of a face pipeline against them
+(a ``VersionedExperiment`` metrics function).
 
 Example:
     >>> from pxwidgets.demo.face_videos import truth_for
@@ -55,7 +56,8 @@ def detector_metrics(t: pxt.Table, *, seconds: float = 3.0, fps: int = 10) -> di
         ``<detector>_precision``, ``<detector>_recall`` and ``<detector>_boxes`` for each detector column present.
     """
     present = [d for d in DETECTORS if d in t.columns()]
-    rows = t.select(t.title, index=t.frame_attrs.index, w=t.frame.width, h=t.frame.height, **{d: t[d] for d in present}).collect()
+    columns = {d: t[d] for d in present}
+    rows = t.select(t.title, index=t.frame_attrs.index, w=t.frame.width, h=t.frame.height, **columns).collect()
     metrics: dict[str, Any] = {}
     for d in present:
         tp = fp = fn = boxes = 0

@@ -591,7 +591,7 @@ def _canvas_faces(name: str) -> list[tuple[float, float, float, float]]:
              float(gap + c * (tile + gap) + tile), float(gap + r * (tile + gap) + tile))
             for r in range(rows) for c in range(cols)
         ]  # fmt: skip
-    raise ValueError(f'no known face boxes for the video {name!r}; known: astronaut_pan, astronaut_zoom, face_gallery_pan')
+    raise ValueError(f'no known face boxes for {name!r}; known: astronaut_pan, astronaut_zoom, face_gallery_pan')
 
 
 def face_ground_truth(
@@ -627,7 +627,7 @@ def face_ground_truth(
     num_frames = _check_video_args(seconds, fps, size)
     ch, cw = shot.canvas().shape[:2]
     out_w, out_h = size
-    result = []
+    result: list[dict[str, list]] = []
     for i in range(num_frames):
         cam = _camera(shot.keyframes, i / max(1, num_frames - 1))
         win_w = cam[2] * cw
@@ -638,7 +638,7 @@ def face_ground_truth(
         if win_h <= ch:
             cy = min(max(cy, win_h / 2), ch - win_h / 2)
         scale = out_w / win_w
-        boxes = []
+        boxes: list[list[float]] = []
         for x0, y0, x1, y1 in faces:
             fx0, fy0 = scale * (x0 - cx) + out_w / 2, scale * (y0 - cy) + out_h / 2
             fx1, fy1 = scale * (x1 - cx) + out_w / 2, scale * (y1 - cy) + out_h / 2
@@ -647,7 +647,8 @@ def face_ground_truth(
                 continue
             if (kx1 - kx0) * (ky1 - ky0) >= min_visible * (fx1 - fx0) * (fy1 - fy0):
                 boxes.append([round(kx0, 2), round(ky0, 2), round(kx1, 2), round(ky1, 2)])
-        result.append({'bboxes': boxes, 'labels': ['face'] * len(boxes)})
+        labels: list[str] = ['face'] * len(boxes)
+        result.append({'bboxes': boxes, 'labels': labels})
     return result
 
 
