@@ -316,21 +316,29 @@ def _camera(keyframes: Sequence[tuple[float, float, float]], t: float) -> tuple[
     return a[0] + (b[0] - a[0]) * u, a[1] + (b[1] - a[1]) * u, a[2] + (b[2] - a[2]) * u
 
 
+def _view(shape: tuple[int, ...], cam: tuple[float, float, float], size: tuple[int, int]) -> tuple[float, float, float]:
+    """The camera's ``(scale, cx, cy)`` over a canvas of ``shape``: point p lands at scale * (p - c) + size / 2.
+
+    The window is kept inside the canvas where it fits.
+    """
+    out_w, out_h = size
+    ch, cw = shape[:2]
+    win_w = cam[2] * cw
+    win_h = win_w * out_h / out_w
+    cx, cy = cam[0] * cw, cam[1] * ch
+    if win_w <= cw:
+        cx = min(max(cx, win_w / 2), cw - win_w / 2)
+    if win_h <= ch:
+        cy = min(max(cy, win_h / 2), ch - win_h / 2)
+    return out_w / win_w, cx, cy
+
+
 def _render(canvas: np.ndarray, cam: tuple[float, float, float], size: tuple[int, int]) -> np.ndarray:
     """The camera's view of ``canvas`` at ``size`` (width, height), kept inside the canvas where it fits."""
     import cv2
 
     out_w, out_h = size
-    ch, cw = canvas.shape[:2]
-    win_w = cam[2] * cw
-    win_h = win_w * out_h / out_w
-    cx = cam[0] * cw
-    cy = cam[1] * ch
-    if win_w <= cw:
-        cx = min(max(cx, win_w / 2), cw - win_w / 2)
-    if win_h <= ch:
-        cy = min(max(cy, win_h / 2), ch - win_h / 2)
-    scale = out_w / win_w
+    scale, cx, cy = _view(canvas.shape[:2], cam, size)
     matrix = np.array([[scale, 0.0, out_w / 2 - scale * cx], [0.0, scale, out_h / 2 - scale * cy]])
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     return cv2.warpAffine(canvas, matrix, (out_w, out_h), flags=interpolation, borderMode=cv2.BORDER_REFLECT)
@@ -625,19 +633,11 @@ def face_ground_truth(
         raise ValueError(f'unknown face video {title!r}')
     faces = _canvas_faces(title)
     num_frames = _check_video_args(seconds, fps, size)
-    ch, cw = shot.canvas().shape[:2]
+    shape = shot.canvas().shape
     out_w, out_h = size
     result: list[dict[str, list]] = []
     for i in range(num_frames):
-        cam = _camera(shot.keyframes, i / max(1, num_frames - 1))
-        win_w = cam[2] * cw
-        win_h = win_w * out_h / out_w
-        cx, cy = cam[0] * cw, cam[1] * ch
-        if win_w <= cw:  # as in _render
-            cx = min(max(cx, win_w / 2), cw - win_w / 2)
-        if win_h <= ch:
-            cy = min(max(cy, win_h / 2), ch - win_h / 2)
-        scale = out_w / win_w
+        scale, cx, cy = _view(shape, _camera(shot.keyframes, i / max(1, num_frames - 1)), size)
         boxes: list[list[float]] = []
         for x0, y0, x1, y1 in faces:
             fx0, fy0 = scale * (x0 - cx) + out_w / 2, scale * (y0 - cy) + out_h / 2
