@@ -753,6 +753,11 @@ def store_counts(table_id: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def index_names(tbl: pxt.Table) -> set[str]:
+    """The names of a table's own indexes, read from its handle (no index is described, no model loaded)."""
+    return set(tbl._tbl_version_path.tbl_version.get().idxs_by_name)
+
+
 def index_function(tbl: pxt.Table, index_name: str) -> Any:
     """The string embedding function of one of a table's embedding indexes (what embeds a similarity query)."""
     from pixeltable.type_system import ColumnType

@@ -177,6 +177,14 @@ def build_level(
             f'Level {name!r} exists with another definition ({existing.describe()}).',
             hint=f'Choose another name, or drop it first (plan_drop_level({name!r})).',
         )
+    half = next((lv for lv in c._state.half_built if lv.name == name), None)
+    if half is not None:
+        if half.splitter == spec and half.embedding == key and model is not None:
+            return _complete_level(c, half, model, report)
+        raise LevelNameError(
+            f'Level {name!r} is half-built with another definition ({half.describe()}): its view has no index.',
+            hint=f'Add it again with the same definition to complete it, or drop {path!r} first.',
+        )
     if pxt.get_table(path, if_not_exists='ignore') is not None or is_dir(path):
         raise LevelNameError(
             f'{path!r} is already taken by another table or directory.', hint='Choose another level name.'
@@ -222,6 +230,22 @@ def build_level(
         ) from exc
     c.refresh()
     return c.level(name)
+
+
+def _complete_level(c: SemanticIndexCascade, level: Level, model: Any, report: ProgressCallback) -> Level:
+    """Add the missing embedding index of a half-built level (its view and units are already there)."""
+    model.probe()
+    report(2, 3, f'Embedding every {level.unit} with {model.key}')
+    view = open_table(level.path)
+    try:
+        view.add_embedding_index(
+            'unit_text', idx_name=INDEX_NAME, embedding=model.udf, metric='cosine', if_exists='ignore'
+        )
+    except pxt.Error as exc:
+        raise LevelBuildError(f'Completing the index of level {level.name!r} failed: {exc}') from None
+    report(3, 3, f'Level {level.name!r} is ready')
+    c.refresh()
+    return c.level(level.name)
 
 
 def plan_drop(c: SemanticIndexCascade, name: str) -> Plan:

@@ -371,13 +371,27 @@ class SemanticIndexCascade:
         return sorted(out, key=lambda d: d['key'])
 
     def problems(self) -> list[dict[str, Any]]:
-        """The documents that could not be split, each with its error (the others are indexed).
+        """Half-built levels (a view without its embedding index: the process building it ended), then the
+        documents that could not be split, each with its error (the others are indexed).
+
+        A half-built level is not searchable and not in :attr:`levels`; ``add_level`` with its definition completes it.
 
         Example:
             >>> cascade.problems()  # doctest: +SKIP
-            [{'key': '…/broken.md', 'title': '…', 'error': 'UnicodeDecodeError: …'}]
+            [{'key': 'ref/paragraphs', 'title': 'level paragraphs', 'level': 'paragraphs', 'error': 'half-built: …'},
+             {'key': '…/broken.md', 'title': '…', 'error': 'UnicodeDecodeError: …'}]
         """
-        return [d for d in self.documents() if d['error'] is not None]
+        half = [
+            {
+                'key': lv.path,
+                'title': f'level {lv.name}',
+                'level': lv.name,
+                'error': f'half-built: its view has no embedding index ({lv.describe()}); '
+                f'add_level({lv.name!r}, ...) with the same definition completes it',
+            }
+            for lv in self._state.half_built
+        ]
+        return half + [d for d in self.documents() if d['error'] is not None]
 
     def stats(self) -> list[dict[str, Any]]:
         """Per level: units, documents with units, mean words per unit (over the first 200 units).

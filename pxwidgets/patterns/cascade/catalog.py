@@ -32,7 +32,7 @@ import pixeltable as pxt
 from pxwidgets.patterns.cascade.errors import CascadeNotFoundError
 from pxwidgets.patterns.cascade.splitters import describe_splitter, granularity, is_nested
 from pxwidgets.patterns.common.metadata import read_role
-from pxwidgets.tables.internals import fallback_metadata
+from pxwidgets.tables.internals import fallback_metadata, index_names
 
 ROLE_CASCADE = 'cascade.cascade'
 """The role of a cascade's documents view."""
@@ -164,6 +164,9 @@ class CascadeState:
     path: str
     config: dict[str, Any]
     levels: list[Level]
+    half_built: list[Level] = field(default_factory=list)
+    """Levels whose view exists without its embedding index (a process ended between the two): not searchable,
+    listed by ``problems()``; ``add_level`` with the same definition completes them."""
 
 
 def _custom_metadata(tbl: pxt.Table) -> Any:
@@ -202,27 +205,29 @@ def read_cascade(path: str) -> CascadeState:
             f'No semantic index cascade at {path!r}.',
             hint='Make one with SemanticIndexCascade(documents_table, content_column).',
         )
-    levels = []
+    levels: list[Level] = []
+    half_built: list[Level] = []
     for table_path in pxt.list_tables(path, recursive=False):
         if table_path == f'{path}/{DOCS_VIEW}':
             continue
         tbl = pxt.get_table(table_path, if_not_exists='ignore')
-        role = read_role(_custom_metadata(tbl), ROLE_LEVEL) if tbl is not None else None
+        if tbl is None:
+            continue
+        role = read_role(_custom_metadata(tbl), ROLE_LEVEL)
         if role is None:
             continue
         index = role.get('index')
-        levels.append(
-            Level(
-                name=str(role.get('level') or table_path.rsplit('/', 1)[-1]),
-                path=table_path,
-                splitter=dict(role.get('splitter') or {}),
-                embedding=None if index == LEXICAL else str(index),
-            )
+        level = Level(
+            name=str(role.get('level') or table_path.rsplit('/', 1)[-1]),
+            path=table_path,
+            splitter=dict(role.get('splitter') or {}),
+            embedding=None if index == LEXICAL else str(index),
         )
+        (half_built if not level.lexical and INDEX_NAME not in index_names(tbl) else levels).append(level)
     levels.sort(key=lambda lv: (granularity(lv.splitter), lv.name))
     adopted = [adopted_level(a) for a in config.get('adopted') or []]
     adopted.sort(key=lambda lv: (len(lv.adopted['chain']) if lv.adopted else 0, granularity(lv.splitter), lv.name))
-    return CascadeState(path, config, levels + adopted)
+    return CascadeState(path, config, levels + adopted, sorted(half_built, key=lambda lv: lv.name))
 
 
 def adopted_level(record: AdoptedLevel) -> Level:
