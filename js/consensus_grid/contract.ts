@@ -27,6 +27,14 @@ export interface RowsRequest {
   asc?: boolean;
   offset?: number;
   limit?: number;
+  /** Count the filtered rows in the same reply (default true); the panel asks false and sends 'count' after. */
+  count?: boolean;
+}
+
+/** How many rows a filter keeps (asked after its first page is on screen). */
+export interface CountReply {
+  total: number;
+  elapsed_ms: number;
 }
 
 export interface ImageRef {

@@ -23,6 +23,7 @@ import type {
   AddReply,
   CodeReply,
   ConsensusInfo,
+  CountReply,
   ConsensusRow,
   PreviewReply,
   PreviewRow,
@@ -93,10 +94,21 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   const grid: PagedGrid<RowsQuery, ConsensusRow, RowsReply> = new PagedGrid<RowsQuery, ConsensusRow, RowsReply>({
     query: { filter: String(model.get("filter") || "all"), order: "table", asc: true, offset: 0, limit: PAGE },
     idPrefix: "pxw-cg",
+    // the page first (its count left out), then its count: the rows are on screen before a big table is counted
     fetchPage: async (q): Promise<Reply<RowsReply>> => {
-      const reply: Reply<RowsReply> | null = await shell.call<RowsReply>("rows", q, { progress: false, rethrow: true });
+      replace(countNote, "counting…");
+      countNote.dataset.state = "counting";
+      const reply: Reply<RowsReply> | null = await shell.call<RowsReply>("rows", { ...q, count: false }, { progress: false, rethrow: true });
       if (!reply) throw new Superseded("rows");
       return reply;
+    },
+    fetchCount: async (q): Promise<number> => {
+      const { offset: _o, limit: _l, ...query } = q;
+      const reply = await shell.call<CountReply>("count", query, { key: "count", progress: false, rethrow: true });
+      if (!reply) throw new Superseded("count");
+      replace(countNote, `${fmtCount(reply.payload.total)} rows match · counted in ${Math.round(reply.payload.elapsed_ms)} ms`);
+      countNote.dataset.state = "counted";
+      return reply.payload.total;
     },
     columns: () => rowColumns(rowsState),
     sort: {
@@ -122,12 +134,13 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       syncFilterControls();
     },
   });
+  const countNote = h("span", { class: "pxw-dim pxw-cg-count", testid: "pxw-cg-count", "aria-live": "polite" });
   const detail = h("div", { class: "pxw-cg-detail", testid: "pxw-cg-detail", hidden: true });
   const rowsCode = new CodeBox("The Pixeltable query of this page");
   const rowsTab = h(
     "div",
     { class: "pxw-cg-rows-tab" },
-    h("div", { class: "pxw-cg-toolbar" }, filterSelect, modelSelect, otherSelect, h("label", { class: "pxw-dim" }, "sort ", orderSelect)),
+    h("div", { class: "pxw-cg-toolbar" }, filterSelect, modelSelect, otherSelect, h("label", { class: "pxw-dim" }, "sort ", orderSelect), countNote),
     h("div", { class: "pxw-cg-main" }, h("div", { class: "pxw-cg-grid-box" }, grid.el), detail),
     rowsCode.el,
   );

@@ -22,12 +22,18 @@ from typing import Any
 
 import numpy as np
 import pixeltable as pxt
+from pixeltable.func import Batch
 
 LABEL_KEYS = ('label', 'class', 'prediction', 'pred')
 """Keys a model's JSON output may hold its label under (the first present wins)."""
 
 CONFIDENCE_KEYS = ('confidence', 'score', 'probability', 'prob')
 """Keys a model's JSON output may hold its confidence under."""
+
+BATCH_SIZE = 1024
+"""Rows per call of the batched UDFs: one Python call per batch, not per row. Must stay well below Pixeltable's
+``ExprEvalNode.MAX_BUFFERED_ROWS`` (2048 in 0.7.21): a batch larger than the rows it lets in flight never fills, and
+adding the column hangs (seen here with 4096)."""
 
 
 # ---- labels and confidences out of model outputs ------------------------------------------------------------------
@@ -93,6 +99,18 @@ def confidence_of(value: Any) -> float | None:
 def label_text(value: pxt.Json | None, normalize: bool = False) -> str | None:
     """The label of a model's output as text (see :func:`label_of`)."""
     return label_of(value, normalize=normalize)
+
+
+@pxt.udf(batch_size=BATCH_SIZE)
+def label_texts(values: Batch[pxt.Json | None]) -> Batch[str | None]:
+    """:func:`label_text` over a batch of rows (one Python call per batch)."""
+    return [label_of(v) for v in values]
+
+
+@pxt.udf(batch_size=BATCH_SIZE)
+def normalized_texts(values: Batch[pxt.Json | None]) -> Batch[str | None]:
+    """:func:`label_text` with ``normalize=True`` over a batch of rows."""
+    return [label_of(v, normalize=True) for v in values]
 
 
 @pxt.udf
@@ -221,6 +239,39 @@ def weighted_vote(labels: list, models: list, weights: list, confidences: list |
     """Weighted vote with ties reported (see :func:`weighted`); pass confidences as weights for a
     confidence-weighted vote, or each model's accuracy for an accuracy-weighted one."""
     return weighted(list(labels), list(models), list(weights), None if confidences is None else list(confidences))
+
+
+# the scalar parts of a vote, over a batch of rows: the same functions as the vote, one Python call per batch; the
+# models' names do not change a vote's label, agreement or tie, so positions stand in for them
+
+
+def _positions(labels: Sequence[Any]) -> list[str]:
+    return [str(i) for i in range(len(labels))]
+
+
+@pxt.udf(batch_size=BATCH_SIZE)
+def majority_label(labels: Batch[list]) -> Batch[str | None]:
+    """The majority vote's label per row (None on a tie or without labels; see :func:`majority`)."""
+    return [majority(list(row), _positions(row))['label'] for row in labels]
+
+
+@pxt.udf(batch_size=BATCH_SIZE)
+def majority_agreement(labels: Batch[list]) -> Batch[float | None]:
+    """The majority vote's agreement per row (see :func:`majority`)."""
+    return [majority(list(row), _positions(row))['agreement'] for row in labels]
+
+
+@pxt.udf(batch_size=BATCH_SIZE)
+def majority_tie(labels: Batch[list]) -> Batch[bool]:
+    """Whether the majority vote is a tie, per row (see :func:`majority`)."""
+    return [bool(majority(list(row), _positions(row))['tie']) for row in labels]
+
+
+@pxt.udf(batch_size=BATCH_SIZE)
+def weighted_label(labels: Batch[list], weights: Batch[list]) -> Batch[str | None]:
+    """The weighted vote's label per row (see :func:`weighted`); ``weights`` per row (confidences) or the same
+    list on every row (accuracies)."""
+    return [weighted(list(row), _positions(row), list(w))['label'] for row, w in zip(labels, weights, strict=True)]
 
 
 # ---- free text by meaning ------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import math
+import time
 from typing import Any, NotRequired, TypedDict
 
 import pixeltable as pxt
@@ -58,6 +59,15 @@ class RowsRequest(TypedDict):
     asc: NotRequired[bool]
     offset: NotRequired[int]
     limit: NotRequired[int]
+    count: NotRequired[bool]
+    """Count the filtered rows in the same reply (default true); the panel asks false and sends 'count' after."""
+
+
+class CountReply(TypedDict):
+    """How many rows a filter keeps (asked after its first page is on screen)."""
+
+    total: int
+    elapsed_ms: float
 
 
 class ImageRef(TypedDict):
@@ -288,10 +298,20 @@ class ConsensusGrid(Panel):
 
     @command('rows', request=RowsRequest, reply=RowsReply)
     def _rows(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
-        page = self.consensus.rows(**self._query(payload))
+        count = payload.get('count', True)
+        if not isinstance(count, bool):
+            raise InvalidRequestError('count must be true or false.')
+        page = self.consensus.rows(**self._query(payload), count=count)
         rows, buffers = encode_rows(page['rows'])
         self.filter = str(payload.get('filter') or 'all')
         return {**page, 'rows': rows}, buffers
+
+    @command('count', request=RowsRequest, reply=CountReply)
+    def _count(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        start = time.perf_counter()
+        query = {k: v for k, v in self._query(payload).items() if k not in ('offset', 'limit', 'order', 'asc')}
+        total = self.consensus.count(**query)
+        return {'total': total, 'elapsed_ms': round((time.perf_counter() - start) * 1000, 1)}
 
     @command('row', request=RowRequest, reply=RowReply)
     def _row(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:

@@ -183,3 +183,18 @@ def test_code_of_the_consensus(grid: ConsensusGrid) -> None:
     code = ok(grid.handle_request('code'))['code']
     assert 'majority_vote([t.hand_label, t.logreg_label]' in code
     assert "t = pxt.get_table('" in code
+
+
+def test_a_page_comes_before_its_count(grid: ConsensusGrid) -> None:
+    t = pxt.get_table(grid.table)
+    expected = t.where(t.hand_label != t.logreg_label).count()
+    page = ok(grid.handle_request('rows', {'filter': 'disagreements', 'limit': 3, 'count': False}))
+    assert page['total'] is None and len(page['rows']) == min(3, expected)
+    counted = ok(grid.handle_request('count', {'filter': 'disagreements', 'offset': 0, 'limit': 3}))
+    assert counted['total'] == expected and counted['elapsed_ms'] >= 0
+    before = version(grid)
+    for bad in ({'filter': 'nope'}, {'filter': 'model_wrong', 'model': 'ghost'}, {'filter': 'model_wrong'}):
+        error = refused(grid.handle_request('count', bad))
+        assert error['message']
+    assert refused(grid.handle_request('rows', {'count': 'yes'}))['message'] == 'count must be true or false.'
+    assert version(grid) == before

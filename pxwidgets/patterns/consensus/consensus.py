@@ -53,7 +53,7 @@ from pxwidgets.patterns.consensus.errors import (
 from pxwidgets.patterns.consensus.metrics import ConsensusMetrics, best_of
 from pxwidgets.patterns.consensus.models import Pending, prepare, preview
 from pxwidgets.patterns.consensus.plans import plan_remove, removal_code
-from pxwidgets.patterns.consensus.rows import RowQuery, disagreement_frame, fetch_row, fetch_rows
+from pxwidgets.patterns.consensus.rows import RowQuery, count_filtered, disagreement_frame, fetch_row, fetch_rows
 from pxwidgets.patterns.consensus.writes import (
     ProgressCallback,
     check_pending,
@@ -263,6 +263,17 @@ class MultiModelConsensus:
         q = RowQuery.from_dict({**values, 'offset': offset, 'limit': limit})
         tbl = self._table()
         return fetch_rows(tbl, self.state(tbl), q, path=self._path, count=count)
+
+    def count(self, filter: str = 'all', *, model: str | None = None, other: str | None = None) -> int:
+        """How many rows a filter keeps (one SQL ``count``, cached per table version).
+
+        Example:
+            >>> c.count('disagreements')  # doctest: +SKIP
+            2140
+        """
+        q = RowQuery.from_dict({'filter': filter, 'model': model, 'other': other})
+        tbl = self._table()
+        return count_filtered(tbl, self.state(tbl), q, path=self._path)
 
     def row(self, index: int, filter: str = 'all', **query: Any) -> dict[str, Any]:
         """One row of a filtered, sorted query, its image large (for a detail view)."""

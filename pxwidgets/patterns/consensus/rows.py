@@ -275,6 +275,12 @@ def count_rows(t: pxt.Table, base: Any, pred_code: str | None, path: str) -> int
     return total
 
 
+def count_filtered(t: pxt.Table, state: ConsensusState, q: RowQuery, *, path: str) -> int:
+    """How many rows a query's filter keeps (the panel asks after the first page is on screen)."""
+    pred, pred_code = predicate(t, state, q)
+    return count_rows(t, t if pred is None else t.where(pred), pred_code, path)
+
+
 def fetch_rows(t: pxt.Table, state: ConsensusState, q: RowQuery, *, path: str, count: bool = True) -> dict[str, Any]:
     """One page of rows: each with its input (thumbnail), every model's label / confidence / boxes / error, the
     consensus (label, tie, agreement, dissenting models) and the ground truth.

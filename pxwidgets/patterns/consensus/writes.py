@@ -41,7 +41,9 @@ ProgressCallback = Callable[[int, int, str], None]
 def add_columns(tbl: pxt.Table, specs: Sequence[ColumnSpec]) -> str:
     """Add the columns in order; returns the code that adds them."""
     for spec in specs:
-        tbl.add_computed_column(**{spec.name: spec.make()}, custom_metadata=spec.metadata, on_error=spec.on_error)
+        tbl.add_computed_column(
+            **{spec.name: spec.make()}, custom_metadata=spec.metadata, on_error=spec.on_error, stored=spec.stored
+        )
     return '\n'.join(add_lines(specs))
 
 
