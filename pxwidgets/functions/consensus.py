@@ -274,6 +274,50 @@ def weighted_label(labels: Batch[list], weights: Batch[list]) -> Batch[str | Non
     return [weighted(list(row), _positions(row), list(w))['label'] for row, w in zip(labels, weights, strict=True)]
 
 
+# ---- class probabilities from the models' confidences (suspect labels) -------------------------------------------
+
+
+def averaged_probabilities(
+    labels: Sequence[str | None], confidences: Sequence[float | None], classes: Sequence[str]
+) -> np.ndarray:
+    """The models' class probabilities, averaged: a model that says label ``y`` with confidence ``c`` gives ``y``
+    probability ``c`` and each other class ``(1 - c) / (K - 1)``; models without a label or a confidence are left out
+    (uniform when none is left).
+
+    Example:
+        >>> averaged_probabilities(['a', 'b'], [0.9, 0.6], ['a', 'b', 'c']).round(3).tolist()
+        [0.5, 0.35, 0.15]
+    """
+    k = len(classes)
+    index = {c: i for i, c in enumerate(classes)}
+    total = np.zeros(k)
+    n = 0
+    for label, conf in zip(labels, confidences, strict=True):
+        if label is None or conf is None or label not in index or not math.isfinite(float(conf)):
+            continue
+        c = min(max(float(conf), 0.0), 1.0)
+        row = np.full(k, (1.0 - c) / (k - 1) if k > 1 else 0.0)
+        row[index[label]] = c if k > 1 else 1.0
+        total += row
+        n += 1
+    return total / n if n else np.full(k, 1.0 / k)
+
+
+@pxt.udf(batch_size=BATCH_SIZE)
+def truth_probability(
+    labels: Batch[list], confidences: Batch[list], truth: Batch[str | None], classes: Batch[list]
+) -> Batch[float | None]:
+    """The probability the models (averaged, see :func:`averaged_probabilities`) give the ground-truth label:
+    cleanlab's ``self_confidence`` label quality score. None without ground truth or for an unknown class."""
+    out: list[float | None] = []
+    for row, confs, label, names in zip(labels, confidences, truth, classes, strict=True):
+        if label is None or label not in names:
+            out.append(None)
+            continue
+        out.append(float(averaged_probabilities(list(row), list(confs), list(names))[list(names).index(label)]))
+    return out
+
+
 # ---- free text by meaning ------------------------------------------------------------------------------------------
 
 

@@ -40,15 +40,19 @@ def built(home_dir: str) -> MultiModelConsensus:
 def test_stored_columns_equal_the_per_row_vote(built: MultiModelConsensus) -> None:
     t = built.table()
     cols = {m: t[f'{m}_label'] for m in MODELS} | {f'{m}_conf': t[f'{m}_conf'] for m in MODELS}
-    rs = t.order_by(t.idx).select(
-        **cols,
-        label=t.consensus_label,
-        agreement=t.consensus_agreement,
-        tie=t.consensus_tie,
-        vote=t.consensus,
-        conf_label=t.consensus_weighted_label,
-        acc_label=t.consensus_accuracy_weighted_label,
-    ).collect()
+    rs = (
+        t.order_by(t.idx)
+        .select(
+            **cols,
+            label=t.consensus_label,
+            agreement=t.consensus_agreement,
+            tie=t.consensus_tie,
+            vote=t.consensus,
+            conf_label=t.consensus_weighted_label,
+            acc_label=t.consensus_accuracy_weighted_label,
+        )
+        .collect()
+    )
     weights = next(col.data['weights'] for col in built.state().columns if col.part == 'accuracy_weighted')
     ties = 0
     for row in rs:
@@ -57,8 +61,10 @@ def test_stored_columns_equal_the_per_row_vote(built: MultiModelConsensus) -> No
         expected = majority(labels, MODELS, confs)
         assert row['label'] == expected['label']
         assert row['tie'] is expected['tie']
-        assert row['agreement'] == pytest.approx(expected['agreement']) if expected['agreement'] is not None else (
-            row['agreement'] is None
+        assert (
+            row['agreement'] == pytest.approx(expected['agreement'])
+            if expected['agreement'] is not None
+            else (row['agreement'] is None)
         )
         # the full vote, computed when read: tied labels and dissenters as the per-row vote reports them
         assert row['vote']['tied'] == expected['tied'] and row['vote']['dissent'] == expected['dissent']

@@ -252,26 +252,29 @@ class MultiModelConsensus:
         offset: int = 0,
         limit: int = 50,
         count: bool = True,
+        **cell: str,
     ) -> dict[str, Any]:
-        """One page of rows, filtered and sorted in the database (see :mod:`.rows` for the filters).
+        """One page of rows, filtered and sorted in the database (see :mod:`.rows` for the filters). A confusion
+        cell's rows: ``rows('confusion', model='knn', actual='3', predicted='8')`` (``reference='consensus'`` to
+        score against the consensus).
 
         Example:
             >>> c.rows('model_wrong', model='knn', limit=5)['total']  # doctest: +SKIP
             8
         """
-        values = {'filter': filter, 'model': model, 'other': other, 'order': order, 'asc': asc}
+        values = {'filter': filter, 'model': model, 'other': other, 'order': order, 'asc': asc, **cell}
         q = RowQuery.from_dict({**values, 'offset': offset, 'limit': limit})
         tbl = self._table()
         return fetch_rows(tbl, self.state(tbl), q, path=self._path, count=count)
 
-    def count(self, filter: str = 'all', *, model: str | None = None, other: str | None = None) -> int:
+    def count(self, filter: str = 'all', *, model: str | None = None, other: str | None = None, **cell: str) -> int:
         """How many rows a filter keeps (one SQL ``count``, cached per table version).
 
         Example:
             >>> c.count('disagreements')  # doctest: +SKIP
             2140
         """
-        q = RowQuery.from_dict({'filter': filter, 'model': model, 'other': other})
+        q = RowQuery.from_dict({'filter': filter, 'model': model, 'other': other, **cell})
         tbl = self._table()
         return count_filtered(tbl, self.state(tbl), q, path=self._path)
 
@@ -369,8 +372,55 @@ class MultiModelConsensus:
         return figures.cost_quality_figure(self.summary(), self._metric(metric))
 
     def confusion_figure(self, model: str, reference: str = 'auto') -> go.Figure:
-        """A model's confusion matrix as a plotly heatmap."""
+        """A model's confusion matrix as a plotly heatmap (the panel's Summary tab shows the same figure; its cells
+        open the rows of that cell: ``rows('confusion', model=..., actual=..., predicted=...)``).
+
+        Example:
+            >>> c.confusion_figure('knn').show()  # doctest: +SKIP
+        """
         return figures.confusion_figure(self.confusion_matrix(model, reference), model)
+
+    def class_report(self, model: str, reference: str = 'auto') -> pd.DataFrame:
+        """Per class: precision, recall, F1 and support of a model against the ground truth or the consensus, from
+        its confusion matrix (one SQL ``group by``).
+
+        Example:
+            >>> c.class_report('knn')  # doctest: +SKIP
+              class  precision  recall    f1  support
+        """
+        return metrics.class_report(self.confusion_matrix(model, reference))
+
+    # ------------------------------------------------------------------------------------------------- suspects
+
+    def find_suspects(self) -> dict[str, Any]:
+        """Score every row's ground truth with cleanlab (the models' averaged class probabilities, from their
+        confidences): adds ``<name>_label_quality`` (stored, computed on insert for new rows) and estimates how many
+        labels are wrong (``cleanlab.count.num_label_issues``). ``rows('suspects')`` then lists them, most suspect
+        first.
+
+        Returns:
+            ``{'issues': how many suspects, 'scored': labelled rows, 'column': the quality column}``.
+
+        Raises:
+            NoGroundTruthError: No ground truth.
+            NotEnoughModelsError: Fewer than two models with a confidence (cleanlab needs class probabilities).
+                Nothing is written.
+
+        Example:
+            >>> c.find_suspects()  # doctest: +SKIP
+            {'issues': 37, 'scored': 1617, 'column': 'consensus_label_quality'}
+        """
+        from pxwidgets.patterns.consensus import suspects
+
+        tbl = self._table()
+        code = suspects.find(tbl, self.state(tbl))
+        if code:
+            self.last_code = code_block(self._path, [code])
+        tbl = self._table()
+        state = self.state(tbl)
+        column = str(state.column(suspects.PART))
+        scored = int(tbl.where(tbl[column] != None).count())  # noqa: E711
+        return {'issues': suspects.issue_count(tbl, state), 'scored': scored, 'column': column}
 
     # ------------------------------------------------------------------------------------------------- models
 

@@ -189,6 +189,13 @@ def rebuild_columns(c: MultiModelConsensus, tbl: pxt.Table, *, kind: str | None 
         custom_fn=custom_fn,
     )
     code.append(add_columns(tbl, specs))
+    if state.column('label_quality') is not None:  # suspect labels were looked for: score them again
+        from pxwidgets.patterns.consensus import suspects
+
+        try:
+            code.append(suspects.find(tbl, read_state(tbl, c.name)))
+        except PxWidgetsError:
+            pass  # the models no longer give what cleanlab needs (e.g. one with a confidence left)
     return '\n'.join(code)
 
 
