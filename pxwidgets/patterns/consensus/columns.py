@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 import pixeltable as pxt
@@ -237,12 +238,7 @@ def consensus_columns(
         specs = [ColumnSpec(c, lambda: majority_vote(*vote_args), vote_code, role, stored=False)]
         for part, fn in (('label', majority_label), ('agreement', majority_agreement), ('tie', majority_tie)):
             specs.append(
-                ColumnSpec(
-                    f'{c}_{part}',
-                    lambda fn=fn: fn(labels),
-                    f'{fn.name}({labels_code})',
-                    _role(state, part, models),
-                )
+                ColumnSpec(f'{c}_{part}', partial(fn, labels), f'{fn.name}({labels_code})', _role(state, part, models))
             )
     if has_conf:
         name = f'{c}_weighted'

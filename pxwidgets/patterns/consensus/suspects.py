@@ -129,10 +129,8 @@ def issue_count(t: pxt.Table, state: ConsensusState) -> int:
     if cached is not None:
         return cached
     labels, probs, classes = probabilities(t, state)
-    if len(classes) < 2 or len(set(labels.tolist())) < 2:
-        count = 0  # one class: nothing to confuse it with
-    else:
-        count = int(num_label_issues(labels, probs))
+    one_class = len(classes) < 2 or len(set(labels.tolist())) < 2  # nothing to confuse it with
+    count = 0 if one_class else int(num_label_issues(labels, probs))
     ISSUES.put(key, count)
     return count
 
