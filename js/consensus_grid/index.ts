@@ -21,9 +21,12 @@ import type { Reply } from "../lib/rpc";
 import { PanelShell, Superseded } from "../lib/shell";
 import type {
   AddReply,
+  ClassScore,
   CodeReply,
+  ConfusionReply,
   ConsensusInfo,
   CountReply,
+  SuspectsReply,
   ConsensusRow,
   PreviewReply,
   PreviewRow,
@@ -35,7 +38,7 @@ import type {
   SummaryReply,
   TransformsReply,
 } from "./contract";
-import { boxLayer, COLORS, FUSED_KEY, headerBadge, num, pct, rowBoxSets, rowClass, rowColumns, showBoxes, text, type RowsState } from "./rows";
+import { boxLayer, cellLabel, cellQuery, COLORS, type ConfusionCell, FUSED_KEY, headerBadge, num, pct, rowBoxSets, rowClass, rowColumns, showBoxes, text, type RowsState } from "./rows";
 
 interface Traits {
   table: string;
@@ -54,6 +57,8 @@ const FILTER_LABELS: Record<string, string> = {
   model_wrong: "A model wrong (vs ground truth)",
   models_differ: "Two models differ",
   model_failed: "A model failed",
+  confusion: "A confusion cell",
+  suspects: "Suspect labels (cleanlab)",
 };
 
 /** The rows query: a filter, an order and a page. */
@@ -159,12 +164,40 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   const leaderboard = new Chart("pxw-cg-leaderboard");
   const kappaChart = new Chart("pxw-cg-kappa");
   const costChart = new Chart("pxw-cg-cost");
+  // a model's confusion matrix: a click on a cell opens exactly its rows (a filter run in the database)
+  let cell: ConfusionCell | null = null;
+  let confusion: ConfusionReply | null = null;
+  const confModel = select([], { testid: "pxw-cg-conf-model", "aria-label": "Confusion matrix of" });
+  const confRef = select([["auto", "vs ground truth (or consensus)"], ["truth", "vs ground truth"], ["consensus", "vs consensus"]], { testid: "pxw-cg-conf-ref", "aria-label": "Against" });
+  const confChart = new Chart("pxw-cg-confusion");
+  const confNote = h("span", { class: "pxw-dim", testid: "pxw-cg-conf-note" });
+  const report = new GridView<ClassScore>({ idPrefix: "pxw-cg-report", testid: "pxw-cg-report", rowNumber: false, emptyText: "No labelled rows.", rowAttrs: () => ({ testid: "pxw-cg-report-row" }) });
+  report.setColumns([
+    { key: "label", label: "class", render: (r) => r.label },
+    { key: "precision", numeric: true, render: (r) => num(r.precision) },
+    { key: "recall", numeric: true, render: (r) => num(r.recall) },
+    { key: "f1", label: "F1", numeric: true, render: (r) => num(r.f1) },
+    { key: "support", numeric: true, render: (r) => fmtCount(r.support) },
+  ]);
+  let confBound = false;
+  const suspectsBtn = button("Find suspect labels (cleanlab)", () => void findSuspects(), { testid: "pxw-cg-find-suspects", title: "Score every ground-truth label with cleanlab, from the models' confidences (adds a column)" });
+  const suspectsNote = h("span", { class: "pxw-dim", testid: "pxw-cg-suspects-note" });
+  const confBox = h(
+    "div",
+    { class: "pxw-cg-confusion", testid: "pxw-cg-confusion-box" },
+    h("h4", { class: "pxw-cg-h" }, "Confusion matrix"),
+    h("div", { class: "pxw-cg-add-row" }, confModel, confRef, confNote),
+    h("div", { class: "pxw-cg-charts" }, confChart.el, report.el),
+    h("h4", { class: "pxw-cg-h" }, "Suspect labels"),
+    h("div", { class: "pxw-cg-add-row" }, suspectsBtn, suspectsNote),
+  );
   const summaryTab = h(
     "div",
     { class: "pxw-cg-summary" },
     h("div", { class: "pxw-cg-summary-head" }, bestBadge, summaryFacts),
     metrics.el,
     h("div", { class: "pxw-cg-charts" }, leaderboard.el, kappaChart.el, costChart.el),
+    confBox,
   );
 
   // ---- models tab ----------------------------------------------------------------------------------------------
@@ -221,10 +254,8 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       h("span", { class: "pxw-cg-chip" }, `${next.models.length} models · ${next.kind ?? "no output yet"}`),
       next.ground_truth ? h("span", { class: "pxw-cg-chip" }, `truth: ${next.ground_truth}`) : null,
     );
-    const current = grid.query.filter ?? "all";
-    replace(filterSelect, ...next.filters.map((f) => h("option", { value: f }, FILTER_LABELS[f] ?? f)));
-    filterSelect.value = next.filters.includes(current) ? current : "all";
-    for (const s of [modelSelect, otherSelect]) {
+    filterOptions();
+    for (const s of [modelSelect, otherSelect, confModel]) {
       const prev = s.value;
       replace(s, ...next.models.map((m) => h("option", { value: m.name }, m.name)));
       if (next.models.some((m) => m.name === prev)) s.value = prev;
@@ -249,11 +280,76 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   // ---- rows ----------------------------------------------------------------------------------------------------
   /** The filter as the controls set it (the model pickers only where the filter reads them). */
   function filterQuery(): Partial<RowsQuery> {
+    const filter = filterSelect.value || "all";
+    if (filter === "confusion" && cell) return { ...cellQuery(cell), other: undefined };
     return {
-      filter: filterSelect.value || "all",
+      filter,
       model: modelSelect.hidden ? undefined : modelSelect.value,
       other: otherSelect.hidden ? undefined : otherSelect.value,
+      reference: undefined,
+      actual: undefined,
+      predicted: undefined,
     };
+  }
+
+  /** The filter picker's options: every filter but "a confusion cell", which appears once a cell was clicked. */
+  function filterOptions(): void {
+    const filters = (info?.filters ?? []).filter((f) => f !== "confusion" || cell);
+    const current = filterSelect.value || grid.query.filter || "all";
+    replace(filterSelect, ...filters.map((f) => h("option", { value: f }, f === "confusion" && cell ? cellLabel(cell) : (FILTER_LABELS[f] ?? f))));
+    filterSelect.value = filters.includes(current) ? current : "all";
+  }
+
+  /** Open a confusion cell's rows in the Rows tab. */
+  function openCell(next: ConfusionCell, count: number): void {
+    if (count === 0) {
+      shell.showError(new Error(`No rows: where the ${next.reference === "consensus" ? "consensus" : "ground truth"} is ${next.actual}, ${next.model} never predicted ${next.predicted}.`));
+      return;
+    }
+    cell = next;
+    filterOptions();
+    filterSelect.value = "confusion";
+    syncFilterControls();
+    shell.tabs?.show("rows");
+    void loadRows(0);
+  }
+
+  async function loadConfusion(): Promise<void> {
+    const name = confModel.value;
+    if (!name || isDetections()) return;
+    const reply = await shell.call<ConfusionReply>("confusion", { model: name, reference: confRef.value }, { key: "confusion", progress: false });
+    if (!reply) return;
+    confusion = reply.payload;
+    confNote.textContent = `against the ${confusion.reference === "truth" ? "ground truth" : "consensus"} · ${confusion.elapsed_ms} ms · click a cell for its rows`;
+    report.setRows(confusion.report);
+    await confChart.update(confusion.figure);
+    if (!confBound) {
+      const plot = confChart.el as HTMLElement & { on?: (event: string, fn: (e: { points?: { x?: unknown; y?: unknown; z?: unknown }[] }) => void) => void };
+      plot.on?.("plotly_click", (e) => {
+        const p = e.points?.[0];
+        if (!p || !confusion) return;
+        openCell({ model: confusion.model, reference: confusion.reference, actual: String(p.y), predicted: String(p.x) }, Number(p.z ?? 0));
+      });
+      confBound = typeof plot.on === "function";
+    }
+  }
+
+  async function findSuspects(): Promise<void> {
+    suspectsBtn.disabled = true;
+    try {
+      const reply = await shell.call<SuspectsReply>("find_suspects", {}, { key: "write" });
+      if (!reply) return;
+      const r = reply.payload;
+      if (r.code) lastCode.set(r.code);
+      showInfo(r.state);
+      replace(
+        suspectsNote,
+        `${fmtCount(r.issues)} suspect labels among ${fmtCount(r.scored)} labelled rows (cleanlab) `,
+        r.issues ? button("Show them", () => { filterSelect.value = "suspects"; syncFilterControls(); shell.tabs?.show("rows"); void loadRows(0); }, { class: "pxw-btn pxw-btn-small", testid: "pxw-cg-show-suspects" }) : null,
+      );
+    } finally {
+      suspectsBtn.disabled = false;
+    }
   }
 
   function orderQuery(): Partial<RowsQuery> {
@@ -350,6 +446,8 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     void kappaChart.update(s.kappa);
     kappaChart.el.hidden = s.kappa === null;
     void costChart.update(s.cost);
+    confBox.hidden = s.kind === "detections";
+    void loadConfusion();
   }
 
   // ---- models --------------------------------------------------------------------------------------------------
@@ -472,6 +570,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     void loadRows(0);
   });
   for (const s of [modelSelect, otherSelect, orderSelect]) s.addEventListener("change", () => void loadRows(0));
+  for (const s of [confModel, confRef]) s.addEventListener("change", () => void loadConfusion());
   transformSelect.addEventListener("change", showTransform);
   const refreshBtn = button("↻", () => void loadState().then(() => grid.reload()), {
     class: "pxw-btn pxw-btn-small",
@@ -489,6 +588,8 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   return () => {
     grid.dispose();
     metrics.dispose();
+    report.dispose();
+    confChart.dispose();
     previewGrid.dispose();
     detailUrls.revokeAll();
     for (const c of [leaderboard, kappaChart, costChart]) c.dispose();

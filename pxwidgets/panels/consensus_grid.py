@@ -28,6 +28,7 @@ from pxwidgets.panels.charts import figure_payload
 from pxwidgets.panels.contract import FigurePayload, NoPayload, PlanInfo, StepInfo, TransformEntry
 from pxwidgets.patterns.consensus import FILTERS, MultiModelConsensus
 from pxwidgets.patterns.consensus import figures as consensus_figures
+from pxwidgets.patterns.consensus import metrics
 from pxwidgets.patterns.consensus.records import ModelEntry
 from pxwidgets.tables.thumbnails import Thumbnail
 
@@ -61,6 +62,49 @@ class RowsRequest(TypedDict):
     limit: NotRequired[int]
     count: NotRequired[bool]
     """Count the filtered rows in the same reply (default true); the panel asks false and sends 'count' after."""
+    reference: NotRequired[str]
+    """'confusion': what the model is scored against ('truth', 'consensus' or 'auto')."""
+    actual: NotRequired[str]
+    """'confusion': the cell's reference label."""
+    predicted: NotRequired[str]
+    """'confusion': the cell's predicted label ('∅': no prediction)."""
+
+
+class ConfusionRequest(TypedDict):
+    model: str
+    reference: NotRequired[str]
+
+
+class ClassScore(TypedDict):
+    """One class of the reference: the model's precision, recall, F1 and how many rows have that class."""
+
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+class ConfusionReply(TypedDict):
+    """A model's confusion matrix (rows = the reference's labels, columns = the model's) and its per-class scores."""
+
+    model: str
+    reference: str
+    labels: list[str]
+    counts: list[list[int]]
+    report: list[ClassScore]
+    figure: FigurePayload
+    elapsed_ms: float
+
+
+class SuspectsReply(TypedDict):
+    """Suspect labels were scored: how many cleanlab estimates are wrong, over how many labelled rows."""
+
+    issues: int
+    scored: int
+    column: str
+    state: ConsensusInfo
+    code: str
 
 
 class CountReply(TypedDict):
@@ -293,7 +337,7 @@ class ConsensusGrid(Panel):
         return self._info()
 
     def _query(self, payload: dict[str, Any]) -> dict[str, Any]:
-        keys = ('filter', 'model', 'other', 'order', 'asc', 'offset', 'limit')
+        keys = ('filter', 'model', 'other', 'order', 'asc', 'offset', 'limit', 'reference', 'actual', 'predicted')
         return {k: payload[k] for k in keys if k in payload}
 
     @command('rows', request=RowsRequest, reply=RowsReply)
@@ -343,6 +387,32 @@ class ConsensusGrid(Panel):
             'cost': figure_payload(consensus_figures.cost_quality_figure(m.summary, metric)),
             'elapsed_ms': round(m.elapsed_ms, 1),
         }
+
+    @command('confusion', request=ConfusionRequest, reply=ConfusionReply)
+    def _confusion(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        start = time.perf_counter()
+        model = _text(payload, 'model')
+        reference = payload.get('reference', 'auto')
+        if not isinstance(reference, str):
+            raise InvalidRequestError("reference must be 'truth', 'consensus' or 'auto'.")
+        matrix = self.consensus.confusion_matrix(model, reference)
+        report = metrics.class_report(matrix)
+        figure = consensus_figures.confusion_figure(matrix, model)
+        return {
+            'model': model,
+            'reference': str(matrix.index.name),
+            'labels': [str(c) for c in matrix.columns],
+            'counts': matrix.to_numpy().astype(int).tolist(),
+            'report': [{'label': r.pop('class'), **r} for r in _records(report)],  # type: ignore[typeddict-item]
+            'figure': figure_payload(figure),
+            'elapsed_ms': round((time.perf_counter() - start) * 1000, 1),
+        }
+
+    @command('find_suspects', background=True, request=NoPayload, reply=SuspectsReply)
+    def _find_suspects(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        progress(0, None, 'Scoring the labels with cleanlab')
+        found = self.consensus.find_suspects()
+        return {**found, 'state': self._info(), 'code': self.consensus.last_code}
 
     @command('transforms', request=NoPayload, reply=TransformsReply)
     def _transforms(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:

@@ -198,3 +198,38 @@ def test_a_page_comes_before_its_count(grid: ConsensusGrid) -> None:
         assert error['message']
     assert refused(grid.handle_request('rows', {'count': 'yes'}))['message'] == 'count must be true or false.'
     assert version(grid) == before
+
+
+def test_confusion_cells_click_through_to_their_rows(grid: ConsensusGrid) -> None:
+    from sklearn.metrics import confusion_matrix
+
+    reply = ok(grid.handle_request('confusion', {'model': 'hand'}))
+    assert reply['reference'] == 'truth' and reply['figure']['data'][0]['type'] == 'heatmap'
+    t = pxt.get_table(grid.table)
+    df = t.where(t.consensus_truth != None).select(t.consensus_truth, t.hand_label).collect().to_pandas()  # noqa: E711
+    expected = confusion_matrix(df['consensus_truth'], df['hand_label'], labels=reply['labels'])
+    assert reply['counts'] == expected.tolist()
+    assert {r['label'] for r in reply['report']} == set(df['consensus_truth'])
+    # a non-empty off-diagonal cell: its rows, exactly
+    i, j = next((i, j) for i, row in enumerate(reply['counts']) for j, n in enumerate(row) if n and i != j)
+    cell = {'filter': 'confusion', 'model': 'hand', 'actual': reply['labels'][i], 'predicted': reply['labels'][j]}
+    page = ok(grid.handle_request('rows', {**cell, 'limit': 50}))
+    assert page['total'] == reply['counts'][i][j] == len(page['rows'])
+    assert all(r['models']['hand']['label'] == reply['labels'][j] for r in page['rows'])
+    before = version(grid)
+    empty = refused(grid.handle_request('rows', {**cell, 'predicted': 'no such label'}))
+    assert empty['message'].startswith('No rows: where the ground truth is')
+    assert refused(grid.handle_request('confusion', {'model': 'ghost'}))['message']
+    assert refused(grid.handle_request('confusion', {'model': 'hand', 'reference': 'oracle'}))['message']
+    assert refused(grid.handle_request('confusion', {}))['message'] == "'model' must be a non-empty string."
+    assert version(grid) == before
+
+
+def test_suspects_without_probabilities_write_nothing(grid: ConsensusGrid) -> None:
+    before = version(grid)
+    response, _ = run_background(grid, 'find_suspects', {})
+    assert response['ok'] is False
+    assert 'at least two models' in response['error']['message']  # 'hand' gives no confidence
+    assert 'without a confidence: hand' in response['error']['message']
+    assert refused(grid.handle_request('rows', {'filter': 'suspects'}))['message']
+    assert version(grid) == before
