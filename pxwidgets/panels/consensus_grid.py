@@ -26,9 +26,8 @@ from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command
 from pxwidgets.panels.charts import figure_payload
 from pxwidgets.panels.contract import FigurePayload, NoPayload, PlanInfo, StepInfo, TransformEntry
-from pxwidgets.patterns.consensus import FILTERS, MultiModelConsensus
+from pxwidgets.patterns.consensus import FILTERS, MultiModelConsensus, metrics
 from pxwidgets.patterns.consensus import figures as consensus_figures
-from pxwidgets.patterns.consensus import metrics
 from pxwidgets.patterns.consensus.records import ModelEntry
 from pxwidgets.tables.thumbnails import Thumbnail
 
@@ -403,7 +402,7 @@ class ConsensusGrid(Panel):
             'reference': str(matrix.index.name),
             'labels': [str(c) for c in matrix.columns],
             'counts': matrix.to_numpy().astype(int).tolist(),
-            'report': [{'label': r.pop('class'), **r} for r in _records(report)],  # type: ignore[typeddict-item]
+            'report': [{'label': r.pop('class'), **r} for r in _records(report)],
             'figure': figure_payload(figure),
             'elapsed_ms': round((time.perf_counter() - start) * 1000, 1),
         }
