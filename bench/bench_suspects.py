@@ -37,7 +37,7 @@ def main() -> None:
     rows = digit_rows(split='test')
     files = digit_image_files(rows)
     rng = np.random.default_rng(SEED)
-    flipped = set(rng.choice(len(rows), int(round(len(rows) * FLIP)), replace=False).tolist())
+    flipped = set(rng.choice(len(rows), round(len(rows) * FLIP), replace=False).tolist())
     records = []
     for i, (f, r) in enumerate(zip(files, rows, strict=True)):
         label = (r['label'] + int(rng.integers(1, 10))) % 10 if i in flipped else r['label']
