@@ -67,8 +67,8 @@ def main() -> None:
     load = os.getloadavg()[0]
     body = '\n'.join(
         [
-            f'{len(rows)} test-split demo digits, {len(flipped)} labels ({FLIP:.0%}) flipped to another digit on purpose '
-            f'(seed {SEED}); the six demo classifiers ({", ".join(DIGIT_MODELS)}) as models, their confidences as '
+            f'{len(rows)} test-split demo digits, {len(flipped)} labels ({FLIP:.0%}) flipped to another digit '
+            f'on purpose (seed {SEED}); the six demo classifiers ({", ".join(DIGIT_MODELS)}) as models, their confidences as '
             f'class probabilities. `python -m bench.bench_suspects`. Load average {load:.1f} on 2 cores.',
             '',
             '| method | flagged | precision of the top 50 | recall in the top 50 | precision of all flagged | '
