@@ -69,7 +69,8 @@ def main() -> None:
         [
             f'{len(rows)} test-split demo digits, {len(flipped)} labels ({FLIP:.0%}) flipped to another digit '
             f'on purpose (seed {SEED}); the six demo classifiers ({", ".join(DIGIT_MODELS)}) as models, their '
-            f'confidences as class probabilities. `python -m bench.bench_suspects`. Load average {load:.1f} on 2 cores.',
+            f'confidences as class probabilities. `python -m bench.bench_suspects`; '
+            f'load average {load:.1f} (2 cores).',
             '',
             '| method | flagged | precision of the top 50 | recall in the top 50 | precision of all flagged | '
             'recall of the flipped (all flagged) |',
