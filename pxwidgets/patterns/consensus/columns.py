@@ -330,7 +330,7 @@ def code_block(table_path: str, parts: Sequence[str]) -> str:
         'from pixeltable.functions import image as pxi',
         'from pxwidgets.functions.consensus import box_count, fuse_detections, label_confidence, label_text, '
         'label_texts, majority_agreement, majority_label, majority_tie, majority_vote, normalized_texts, text_vote, '
-        'weighted_label, weighted_vote',
+        'truth_probability, weighted_label, weighted_vote',
         '',
         f't = pxt.get_table({table_path!r})',
         *(p for p in parts if p),

@@ -312,6 +312,8 @@ def query_code(path: str, q: RowQuery, pred_code: str | None, agreement: str | N
         parts.append(f'.where({pred_code})')
     if q.order == 'agreement' and agreement:
         parts.append(f'.order_by(t.{agreement}, asc={q.asc})')
+    elif q.filter == 'suspects' and agreement:
+        parts.append(f'.order_by(t.{agreement.removesuffix("_agreement")}_label_quality)')
     parts.append(f'.limit({q.limit}, offset={q.offset})' if q.offset else f'.limit({q.limit})')
     return f'import pixeltable as pxt\n\nt = pxt.get_table({path!r})\n{"".join(parts)}.collect()\n'
 
