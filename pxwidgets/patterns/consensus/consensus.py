@@ -390,6 +390,37 @@ class MultiModelConsensus:
         """
         return metrics.class_report(self.confusion_matrix(model, reference))
 
+    def pr_curves(self, iou_threshold: float | None = None) -> dict[str, pd.DataFrame]:
+        """Detections: each model's precision–recall curve over score thresholds against the ground-truth boxes
+        (COCO's matching at ``iou_threshold``, default the consensus's).
+
+        Raises:
+            NotEnoughModelsError: A label consensus.
+            NoGroundTruthError: No ground-truth boxes.
+
+        Example:
+            >>> c.pr_curves()['yolox_m'][['threshold', 'precision', 'recall']]  # doctest: +SKIP
+        """
+        from pxwidgets.patterns.consensus import curves
+
+        tbl = self._table()
+        threshold = float(self._options['iou_threshold'] if iou_threshold is None else iou_threshold)
+        return curves.pr_curves(tbl, self.state(tbl), threshold)
+
+    def best_thresholds(self, iou_threshold: float | None = None) -> pd.DataFrame:
+        """Detections: each model's F1-optimal score threshold, with its precision and recall.
+
+        Example:
+            >>> c.best_thresholds()  # doctest: +SKIP
+        """
+        from pxwidgets.patterns.consensus import curves
+
+        return curves.best_thresholds(self.pr_curves(iou_threshold))
+
+    def pr_figure(self, iou_threshold: float | None = None) -> go.Figure:
+        """Detections: the models' precision–recall curves, each model's best threshold marked."""
+        return figures.pr_figure(self.pr_curves(iou_threshold))
+
     # ------------------------------------------------------------------------------------------------- suspects
 
     def find_suspects(self) -> dict[str, Any]:
