@@ -62,6 +62,21 @@ export interface ConfusionReply {
   elapsed_ms: number;
 }
 
+export interface BestThreshold {
+  model: string;
+  threshold: number | null;
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+}
+
+/** Detections: the models' precision–recall curves over score thresholds and each one's F1-optimal threshold. */
+export interface CurvesReply {
+  figure: FigurePayload;
+  best: BestThreshold[];
+  elapsed_ms: number;
+}
+
 /** Suspect labels were scored: how many cleanlab estimates are wrong, over how many labelled rows. */
 export interface SuspectsReply {
   issues: number;

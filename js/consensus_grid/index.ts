@@ -26,6 +26,7 @@ import type {
   ConfusionReply,
   ConsensusInfo,
   CountReply,
+  CurvesReply,
   SuspectsReply,
   ConsensusRow,
   PreviewReply,
@@ -191,6 +192,9 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     h("h4", { class: "pxw-cg-h" }, "Suspect labels"),
     h("div", { class: "pxw-cg-add-row" }, suspectsBtn, suspectsNote),
   );
+  const prChart = new Chart("pxw-cg-pr");
+  const prNote = h("div", { class: "pxw-dim", testid: "pxw-cg-pr-best" });
+  const prBox = h("div", { class: "pxw-cg-pr", hidden: true }, h("h4", { class: "pxw-cg-h" }, "Precision–recall over score thresholds"), prNote, prChart.el);
   const summaryTab = h(
     "div",
     { class: "pxw-cg-summary" },
@@ -198,6 +202,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     metrics.el,
     h("div", { class: "pxw-cg-charts" }, leaderboard.el, kappaChart.el, costChart.el),
     confBox,
+    prBox,
   );
 
   // ---- models tab ----------------------------------------------------------------------------------------------
@@ -334,6 +339,17 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     }
   }
 
+  async function loadCurves(): Promise<void> {
+    if (!info?.ground_truth) {
+      prNote.textContent = "Precision–recall curves need ground-truth boxes.";
+      return;
+    }
+    const reply = await shell.call<CurvesReply>("pr_curves", {}, { key: "curves", progress: false });
+    if (!reply) return;
+    prNote.textContent = reply.payload.best.map((b) => (b.threshold === null ? `${b.model}: no boxes` : `${b.model}: best score ≥ ${num(b.threshold)} (F1 ${num(b.f1)}, precision ${num(b.precision)}, recall ${num(b.recall)})`)).join(" · ");
+    await prChart.update(reply.payload.figure);
+  }
+
   async function findSuspects(): Promise<void> {
     suspectsBtn.disabled = true;
     try {
@@ -447,7 +463,9 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     kappaChart.el.hidden = s.kappa === null;
     void costChart.update(s.cost);
     confBox.hidden = s.kind === "detections";
-    void loadConfusion();
+    prBox.hidden = s.kind !== "detections";
+    if (s.kind === "detections") void loadCurves();
+    else void loadConfusion();
   }
 
   // ---- models --------------------------------------------------------------------------------------------------
@@ -590,6 +608,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     metrics.dispose();
     report.dispose();
     confChart.dispose();
+    prChart.dispose();
     previewGrid.dispose();
     detailUrls.revokeAll();
     for (const c of [leaderboard, kappaChart, costChart]) c.dispose();

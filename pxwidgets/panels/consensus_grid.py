@@ -28,6 +28,7 @@ from pxwidgets.panels.charts import figure_payload
 from pxwidgets.panels.contract import FigurePayload, NoPayload, PlanInfo, StepInfo, TransformEntry
 from pxwidgets.patterns.consensus import FILTERS, MultiModelConsensus, metrics
 from pxwidgets.patterns.consensus import figures as consensus_figures
+from pxwidgets.patterns.consensus.curves import best_thresholds
 from pxwidgets.patterns.consensus.records import ModelEntry
 from pxwidgets.tables.thumbnails import Thumbnail
 
@@ -93,6 +94,22 @@ class ConfusionReply(TypedDict):
     counts: list[list[int]]
     report: list[ClassScore]
     figure: FigurePayload
+    elapsed_ms: float
+
+
+class BestThreshold(TypedDict):
+    model: str
+    threshold: float | None
+    precision: float | None
+    recall: float | None
+    f1: float | None
+
+
+class CurvesReply(TypedDict):
+    """Detections: the models' precision–recall curves over score thresholds and each one's F1-optimal threshold."""
+
+    figure: FigurePayload
+    best: list[BestThreshold]
     elapsed_ms: float
 
 
@@ -404,6 +421,16 @@ class ConsensusGrid(Panel):
             'counts': matrix.to_numpy().astype(int).tolist(),
             'report': [{'label': r.pop('class'), **r} for r in _records(report)],
             'figure': figure_payload(figure),
+            'elapsed_ms': round((time.perf_counter() - start) * 1000, 1),
+        }
+
+    @command('pr_curves', request=NoPayload, reply=CurvesReply)
+    def _pr_curves(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        start = time.perf_counter()
+        curves = self.consensus.pr_curves()
+        return {
+            'figure': figure_payload(consensus_figures.pr_figure(curves)),
+            'best': _records(best_thresholds(curves)),
             'elapsed_ms': round((time.perf_counter() - start) * 1000, 1),
         }
 

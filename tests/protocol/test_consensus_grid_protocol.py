@@ -233,3 +233,9 @@ def test_suspects_without_probabilities_write_nothing(grid: ConsensusGrid) -> No
     assert 'without a confidence: hand' in response['error']['message']
     assert refused(grid.handle_request('rows', {'filter': 'suspects'}))['message']
     assert version(grid) == before
+
+
+def test_pr_curves_are_for_detections(grid: ConsensusGrid) -> None:
+    before = version(grid)
+    assert 'for detections' in refused(grid.handle_request('pr_curves', {}))['message']
+    assert version(grid) == before

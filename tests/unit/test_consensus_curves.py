@@ -185,3 +185,17 @@ def test_pr_curves_need_detections_with_truth(home_dir: str, tmp_path: Path) -> 
     lab.add_models({'a': 'a', 'b': 'b'})
     with pytest.raises(NotEnoughModelsError, match='for detections'):
         lab.pr_curves()
+
+
+def test_the_panel_sends_the_curves_and_best_thresholds(built: tuple[MultiModelConsensus, list[dict]]) -> None:
+    from pxwidgets import ConsensusGrid
+
+    c, _ = built
+    reply = ConsensusGrid(c).handle_request('pr_curves', {})
+    assert reply['ok'], reply
+    payload = reply['payload']
+    expected = c.best_thresholds().set_index('model')
+    assert [b['model'] for b in payload['best']] == list(MODELS)
+    for b in payload['best']:
+        assert b['f1'] == pytest.approx(expected.loc[b['model'], 'f1'])
+    assert len(payload['figure']['data']) == 2 * len(MODELS)
