@@ -29,6 +29,9 @@ from bench.common import temporary_home, write_section
 SIZES = (10_000, 100_000)
 MILLION = 1_000_000
 QUIET_LOAD = 3.0
+CORES = 2
+LOADED = ' ⚠'
+"""Marks a figure taken while the load average exceeded the core count (to be measured again on a quiet machine)."""
 ACCURACY = {'alpha': 0.97, 'beta': 0.95, 'gamma': 0.92, 'delta': 0.85}
 PAGE = 50
 
@@ -201,9 +204,10 @@ def main() -> None:
         target = {'page': '≤ 200 ms', 'count': '—', 'summary': '≤ 1000 ms', 'confusion': '—'}
         for key, label in what.items():
             m = r[key]
+            mark = LOADED if m['load'] > CORES else ''
             rows.append(
                 f'| {r["n"]:,} | {label} | {m["ours"]:.0f} | {m["floor"]:.0f} | {m["ours"] / m["floor"]:.2f} | '
-                f'{m["heap"]:.1f} | {m["rss"]:.0f} | {m["load"]:.1f} | {target[key]} |'
+                f'{m["heap"]:.1f} | {m["rss"]:.0f} | {m["load"]:.1f}{mark} | {target[key]} |'
             )
     builds = [
         f'| {r["n"]:,} | {r["build_s"]:.0f} s | {r["n"] / r["build_s"]:,.0f} rows/s | {r["build_load"]:.1f} |'
@@ -214,8 +218,8 @@ def main() -> None:
             f'{len(ACCURACY)} label models (hand-made columns adopted by the consensus), ground truth 5 % missing. '
             'Each figure is the median of interleaved runs (A = pxwidgets, B = its floor: the raw Pixeltable query '
             'doing the same work, A, B, A, B …); heap = peak Python heap during A (tracemalloc), RSS = the kernel '
-            'after A; load = the 1-minute load average on 2 shared cores (figures taken above 2 are slowed by the '
-            'other work on the machine).',
+            'after A; load = the 1-minute load average on 2 shared cores; ⚠ = taken above 2, slowed by the other '
+            'work on the machine: to be measured again on a quiet machine.',
             '',
             "Building the consensus columns (the models' label columns, the truth column, label / agreement / tie and "
             'the accuracy-weighted label, each a batched UDF; the full vote unstored, computed per page):',
