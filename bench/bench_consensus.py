@@ -1,29 +1,37 @@
-"""ConsensusGrid / MultiModelConsensus on 100k rows × 4 label models: pages of disagreements and the summary.
+"""ConsensusGrid / MultiModelConsensus at 10k, 100k and 1M rows × 4 label models: building the consensus columns, the
+first page of disagreements (before its count), the count, the summary and a confusion matrix.
 
-- A page of 50 disagreements through the panel's 'rows' command (SQL ``where`` on the stored agreement column, the
-  filtered count included) against the same page done with pandas after ``collect()`` of the label columns.
-- The same for "one model wrong against the ground truth" and "least agreement first" (an ``order by``).
-- The summary (per-model accuracy / precision / recall / F1, Cohen's kappa matrix, Fleiss' kappa), through the
-  library and through the panel's 'summary' command (plotly figures included), against pandas + scikit-learn on the
-  collected labels.
-- The kappa heatmap's payload at 1k and at 100k rows: it must not grow with the rows.
+Each interaction is measured interleaved with its floor (A, B, A, B …: the raw Pixeltable query doing the same work)
+and reported as medians, with the kernel's peak Python heap during the call (tracemalloc), its resident memory after
+it (RSS) and the load average beside each figure. At the smallest size the results are also checked against pandas /
+scikit-learn on the collected labels.
 
 The four models are hand-made label columns (simulated classifiers with known accuracies and correlated mistakes),
 adopted by the consensus, so the measured work is the consensus's, not a model's.
+
+Run: ``python -m bench.bench_consensus`` (10k and 100k; 1M too when the load average is below 3, or with ``--million``).
 """
 
 from __future__ import annotations
 
-import json
+import os
+import statistics
+import sys
 import time
+import tracemalloc
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from bench.common import median_ms, temporary_home, write_section
+from bench.common import temporary_home, write_section
 
-N_ROWS = 100_000
-SMALL_ROWS = 1_000
+SIZES = (10_000, 100_000)
+MILLION = 1_000_000
+QUIET_LOAD = 3.0
+CORES = 2
+LOADED = ' ⚠'
+"""Marks a figure taken while the load average exceeded the core count (to be measured again on a quiet machine)."""
 ACCURACY = {'alpha': 0.97, 'beta': 0.95, 'gamma': 0.92, 'delta': 0.85}
 PAGE = 50
 
@@ -46,140 +54,191 @@ def simulated_rows(n: int, seed: int = 0) -> list[dict[str, Any]]:
     ]
 
 
-def build(path: str, n: int) -> Any:
+def build(path: str, n: int) -> tuple[Any, float, float]:
+    """The table with its four model columns, and the consensus on it; returns it, the seconds the consensus columns
+    took to build and the load average then."""
     import pixeltable as pxt
 
     from pxwidgets import MultiModelConsensus
 
     schema = {'idx': pxt.Int, 'truth': pxt.Int | None, **dict.fromkeys(ACCURACY, pxt.Int)}
     t = pxt.create_table(path, schema)
-    rows = simulated_rows(n)
-    for start in range(0, n, 20_000):
-        t.insert(rows[start : start + 20_000])
+    for start in range(0, n, 50_000):
+        t.insert(simulated_rows(min(50_000, n - start), seed=start))
     c = MultiModelConsensus(t, ground_truth='truth')
+    begin = time.perf_counter()
     c.add_models({m: m for m in ACCURACY})
-    return c
+    return c, time.perf_counter() - begin, os.getloadavg()[0]
 
 
-def main() -> None:
-    temporary_home()
-    import pandas as pd
-    import pixeltable as pxt
-    from sklearn.metrics import accuracy_score, cohen_kappa_score, precision_recall_fscore_support
-    from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
+def rss_mb() -> float:
+    import psutil
+
+    return float(psutil.Process().memory_info().rss) / 2**20
+
+
+def interleaved(
+    a: Callable[[], Any], b: Callable[[], Any], *, repeat: int = 5, before: Callable[[], None] | None = None
+) -> dict[str, float]:
+    """A and B run alternately (A, B, A, B …) after one warm-up each: medians in ms, A's peak Python heap (MB,
+    tracemalloc), RSS after A (MB) and the load average."""
+    times: dict[str, list[float]] = {'a': [], 'b': []}
+    heap: list[float] = []
+    for k in range(repeat + 1):
+        for key, fn in (('a', a), ('b', b)):
+            if before:
+                before()
+            if key == 'a':
+                tracemalloc.start()
+            start = time.perf_counter()
+            fn()
+            elapsed = (time.perf_counter() - start) * 1000
+            if key == 'a':
+                heap.append(tracemalloc.get_traced_memory()[1] / 2**20)
+                tracemalloc.stop()
+            if k:
+                times[key].append(elapsed)
+    return {
+        'ours': statistics.median(times['a']),
+        'floor': statistics.median(times['b']),
+        'heap': max(heap),
+        'rss': rss_mb(),
+        'load': os.getloadavg()[0],
+    }
+
+
+def measure(n: int) -> dict[str, Any]:
+    """Every figure of one size."""
+    from pixeltable.functions import count
 
     from pxwidgets.panels.consensus_grid import ConsensusGrid
+    from pxwidgets.patterns.consensus.rows import COUNTS
 
-    pxt.init()
-    pxt.create_dir('cb')
-    start = time.perf_counter()
-    c = build('cb/big', N_ROWS)
-    build_s = time.perf_counter() - start
-    small = build('cb/small', SMALL_ROWS)
+    c, build_s, build_load = build(f'cb/t{n}', n)
     grid = ConsensusGrid(c)
     t = c.table()
-    models = list(ACCURACY)
+    labels = [t[f'{m}_label'] for m in ACCURACY]
 
     def panel(kind: str, payload: dict[str, Any]) -> Any:
         reply = grid.handle_request(kind, payload)
         assert reply['ok'], reply
         return reply['payload']
 
-    # ---- a page of disagreements: cold (its count not known yet) and paging on (the count is kept per version)
-    from pxwidgets.patterns.consensus.rows import COUNTS
-
-    cold_dis = median_ms(lambda: panel('rows', {'filter': 'disagreements', 'limit': PAGE}), before=COUNTS.clear)
-    ours_dis = median_ms(lambda: panel('rows', {'filter': 'disagreements', 'offset': 5 * PAGE, 'limit': PAGE}))
-
-    def pandas_dis() -> pd.DataFrame:
-        df = t.select(t.idx, t.truth, *[t[m] for m in models]).collect().to_pandas()
-        return df[df[models].nunique(axis=1) > 1].head(PAGE)
-
-    raw_dis = median_ms(pandas_dis, repeat=5)
-    page = panel('rows', {'filter': 'disagreements', 'limit': PAGE})
-    expected = pandas_dis()
-    assert page['total'] == int((t.select(*[t[m] for m in models]).collect().to_pandas().nunique(axis=1) > 1).sum())
-    assert len(page['rows']) == len(expected) == PAGE
-    assert all(len({cell['label'] for cell in r['models'].values()}) > 1 for r in page['rows'])
-
-    # ---- a model wrong against the ground truth; least agreement first
-    ours_wrong = median_ms(
-        lambda: panel('rows', {'filter': 'model_wrong', 'model': 'delta', 'limit': PAGE}), before=COUNTS.clear
+    out: dict[str, Any] = {'n': n, 'build_s': build_s, 'build_load': build_load}
+    out['page'] = interleaved(
+        lambda: panel('rows', {'filter': 'disagreements', 'limit': PAGE, 'count': False}),
+        lambda: t.where(t.consensus_agreement < 1.0).select(*labels, t.consensus_truth).limit(PAGE).collect(),
     )
+    out['count'] = interleaved(
+        lambda: panel('count', {'filter': 'disagreements'}),
+        lambda: t.where(t.consensus_agreement < 1.0).count(),
+        before=COUNTS.clear,
+    )
+    out['summary'] = interleaved(
+        lambda: panel('summary', {}),
+        lambda: (
+            t.group_by(*labels, t.consensus_label, t.consensus_truth)
+            .select(*labels, n=count(t.consensus_tie))
+            .collect()
+        ),
+        repeat=3,
+    )
+    out['confusion'] = interleaved(
+        lambda: panel('confusion', {'model': 'delta'}),
+        lambda: (
+            t.group_by(t.consensus_truth, t.delta_label)
+            .select(t.consensus_truth, t.delta_label, n=count(t.idx))
+            .collect()
+        ),
+        repeat=3,
+    )
+    page = panel('rows', {'filter': 'disagreements', 'limit': PAGE, 'count': False})
+    assert page['total'] is None and len(page['rows']) == PAGE
+    assert all(r['consensus']['agreement'] < 1.0 for r in page['rows'])
+    return out
 
-    def pandas_wrong() -> pd.DataFrame:
-        df = t.select(t.idx, t.truth, t.delta).collect().to_pandas()
-        return df[df['truth'].notna() & (df['delta'] != df['truth'])].head(PAGE)
 
-    raw_wrong = median_ms(pandas_wrong, repeat=5)
-    ours_sorted = median_ms(lambda: panel('rows', {'order': 'agreement', 'limit': PAGE}), before=COUNTS.clear)
+def check_against_pandas(c: Any) -> None:
+    """At the smallest size: the count and the summary equal pandas / scikit-learn / statsmodels on the labels."""
+    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+    from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
-    def pandas_sorted() -> pd.DataFrame:
-        df = t.select(t.idx, *[t[m] for m in models]).collect().to_pandas()
-        top = df[models].apply(lambda r: r.value_counts().iloc[0], axis=1, raw=False)
-        return df.assign(agreement=top / len(models)).sort_values('agreement', kind='stable').head(PAGE)
+    t = c.table()
+    models = list(ACCURACY)
+    df = t.select(t.truth, *[t[m] for m in models]).collect().to_pandas()
+    assert c.count('disagreements') == int((df[models].nunique(axis=1) > 1).sum())
+    scored = df[df['truth'].notna()]
+    by_model = c.metrics().summary.set_index('model')
+    for m in models:
+        _, _, f, _ = precision_recall_fscore_support(scored['truth'], scored[m], average='macro', zero_division=0)
+        assert abs(by_model.loc[m, 'accuracy'] - accuracy_score(scored['truth'], scored[m])) < 1e-9
+        assert abs(by_model.loc[m, 'f1'] - f) < 1e-9
+    assert abs(c.metrics().fleiss - fleiss_kappa(aggregate_raters(df[models].to_numpy())[0])) < 1e-9
 
-    raw_sorted = median_ms(pandas_sorted, repeat=3, warmup=0)
 
-    # ---- the summary
-    lib_summary = median_ms(lambda: c.metrics(), repeat=5)
-    panel_summary = median_ms(lambda: panel('summary', {}), repeat=5)
+def main() -> None:
+    temporary_home()
+    import pixeltable as pxt
 
-    def pandas_summary() -> dict[str, Any]:
-        df = t.select(t.truth, *[t[m] for m in models]).collect().to_pandas()
-        scored = df[df['truth'].notna()]
-        out: dict[str, Any] = {}
-        for m in models:
-            p, r, f, _ = precision_recall_fscore_support(scored['truth'], scored[m], average='macro', zero_division=0)
-            out[m] = (accuracy_score(scored['truth'], scored[m]), p, r, f)
-        out['kappa'] = {(a, b): cohen_kappa_score(df[a], df[b]) for a in models for b in models if a < b}
-        out['fleiss'] = fleiss_kappa(aggregate_raters(df[models].to_numpy())[0])
-        return out
+    pxt.init()
+    pxt.create_dir('cb')
+    results = []
+    for n in SIZES:
+        results.append(measure(n))
+        if n == SIZES[0]:
+            from pxwidgets import MultiModelConsensus
 
-    raw_summary = median_ms(pandas_summary, repeat=3)
-    check = pandas_summary()
-    m = c.metrics()
-    by_model = m.summary.set_index('model')
-    for name in models:
-        assert abs(by_model.loc[name, 'accuracy'] - check[name][0]) < 1e-9
-        assert abs(by_model.loc[name, 'f1'] - check[name][3]) < 1e-9
-    assert m.kappa is not None and abs(m.kappa.loc['alpha', 'beta'] - check['kappa'][('alpha', 'beta')]) < 1e-9
-    assert m.fleiss is not None and abs(m.fleiss - check['fleiss']) < 1e-9
-
-    # ---- the heatmap's payload does not grow with the rows
-    big_kappa = len(json.dumps(panel('summary', {})['kappa']))
-    small_grid = ConsensusGrid(small)
-    small_reply = small_grid.handle_request('summary', {})
-    assert small_reply['ok'], small_reply
-    small_kappa = len(json.dumps(small_reply['payload']['kappa']))
-    page_bytes = len(json.dumps(page))
-
+            check_against_pandas(MultiModelConsensus.open(f'cb/t{n}'))
+    load = os.getloadavg()[0]
+    million = '--million' in sys.argv or load < QUIET_LOAD
+    if million:
+        results.append(measure(MILLION))
+    rows = []
+    for r in results:
+        what = {
+            'page': 'first page of 50 disagreements (no count)',
+            'count': 'their count (cold)',
+            'summary': 'summary (metrics, kappa, Fleiss, 3 figures)',
+            'confusion': 'confusion matrix + per-class table + figure',
+        }
+        target = {'page': '≤ 200 ms', 'count': '—', 'summary': '≤ 1000 ms', 'confusion': '—'}
+        for key, label in what.items():
+            m = r[key]
+            mark = LOADED if m['load'] > CORES else ''
+            rows.append(
+                f'| {r["n"]:,} | {label} | {m["ours"]:.0f} | {m["floor"]:.0f} | {m["ours"] / m["floor"]:.2f} | '
+                f'{m["heap"]:.1f} | {m["rss"]:.0f} | {m["load"]:.1f}{mark} | {target[key]} |'
+            )
+    builds = [
+        f'| {r["n"]:,} | {r["build_s"]:.0f} s | {r["n"] / r["build_s"]:,.0f} rows/s | {r["build_load"]:.1f} |'
+        for r in results
+    ]
     body = '\n'.join(
         [
-            f'{N_ROWS:,} rows × {len(models)} label models (hand-made columns adopted by the consensus) with ground '
-            f'truth (5 % missing); building the consensus columns took {build_s:.0f} s. Median ms; pandas = the same '
-            'result from `collect()` of the needed columns, then pandas (and scikit-learn / statsmodels for the '
-            'summary). Results checked equal.',
+            f'{len(ACCURACY)} label models (hand-made columns adopted by the consensus), ground truth 5 % missing. '
+            'Each figure is the median of interleaved runs (A = pxwidgets, B = its floor: the raw Pixeltable query '
+            'doing the same work, A, B, A, B …); heap = peak Python heap during A (tracemalloc), RSS = the kernel '
+            'after A; load = the 1-minute load average on 2 shared cores; ⚠ = taken above 2, slowed by the other '
+            'work on the machine: to be measured again on a quiet machine.',
             '',
-            '| what | pxwidgets | pandas after collect() | ratio | target |',
-            '|---|---|---|---|---|',
-            f'| panel: the first page of {PAGE} disagreements + their count | {cold_dis:.0f} | {raw_dis:.0f} | '
-            f'{cold_dis / raw_dis:.2f} | ≤ 200 ms, ≤ 0.5 |',
-            f'| panel: a later page of disagreements (count known for this version) | {ours_dis:.0f} | '
-            f'{raw_dis:.0f} | {ours_dis / raw_dis:.2f} | ≤ 200 ms, ≤ 0.5 |',
-            f'| panel: the first page where one model is wrong vs truth + count | {ours_wrong:.0f} | {raw_wrong:.0f} | '
-            f'{ours_wrong / raw_wrong:.2f} | ≤ 0.5 |',
-            f'| panel: the first page, least agreement first | {ours_sorted:.0f} | {raw_sorted:.0f} | '
-            f'{ours_sorted / raw_sorted:.2f} | ≤ 0.5 |',
-            f'| library: summary (metrics, kappa matrix, Fleiss) | {lib_summary:.0f} | {raw_summary:.0f} | '
-            f'{lib_summary / raw_summary:.2f} | ≤ 1000 ms |',
-            f'| panel: summary with its three plotly figures | {panel_summary:.0f} | {raw_summary:.0f} | '
-            f'{panel_summary / raw_summary:.2f} | ≤ 1000 ms |',
+            "Building the consensus columns (the models' label columns, the truth column, label / agreement / tie and "
+            'the accuracy-weighted label, each a batched UDF; the full vote unstored, computed per page):',
             '',
-            f'Metrics were computed from {m.groups:,} label combinations (one SQL `group by`), not {N_ROWS:,} rows. '
-            f'Kappa heatmap payload: {small_kappa:,} bytes at {SMALL_ROWS:,} rows, {big_kappa:,} bytes at '
-            f'{N_ROWS:,} rows (it does not grow with the rows). A page of {PAGE} rows on the wire: '
-            f'{page_bytes:,} bytes.',
+            '| rows | build | rate | load |',
+            '|---:|---:|---:|---:|',
+            *builds,
+            '',
+            '| rows | what | ms | floor ms | ratio | heap MB | RSS MB | load | target |',
+            '|---:|---|---:|---:|---:|---:|---:|---:|---|',
+            *rows,
+            '',
+            (
+                ''
+                if million
+                else f'1M rows not run: the load average was {load:.1f} (≥ {QUIET_LOAD:.0f}) when the 100k run ended. '
+                'Run it on a quiet machine with `python -m bench.bench_consensus --million`.'
+            ),
+            'Results checked at 10k against pandas / scikit-learn / statsmodels on the collected labels.',
         ]
     )
     write_section('ConsensusGrid', body)

@@ -27,6 +27,69 @@ export interface RowsRequest {
   asc?: boolean;
   offset?: number;
   limit?: number;
+  /** Count the filtered rows in the same reply (default true); the panel asks false and sends 'count' after. */
+  count?: boolean;
+  /** 'confusion': what the model is scored against ('truth', 'consensus' or 'auto'). */
+  reference?: string;
+  /** 'confusion': the cell's reference label. */
+  actual?: string;
+  /** 'confusion': the cell's predicted label ('∅': no prediction). */
+  predicted?: string;
+}
+
+export interface ConfusionRequest {
+  model: string;
+  reference?: string;
+}
+
+/** One class of the reference: the model's precision, recall, F1 and how many rows have that class. */
+export interface ClassScore {
+  label: string;
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+/** A model's confusion matrix (rows = the reference's labels, columns = the model's) and its per-class scores. */
+export interface ConfusionReply {
+  model: string;
+  reference: string;
+  labels: string[];
+  counts: number[][];
+  report: ClassScore[];
+  figure: FigurePayload;
+  elapsed_ms: number;
+}
+
+export interface BestThreshold {
+  model: string;
+  threshold: number | null;
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+}
+
+/** Detections: the models' precision–recall curves over score thresholds and each one's F1-optimal threshold. */
+export interface CurvesReply {
+  figure: FigurePayload;
+  best: BestThreshold[];
+  elapsed_ms: number;
+}
+
+/** Suspect labels were scored: how many cleanlab estimates are wrong, over how many labelled rows. */
+export interface SuspectsReply {
+  issues: number;
+  scored: number;
+  column: string;
+  state: ConsensusInfo;
+  code: string;
+}
+
+/** How many rows a filter keeps (asked after its first page is on screen). */
+export interface CountReply {
+  total: number;
+  elapsed_ms: number;
 }
 
 export interface ImageRef {

@@ -21,8 +21,13 @@ import type { Reply } from "../lib/rpc";
 import { PanelShell, Superseded } from "../lib/shell";
 import type {
   AddReply,
+  ClassScore,
   CodeReply,
+  ConfusionReply,
   ConsensusInfo,
+  CountReply,
+  CurvesReply,
+  SuspectsReply,
   ConsensusRow,
   PreviewReply,
   PreviewRow,
@@ -34,7 +39,7 @@ import type {
   SummaryReply,
   TransformsReply,
 } from "./contract";
-import { boxLayer, COLORS, FUSED_KEY, headerBadge, num, pct, rowBoxSets, rowClass, rowColumns, showBoxes, text, type RowsState } from "./rows";
+import { boxLayer, cellLabel, cellQuery, COLORS, type ConfusionCell, FUSED_KEY, headerBadge, num, pct, rowBoxSets, rowClass, rowColumns, showBoxes, text, type RowsState } from "./rows";
 
 interface Traits {
   table: string;
@@ -53,6 +58,8 @@ const FILTER_LABELS: Record<string, string> = {
   model_wrong: "A model wrong (vs ground truth)",
   models_differ: "Two models differ",
   model_failed: "A model failed",
+  confusion: "A confusion cell",
+  suspects: "Suspect labels (cleanlab)",
 };
 
 /** The rows query: a filter, an order and a page. */
@@ -93,10 +100,21 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   const grid: PagedGrid<RowsQuery, ConsensusRow, RowsReply> = new PagedGrid<RowsQuery, ConsensusRow, RowsReply>({
     query: { filter: String(model.get("filter") || "all"), order: "table", asc: true, offset: 0, limit: PAGE },
     idPrefix: "pxw-cg",
+    // the page first (its count left out), then its count: the rows are on screen before a big table is counted
     fetchPage: async (q): Promise<Reply<RowsReply>> => {
-      const reply: Reply<RowsReply> | null = await shell.call<RowsReply>("rows", q, { progress: false, rethrow: true });
+      replace(countNote, "counting…");
+      countNote.dataset.state = "counting";
+      const reply: Reply<RowsReply> | null = await shell.call<RowsReply>("rows", { ...q, count: false }, { progress: false, rethrow: true });
       if (!reply) throw new Superseded("rows");
       return reply;
+    },
+    fetchCount: async (q): Promise<number> => {
+      const { offset: _o, limit: _l, ...query } = q;
+      const reply = await shell.call<CountReply>("count", query, { key: "count", progress: false, rethrow: true });
+      if (!reply) throw new Superseded("count");
+      replace(countNote, `${fmtCount(reply.payload.total)} rows match · counted in ${Math.round(reply.payload.elapsed_ms)} ms`);
+      countNote.dataset.state = "counted";
+      return reply.payload.total;
     },
     columns: () => rowColumns(rowsState),
     sort: {
@@ -122,12 +140,13 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       syncFilterControls();
     },
   });
+  const countNote = h("span", { class: "pxw-dim pxw-cg-count", testid: "pxw-cg-count", "aria-live": "polite" });
   const detail = h("div", { class: "pxw-cg-detail", testid: "pxw-cg-detail", hidden: true });
   const rowsCode = new CodeBox("The Pixeltable query of this page");
   const rowsTab = h(
     "div",
     { class: "pxw-cg-rows-tab" },
-    h("div", { class: "pxw-cg-toolbar" }, filterSelect, modelSelect, otherSelect, h("label", { class: "pxw-dim" }, "sort ", orderSelect)),
+    h("div", { class: "pxw-cg-toolbar" }, filterSelect, modelSelect, otherSelect, h("label", { class: "pxw-dim" }, "sort ", orderSelect), countNote),
     h("div", { class: "pxw-cg-main" }, h("div", { class: "pxw-cg-grid-box" }, grid.el), detail),
     rowsCode.el,
   );
@@ -146,12 +165,44 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   const leaderboard = new Chart("pxw-cg-leaderboard");
   const kappaChart = new Chart("pxw-cg-kappa");
   const costChart = new Chart("pxw-cg-cost");
+  // a model's confusion matrix: a click on a cell opens exactly its rows (a filter run in the database)
+  let cell: ConfusionCell | null = null;
+  let confusion: ConfusionReply | null = null;
+  const confModel = select([], { testid: "pxw-cg-conf-model", "aria-label": "Confusion matrix of" });
+  const confRef = select([["auto", "vs ground truth (or consensus)"], ["truth", "vs ground truth"], ["consensus", "vs consensus"]], { testid: "pxw-cg-conf-ref", "aria-label": "Against" });
+  const confChart = new Chart("pxw-cg-confusion");
+  const confNote = h("span", { class: "pxw-dim", testid: "pxw-cg-conf-note" });
+  const report = new GridView<ClassScore>({ idPrefix: "pxw-cg-report", testid: "pxw-cg-report", rowNumber: false, emptyText: "No labelled rows.", rowAttrs: () => ({ testid: "pxw-cg-report-row" }) });
+  report.setColumns([
+    { key: "label", label: "class", render: (r) => r.label },
+    { key: "precision", numeric: true, render: (r) => num(r.precision) },
+    { key: "recall", numeric: true, render: (r) => num(r.recall) },
+    { key: "f1", label: "F1", numeric: true, render: (r) => num(r.f1) },
+    { key: "support", numeric: true, render: (r) => fmtCount(r.support) },
+  ]);
+  let confBound = false;
+  const suspectsBtn = button("Find suspect labels (cleanlab)", () => void findSuspects(), { testid: "pxw-cg-find-suspects", title: "Score every ground-truth label with cleanlab, from the models' confidences (adds a column)" });
+  const suspectsNote = h("span", { class: "pxw-dim", testid: "pxw-cg-suspects-note" });
+  const confBox = h(
+    "div",
+    { class: "pxw-cg-confusion", testid: "pxw-cg-confusion-box" },
+    h("h4", { class: "pxw-cg-h" }, "Confusion matrix"),
+    h("div", { class: "pxw-cg-add-row" }, confModel, confRef, confNote),
+    h("div", { class: "pxw-cg-charts" }, confChart.el, report.el),
+    h("h4", { class: "pxw-cg-h" }, "Suspect labels"),
+    h("div", { class: "pxw-cg-add-row" }, suspectsBtn, suspectsNote),
+  );
+  const prChart = new Chart("pxw-cg-pr");
+  const prNote = h("div", { class: "pxw-dim", testid: "pxw-cg-pr-best" });
+  const prBox = h("div", { class: "pxw-cg-pr", hidden: true }, h("h4", { class: "pxw-cg-h" }, "Precision–recall over score thresholds"), prNote, prChart.el);
   const summaryTab = h(
     "div",
     { class: "pxw-cg-summary" },
     h("div", { class: "pxw-cg-summary-head" }, bestBadge, summaryFacts),
     metrics.el,
     h("div", { class: "pxw-cg-charts" }, leaderboard.el, kappaChart.el, costChart.el),
+    confBox,
+    prBox,
   );
 
   // ---- models tab ----------------------------------------------------------------------------------------------
@@ -208,10 +259,8 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       h("span", { class: "pxw-cg-chip" }, `${next.models.length} models · ${next.kind ?? "no output yet"}`),
       next.ground_truth ? h("span", { class: "pxw-cg-chip" }, `truth: ${next.ground_truth}`) : null,
     );
-    const current = grid.query.filter ?? "all";
-    replace(filterSelect, ...next.filters.map((f) => h("option", { value: f }, FILTER_LABELS[f] ?? f)));
-    filterSelect.value = next.filters.includes(current) ? current : "all";
-    for (const s of [modelSelect, otherSelect]) {
+    filterOptions();
+    for (const s of [modelSelect, otherSelect, confModel]) {
       const prev = s.value;
       replace(s, ...next.models.map((m) => h("option", { value: m.name }, m.name)));
       if (next.models.some((m) => m.name === prev)) s.value = prev;
@@ -236,11 +285,87 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   // ---- rows ----------------------------------------------------------------------------------------------------
   /** The filter as the controls set it (the model pickers only where the filter reads them). */
   function filterQuery(): Partial<RowsQuery> {
+    const filter = filterSelect.value || "all";
+    if (filter === "confusion" && cell) return { ...cellQuery(cell), other: undefined };
     return {
-      filter: filterSelect.value || "all",
+      filter,
       model: modelSelect.hidden ? undefined : modelSelect.value,
       other: otherSelect.hidden ? undefined : otherSelect.value,
+      reference: undefined,
+      actual: undefined,
+      predicted: undefined,
     };
+  }
+
+  /** The filter picker's options: every filter but "a confusion cell", which appears once a cell was clicked. */
+  function filterOptions(): void {
+    const filters = (info?.filters ?? []).filter((f) => f !== "confusion" || cell);
+    const current = filterSelect.value || grid.query.filter || "all";
+    replace(filterSelect, ...filters.map((f) => h("option", { value: f }, f === "confusion" && cell ? cellLabel(cell) : (FILTER_LABELS[f] ?? f))));
+    filterSelect.value = filters.includes(current) ? current : "all";
+  }
+
+  /** Open a confusion cell's rows in the Rows tab. */
+  function openCell(next: ConfusionCell, count: number): void {
+    if (count === 0) {
+      shell.showError(new Error(`No rows: where the ${next.reference === "consensus" ? "consensus" : "ground truth"} is ${next.actual}, ${next.model} never predicted ${next.predicted}.`));
+      return;
+    }
+    cell = next;
+    filterOptions();
+    filterSelect.value = "confusion";
+    syncFilterControls();
+    shell.tabs?.show("rows");
+    void loadRows(0);
+  }
+
+  async function loadConfusion(): Promise<void> {
+    const name = confModel.value;
+    if (!name || isDetections()) return;
+    const reply = await shell.call<ConfusionReply>("confusion", { model: name, reference: confRef.value }, { key: "confusion", progress: false });
+    if (!reply) return;
+    confusion = reply.payload;
+    confNote.textContent = `against the ${confusion.reference === "truth" ? "ground truth" : "consensus"} · ${confusion.elapsed_ms} ms · click a cell for its rows`;
+    report.setRows(confusion.report);
+    await confChart.update(confusion.figure);
+    if (!confBound) {
+      const plot = confChart.el as HTMLElement & { on?: (event: string, fn: (e: { points?: { x?: unknown; y?: unknown; z?: unknown }[] }) => void) => void };
+      plot.on?.("plotly_click", (e) => {
+        const p = e.points?.[0];
+        if (!p || !confusion) return;
+        openCell({ model: confusion.model, reference: confusion.reference, actual: String(p.y), predicted: String(p.x) }, Number(p.z ?? 0));
+      });
+      confBound = typeof plot.on === "function";
+    }
+  }
+
+  async function loadCurves(): Promise<void> {
+    if (!info?.ground_truth) {
+      prNote.textContent = "Precision–recall curves need ground-truth boxes.";
+      return;
+    }
+    const reply = await shell.call<CurvesReply>("pr_curves", {}, { key: "curves", progress: false });
+    if (!reply) return;
+    prNote.textContent = reply.payload.best.map((b) => (b.threshold === null ? `${b.model}: no boxes` : `${b.model}: best score ≥ ${num(b.threshold)} (F1 ${num(b.f1)}, precision ${num(b.precision)}, recall ${num(b.recall)})`)).join(" · ");
+    await prChart.update(reply.payload.figure);
+  }
+
+  async function findSuspects(): Promise<void> {
+    suspectsBtn.disabled = true;
+    try {
+      const reply = await shell.call<SuspectsReply>("find_suspects", {}, { key: "write" });
+      if (!reply) return;
+      const r = reply.payload;
+      if (r.code) lastCode.set(r.code);
+      showInfo(r.state);
+      replace(
+        suspectsNote,
+        `${fmtCount(r.issues)} suspect labels among ${fmtCount(r.scored)} labelled rows (cleanlab) `,
+        r.issues ? button("Show them", () => { filterSelect.value = "suspects"; syncFilterControls(); shell.tabs?.show("rows"); void loadRows(0); }, { class: "pxw-btn pxw-btn-small", testid: "pxw-cg-show-suspects" }) : null,
+      );
+    } finally {
+      suspectsBtn.disabled = false;
+    }
   }
 
   function orderQuery(): Partial<RowsQuery> {
@@ -337,6 +462,10 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     void kappaChart.update(s.kappa);
     kappaChart.el.hidden = s.kappa === null;
     void costChart.update(s.cost);
+    confBox.hidden = s.kind === "detections";
+    prBox.hidden = s.kind !== "detections";
+    if (s.kind === "detections") void loadCurves();
+    else void loadConfusion();
   }
 
   // ---- models --------------------------------------------------------------------------------------------------
@@ -459,6 +588,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     void loadRows(0);
   });
   for (const s of [modelSelect, otherSelect, orderSelect]) s.addEventListener("change", () => void loadRows(0));
+  for (const s of [confModel, confRef]) s.addEventListener("change", () => void loadConfusion());
   transformSelect.addEventListener("change", showTransform);
   const refreshBtn = button("↻", () => void loadState().then(() => grid.reload()), {
     class: "pxw-btn pxw-btn-small",
@@ -476,6 +606,9 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   return () => {
     grid.dispose();
     metrics.dispose();
+    report.dispose();
+    confChart.dispose();
+    prChart.dispose();
     previewGrid.dispose();
     detailUrls.revokeAll();
     for (const c of [leaderboard, kappaChart, costChart]) c.dispose();

@@ -6,7 +6,7 @@
 import type { Json } from "../lib/contract";
 import { h, svg, type Child } from "../lib/dom";
 import type { GridColumn, PageContext } from "../lib/grid";
-import type { ConsensusInfo, ConsensusRow, Detections, ModelCell, SummaryReply } from "./contract";
+import type { ConsensusInfo, ConsensusRow, Detections, ModelCell, RowsRequest, SummaryReply } from "./contract";
 
 export const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#e377c2", "#8c564b", "#bcbd22", "#7f7f7f"];
 /** The colour of the fused (consensus) boxes, drawn dashed. */
@@ -222,4 +222,23 @@ export function headerBadge(column: GridColumn<ConsensusRow>, s: RowsState): Chi
   const score = scoreBadge(name, s.summary);
   if (!detections) return score;
   return h("span", { class: "pxw-cg-badges" }, boxToggle(name, name, s), score);
+}
+
+/** A cell of a model's confusion matrix: the rows whose reference is `actual` and whose model label is `predicted`. */
+export interface ConfusionCell {
+  model: string;
+  reference: string;
+  actual: string;
+  predicted: string;
+}
+
+/** The rows query of a confusion cell (what a click on the heatmap asks for). */
+export function cellQuery(cell: ConfusionCell): Partial<RowsRequest> {
+  return { filter: "confusion", model: cell.model, reference: cell.reference, actual: cell.actual, predicted: cell.predicted };
+}
+
+/** How the filter picker names a confusion cell. */
+export function cellLabel(cell: ConfusionCell): string {
+  const ref = cell.reference === "consensus" ? "consensus" : "truth";
+  return `${cell.model}: ${ref} ${cell.actual} → predicted ${cell.predicted}`;
 }

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pixeltable as pxt
+from pixeltable.func import Batch
 
 from pxwidgets.functions.boxes import iou_matrix, match_boxes  # noqa: F401  (re-exported)
 
@@ -30,6 +31,11 @@ LABEL_KEYS = ('label', 'class', 'prediction', 'pred')
 
 CONFIDENCE_KEYS = ('confidence', 'score', 'probability', 'prob')
 """Keys a model's JSON output may hold its confidence under."""
+
+BATCH_SIZE = 1024
+"""Rows per call of the batched UDFs: one Python call per batch, not per row. Must stay well below Pixeltable's
+``ExprEvalNode.MAX_BUFFERED_ROWS`` (2048 in 0.7.21): a batch larger than the rows it lets in flight never fills, and
+adding the column hangs (seen here with 4096)."""
 
 
 # ---- labels and confidences out of model outputs ------------------------------------------------------------------
@@ -95,6 +101,18 @@ def confidence_of(value: Any) -> float | None:
 def label_text(value: pxt.Json | None, normalize: bool = False) -> str | None:
     """The label of a model's output as text (see :func:`label_of`)."""
     return label_of(value, normalize=normalize)
+
+
+@pxt.udf(batch_size=BATCH_SIZE)
+def label_texts(values: Batch[pxt.Json | None]) -> Batch[str | None]:
+    """:func:`label_text` over a batch of rows (one Python call per batch)."""
+    return [label_of(v) for v in values]
+
+
+@pxt.udf(batch_size=BATCH_SIZE)
+def normalized_texts(values: Batch[pxt.Json | None]) -> Batch[str | None]:
+    """:func:`label_text` with ``normalize=True`` over a batch of rows."""
+    return [label_of(v, normalize=True) for v in values]
 
 
 @pxt.udf
@@ -223,6 +241,83 @@ def weighted_vote(labels: list, models: list, weights: list, confidences: list |
     """Weighted vote with ties reported (see :func:`weighted`); pass confidences as weights for a
     confidence-weighted vote, or each model's accuracy for an accuracy-weighted one."""
     return weighted(list(labels), list(models), list(weights), None if confidences is None else list(confidences))
+
+
+# the scalar parts of a vote, over a batch of rows: the same functions as the vote, one Python call per batch; the
+# models' names do not change a vote's label, agreement or tie, so positions stand in for them
+
+
+def _positions(labels: Sequence[Any]) -> list[str]:
+    return [str(i) for i in range(len(labels))]
+
+
+@pxt.udf(batch_size=BATCH_SIZE)
+def majority_label(labels: Batch[list]) -> Batch[str | None]:
+    """The majority vote's label per row (None on a tie or without labels; see :func:`majority`)."""
+    return [majority(list(row), _positions(row))['label'] for row in labels]
+
+
+@pxt.udf(batch_size=BATCH_SIZE)
+def majority_agreement(labels: Batch[list]) -> Batch[float | None]:
+    """The majority vote's agreement per row (see :func:`majority`)."""
+    return [majority(list(row), _positions(row))['agreement'] for row in labels]
+
+
+@pxt.udf(batch_size=BATCH_SIZE)
+def majority_tie(labels: Batch[list]) -> Batch[bool]:
+    """Whether the majority vote is a tie, per row (see :func:`majority`)."""
+    return [bool(majority(list(row), _positions(row))['tie']) for row in labels]
+
+
+@pxt.udf(batch_size=BATCH_SIZE)
+def weighted_label(labels: Batch[list], weights: Batch[list]) -> Batch[str | None]:
+    """The weighted vote's label per row (see :func:`weighted`); ``weights`` per row (confidences) or the same
+    list on every row (accuracies)."""
+    return [weighted(list(row), _positions(row), list(w))['label'] for row, w in zip(labels, weights, strict=True)]
+
+
+# ---- class probabilities from the models' confidences (suspect labels) -------------------------------------------
+
+
+def averaged_probabilities(
+    labels: Sequence[str | None], confidences: Sequence[float | None], classes: Sequence[str]
+) -> np.ndarray:
+    """The models' class probabilities, averaged: a model that says label ``y`` with confidence ``c`` gives ``y``
+    probability ``c`` and each other class ``(1 - c) / (K - 1)``; models without a label or a confidence are left out
+    (uniform when none is left).
+
+    Example:
+        >>> averaged_probabilities(['a', 'b'], [0.9, 0.6], ['a', 'b', 'c']).round(3).tolist()
+        [0.5, 0.35, 0.15]
+    """
+    k = len(classes)
+    index = {c: i for i, c in enumerate(classes)}
+    total = np.zeros(k)
+    n = 0
+    for label, conf in zip(labels, confidences, strict=True):
+        if label is None or conf is None or label not in index or not math.isfinite(float(conf)):
+            continue
+        c = min(max(float(conf), 0.0), 1.0)
+        row = np.full(k, (1.0 - c) / (k - 1) if k > 1 else 0.0)
+        row[index[label]] = c if k > 1 else 1.0
+        total += row
+        n += 1
+    return total / n if n else np.full(k, 1.0 / k)
+
+
+@pxt.udf(batch_size=BATCH_SIZE)
+def truth_probability(
+    labels: Batch[list], confidences: Batch[list], truth: Batch[str | None], classes: Batch[list]
+) -> Batch[float | None]:
+    """The probability the models (averaged, see :func:`averaged_probabilities`) give the ground-truth label:
+    cleanlab's ``self_confidence`` label quality score. None without ground truth or for an unknown class."""
+    out: list[float | None] = []
+    for row, confs, label, names in zip(labels, confidences, truth, classes, strict=True):
+        if label is None or label not in names:
+            out.append(None)
+            continue
+        out.append(float(averaged_probabilities(list(row), list(confs), list(names))[list(names).index(label)]))
+    return out
 
 
 # ---- free text by meaning ------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import math
+import time
 from typing import Any, NotRequired, TypedDict
 
 import pixeltable as pxt
@@ -25,8 +26,9 @@ from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command
 from pxwidgets.panels.charts import figure_payload
 from pxwidgets.panels.contract import FigurePayload, NoPayload, PlanInfo, StepInfo, TransformEntry
-from pxwidgets.patterns.consensus import FILTERS, MultiModelConsensus
+from pxwidgets.patterns.consensus import FILTERS, MultiModelConsensus, metrics
 from pxwidgets.patterns.consensus import figures as consensus_figures
+from pxwidgets.patterns.consensus.curves import best_thresholds
 from pxwidgets.patterns.consensus.records import ModelEntry
 from pxwidgets.tables.thumbnails import Thumbnail
 
@@ -58,6 +60,74 @@ class RowsRequest(TypedDict):
     asc: NotRequired[bool]
     offset: NotRequired[int]
     limit: NotRequired[int]
+    count: NotRequired[bool]
+    """Count the filtered rows in the same reply (default true); the panel asks false and sends 'count' after."""
+    reference: NotRequired[str]
+    """'confusion': what the model is scored against ('truth', 'consensus' or 'auto')."""
+    actual: NotRequired[str]
+    """'confusion': the cell's reference label."""
+    predicted: NotRequired[str]
+    """'confusion': the cell's predicted label ('∅': no prediction)."""
+
+
+class ConfusionRequest(TypedDict):
+    model: str
+    reference: NotRequired[str]
+
+
+class ClassScore(TypedDict):
+    """One class of the reference: the model's precision, recall, F1 and how many rows have that class."""
+
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+class ConfusionReply(TypedDict):
+    """A model's confusion matrix (rows = the reference's labels, columns = the model's) and its per-class scores."""
+
+    model: str
+    reference: str
+    labels: list[str]
+    counts: list[list[int]]
+    report: list[ClassScore]
+    figure: FigurePayload
+    elapsed_ms: float
+
+
+class BestThreshold(TypedDict):
+    model: str
+    threshold: float | None
+    precision: float | None
+    recall: float | None
+    f1: float | None
+
+
+class CurvesReply(TypedDict):
+    """Detections: the models' precision–recall curves over score thresholds and each one's F1-optimal threshold."""
+
+    figure: FigurePayload
+    best: list[BestThreshold]
+    elapsed_ms: float
+
+
+class SuspectsReply(TypedDict):
+    """Suspect labels were scored: how many cleanlab estimates are wrong, over how many labelled rows."""
+
+    issues: int
+    scored: int
+    column: str
+    state: ConsensusInfo
+    code: str
+
+
+class CountReply(TypedDict):
+    """How many rows a filter keeps (asked after its first page is on screen)."""
+
+    total: int
+    elapsed_ms: float
 
 
 class ImageRef(TypedDict):
@@ -283,15 +353,25 @@ class ConsensusGrid(Panel):
         return self._info()
 
     def _query(self, payload: dict[str, Any]) -> dict[str, Any]:
-        keys = ('filter', 'model', 'other', 'order', 'asc', 'offset', 'limit')
+        keys = ('filter', 'model', 'other', 'order', 'asc', 'offset', 'limit', 'reference', 'actual', 'predicted')
         return {k: payload[k] for k in keys if k in payload}
 
     @command('rows', request=RowsRequest, reply=RowsReply)
     def _rows(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
-        page = self.consensus.rows(**self._query(payload))
+        count = payload.get('count', True)
+        if not isinstance(count, bool):
+            raise InvalidRequestError('count must be true or false.')
+        page = self.consensus.rows(**self._query(payload), count=count)
         rows, buffers = encode_rows(page['rows'])
         self.filter = str(payload.get('filter') or 'all')
         return {**page, 'rows': rows}, buffers
+
+    @command('count', request=RowsRequest, reply=CountReply)
+    def _count(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        start = time.perf_counter()
+        query = {k: v for k, v in self._query(payload).items() if k not in ('offset', 'limit', 'order', 'asc')}
+        total = self.consensus.count(**query)
+        return {'total': total, 'elapsed_ms': round((time.perf_counter() - start) * 1000, 1)}
 
     @command('row', request=RowRequest, reply=RowReply)
     def _row(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
@@ -323,6 +403,42 @@ class ConsensusGrid(Panel):
             'cost': figure_payload(consensus_figures.cost_quality_figure(m.summary, metric)),
             'elapsed_ms': round(m.elapsed_ms, 1),
         }
+
+    @command('confusion', request=ConfusionRequest, reply=ConfusionReply)
+    def _confusion(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        start = time.perf_counter()
+        model = _text(payload, 'model')
+        reference = payload.get('reference', 'auto')
+        if not isinstance(reference, str):
+            raise InvalidRequestError("reference must be 'truth', 'consensus' or 'auto'.")
+        matrix = self.consensus.confusion_matrix(model, reference)
+        report = metrics.class_report(matrix)
+        figure = consensus_figures.confusion_figure(matrix, model)
+        return {
+            'model': model,
+            'reference': str(matrix.index.name),
+            'labels': [str(c) for c in matrix.columns],
+            'counts': matrix.to_numpy().astype(int).tolist(),
+            'report': [{'label': r.pop('class'), **r} for r in _records(report)],
+            'figure': figure_payload(figure),
+            'elapsed_ms': round((time.perf_counter() - start) * 1000, 1),
+        }
+
+    @command('pr_curves', request=NoPayload, reply=CurvesReply)
+    def _pr_curves(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        start = time.perf_counter()
+        curves = self.consensus.pr_curves()
+        return {
+            'figure': figure_payload(consensus_figures.pr_figure(curves)),
+            'best': _records(best_thresholds(curves)),
+            'elapsed_ms': round((time.perf_counter() - start) * 1000, 1),
+        }
+
+    @command('find_suspects', background=True, request=NoPayload, reply=SuspectsReply)
+    def _find_suspects(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        progress(0, None, 'Scoring the labels with cleanlab')
+        found = self.consensus.find_suspects()
+        return {**found, 'state': self._info(), 'code': self.consensus.last_code}
 
     @command('transforms', request=NoPayload, reply=TransformsReply)
     def _transforms(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 from pxw_harness import Harness, recorded
 
-FIRST = {'filter': 'all', 'order': 'table', 'asc': True, 'offset': 0, 'limit': 25}
+FIRST = {'filter': 'all', 'order': 'table', 'asc': True, 'offset': 0, 'limit': 25, 'count': False}  # then its count
 
 
 @pytest.fixture

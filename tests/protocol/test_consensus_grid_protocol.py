@@ -191,16 +191,25 @@ def test_harness_scenario(grid: ConsensusGrid, recorder: Callable[..., Recording
     grid = ConsensusGrid(grid.table)  # a panel of its own: the other tests leave their traits on the shared one
     recorder(grid, replace={grid.table.split('/')[0]: 'harness'})
     first = {'filter': 'all', 'order': 'table', 'asc': True, 'offset': 0, 'limit': 25}
+
+    def page(query: dict[str, object]) -> dict[str, object]:
+        """A page the way the grid asks: the rows without their count, then the count of the same query."""
+        rows = ok(grid.handle_request('rows', {**query, 'count': False}))
+        counted = {k: v for k, v in query.items() if k not in ('offset', 'limit')}
+        return {**rows, 'total': ok(grid.handle_request('count', counted))['total']}
+
     assert ok(grid.handle_request('state'))['rows'] == 40
-    assert len(ok(grid.handle_request('rows', first))['rows']) == 25
-    assert len(ok(grid.handle_request('rows', {**first, 'offset': 25}))['rows']) == 15
+    assert len(page(first)['rows']) == 25
+    assert len(page({**first, 'offset': 25})['rows']) == 15
     disagree = {**first, 'filter': 'disagreements'}
-    assert ok(grid.handle_request('rows', disagree))['total'] > 0
+    assert page(disagree)['total'] > 0
     assert ok(grid.handle_request('row', {'filter': 'disagreements', 'order': 'table', 'asc': True, 'index': 0}))
     wrong = {**first, 'filter': 'model_wrong', 'model': 'hand'}
-    assert ok(grid.handle_request('rows', wrong))['total'] > 0
-    assert refused(grid.handle_request('rows', {**wrong, 'model': 'ghost'}))['code'] == 'invalid'
+    assert page(wrong)['total'] > 0
+    assert refused(grid.handle_request('rows', {**wrong, 'model': 'ghost', 'count': False}))['code'] == 'invalid'
     assert ok(grid.handle_request('summary'))['best'] == 'logreg'
+    for name in ('hand', 'logreg'):  # the summary tab's confusion matrix of each model
+        assert ok(grid.handle_request('confusion', {'model': name, 'reference': 'auto'}))['counts']
     assert ok(grid.handle_request('code'))['code']
     assert grid.filter == 'model_wrong'
     digit = next(t for t in ok(grid.handle_request('transforms'))['transforms'] if t['name'] == 'classify_digit')
@@ -208,3 +217,59 @@ def test_harness_scenario(grid: ConsensusGrid, recorder: Callable[..., Recording
     assert len(ok(grid.handle_request('preview', {**draft, 'n': 5}))['rows']) == 5
     response, _ = run_background(grid, 'add', {'name': 'idx', **draft})
     assert response['error']['code'] == 'invalid_name'
+
+
+def test_a_page_comes_before_its_count(grid: ConsensusGrid) -> None:
+    t = pxt.get_table(grid.table)
+    expected = t.where(t.hand_label != t.logreg_label).count()
+    page = ok(grid.handle_request('rows', {'filter': 'disagreements', 'limit': 3, 'count': False}))
+    assert page['total'] is None and len(page['rows']) == min(3, expected)
+    counted = ok(grid.handle_request('count', {'filter': 'disagreements', 'offset': 0, 'limit': 3}))
+    assert counted['total'] == expected and counted['elapsed_ms'] >= 0
+    before = version(grid)
+    for bad in ({'filter': 'nope'}, {'filter': 'model_wrong', 'model': 'ghost'}, {'filter': 'model_wrong'}):
+        error = refused(grid.handle_request('count', bad))
+        assert error['message']
+    assert refused(grid.handle_request('rows', {'count': 'yes'}))['message'] == 'count must be true or false.'
+    assert version(grid) == before
+
+
+def test_confusion_cells_click_through_to_their_rows(grid: ConsensusGrid) -> None:
+    from sklearn.metrics import confusion_matrix
+
+    reply = ok(grid.handle_request('confusion', {'model': 'hand'}))
+    assert reply['reference'] == 'truth' and reply['figure']['data'][0]['type'] == 'heatmap'
+    t = pxt.get_table(grid.table)
+    df = t.where(t.consensus_truth != None).select(t.consensus_truth, t.hand_label).collect().to_pandas()  # noqa: E711
+    expected = confusion_matrix(df['consensus_truth'], df['hand_label'], labels=reply['labels'])
+    assert reply['counts'] == expected.tolist()
+    assert {r['label'] for r in reply['report']} == set(df['consensus_truth'])
+    # a non-empty off-diagonal cell: its rows, exactly
+    i, j = next((i, j) for i, row in enumerate(reply['counts']) for j, n in enumerate(row) if n and i != j)
+    cell = {'filter': 'confusion', 'model': 'hand', 'actual': reply['labels'][i], 'predicted': reply['labels'][j]}
+    page = ok(grid.handle_request('rows', {**cell, 'limit': 50}))
+    assert page['total'] == reply['counts'][i][j] == len(page['rows'])
+    assert all(r['models']['hand']['label'] == reply['labels'][j] for r in page['rows'])
+    before = version(grid)
+    empty = refused(grid.handle_request('rows', {**cell, 'predicted': 'no such label'}))
+    assert empty['message'].startswith('No rows: where the ground truth is')
+    assert refused(grid.handle_request('confusion', {'model': 'ghost'}))['message']
+    assert refused(grid.handle_request('confusion', {'model': 'hand', 'reference': 'oracle'}))['message']
+    assert refused(grid.handle_request('confusion', {}))['message'] == "'model' must be a non-empty string."
+    assert version(grid) == before
+
+
+def test_suspects_without_probabilities_write_nothing(grid: ConsensusGrid) -> None:
+    before = version(grid)
+    response, _ = run_background(grid, 'find_suspects', {})
+    assert response['ok'] is False
+    assert 'at least two models' in response['error']['message']  # 'hand' gives no confidence
+    assert 'without a confidence: hand' in response['error']['message']
+    assert refused(grid.handle_request('rows', {'filter': 'suspects'}))['message']
+    assert version(grid) == before
+
+
+def test_pr_curves_are_for_detections(grid: ConsensusGrid) -> None:
+    before = version(grid)
+    assert 'for detections' in refused(grid.handle_request('pr_curves', {}))['message']
+    assert version(grid) == before

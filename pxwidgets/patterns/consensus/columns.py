@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 import pixeltable as pxt
@@ -23,8 +24,14 @@ from pxwidgets.functions.consensus import (
     fuse_detections,
     label_confidence,
     label_text,
+    label_texts,
+    majority_agreement,
+    majority_label,
+    majority_tie,
     majority_vote,
+    normalized_texts,
     text_vote,
+    weighted_label,
     weighted_vote,
 )
 from pxwidgets.patterns.common.metadata import role_metadata
@@ -56,7 +63,8 @@ TEXT_OPTIONS = ('text_match', 'similarity_threshold')
 class ColumnSpec:
     """One column to add: ``table.add_computed_column(**{name: make()}, custom_metadata=metadata)``.
 
-    ``make`` builds the expression when the column is added (it may read columns added just before it).
+    ``make`` builds the expression when the column is added (it may read columns added just before it). An unstored
+    column (``stored=False``) costs nothing to add: it is computed when read, for the rows of a page only.
     """
 
     name: str
@@ -64,6 +72,7 @@ class ColumnSpec:
     code: str
     metadata: dict[str, Any]
     on_error: Literal['abort', 'ignore'] = 'ignore'
+    stored: bool = True
 
 
 def ref(name: str) -> str:
@@ -124,9 +133,7 @@ def model_columns(
             )
         ]
     else:
-        normalize = kind == 'text'
-        expr = (lambda: label_text(t[column], normalize=True)) if normalize else (lambda: label_text(t[column]))
-        code = f'label_text({ref(column)}, normalize=True)' if normalize else f'label_text({ref(column)})'
+        expr, code = _label_expr(t, column, normalize=kind == 'text')
         specs = [ColumnSpec(marker, expr, code, role_metadata(MODEL_ROLE, role))]
         if with_confidence:
             specs.append(
@@ -142,13 +149,17 @@ def model_columns(
 
 def truth_column(t: pxt.Table, consensus: str, truth: str, kind: str) -> ColumnSpec:
     """The ground truth as text, in the same domain as the models' labels."""
-    normalize = kind == 'text'
+    expr, code = _label_expr(t, truth, normalize=kind == 'text')
     return ColumnSpec(
-        truth_name(consensus),
-        (lambda: label_text(t[truth], normalize=True)) if normalize else (lambda: label_text(t[truth])),
-        f'label_text({ref(truth)}, normalize=True)' if normalize else f'label_text({ref(truth)})',
-        role_metadata(TRUTH_ROLE, {'consensus': consensus, 'column': truth}),
+        truth_name(consensus), expr, code, role_metadata(TRUTH_ROLE, {'consensus': consensus, 'column': truth})
     )
+
+
+def _label_expr(t: pxt.Table, column: str, *, normalize: bool) -> tuple[Callable[[], Any], str]:
+    """A column's labels as text, by a batched UDF (one Python call per batch of rows)."""
+    if normalize:
+        return lambda: normalized_texts(t[column]), f'normalized_texts({ref(column)})'
+    return lambda: label_texts(t[column]), f'label_texts({ref(column)})'
 
 
 def _scalar(t: pxt.Table, source: str, key: str, type_: Any, type_code: str) -> tuple[Callable[[], Any], str]:
@@ -208,43 +219,67 @@ def consensus_columns(
     )
     text_opts = {k: options.get(k, DEFAULT_OPTIONS[k]) for k in TEXT_OPTIONS}
     role = _role(state, 'vote', models, kind=state.kind, options=text_opts if state.kind == 'text' else {})
+    labels_code = _list_code(label_names)
     if state.kind == 'text' and text_opts['text_match'] == 'embedding':
+        # grouping answers by meaning needs the embeddings: the vote is stored once and its scalars read from it
         threshold = float(text_opts['similarity_threshold'])
-        vote_code = f'text_vote({_list_code(label_names)}, {names!r}, threshold={threshold!r})'
+        vote_code = f'text_vote({labels_code}, {names!r}, threshold={threshold!r})'
         specs = [ColumnSpec(c, lambda: text_vote(labels, names, threshold=threshold), vote_code, role)]
+        for part, key, type_, tcode in (
+            ('label', 'label', pxt.String, 'String'),
+            ('agreement', 'agreement', pxt.Float, 'Float'),
+            ('tie', 'tie', pxt.Bool, 'Bool'),
+        ):
+            expr, code = _scalar(t, c, key, type_, tcode)
+            specs.append(ColumnSpec(f'{c}_{part}', expr, code, _role(state, part, models)))
     else:
-        specs = [ColumnSpec(c, lambda: majority_vote(*vote_args), vote_code, role)]
-    for part, key, type_, tcode in (
-        ('label', 'label', pxt.String, 'String'),
-        ('agreement', 'agreement', pxt.Float, 'Float'),
-        ('tie', 'tie', pxt.Bool, 'Bool'),
-    ):
-        expr, code = _scalar(t, c, key, type_, tcode)
-        specs.append(ColumnSpec(f'{c}_{part}', expr, code, _role(state, part, models)))
+        # the full vote (tied labels, dissenters, scores) is computed when a page of rows is read; what filters, sorts
+        # and metrics need is stored, each by a batched UDF over the label columns
+        specs = [ColumnSpec(c, lambda: majority_vote(*vote_args), vote_code, role, stored=False)]
+        for part, fn in (('label', majority_label), ('agreement', majority_agreement), ('tie', majority_tie)):
+            specs.append(
+                ColumnSpec(f'{c}_{part}', partial(fn, labels), f'{fn.name}({labels_code})', _role(state, part, models))
+            )
     if has_conf:
         name = f'{c}_weighted'
         conf_vote = weighted_vote(labels, names, confs, confs)
-        code = (
-            f'weighted_vote({_list_code(label_names)}, {names!r}, {_list_code(conf_names)}, {_list_code(conf_names)})'
+        conf_code = _list_code(conf_names)
+        code = f'weighted_vote({labels_code}, {names!r}, {conf_code}, {conf_code})'
+        specs.append(
+            ColumnSpec(
+                name, lambda: conf_vote, code, _role(state, 'weighted', models, weights='confidence'), stored=False
+            )
         )
-        specs.append(ColumnSpec(name, lambda: conf_vote, code, _role(state, 'weighted', models, weights='confidence')))
-        label, label_code = _scalar(t, name, 'label', pxt.String, 'String')
-        specs.append(ColumnSpec(f'{name}_label', label, label_code, _role(state, 'weighted_label', models)))
+        specs.append(
+            ColumnSpec(
+                f'{name}_label',
+                lambda: weighted_label(labels, confs),
+                f'weighted_label({labels_code}, {conf_code})',
+                _role(state, 'weighted_label', models),
+            )
+        )
     if accuracy_weights:
         name = f'{c}_accuracy_weighted'
         weights = [float(accuracy_weights.get(m.name, 0.0)) for m in models]
         acc_vote = weighted_vote(labels, names, weights, confs if has_conf else None)
-        code = f'weighted_vote({_list_code(label_names)}, {names!r}, {weights!r})'
+        code = f'weighted_vote({labels_code}, {names!r}, {weights!r})'
         specs.append(
             ColumnSpec(
                 name,
                 lambda: acc_vote,
                 code,
                 _role(state, 'accuracy_weighted', models, weights=dict(zip(names, weights, strict=True))),
+                stored=False,
             )
         )
-        label, label_code = _scalar(t, name, 'label', pxt.String, 'String')
-        specs.append(ColumnSpec(f'{name}_label', label, label_code, _role(state, 'accuracy_weighted_label', models)))
+        specs.append(
+            ColumnSpec(
+                f'{name}_label',
+                lambda: weighted_label(labels, weights),
+                f'weighted_label({labels_code}, {weights!r})',
+                _role(state, 'accuracy_weighted_label', models),
+            )
+        )
     if custom_fn is not None:
         votes = {m.name: {'label': lab, 'confidence': conf} for m, lab, conf in zip(models, labels, confs, strict=True)}
         votes_code = (
@@ -278,7 +313,8 @@ def add_lines(specs: Sequence[ColumnSpec]) -> list[str]:
     lines = []
     for spec in specs:
         arg = f'{spec.name}={spec.code}' if spec.name.isidentifier() else f'**{{{spec.name!r}: {spec.code}}}'
-        lines.append(f"t.add_computed_column({arg}, on_error='{spec.on_error}')")
+        stored = '' if spec.stored else ', stored=False'
+        lines.append(f"t.add_computed_column({arg}{stored}, on_error='{spec.on_error}')")
     return lines
 
 
@@ -293,7 +329,8 @@ def code_block(table_path: str, parts: Sequence[str]) -> str:
         'import pixeltable as pxt',
         'from pixeltable.functions import image as pxi',
         'from pxwidgets.functions.consensus import box_count, fuse_detections, label_confidence, label_text, '
-        'majority_vote, text_vote, weighted_vote',
+        'label_texts, majority_agreement, majority_label, majority_tie, majority_vote, normalized_texts, text_vote, '
+        'truth_probability, weighted_label, weighted_vote',
         '',
         f't = pxt.get_table({table_path!r})',
         *(p for p in parts if p),

@@ -53,7 +53,7 @@ from pxwidgets.patterns.consensus.errors import (
 from pxwidgets.patterns.consensus.metrics import ConsensusMetrics, best_of
 from pxwidgets.patterns.consensus.models import Pending, prepare, preview
 from pxwidgets.patterns.consensus.plans import plan_remove, removal_code
-from pxwidgets.patterns.consensus.rows import RowQuery, disagreement_frame, fetch_row, fetch_rows
+from pxwidgets.patterns.consensus.rows import RowQuery, count_filtered, disagreement_frame, fetch_row, fetch_rows
 from pxwidgets.patterns.consensus.writes import (
     ProgressCallback,
     check_pending,
@@ -252,17 +252,31 @@ class MultiModelConsensus:
         offset: int = 0,
         limit: int = 50,
         count: bool = True,
+        **cell: str,
     ) -> dict[str, Any]:
-        """One page of rows, filtered and sorted in the database (see :mod:`.rows` for the filters).
+        """One page of rows, filtered and sorted in the database (see :mod:`.rows` for the filters). A confusion
+        cell's rows: ``rows('confusion', model='knn', actual='3', predicted='8')`` (``reference='consensus'`` to
+        score against the consensus).
 
         Example:
             >>> c.rows('model_wrong', model='knn', limit=5)['total']  # doctest: +SKIP
             8
         """
-        values = {'filter': filter, 'model': model, 'other': other, 'order': order, 'asc': asc}
+        values = {'filter': filter, 'model': model, 'other': other, 'order': order, 'asc': asc, **cell}
         q = RowQuery.from_dict({**values, 'offset': offset, 'limit': limit})
         tbl = self._table()
         return fetch_rows(tbl, self.state(tbl), q, path=self._path, count=count)
+
+    def count(self, filter: str = 'all', *, model: str | None = None, other: str | None = None, **cell: str) -> int:
+        """How many rows a filter keeps (one SQL ``count``, cached per table version).
+
+        Example:
+            >>> c.count('disagreements')  # doctest: +SKIP
+            2140
+        """
+        q = RowQuery.from_dict({'filter': filter, 'model': model, 'other': other, **cell})
+        tbl = self._table()
+        return count_filtered(tbl, self.state(tbl), q, path=self._path)
 
     def row(self, index: int, filter: str = 'all', **query: Any) -> dict[str, Any]:
         """One row of a filtered, sorted query, its image large (for a detail view)."""
@@ -358,8 +372,86 @@ class MultiModelConsensus:
         return figures.cost_quality_figure(self.summary(), self._metric(metric))
 
     def confusion_figure(self, model: str, reference: str = 'auto') -> go.Figure:
-        """A model's confusion matrix as a plotly heatmap."""
+        """A model's confusion matrix as a plotly heatmap (the panel's Summary tab shows the same figure; its cells
+        open the rows of that cell: ``rows('confusion', model=..., actual=..., predicted=...)``).
+
+        Example:
+            >>> c.confusion_figure('knn').show()  # doctest: +SKIP
+        """
         return figures.confusion_figure(self.confusion_matrix(model, reference), model)
+
+    def class_report(self, model: str, reference: str = 'auto') -> pd.DataFrame:
+        """Per class: precision, recall, F1 and support of a model against the ground truth or the consensus, from
+        its confusion matrix (one SQL ``group by``).
+
+        Example:
+            >>> c.class_report('knn')  # doctest: +SKIP
+              class  precision  recall    f1  support
+        """
+        return metrics.class_report(self.confusion_matrix(model, reference))
+
+    def pr_curves(self, iou_threshold: float | None = None) -> dict[str, pd.DataFrame]:
+        """Detections: each model's precision–recall curve over score thresholds against the ground-truth boxes
+        (COCO's matching at ``iou_threshold``, default the consensus's).
+
+        Raises:
+            NotEnoughModelsError: A label consensus.
+            NoGroundTruthError: No ground-truth boxes.
+
+        Example:
+            >>> c.pr_curves()['yolox_m'][['threshold', 'precision', 'recall']]  # doctest: +SKIP
+        """
+        from pxwidgets.patterns.consensus import curves
+
+        tbl = self._table()
+        threshold = float(self._options['iou_threshold'] if iou_threshold is None else iou_threshold)
+        return curves.pr_curves(tbl, self.state(tbl), threshold)
+
+    def best_thresholds(self, iou_threshold: float | None = None) -> pd.DataFrame:
+        """Detections: each model's F1-optimal score threshold, with its precision and recall.
+
+        Example:
+            >>> c.best_thresholds()  # doctest: +SKIP
+        """
+        from pxwidgets.patterns.consensus import curves
+
+        return curves.best_thresholds(self.pr_curves(iou_threshold))
+
+    def pr_figure(self, iou_threshold: float | None = None) -> go.Figure:
+        """Detections: the models' precision–recall curves, each model's best threshold marked."""
+        return figures.pr_figure(self.pr_curves(iou_threshold))
+
+    # ------------------------------------------------------------------------------------------------- suspects
+
+    def find_suspects(self) -> dict[str, Any]:
+        """Score every row's ground truth with cleanlab (the models' averaged class probabilities, from their
+        confidences): adds ``<name>_label_quality`` (stored, computed on insert for new rows) and estimates how many
+        labels are wrong (``cleanlab.count.num_label_issues``). ``rows('suspects')`` then lists them, most suspect
+        first.
+
+        Returns:
+            ``{'issues': how many suspects, 'scored': labelled rows, 'column': the quality column}``.
+
+        Raises:
+            NoGroundTruthError: No ground truth.
+            NotEnoughModelsError: Fewer than two models with a confidence (cleanlab needs class probabilities).
+                Nothing is written.
+
+        Example:
+            >>> c.find_suspects()  # doctest: +SKIP
+            {'issues': 37, 'scored': 1617, 'column': 'consensus_label_quality'}
+        """
+        from pxwidgets.patterns.consensus import suspects
+
+        tbl = self._table()
+        code = suspects.find(tbl, self.state(tbl))
+        if code:
+            self.last_code = code_block(self._path, [code])
+        tbl = self._table()
+        state = self.state(tbl)
+        column = str(state.column(suspects.PART))
+        scored = int(tbl.where(tbl[column] != None).count())  # noqa: E711
+        return {'issues': suspects.issue_count(tbl, state), 'scored': scored, 'column': column}
 
     # ------------------------------------------------------------------------------------------------- models
 

@@ -125,3 +125,39 @@ def confusion_figure(matrix: pd.DataFrame, model: str) -> go.Figure:
         margin={'l': 10, 'r': 10, 't': 50, 'b': 40},
     )
     return fig
+
+
+def pr_figure(curves: dict[str, pd.DataFrame]) -> go.Figure:
+    """Precision against recall per model over score thresholds; each model's F1-optimal threshold marked."""
+    fig = go.Figure()
+    for name, c in curves.items():
+        if not len(c):
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=c['recall'].tolist(),
+                y=c['precision'].tolist(),
+                mode='lines',
+                name=name,
+                text=[f'score ≥ {t:.3f}' for t in c['threshold']],
+                hovertemplate='%{text}: precision %{y:.3f}, recall %{x:.3f}<extra>' + name + '</extra>',
+            )
+        )
+        best = c.iloc[int(c['f1'].to_numpy().argmax())]
+        fig.add_trace(
+            go.Scatter(
+                x=[float(best['recall'])],
+                y=[float(best['precision'])],
+                mode='markers',
+                marker={'size': 10, 'symbol': 'star'},
+                name=f'{name} best: score ≥ {float(best["threshold"]):.3f} (F1 {float(best["f1"]):.3f})',
+            )
+        )
+    fig.update_layout(
+        title='Precision–recall over score thresholds',
+        xaxis={'title': 'recall', 'range': [0, 1.02]},
+        yaxis={'title': 'precision', 'range': [0, 1.02]},
+        height=360,
+        margin={'l': 10, 'r': 10, 't': 50, 'b': 40},
+    )
+    return fig

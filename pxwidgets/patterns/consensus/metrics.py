@@ -350,30 +350,68 @@ def compute(t: pxt.Table, state: ConsensusState, iou_threshold: float) -> Consen
     return ConsensusMetrics(summary, kappa, fleiss_value, fleiss_rows, len(tuples), elapsed)
 
 
-def confusion_against(t: pxt.Table, state: ConsensusState, model: str, reference: str) -> pd.DataFrame:
-    """A label model's confusion matrix against the ground truth (``'truth'``) or the consensus (``'consensus'``);
-    ``'auto'``: the ground truth when there is one.
+def reference_key(state: ConsensusState, reference: str) -> tuple[str, str]:
+    """The column a model is scored against and its name: ``'truth'`` (the ground truth), ``'consensus'`` (the
+    majority label) or ``'auto'`` (the ground truth when there is one).
 
     Raises:
         NoGroundTruthError: Against the truth of a consensus without one.
         NotEnoughModelsError: Against the consensus of a single model.
+        InvalidRequestError: Another reference.
     """
     if reference == 'auto':
         reference = 'truth' if state.truth_column else 'consensus'
     if reference == 'truth':
         if state.truth_column is None:
             raise NoGroundTruthError(f'The consensus {state.name!r} has no ground truth.')
-        key = TRUTH_KEY
-    elif reference == 'consensus':
+        return state.truth_column, reference
+    if reference == 'consensus':
         label = state.column('label')
         if label is None:
-            raise NotEnoughModelsError('A consensus needs at least two models.')
-        key = label
-    else:
-        raise InvalidRequestError(f"reference must be 'truth', 'consensus' or 'auto', not {reference!r}.")
-    matrix = confusion(label_tuples(t, state), model, key)
-    matrix.index.name = reference
+            raise NotEnoughModelsError('A consensus needs at least two models.', hint='Add another model.')
+        return label, reference
+    raise InvalidRequestError(f"reference must be 'truth', 'consensus' or 'auto', not {reference!r}.")
+
+
+def confusion_against(t: pxt.Table, state: ConsensusState, model: str, reference: str) -> pd.DataFrame:
+    """A label model's confusion matrix against the ground truth (``'truth'``) or the consensus (``'consensus'``);
+    ``'auto'``: the ground truth when there is one. Counted by one SQL ``group by`` (:func:`label_tuples`).
+
+    Raises:
+        NoGroundTruthError: Against the truth of a consensus without one.
+        NotEnoughModelsError: Against the consensus of a single model.
+    """
+    column, name = reference_key(state, reference)
+    matrix = confusion(label_tuples(t, state), model, TRUTH_KEY if name == 'truth' else column)
+    matrix.index.name = name
     return matrix
+
+
+def class_report(matrix: pd.DataFrame) -> pd.DataFrame:
+    """Per class of the reference: precision, recall, F1 and support, from a confusion matrix (rows = reference,
+    columns = predictions; a missing prediction, ``∅``, is a wrong one). Classes only predicted, never in the
+    reference, are left out, as scikit-learn's ``classification_report`` does with ``labels=`` the reference's.
+
+    Example:
+        >>> m = pd.DataFrame([[3, 1], [0, 2]], index=['a', 'b'], columns=['a', 'b'])
+        >>> class_report(m)['recall'].round(2).tolist()
+        [0.75, 1.0]
+    """
+    counts = matrix.to_numpy(dtype=float)
+    labels = [str(c) for c in matrix.columns]
+    rows = []
+    for i, label in enumerate(str(r) for r in matrix.index):
+        support = counts[i].sum()
+        if label == MISSING or not support:
+            continue
+        j = labels.index(label)
+        tp = counts[i, j]
+        predicted = counts[:, j].sum()
+        p = tp / predicted if predicted else 0.0
+        r = tp / support if support else 0.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        rows.append({'class': label, 'precision': p, 'recall': r, 'f1': f, 'support': int(support)})
+    return pd.DataFrame(rows, columns=['class', 'precision', 'recall', 'f1', 'support'])
 
 
 def best_of(summary: pd.DataFrame, metric: str) -> str:

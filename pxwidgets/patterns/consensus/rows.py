@@ -22,12 +22,24 @@ import pixeltable as pxt
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.patterns.consensus.catalog import ConsensusState
 from pxwidgets.patterns.consensus.errors import NoGroundTruthError, NotEnoughModelsError
+from pxwidgets.patterns.consensus.metrics import MISSING, reference_key
 from pxwidgets.tables.internals import table_version
 from pxwidgets.tables.lru import LruCache
 from pxwidgets.tables.thumbnails import Thumbnail, image_file_thumbnail, image_thumbnail
 
-FILTERS = ('all', 'disagreements', 'ties', 'consensus_wrong', 'model_wrong', 'models_differ', 'model_failed')
-"""The row filters: every one is a SQL ``where`` on stored scalar columns."""
+FILTERS = (
+    'all',
+    'disagreements',
+    'ties',
+    'consensus_wrong',
+    'model_wrong',
+    'models_differ',
+    'model_failed',
+    'confusion',
+    'suspects',
+)
+"""The row filters: every one is a SQL ``where`` on stored scalar columns. ``confusion``: the rows of one cell of a
+model's confusion matrix; ``suspects``: the rows whose ground truth is probably wrong (see :mod:`.suspects`)."""
 
 ORDERS = ('table', 'agreement')
 MAX_LIMIT = 200
@@ -42,6 +54,9 @@ class RowQuery:
         filter: One of ``FILTERS``.
         model: The model for ``'model_wrong'`` / ``'model_failed'``.
         other: The second model for ``'models_differ'`` (champion vs challenger).
+        reference: ``'confusion'``: what the model is scored against (``'truth'``, ``'consensus'``, ``'auto'``).
+        actual: ``'confusion'``: the cell's reference label.
+        predicted: ``'confusion'``: the cell's predicted label (``∅``: no prediction).
         order: ``'table'`` (insertion order) or ``'agreement'``.
         asc: Ascending (least agreement first when ordering by agreement).
         offset: The first row.
@@ -55,6 +70,9 @@ class RowQuery:
     asc: bool = True
     offset: int = 0
     limit: int = 50
+    reference: str = 'auto'
+    actual: str | None = None
+    predicted: str | None = None
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> RowQuery:
@@ -74,7 +92,13 @@ class RowQuery:
         for key, value in (('model', model), ('other', other)):
             if value is not None and not isinstance(value, str):
                 raise InvalidRequestError(f'{key} must be a model name.')
-        return cls(flt, model, other, order, bool(raw.get('asc', True)), offset, limit)
+        cell = {k: raw.get(k) for k in ('reference', 'actual', 'predicted')}
+        for key, value in cell.items():
+            if value is not None and not isinstance(value, str):
+                raise InvalidRequestError(f'{key} must be a label as text, not {value!r}.')
+        reference = cell['reference'] or 'auto'
+        asc = bool(raw.get('asc', True))
+        return cls(flt, model, other, order, asc, offset, limit, reference, cell['actual'], cell['predicted'])
 
 
 def _model(state: ConsensusState, name: str | None, what: str) -> Any:
@@ -130,12 +154,44 @@ def predicate(t: pxt.Table, state: ConsensusState, q: RowQuery) -> tuple[Any | N
         label = str(state.column('label')) if f == 'consensus_wrong' else str(_model(state, q.model, f).label_column)
         pred = (t[truth] != None) & ((t[label] != t[truth]) | (t[label] == None))  # noqa: E711
         return pred, f'(t.{truth} != None) & ((t.{label} != t.{truth}) | (t.{label} == None))'
+    if f == 'confusion':
+        return _confusion_cell(t, state, q)
+    if f == 'suspects':
+        from pxwidgets.patterns.consensus.suspects import suspects_predicate
+
+        return suspects_predicate(t, state)
     a = _model(state, q.model, f)
     b = _model(state, q.other, f)
     if a.name == b.name:
         raise InvalidRequestError('Choose two different models to compare.')
     la, lb = str(a.label_column), str(b.label_column)
     return t[la] != t[lb], f't.{la} != t.{lb}'
+
+
+def _confusion_cell(t: pxt.Table, state: ConsensusState, q: RowQuery) -> tuple[Any, str]:
+    """The rows of one cell of a model's confusion matrix: reference label ``actual``, predicted ``predicted``."""
+    m = _model(state, q.model, 'confusion')
+    if q.actual is None or q.predicted is None:
+        raise InvalidRequestError(
+            'The filter confusion needs a cell: actual (the reference label) and predicted (the model label).'
+        )
+    column, _ = reference_key(state, q.reference)
+    label = str(m.label_column)
+    if q.predicted == MISSING:
+        return (t[column] == q.actual) & (t[label] == None), f'(t.{column} == {q.actual!r}) & (t.{label} == None)'  # noqa: E711
+    pred = (t[column] == q.actual) & (t[label] == q.predicted)
+    return pred, f'(t.{column} == {q.actual!r}) & (t.{label} == {q.predicted!r})'
+
+
+def empty_cell_error(state: ConsensusState, q: RowQuery) -> InvalidRequestError:
+    """What an empty confusion cell says (it has no rows to show)."""
+    _, reference = reference_key(state, q.reference)
+    predicted = 'gave no label' if q.predicted == MISSING else f'predicted {q.predicted!r}'
+    return InvalidRequestError(
+        f'No rows: where the {"ground truth" if reference == "truth" else "consensus"} is {q.actual!r}, '
+        f'{q.model} never {predicted}.',
+        hint='Pick a cell with a count above 0.',
+    )
 
 
 def _image(value: Any, *, large: bool = False) -> Thumbnail | None:
@@ -256,6 +312,8 @@ def query_code(path: str, q: RowQuery, pred_code: str | None, agreement: str | N
         parts.append(f'.where({pred_code})')
     if q.order == 'agreement' and agreement:
         parts.append(f'.order_by(t.{agreement}, asc={q.asc})')
+    elif q.filter == 'suspects' and agreement:
+        parts.append(f'.order_by(t.{agreement.removesuffix("_agreement")}_label_quality)')
     parts.append(f'.limit({q.limit}, offset={q.offset})' if q.offset else f'.limit({q.limit})')
     return f'import pixeltable as pxt\n\nt = pxt.get_table({path!r})\n{"".join(parts)}.collect()\n'
 
@@ -275,6 +333,25 @@ def count_rows(t: pxt.Table, base: Any, pred_code: str | None, path: str) -> int
     return total
 
 
+def count_filtered(t: pxt.Table, state: ConsensusState, q: RowQuery, *, path: str) -> int:
+    """How many rows a query's filter keeps (the panel asks after the first page is on screen)."""
+    pred, pred_code = predicate(t, state, q)
+    return count_rows(t, t if pred is None else t.where(pred), pred_code, path)
+
+
+def _ordered(t: pxt.Table, state: ConsensusState, q: RowQuery, base: Any) -> Any:
+    """The query sorted as asked: by agreement, or (suspect labels in table order) most suspect first."""
+    if q.order == 'agreement':
+        agreement = state.column('agreement')
+        if agreement is None:
+            raise NotEnoughModelsError('Sorting by agreement needs a consensus (at least two models).')
+        return base.order_by(t[agreement], asc=q.asc)
+    quality = state.column('label_quality')
+    if q.filter == 'suspects' and quality is not None:
+        return base.order_by(t[quality], asc=True)
+    return base
+
+
 def fetch_rows(t: pxt.Table, state: ConsensusState, q: RowQuery, *, path: str, count: bool = True) -> dict[str, Any]:
     """One page of rows: each with its input (thumbnail), every model's label / confidence / boxes / error, the
     consensus (label, tie, agreement, dissenting models) and the ground truth.
@@ -286,11 +363,10 @@ def fetch_rows(t: pxt.Table, state: ConsensusState, q: RowQuery, *, path: str, c
     pred, pred_code = predicate(t, state, q)
     base: Any = t if pred is None else t.where(pred)
     agreement = state.column('agreement')
-    if q.order == 'agreement':
-        if agreement is None:
-            raise NotEnoughModelsError('Sorting by agreement needs a consensus (at least two models).')
-        base = base.order_by(t[agreement], asc=q.asc)
+    base = _ordered(t, state, q, base)
     result = base.select(**_select(t, state)).limit(q.limit, offset=q.offset).collect()
+    if not len(result) and q.offset == 0 and q.filter == 'confusion':
+        raise empty_cell_error(state, q)
     rows = [_row(state, result[i], q.offset + i, large=False) for i in range(len(result))]
     total = count_rows(t, t if pred is None else t.where(pred), pred_code, path) if count else None
     return {
@@ -306,10 +382,7 @@ def fetch_rows(t: pxt.Table, state: ConsensusState, q: RowQuery, *, path: str, c
 def fetch_row(t: pxt.Table, state: ConsensusState, q: RowQuery, index: int) -> dict[str, Any]:
     """One row of a query (by its position in the filtered, sorted rows) with its image large."""
     pred, _ = predicate(t, state, q)
-    base: Any = t if pred is None else t.where(pred)
-    agreement = state.column('agreement')
-    if q.order == 'agreement' and agreement is not None:
-        base = base.order_by(t[agreement], asc=q.asc)
+    base: Any = _ordered(t, state, q, t if pred is None else t.where(pred))
     result = base.select(**_select(t, state)).limit(1, offset=index).collect()
     if not len(result):
         raise InvalidRequestError(f'There is no row {index} with this filter (any more).')

@@ -41,7 +41,9 @@ ProgressCallback = Callable[[int, int, str], None]
 def add_columns(tbl: pxt.Table, specs: Sequence[ColumnSpec]) -> str:
     """Add the columns in order; returns the code that adds them."""
     for spec in specs:
-        tbl.add_computed_column(**{spec.name: spec.make()}, custom_metadata=spec.metadata, on_error=spec.on_error)
+        tbl.add_computed_column(
+            **{spec.name: spec.make()}, custom_metadata=spec.metadata, on_error=spec.on_error, stored=spec.stored
+        )
     return '\n'.join(add_lines(specs))
 
 
@@ -187,6 +189,13 @@ def rebuild_columns(c: MultiModelConsensus, tbl: pxt.Table, *, kind: str | None 
         custom_fn=custom_fn,
     )
     code.append(add_columns(tbl, specs))
+    if state.column('label_quality') is not None:  # suspect labels were looked for: score them again
+        from pxwidgets.patterns.consensus import suspects
+
+        try:
+            code.append(suspects.find(tbl, read_state(tbl, c.name)))
+        except PxWidgetsError:
+            pass  # the models no longer give what cleanlab needs (e.g. one with a confidence left)
     return '\n'.join(code)
 
 
