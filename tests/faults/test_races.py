@@ -79,13 +79,6 @@ def _conflicts_are_clear(results: list[list]) -> None:
             assert result[2] is True and result[1], result
 
 
-@pytest.mark.xfail(
-    strict=False,  # a race: about one run in two interleaves this way, so strict would make the suite flaky
-    reason="consensus add_models adds the model's column, then drops and re-adds the consensus columns: two processes "
-    "doing it at once collide on the second step; the loser gets ConsensusError('Adding … failed after … was added: "
-    "AlreadyExistsError: Duplicate column name: consensus …') although its model is listed. Fix: take a lock (or "
-    'retry the consensus step once on AlreadyExistsError) around rebuilding the consensus columns.',
-)
 def test_two_processes_adding_models_to_one_consensus(root: str, tmp_path: Path) -> None:
     from pxwidgets import MultiModelConsensus
 

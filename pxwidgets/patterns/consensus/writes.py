@@ -127,7 +127,7 @@ def write_models(
             code.append(add_columns(tbl, specs))
             done += 1
         progress(done, steps, 'Building the consensus columns')
-        code.append(rebuild_columns(c, tbl, kind=kind))
+        code.append(_rebuild_racing(c, tbl, kind))
     except PxWidgetsError:
         raise
     except Exception as exc:
@@ -139,6 +139,26 @@ def write_models(
         ) from exc
     progress(steps, steps, f'Added {", ".join(repr(p.name) for p in pending)}')
     return code
+
+
+RACE_RETRIES = 3
+"""How often the consensus columns are rebuilt again when another process rebuilt them at the same moment."""
+
+
+def _rebuild_racing(c: MultiModelConsensus, tbl: pxt.Table, kind: str) -> str:
+    """:func:`rebuild_columns`, once more over a fresh handle when another process adding a model to the same
+    consensus dropped or added the consensus columns between our read and our write (Pixeltable refuses our drop or
+    add as a duplicate or missing column). The last rebuild reads every model either process added, so both end
+    with the same consensus over all models."""
+    for attempt in range(RACE_RETRIES + 1):
+        try:
+            return rebuild_columns(c, tbl, kind=kind)
+        except (pxt.AlreadyExistsError, pxt.NotFoundError):
+            if attempt == RACE_RETRIES:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+            tbl = c.table()
+    raise AssertionError('unreachable')
 
 
 def accuracy_weights(tbl: pxt.Table, state: ConsensusState) -> dict[str, float] | None:
