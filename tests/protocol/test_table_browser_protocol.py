@@ -257,6 +257,11 @@ def test_harness_scenario(browser: TableBrowser, pxt_dir: str, recorder: Callabl
     pages = [ok(browser.handle_request('page', query)) for query in queries]
     assert [p['total'] for p in pages] == [12, 12, 12, 12, 12, 2, 6]
     assert [r[2]['value'] for r in pages[4]['rows']] == [11, 10, 9, 8, 7]
+    # "next page" as the grid asks it: after the last row of the page on screen (fetched by key)
+    by_key = ok(browser.handle_request('page', {**first, 'offset': 5, 'after': pages[0]['cursor']['last']}))
+    assert by_key['fetched_by'] == 'key' and by_key['rows'] == pages[1]['rows']
+    last = ok(browser.handle_request('page', {**first, 'offset': 10, 'after': by_key['cursor']['last']}))
+    assert last['rows'] == pages[2]['rows']  # the last page, next to the one on screen: by key too
     assert ok(browser.handle_request('lineage'))['nodes']
     assert ok(browser.handle_request('history'))['versions']
     refused(browser.handle_request('page', {**first, 'offset': 500}), 'invalid')
