@@ -106,8 +106,9 @@ def _(mo):
 @app.cell
 def _(DIR, mo, pxt, pxw):
     from pxwidgets.demo.digits import digit_image_files, digit_rows
-    from pxwidgets.functions.classifiers import train_digit_classifier
+    from pxwidgets.demo.classifiers import register_digit_classifiers, train_digit_classifier
 
+    register_digit_classifiers()  # the demo's classifiers: 'classify_digit' becomes a transform to add by name
     for _name in ('logreg', 'knn', 'naive_bayes'):
         train_digit_classifier(_name)
     _test = digit_rows(split='test')[:120]

@@ -29,6 +29,8 @@ from hypothesis import strategies as st
 from pxwidgets.panels import PANELS
 from pxwidgets.panels.base import Panel, command_specs
 from pxwidgets.panels.contract import ErrorInfo
+from pxwidgets.panels.pattern_hub import PANEL_OF_KIND
+from pxwidgets.patterns.catalog_new import NEW_KINDS
 from pxwidgets.patterns.common.registry import default_registry
 from pxwidgets.patterns.consensus.rows import FILTERS, ORDERS
 from pxwidgets.patterns.incremental import THRESHOLD_PARAMS
@@ -51,6 +53,7 @@ def _variants(catalog: Catalog) -> dict[str, Callable[[], Panel]]:
         ConsensusGrid,
         DriftDashboard,
         ExperimentTimeline,
+        PatternHub,
         StageBuilder,
         TableBrowser,
     )
@@ -64,6 +67,7 @@ def _variants(catalog: Catalog) -> dict[str, Callable[[], Panel]]:
         'DriftDashboard': lambda: DriftDashboard(catalog.preds, auto_refresh=False),
         'ExperimentTimeline': lambda: ExperimentTimeline(catalog.experiment),
         'ExperimentTimeline[table]': lambda: ExperimentTimeline(catalog.mixed),
+        'PatternHub': lambda: PatternHub(catalog.root, poll_seconds=0),
     }
 
 
@@ -83,6 +87,7 @@ def _known(variant: str, catalog: Catalog) -> list[str]:
         + [p.name for p in THRESHOLD_PARAMS.params],
         'ExperimentTimeline': ['cleanup', 'promote', 'unpromote', 'promote_drop', 'drop_version', 'flagged', 'share'],
         'ExperimentTimeline[table]': ['revert', 'inserted', 'deleted', 'changed', f'{catalog.root}/snap'],
+        'PatternHub': [catalog.root, catalog.mixed, catalog.preds, catalog.digits, 'c1', *PANEL_OF_KIND, *NEW_KINDS],
     }
     return common + per_panel[variant]
 

@@ -90,5 +90,16 @@ def tour(marimo_server: MarimoServer, shared_page: Page, browser_errors: list[st
     except BaseException:
         save_screenshot(page, 'FAILED-marimo-setup')
         print(f'marimo log:\n{marimo_server.log_tail()}')
+        print(f'errors the cells show:\n{cell_errors(page)}')
         raise
     return page
+
+
+def cell_errors(page: Page) -> str:
+    """The lines of the page that name an error (a cell's traceback is shown in its output, not in the server log)."""
+    try:
+        text = page.locator('body').inner_text(timeout=5_000)
+    except Exception as exc:  # the page itself is gone
+        return f'(page unreadable: {exc})'
+    lines = [line for line in text.splitlines() if 'Error' in line or 'Traceback' in line]
+    return '\n'.join(lines[:40]) or '(none)'

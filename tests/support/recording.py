@@ -46,6 +46,8 @@ _EPOCH_KEYS = frozenset({'changed_at'})  # seconds since the epoch (PatternHub's
 _PATHS = [
     (re.compile(r'/tmp/pytest-of-[^/\s\'"]+/pytest-\d+/'), '/tmp/pytest/'),
     (re.compile(r'/tmp/pxw-test-home-[^/\s\'"]+'), '$PIXELTABLE_HOME'),
+    # table ids, e.g. in the keyset cursors the grids send back for the next page
+    (re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'), 'recorded-uuid'),
 ]
 
 

@@ -78,3 +78,16 @@ def test_labels_of_the_same_type_from_json_outputs_are_accepted(home_dir: str) -
         c.add_model('scored', flaky_digit(t.idx, t.truth))  # {'label': <int>, 'confidence': 0.5}, failing on row 0
     c.add_model('text', label_text(t.b))  # strings, as the consensus's
     assert [m.name for m in c.models] == ['a', 'text']
+
+
+def test_pages_in_table_order_stay_in_insertion_order_after_updates(home_dir: str) -> None:
+    """Rows move in Postgres's heap when they are updated (every update writes a new row version); the table order
+    is Pixeltable's row order, so pages neither repeat nor skip rows."""
+    n = 30
+    t = pxt.create_table(f'{home_dir}/moved', {'idx': pxt.Int, 'a': pxt.String, 'b': pxt.String})
+    t.insert({'idx': i, 'a': 'cat', 'b': 'cat'} for i in range(n))
+    c = MultiModelConsensus(t, ground_truth=None)
+    c.add_models({'a': 'a', 'b': 'b'})
+    t.update({'b': 'dog'}, where=t.idx % 3 == 0)  # these rows now sit at the end of the heap
+    seen = [row['models']['b']['label'] for offset in range(0, n, 7) for row in c.rows(offset=offset, limit=7)['rows']]
+    assert seen == ['dog' if i % 3 == 0 else 'cat' for i in range(n)]

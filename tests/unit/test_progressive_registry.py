@@ -11,6 +11,7 @@ from pixeltable import type_system as ts
 
 from pxwidgets.errors import InvalidParameterError, InvalidRequestError, NotebookUDFError, TransformNotFoundError
 from pxwidgets.patterns import Param, ProgressiveRefinement, Registry, Transform, default_registry
+from pxwidgets.patterns.common.builtin import builtin_transforms
 from pxwidgets.patterns.common.names import computed_column_keywords, validate_stage_name
 from tests.unit.test_progressive_helpers import brightness, fails_on_odd, notebook_udf, pieces, write_html
 
@@ -33,8 +34,13 @@ BUILTINS = {
 }
 
 
+def builtins_only() -> Registry:
+    """A registry as the default one starts: the builtins only (other tests register into the process-wide one)."""
+    return Registry(builtin_transforms())
+
+
 def test_builtin_entries_are_json_schemas() -> None:
-    entries = json.loads(json.dumps(default_registry().to_json()))
+    entries = json.loads(json.dumps(builtins_only().to_json()))
     assert {e['name']: (e['kind'], e['input_type']) for e in entries} == BUILTINS
     for entry in entries:
         assert entry['description']
@@ -99,7 +105,7 @@ def test_validation_is_strict() -> None:
 
 
 def test_entries_filtered_by_kind_and_input() -> None:
-    reg = default_registry()
+    reg = builtins_only()
     assert [t.name for t in reg.entries(kind='iterator', input_type='video')] == ['extract_frames']
     assert {t.name for t in reg.entries(input_type='int')} == {'when', 'keep_if'}
     assert {t.name for t in reg.entries(input_type=ts.ImageType())} == {

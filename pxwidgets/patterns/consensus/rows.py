@@ -23,7 +23,7 @@ from pxwidgets.errors import InvalidRequestError
 from pxwidgets.patterns.consensus.catalog import ConsensusState
 from pxwidgets.patterns.consensus.errors import NoGroundTruthError, NotEnoughModelsError
 from pxwidgets.patterns.consensus.metrics import MISSING, reference_key
-from pxwidgets.tables.internals import table_version
+from pxwidgets.tables.internals import rowid_refs, table_version
 from pxwidgets.tables.lru import LruCache
 from pxwidgets.tables.thumbnails import Thumbnail, image_file_thumbnail, image_thumbnail
 
@@ -340,16 +340,19 @@ def count_filtered(t: pxt.Table, state: ConsensusState, q: RowQuery, *, path: st
 
 
 def _ordered(t: pxt.Table, state: ConsensusState, q: RowQuery, base: Any) -> Any:
-    """The query sorted as asked: by agreement, or (suspect labels in table order) most suspect first."""
+    """The query sorted as asked: by agreement, or (suspect labels in table order) most suspect first; ties, and the
+    table order itself, in Pixeltable's row order (insertion order), so that pages neither overlap nor skip rows
+    (Postgres gives no order without one, and rows move once a column is added or rebuilt)."""
+    rows = rowid_refs(t)
     if q.order == 'agreement':
         agreement = state.column('agreement')
         if agreement is None:
             raise NotEnoughModelsError('Sorting by agreement needs a consensus (at least two models).')
-        return base.order_by(t[agreement], asc=q.asc)
+        return base.order_by(t[agreement], asc=q.asc).order_by(*rows)
     quality = state.column('label_quality')
     if q.filter == 'suspects' and quality is not None:
-        return base.order_by(t[quality], asc=True)
-    return base
+        return base.order_by(t[quality], asc=True).order_by(*rows)
+    return base.order_by(*rows)
 
 
 def fetch_rows(t: pxt.Table, state: ConsensusState, q: RowQuery, *, path: str, count: bool = True) -> dict[str, Any]:
