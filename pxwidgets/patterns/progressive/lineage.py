@@ -24,7 +24,7 @@ from typing import Any, TypedDict
 
 from pxwidgets.patterns.progressive.catalog import PipelineState, StageRecord, column_is_stored
 from pxwidgets.patterns.progressive.stats import compute_time, error_rate
-from pxwidgets.tables.counting import failed_rows_by_column
+from pxwidgets.tables.counting import failed_rows_by_column, live_rows
 
 
 class LineageNode(TypedDict):
@@ -70,7 +70,7 @@ class LineageGraph(TypedDict):
 def _count(record: StageRecord, cache: dict[str, int | None]) -> int | None:
     if record.table_id not in cache:
         try:
-            cache[record.table_id] = int(record.tbl.count())
+            cache[record.table_id] = live_rows(record.tbl)
         except Exception:
             cache[record.table_id] = None
     return cache[record.table_id]
