@@ -27,10 +27,10 @@ from pxwidgets.panels.contract import (
     NoPayload,
     PageReply,
     PageRequest,
-    ParamSpec,
     TransformEntry,
 )
 from pxwidgets.patterns import ProgressiveRefinement, compose
+from pxwidgets.patterns.compose.records import ComposeAction, ComposePreviewRecord
 from pxwidgets.patterns.progressive.lineage import LineageEdge, LineageGraph, LineageNode
 from pxwidgets.patterns.progressive.stats import ColumnSummary, distribution_figure
 from pxwidgets.tables import PageQuery, count_rows, fetch_page
@@ -156,32 +156,6 @@ class ColumnChartReply(TypedDict):
     figure: FigurePayload
 
 
-class ComposePick(TypedDict):
-    """A field that picks several values (``patterns.compose.Pick``)."""
-
-    name: str
-    description: str
-    options: list[dict[str, str]]
-    default: list[str]
-    minimum: int
-
-
-class ComposeAction(TypedDict):
-    """One "Use this stage" action and its form (``patterns.compose.ActionForm``)."""
-
-    action: str
-    label: str
-    description: str
-    pattern: str
-    panel: str
-    stage: str
-    table: str
-    available: bool
-    reason: str | None
-    params: list[ParamSpec]
-    picks: list[ComposePick]
-
-
 class ComposeActionsReply(TypedDict):
     stage: str
     actions: list[ComposeAction]
@@ -195,19 +169,8 @@ class ComposeDraft(TypedDict):
     values: dict[str, Any]
 
 
-class ComposePreviewReply(TypedDict):
-    """What the action would create (``patterns.compose.ComposePreview``); nothing was written."""
-
-    action: str
-    pattern: str
-    stage: str
-    table: str
-    target: str
-    values: dict[str, Any]
-    code: str
-    writes: list[str]
-    notes: list[str]
-    open_code: str
+ComposePreviewReply = ComposePreviewRecord
+"""What the action would create (``patterns.compose.ComposePreview``); nothing was written."""
 
 
 class ComposeCreateReply(TypedDict):

@@ -37,6 +37,7 @@ from typing import Any
 
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.patterns.common.metadata import read_role, read_roles
+from pxwidgets.patterns.common.names import parent_of, short_name
 from pxwidgets.patterns.versioned.registry import ADOPTED
 from pxwidgets.tables.internals import (
     StoredCatalog,
@@ -106,15 +107,6 @@ class PatternRecord:
     def tables(self) -> list[str]:
         """Every table it owns or reads."""
         return [*self.owns, *(p for p in self.reads if p not in self.owns)]
-
-
-def parent_of(path: str) -> str:
-    """The directory of a path (``''`` at the top)."""
-    return path.rsplit('/', 1)[0] if '/' in path else ''
-
-
-def short_name(path: str) -> str:
-    return path.rsplit('/', 1)[-1]
 
 
 def under(path: str, dir: str) -> bool:

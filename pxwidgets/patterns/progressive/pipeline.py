@@ -41,7 +41,7 @@ from pxwidgets.errors import (
     StageHasDependentsError,
 )
 from pxwidgets.patterns.common.guards import BrokenStageWarning, broken_fix
-from pxwidgets.patterns.common.names import validate_stage_name
+from pxwidgets.patterns.common.names import parent_of, validate_stage_name
 from pxwidgets.patterns.common.plans import Plan, Step, execute
 from pxwidgets.patterns.common.records import TransformEntry
 from pxwidgets.patterns.common.registry import Registry, default_registry
@@ -73,10 +73,6 @@ def _table_path(source: str | pxt.Table) -> str:
     if isinstance(source, pxt.Table):
         return table_path(source)
     raise InvalidRequestError(f'A pipeline starts from a table or its path, not {type(source).__name__}.')
-
-
-def _parent(path: str) -> str:
-    return path.rsplit('/', 1)[0] if '/' in path else ''
 
 
 def _count(tbl: pxt.Table) -> int:
@@ -633,8 +629,8 @@ class ProgressiveRefinement:
     def _default_dir(self, state: PipelineState) -> str:
         for record in state.records.values():
             if record.stage.managed and record.stage.is_view and record.stage.kind != 'source':
-                return _parent(record.stage.table)
-        return _parent(self._root)
+                return parent_of(record.stage.table)
+        return parent_of(self._root)
 
     def _default_after(self, state: PipelineState, existing: StageRecord | None) -> str:
         """Where a stage goes by default: after ``head``, or, re-declaring one, where it already is."""
