@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pxwidgets.demo.videos import _camera, _check_video_args, _face_shots, _view, video_titles, videos
+from pxwidgets.demo.video_files import _camera, _check_video_args, _face_shots, _view, video_titles, videos
 
 # The astronaut's face in scikit-image's 512x512 photo, placed once by hand (brow to chin, ear to ear), in pixels.
 _ASTRONAUT_FACE = (177.0, 66.0, 273.0, 162.0)

@@ -14,7 +14,7 @@ from typing import Literal, TypedDict
 import numpy as np
 
 from pxwidgets.demo.cache import cache_dir, cached_file
-from pxwidgets.demo.videos import VideoCodec, _check_video_args, _video_name, _write_video
+from pxwidgets.demo.video_files import VideoCodec, _check_video_args, _video_name, _write_video
 
 ShapeLabel = Literal['circle', 'square', 'triangle']
 

@@ -40,7 +40,7 @@ from pxwidgets.patterns.common.registry import Registry, default_registry
 from pxwidgets.patterns.progressive.catalog import PipelineState, StageRecord
 from pxwidgets.patterns.progressive.drops import fallback_head, plan_drop
 from pxwidgets.patterns.progressive.reading import PipelineReading
-from pxwidgets.patterns.progressive.specs import resolve
+from pxwidgets.patterns.progressive.specs import definition_of, resolve
 from pxwidgets.patterns.progressive.stages import Stage
 from pxwidgets.patterns.progressive.stats import (
     record_compute_time,
@@ -202,20 +202,7 @@ class ProgressiveRefinement(PipelineReading):
         existing = state.records.get(name)
         if after is None:
             after = self._default_after(state, existing)
-        spec = resolve(
-            state,
-            self._registry,
-            name=name,
-            after=after,
-            transform=transform,
-            params=params,
-            column=column,
-            iterator=iterator,
-            where=where,
-            input=input,
-            output=output,
-            allow_notebook_udfs=allow_notebook_udfs,
-        )
+        spec = resolve(state, self._registry, name=name, after=after, **definition_of(locals()))
         if existing is not None:
             check_same(existing, spec)
             self._head = name

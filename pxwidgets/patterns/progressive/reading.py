@@ -23,7 +23,7 @@ from pxwidgets.patterns.progressive.catalog import PipelineState, scan
 from pxwidgets.patterns.progressive.codegen import pipeline_code, stage_code
 from pxwidgets.patterns.progressive.lineage import LineageGraph, lineage_graph
 from pxwidgets.patterns.progressive.preview import preview_spec, preview_stage, stage_errors
-from pxwidgets.patterns.progressive.specs import resolve
+from pxwidgets.patterns.progressive.specs import definition_of, resolve
 from pxwidgets.patterns.progressive.stages import Stage
 from pxwidgets.patterns.progressive.stats import (
     ColumnSummary,
@@ -255,14 +255,7 @@ class PipelineReading:
             self._registry,
             name=name,
             after=after if after is not None else self._head,
-            transform=transform,
-            params=params,
-            column=column,
-            iterator=iterator,
-            where=where,
-            input=input,
-            output=output,
-            allow_notebook_udfs=allow_notebook_udfs,
+            **definition_of(locals()),
         )
         return preview_spec(spec, n=n)
 

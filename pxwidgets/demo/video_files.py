@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 
 from pxwidgets.demo.cache import cache_dir, cached_file
-from pxwidgets.demo.photos import _load_source, _matplotlib_sample
+from pxwidgets.demo.photo_files import _load_source, _matplotlib_sample
 
 VideoCodec = Literal['h264', 'mpeg4']
 
