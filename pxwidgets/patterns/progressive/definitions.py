@@ -9,25 +9,41 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from pixeltable import exprs, func
 
 from pxwidgets.errors import CodegenError
-from pxwidgets.patterns.common.exprcode import canonical_writer, display_writer, fallback_text
+from pxwidgets.patterns.common.exprcode import ExprWriter, canonical_writer, display_writer, fallback_text
+
+Definition = exprs.Expr | func.GeneratingFunctionCall | None
 
 
-def canonical(obj: exprs.Expr | func.GeneratingFunctionCall | None) -> str:
-    """A string two equal definitions share, whichever table handle they were written against."""
+def _written(
+    obj: Definition,
+    writer: Callable[[], ExprWriter],
+    top: Callable[[ExprWriter, exprs.Expr], str],
+    fallback: Callable[[Any], str],
+) -> str:
+    """``obj`` as ``writer`` writes it (an iterator call, or an expression by the writer's ``top`` method), or
+    ``fallback(obj)`` where it cannot be written as code."""
     if obj is None:
         return ''
-    writer = canonical_writer()
+    w = writer()
     try:
         if isinstance(obj, func.GeneratingFunctionCall):
-            return writer.iterator_call(obj)
-        return writer.expr(obj)
+            return w.iterator_call(obj)
+        return top(w, obj)
     except CodegenError:
-        return json.dumps(obj.as_dict(), sort_keys=True, default=str)
+        return fallback(obj)
+
+
+def canonical(obj: Definition) -> str:
+    """A string two equal definitions share, whichever table handle they were written against."""
+    return _written(
+        obj, canonical_writer, ExprWriter.expr, lambda o: json.dumps(o.as_dict(), sort_keys=True, default=str)
+    )
 
 
 def view_canonical(
@@ -46,17 +62,9 @@ def column_canonical(table_id: str, expr: exprs.Expr | None) -> str:
     return f'column@{table_id}:{canonical(expr)}'
 
 
-def readable(obj: exprs.Expr | func.GeneratingFunctionCall | None) -> str:
+def readable(obj: Definition) -> str:
     """A definition for people (``detect_faces(frames.frame, min_size=40)``)."""
-    if obj is None:
-        return ''
-    writer = display_writer()
-    try:
-        if isinstance(obj, func.GeneratingFunctionCall):
-            return writer.iterator_call(obj)
-        return writer.top(obj)
-    except CodegenError:
-        return fallback_text(obj)
+    return _written(obj, display_writer, ExprWriter.top, fallback_text)
 
 
 def column_refs(*objs: exprs.Expr | func.GeneratingFunctionCall | None) -> list[exprs.ColumnRef]:
