@@ -10,13 +10,6 @@ export type StageNode = LineageNode;
 
 export type StageEdge = LineageEdge;
 
-/** A stage that cannot run any more, and how to fix it (`ProgressiveRefinement.problems()`). */
-export interface StageProblem {
-  stage: string;
-  problem: string;
-  fix: string;
-}
-
 /** The pipeline's lineage graph and its problems. */
 export interface GraphReply extends LineageGraph {
   problems: StageProblem[];
@@ -162,6 +155,13 @@ export interface LineageGraph {
   head: string;
   nodes: LineageNode[];
   edges: LineageEdge[];
+}
+
+/** A stage that cannot run any more, and how to fix it (`ProgressiveRefinement.problems()`). */
+export interface StageProblem {
+  stage: string;
+  problem: string;
+  fix: string;
 }
 
 // ---- pxwidgets/patterns/progressive/stats.py -------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from pxwidgets.panels.contract import (
 )
 from pxwidgets.patterns import ProgressiveRefinement, compose
 from pxwidgets.patterns.compose.records import ComposeAction, ComposePreviewRecord
-from pxwidgets.patterns.progressive.lineage import LineageEdge, LineageGraph, LineageNode
+from pxwidgets.patterns.progressive.lineage import LineageEdge, LineageGraph, LineageNode, StageProblem, graph_problems
 from pxwidgets.patterns.progressive.stats import ColumnSummary, distribution_figure
 from pxwidgets.tables import PageQuery, count_rows, fetch_page
 from pxwidgets.tables.frames import page_from_dataframe
@@ -53,14 +53,6 @@ def _text(payload: dict[str, Any], key: str, *, required: bool = True) -> str | 
 StageNode = LineageNode
 """One stage in the graph (the names this panel's TypeScript uses)."""
 StageEdge = LineageEdge
-
-
-class StageProblem(TypedDict):
-    """A stage that cannot run any more, and how to fix it (``ProgressiveRefinement.problems()``)."""
-
-    stage: str
-    problem: str
-    fix: str
 
 
 class GraphReply(LineageGraph):
@@ -212,9 +204,9 @@ class StageBuilder(Panel):
     # ---- commands -----------------------------------------------------------------------------------------------
 
     def _graph(self) -> dict[str, Any]:
-        lineage = self.pipeline.lineage()
+        lineage = self.pipeline.lineage()  # one reading of the pipeline serves the graph and its problems
         self._stage_tables = {node['id']: node['table'] for node in lineage['nodes']}
-        graph: dict[str, Any] = {**lineage, 'problems': self.pipeline.problems()}
+        graph: dict[str, Any] = {**lineage, 'problems': graph_problems(lineage)}
         self.head = self.pipeline.head
         return graph
 

@@ -9,19 +9,18 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import pixeltable as pxt
 import plotly.graph_objects as go
 
-from pxwidgets.patterns.common.guards import broken_fix
 from pxwidgets.patterns.common.names import validate_stage_name
 from pxwidgets.patterns.common.records import TransformEntry
 from pxwidgets.patterns.common.registry import Registry
 from pxwidgets.patterns.progressive.catalog import PipelineState, scan
 from pxwidgets.patterns.progressive.codegen import pipeline_code, stage_code
-from pxwidgets.patterns.progressive.lineage import LineageGraph, lineage_graph
+from pxwidgets.patterns.progressive.lineage import LineageGraph, graph_problems, lineage_graph
 from pxwidgets.patterns.progressive.preview import preview_spec, preview_stage, stage_errors
 from pxwidgets.patterns.progressive.specs import definition_of, resolve
 from pxwidgets.patterns.progressive.stages import Stage
@@ -163,11 +162,7 @@ class PipelineReading:
             >>> p.problems()  # doctest: +SKIP
             []
         """
-        return [
-            {'stage': s.name, 'problem': s.problem, 'fix': broken_fix(s.name)}
-            for s in self._scan().stages()
-            if s.problem is not None
-        ]
+        return cast('list[dict[str, str]]', graph_problems(lineage_graph(self._scan(), self._head, counts=False)))
 
     def transforms(self, after: str | None = None) -> list[TransformEntry]:
         """The registry entries that can read the output of a stage (default: ``head``), as JSON-able dicts.
