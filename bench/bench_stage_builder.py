@@ -318,8 +318,9 @@ def scale_section(sizes: list[int]) -> None:
         '',
         "Each stage table's rows and failed rows are counted in its store in one SQL query "
         '(`tables.internals.failed_rows_in_store`, `live_rows_in_store`): no Pixeltable query of one aggregate per '
-        'column is compiled, no table opened beyond the cached pipeline scan. "Again" is mostly the check that the '
-        "cached scan still holds (the views below the source and each table's version).",
+        'column is compiled, no table opened beyond the cached pipeline scan, which serves the graph and its problems '
+        'alike. "Again" is mostly the check that the cached scan still holds (the views below the source and each '
+        "table's version).",
     ]
     body = '\n'.join(lines)
     write_section('StageBuilder at scale', body)
