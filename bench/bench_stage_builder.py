@@ -314,6 +314,14 @@ def scale_section(sizes: list[int]) -> None:
     for label, (ms, load) in graph.items():
         mark = ', loaded' if is_loaded(load) else ''
         lines.append(f'- {label}: {ms:.0f} ms (load {load:.1f}{mark})')
+    lines += [
+        '',
+        "Each stage table's rows and failed rows are counted in its store in one SQL query "
+        '(`tables.internals.failed_rows_in_store`, `live_rows_in_store`): no Pixeltable query of one aggregate per '
+        'column is compiled, no table opened beyond the cached pipeline scan, which serves the graph and its problems '
+        'alike. "Again" is mostly the check that the cached scan still holds (the views below the source and each '
+        "table's version).",
+    ]
     body = '\n'.join(lines)
     write_section('StageBuilder at scale', body)
     print(body)

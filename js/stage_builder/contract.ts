@@ -10,13 +10,6 @@ export type StageNode = LineageNode;
 
 export type StageEdge = LineageEdge;
 
-/** A stage that cannot run any more, and how to fix it (`ProgressiveRefinement.problems()`). */
-export interface StageProblem {
-  stage: string;
-  problem: string;
-  fix: string;
-}
-
 /** The pipeline's lineage graph and its problems. */
 export interface GraphReply extends LineageGraph {
   problems: StageProblem[];
@@ -104,30 +97,6 @@ export interface ColumnChartReply {
   figure: FigurePayload;
 }
 
-/** A field that picks several values (`patterns.compose.Pick`). */
-export interface ComposePick {
-  name: string;
-  description: string;
-  options: Record<string, string>[];
-  default: string[];
-  minimum: number;
-}
-
-/** One "Use this stage" action and its form (`patterns.compose.ActionForm`). */
-export interface ComposeAction {
-  action: string;
-  label: string;
-  description: string;
-  pattern: string;
-  panel: string;
-  stage: string;
-  table: string;
-  available: boolean;
-  reason: string | null;
-  params: ParamSpec[];
-  picks: ComposePick[];
-}
-
 export interface ComposeActionsReply {
   stage: string;
   actions: ComposeAction[];
@@ -141,18 +110,7 @@ export interface ComposeDraft {
 }
 
 /** What the action would create (`patterns.compose.ComposePreview`); nothing was written. */
-export interface ComposePreviewReply {
-  action: string;
-  pattern: string;
-  stage: string;
-  table: string;
-  target: string;
-  values: Record<string, Json>;
-  code: string;
-  writes: string[];
-  notes: string[];
-  open_code: string;
-}
+export type ComposePreviewReply = ComposePreviewRecord;
 
 export interface ComposeCreateReply {
   preview: ComposePreviewReply;
@@ -199,6 +157,13 @@ export interface LineageGraph {
   edges: LineageEdge[];
 }
 
+/** A stage that cannot run any more, and how to fix it (`ProgressiveRefinement.problems()`). */
+export interface StageProblem {
+  stage: string;
+  problem: string;
+  fix: string;
+}
+
 // ---- pxwidgets/patterns/progressive/stats.py -------------------------------------------------------------------------
 
 /** One column of a stage, summarised in the database. */
@@ -219,4 +184,44 @@ export interface ColumnSummary {
   /** What `column_distribution` draws for it. */
   chart: "histogram" | "top" | "none";
   note: string;
+}
+
+// ---- pxwidgets/patterns/compose/records.py ---------------------------------------------------------------------------
+
+/** One "Use this stage" action and its form (`patterns.compose.ActionForm`). */
+export interface ComposeAction {
+  action: string;
+  label: string;
+  description: string;
+  pattern: string;
+  panel: string;
+  stage: string;
+  table: string;
+  available: boolean;
+  reason: string | null;
+  params: ParamSpec[];
+  picks: ComposePick[];
+}
+
+/** A field that picks several values (`patterns.compose.Pick`; the attributes are described there). */
+export interface ComposePick {
+  name: string;
+  description: string;
+  options: Record<string, string>[];
+  default: string[];
+  minimum: number;
+}
+
+/** What the action would create (`patterns.compose.ComposePreview`); nothing was written. */
+export interface ComposePreviewRecord {
+  action: string;
+  pattern: string;
+  stage: string;
+  table: string;
+  target: string;
+  values: Record<string, Json>;
+  code: string;
+  writes: string[];
+  notes: string[];
+  open_code: string;
 }

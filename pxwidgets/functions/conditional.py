@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import PIL.Image
@@ -58,6 +59,17 @@ def if_else_image(
 ) -> PIL.Image.Image | None:
     """``then`` where ``condition`` holds, else ``otherwise`` (images)."""
     return then if condition else otherwise
+
+
+_BY_TYPE: tuple[tuple[Callable[[ts.ColumnType], bool], pxt.Function], ...] = (
+    (ts.ColumnType.is_string_type, if_else_string),
+    (ts.ColumnType.is_int_type, if_else_int),
+    (ts.ColumnType.is_float_type, if_else_float),
+    (ts.ColumnType.is_bool_type, if_else_bool),
+    (ts.ColumnType.is_json_type, if_else_json),
+    (ts.ColumnType.is_image_type, if_else_image),
+)
+"""The ``if_else_<type>`` UDF for each result type, in the order they are tried."""
 
 
 def _expr(value: Any, what: str) -> exprs.Expr:
@@ -112,20 +124,8 @@ def if_else(condition: Any, then: Any, otherwise: Any) -> exprs.Expr:
         raise InvalidRequestError(f'when(): the condition must be boolean, not {cond.col_type}.')
     then_expr, otherwise_expr = _expr(then, '`then`'), _expr(otherwise, '`otherwise`')
     result = _result_type(then_expr, otherwise_expr)
-    udf: pxt.Function
-    if result.is_string_type():
-        udf = if_else_string
-    elif result.is_int_type():
-        udf = if_else_int
-    elif result.is_float_type():
-        udf = if_else_float
-    elif result.is_bool_type():
-        udf = if_else_bool
-    elif result.is_json_type():
-        udf = if_else_json
-    elif result.is_image_type():
-        udf = if_else_image
-    else:
+    udf = next((fn for is_type, fn in _BY_TYPE if is_type(result)), None)
+    if udf is None:
         raise InvalidRequestError(
             f'when(): values of type {result} are not supported.',
             hint='Supported: strings, integers, floats, booleans, JSON and images.',

@@ -27,11 +27,11 @@ from pxwidgets.panels.contract import (
     NoPayload,
     PageReply,
     PageRequest,
-    ParamSpec,
     TransformEntry,
 )
 from pxwidgets.patterns import ProgressiveRefinement, compose
-from pxwidgets.patterns.progressive.lineage import LineageEdge, LineageGraph, LineageNode
+from pxwidgets.patterns.compose.records import ComposeAction, ComposePreviewRecord
+from pxwidgets.patterns.progressive.lineage import LineageEdge, LineageGraph, LineageNode, StageProblem, graph_problems
 from pxwidgets.patterns.progressive.stats import ColumnSummary, distribution_figure
 from pxwidgets.tables import PageQuery, count_rows, fetch_page
 from pxwidgets.tables.frames import page_from_dataframe
@@ -53,14 +53,6 @@ def _text(payload: dict[str, Any], key: str, *, required: bool = True) -> str | 
 StageNode = LineageNode
 """One stage in the graph (the names this panel's TypeScript uses)."""
 StageEdge = LineageEdge
-
-
-class StageProblem(TypedDict):
-    """A stage that cannot run any more, and how to fix it (``ProgressiveRefinement.problems()``)."""
-
-    stage: str
-    problem: str
-    fix: str
 
 
 class GraphReply(LineageGraph):
@@ -156,32 +148,6 @@ class ColumnChartReply(TypedDict):
     figure: FigurePayload
 
 
-class ComposePick(TypedDict):
-    """A field that picks several values (``patterns.compose.Pick``)."""
-
-    name: str
-    description: str
-    options: list[dict[str, str]]
-    default: list[str]
-    minimum: int
-
-
-class ComposeAction(TypedDict):
-    """One "Use this stage" action and its form (``patterns.compose.ActionForm``)."""
-
-    action: str
-    label: str
-    description: str
-    pattern: str
-    panel: str
-    stage: str
-    table: str
-    available: bool
-    reason: str | None
-    params: list[ParamSpec]
-    picks: list[ComposePick]
-
-
 class ComposeActionsReply(TypedDict):
     stage: str
     actions: list[ComposeAction]
@@ -195,19 +161,8 @@ class ComposeDraft(TypedDict):
     values: dict[str, Any]
 
 
-class ComposePreviewReply(TypedDict):
-    """What the action would create (``patterns.compose.ComposePreview``); nothing was written."""
-
-    action: str
-    pattern: str
-    stage: str
-    table: str
-    target: str
-    values: dict[str, Any]
-    code: str
-    writes: list[str]
-    notes: list[str]
-    open_code: str
+ComposePreviewReply = ComposePreviewRecord
+"""What the action would create (``patterns.compose.ComposePreview``); nothing was written."""
 
 
 class ComposeCreateReply(TypedDict):
@@ -249,9 +204,9 @@ class StageBuilder(Panel):
     # ---- commands -----------------------------------------------------------------------------------------------
 
     def _graph(self) -> dict[str, Any]:
-        lineage = self.pipeline.lineage()
+        lineage = self.pipeline.lineage()  # one reading of the pipeline serves the graph and its problems
         self._stage_tables = {node['id']: node['table'] for node in lineage['nodes']}
-        graph: dict[str, Any] = {**lineage, 'problems': self.pipeline.problems()}
+        graph: dict[str, Any] = {**lineage, 'problems': graph_problems(lineage)}
         self.head = self.pipeline.head
         return graph
 

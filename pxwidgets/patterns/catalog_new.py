@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pxwidgets.errors import InvalidParameterError, InvalidRequestError, TableNotFoundError
-from pxwidgets.patterns.catalog_scan import CatalogView, parent_of, scan_catalog, short_name
-from pxwidgets.patterns.common.names import validate_stage_name
+from pxwidgets.patterns.catalog_scan import CatalogView, scan_catalog
+from pxwidgets.patterns.common.names import parent_of, short_name, validate_stage_name
 from pxwidgets.patterns.common.params import Param
 from pxwidgets.tables.internals import StoredColumn, StoredTable, read_catalog
 

@@ -18,7 +18,14 @@ from typing import Any
 import pixeltable as pxt
 from pixeltable.functions import count as pxt_count
 
-from pxwidgets.tables.internals import count_rows_of, read_transaction, table_id, table_version
+from pxwidgets.tables.internals import (
+    count_rows_of,
+    failed_rows_in_store,
+    live_rows_in_store,
+    read_transaction,
+    table_id,
+    table_version,
+)
 from pxwidgets.tables.lru import LruCache
 
 count = count_rows_of
@@ -44,12 +51,31 @@ def failed_rows_by_column(table: pxt.Table, columns: list[str]) -> dict[str, int
     """
     if not columns:
         return {}
-    if len(columns) == 1:
-        return {columns[0]: failed_rows(table, columns[0])}
     key = (table_id(table), table_version(table), tuple(columns))
     cached = _failed.get(key)
     if cached is not None:
         return dict(cached)
+    found = failed_rows_in_store(table, columns)  # one SQL count over the store: no Pixeltable query to build
+    if found is None:
+        found = _failed_rows_by_query(table, columns)
+    _failed.put(key, found)
+    return dict(found)
+
+
+def live_rows(table: pxt.Table) -> int:
+    """The rows of a table or view (``table.count()``, counted in its store where it can be).
+
+    Example:
+        >>> live_rows(pxt.get_table('demo/frames'))  # doctest: +SKIP
+        120
+    """
+    found = live_rows_in_store(table)
+    return int(table.count()) if found is None else found
+
+
+def _failed_rows_by_query(table: pxt.Table, columns: list[str]) -> dict[str, int]:
+    if len(columns) == 1:
+        return {columns[0]: failed_rows(table, columns[0])}
     # each in one read transaction: outside one, binding each column to the query revalidates the table in the catalog
     # (a round trip per column: seconds for a 200-column pipeline)
     try:  # COUNT(errortype) per column, in SQL: one row comes back
@@ -63,5 +89,4 @@ def failed_rows_by_column(table: pxt.Table, columns: list[str]) -> dict[str, int
             any_failed = functools.reduce(operator.or_, [t != None for t in types.values()])  # noqa: E711
             result = table.where(any_failed).select(**types).collect()
         found = {c: sum(v is not None for v in result[f'e{i}']) for i, c in enumerate(columns)}
-    _failed.put(key, found)
-    return dict(found)
+    return found

@@ -20,136 +20,36 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import numpy as np
-import pandas as pd
-import PIL.Image
 import pixeltable as pxt
 
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.tables.columns import ColumnSpec, column_by_name, describe_columns
 from pxwidgets.tables.counting import count
-from pxwidgets.tables.filters import Filter
 from pxwidgets.tables.internals import read_transaction, requery, table_id, table_version
 from pxwidgets.tables.keyset import Order, decode_cursor, encode_cursor
 from pxwidgets.tables.lru import LruCache
+from pxwidgets.tables.page import MAX_LIMIT, CellError, MediaRef, Page, PageQuery
+from pxwidgets.tables.page_cells import array_summary, attach_overlays, build_rows, columns_of
+from pxwidgets.tables.page_code import pandas_code, query_code
 from pxwidgets.tables.resolve import call_reading, table_path
-from pxwidgets.tables.thumbnails import Thumbnail, image_file_thumbnail, image_thumbnail, video_poster
 
-MAX_LIMIT = 500
-_thumbnailers = ThreadPoolExecutor(max_workers=2, thread_name_prefix='pxwidgets-thumb')
+__all__ = [
+    'MAX_LIMIT',
+    'CellError',
+    'MediaRef',
+    'Page',
+    'PageQuery',
+    'array_summary',
+    'attach_overlays',
+    'count_rows',
+    'fetch_by_key',
+    'fetch_page',
+    'key_queries',
+    'pandas_code',
+    'query_code',
+]
+
 _counters = ThreadPoolExecutor(max_workers=2, thread_name_prefix='pxwidgets-count')
-
-
-@dataclass(frozen=True)
-class PageQuery:
-    """Which rows to fetch: a window of the table after filtering and sorting."""
-
-    offset: int = 0
-    limit: int = 50
-    order_by: tuple[str, bool] | None = None
-    """(column, ascending)"""
-    filters: tuple[Filter, ...] = ()
-    errors_only: bool = False
-    """Only rows where at least one computed column failed."""
-    columns: tuple[str, ...] | None = None
-    """Only these columns, in this order (default: every column). Filters and sorting may use any column."""
-    after: str | None = None
-    """The cursor of the last row of the page before this one (``Page.cursor['last']``): fetch by key."""
-    before: str | None = None
-    """The cursor of the first row of the page after this one (``Page.cursor['first']``): fetch by key."""
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> PageQuery:
-        """Build a query from a panel request, refusing malformed fields with a clear message."""
-        offset, limit = raw.get('offset', 0), raw.get('limit', 50)
-        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-            raise InvalidRequestError(f'offset must be a non-negative integer, not {offset!r}.')
-        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
-            raise InvalidRequestError(f'limit must be an integer from 1 to {MAX_LIMIT}, not {limit!r}.')
-        order = raw.get('order_by')
-        order_by = None
-        if order:
-            if not isinstance(order, dict) or not isinstance(order.get('column'), str):
-                raise InvalidRequestError('order_by must be {"column": name, "asc": true|false}.')
-            order_by = (order['column'], bool(order.get('asc', True)))
-        filters = raw.get('filters') or []
-        if not isinstance(filters, list):
-            raise InvalidRequestError('filters must be a list.')
-        cursors = {name: raw.get(name) for name in ('after', 'before')}
-        for name, token in cursors.items():
-            if token is not None and not isinstance(token, str):
-                raise InvalidRequestError(f'{name} must be a page cursor (a string) or null.')
-        columns = raw.get('columns')
-        if columns is not None and (
-            not isinstance(columns, list) or not columns or not all(isinstance(c, str) for c in columns)
-        ):
-            raise InvalidRequestError('columns must be a non-empty list of column names.')
-        return cls(
-            offset,
-            limit,
-            order_by,
-            tuple(Filter.from_dict(f) for f in filters),
-            bool(raw.get('errors_only')),
-            tuple(columns) if columns is not None else None,
-            cursors['after'],
-            cursors['before'],
-        )
-
-
-@dataclass(frozen=True)
-class CellError:
-    """A computed value that failed for this row."""
-
-    errortype: str
-    errormsg: str
-
-
-@dataclass(frozen=True)
-class MediaRef:
-    """A media file shown by name (documents, audio)."""
-
-    kind: str
-    path: str
-
-
-@dataclass
-class Page:
-    """One page of rows. Values are Python objects; images and videos are :class:`Thumbnail`, failures
-    :class:`CellError`."""
-
-    path: str
-    columns: list[ColumnSpec]
-    rows: list[list[Any]]
-    offset: int
-    limit: int
-    total: int | None
-    """Matching rows; ``None`` while still being counted (see ``fetch_page(wait_for_count=False)``)."""
-    elapsed_ms: float
-    code: str
-    problems: list[str] = field(default_factory=list)
-    cursor: dict[str, str] | None = None
-    """The keys of the page's first and last row (``{'first': …, 'last': …}``): pass ``last`` as the next page's
-    ``PageQuery.after`` (``first`` as the previous page's ``before``) to fetch it by key, not by offset."""
-    fetched_by: str = 'offset'
-    """How the rows were found: ``'key'`` (after/before a cursor), ``'offset from the end'`` (``OFFSET`` in the
-    reversed order, for pages nearer the end) or ``'offset'``. See :mod:`pxwidgets.tables.keyset` for their costs."""
-    pandas_code: str = ''
-    """The whole filtered, sorted result as a DataFrame (what "Download CSV" exports): the lines that follow ``code``'s
-    ``t = pxt.get_table(…)``."""
-
-    def to_pandas(self) -> pd.DataFrame:
-        """The page as a DataFrame (thumbnails as PIL images, failures as their error message)."""
-
-        def plain(value: Any) -> Any:
-            if isinstance(value, Thumbnail):
-                return PIL.Image.open(__import__('io').BytesIO(value.data))
-            if isinstance(value, CellError):
-                return f'{value.errortype}: {value.errormsg}'
-            if isinstance(value, MediaRef):
-                return value.path
-            return value
-
-        return pd.DataFrame([[plain(v) for v in row] for row in self.rows], columns=[c.name for c in self.columns])
 
 
 # ---- query building -------------------------------------------------------------------------------------------
@@ -180,63 +80,6 @@ def _select_list(table: pxt.Table, specs: list[ColumnSpec], order: Order | None 
     return sel
 
 
-def _query_parts(query: PageQuery, order: Order | None) -> list[str]:
-    parts = ['t']
-    conds = [f.to_code('t') for f in query.filters]
-    if query.errors_only:
-        conds.append('<any computed column>.errortype != None')
-    if conds:
-        joined = ' & '.join(f'({c})' for c in conds) if len(conds) > 1 else conds[0]
-        parts.append(f'.where({joined})')
-    if query.order_by:
-        col, asc = query.order_by
-        parts.append(f'.order_by({_ref(col)}, asc={asc})')
-    if order is not None and order.tiebreak:
-        parts.append(f'.order_by({", ".join(map(_ref, order.tiebreak))})')
-    if query.columns:
-        parts.append(f'.select({", ".join(map(_ref, query.columns))})')
-    return parts
-
-
-def _ref(col: str) -> str:
-    return f't.{col}' if col.isidentifier() else f't[{col!r}]'
-
-
-def query_code(path: str, query: PageQuery, order: Order | None = None, fetched_by: str = 'offset') -> str:
-    """The plain Pixeltable code that fetches the same rows.
-
-    A page fetched by key (see :mod:`pxwidgets.tables.keyset`) is the same rows as the offset form while the table is
-    unchanged; the code says so, and what breaks ties.
-    """
-    parts = _query_parts(query, order)
-    parts.append(f'.limit({query.limit}, offset={query.offset})' if query.offset else f'.limit({query.limit})')
-    notes = ''
-    if order is not None and query.order_by and not order.tiebreak:
-        notes += "# ties in the sort column are in Pixeltable's row order (rowid), which has no public name\n"
-    if fetched_by != 'offset':
-        notes += f'# pxwidgets fetched this page by {fetched_by}: the same rows, without reading the rows before them\n'
-    return f'import pixeltable as pxt\n\nt = pxt.get_table({path!r})\n{notes}t{"".join(parts[1:])}.collect()\n'
-
-
-def pandas_code(path: str, query: PageQuery, order: Order | None = None, *, full: bool = True) -> str:
-    """The plain Pixeltable code of the whole filtered, sorted result as a pandas DataFrame (and a CSV file).
-
-    ``full=False`` gives only the lines after ``t = pxt.get_table(…)`` (to follow a page's ``code``).
-
-    Example:
-        >>> print(pandas_code('demo/photos', PageQuery(order_by=('title', True))))  # doctest: +SKIP
-        import pixeltable as pxt
-        ...
-        df = t.order_by(t.title, asc=True).collect().to_pandas()
-    """
-    chain = ''.join(_query_parts(query, order)[1:])
-    tail = (
-        f'df = t{chain}.collect().to_pandas()\n'
-        "df.to_csv('export.csv', index=False)  # media columns: select t.<col>.fileurl for their URLs\n"
-    )
-    return f'import pixeltable as pxt\n\nt = pxt.get_table({path!r})\n{tail}' if full else tail
-
-
 _counts: LruCache[int] = LruCache(128)
 """Row counts by (path, table version, filters): unchanged while the table's version is unchanged."""
 
@@ -246,85 +89,6 @@ def _table_version(table: pxt.Table) -> Any:
         return table_version(table)
     except Exception:  # internal API moved: no caching then
         return object()
-
-
-# ---- cell values ----------------------------------------------------------------------------------------------
-
-
-def _detections(value: Any) -> dict[str, Any] | None:
-    if not isinstance(value, dict):
-        return None
-    boxes = value.get('bboxes', value.get('boxes'))
-    if not isinstance(boxes, list) or not all(
-        isinstance(b, list | tuple) and len(b) == 4 and all(isinstance(x, int | float) for x in b) for b in boxes
-    ):
-        return None
-    n = len(boxes)
-    raw_labels, raw_scores = value.get('labels'), value.get('scores')
-    labels: list[Any] = raw_labels if isinstance(raw_labels, list) else [None] * n
-    scores: list[Any] = raw_scores if isinstance(raw_scores, list) else [None] * n
-    return {'boxes': [list(map(float, b)) for b in boxes], 'labels': labels[:n], 'scores': scores[:n]}
-
-
-def array_summary(arr: np.ndarray) -> dict[str, Any]:
-    summary = f'{arr.dtype} {list(arr.shape)}'
-    if arr.size and np.issubdtype(arr.dtype, np.number):
-        summary += f'  min {arr.min():.4g}  mean {arr.mean():.4g}  max {arr.max():.4g}'
-    return {'shape': list(arr.shape), 'dtype': str(arr.dtype), 'summary': summary}
-
-
-def _thumbnail_job(spec: ColumnSpec, raw: Any) -> Any:
-    if raw is None:
-        return None
-    if spec.kind == 'image':
-        return image_thumbnail(raw) if isinstance(raw, PIL.Image.Image) else image_file_thumbnail(str(raw))
-    if spec.kind == 'video':
-        return video_poster(str(raw))
-    return MediaRef(spec.kind, str(raw))
-
-
-def _columns_of(result: Any, *, reverse: bool = False) -> dict[str, list[Any]]:
-    """A result set as column-wise lists (in reverse row order with ``reverse``)."""
-    return {name: (result[name][::-1] if reverse else list(result[name])) for name in result.schema}
-
-
-def _build_rows(specs: list[ColumnSpec], cols: dict[str, list[Any]]) -> list[list[Any]]:
-    n = len(next(iter(cols.values()), []))
-    rows: list[list[Any]] = [[None] * len(specs) for _ in range(n)]
-    jobs: list[tuple[int, int, Any]] = []
-    for j, spec in enumerate(specs):
-        values = cols[f'c{j}']
-        errtypes = cols.get(f'e{j}')
-        errmsgs = cols.get(f'm{j}')
-        for i in range(n):
-            if errtypes is not None and errtypes[i] is not None:
-                rows[i][j] = CellError(str(errtypes[i]), str(errmsgs[i] if errmsgs else ''))
-            elif spec.is_media:
-                jobs.append((i, j, _thumbnailers.submit(_thumbnail_job, spec, values[i])))
-            else:
-                rows[i][j] = values[i]
-    for i, j, future in jobs:
-        try:
-            rows[i][j] = future.result()
-        except Exception as exc:  # an unreadable file is shown as that cell's error, not the page's
-            rows[i][j] = CellError(type(exc).__name__, str(exc))
-    attach_overlays(specs, rows)
-    return rows
-
-
-def attach_overlays(specs: list[ColumnSpec], rows: list[list[Any]]) -> None:
-    image_cols = [j for j, s in enumerate(specs) if s.kind == 'image']
-    json_cols = [j for j, s in enumerate(specs) if s.kind == 'json']
-    if not image_cols or not json_cols:
-        return
-    for row in rows:
-        for j in json_cols:
-            det = _detections(row[j])
-            if det is None:
-                continue
-            target = next((k for k in image_cols if isinstance(row[k], Thumbnail)), None)
-            if target is not None:
-                row[target].overlays.append({'column': specs[j].name, **det})
 
 
 @dataclass(frozen=True)
@@ -448,12 +212,12 @@ def _fetch_rows(table: pxt.Table, plan: _Plan, total: int | None) -> tuple[dict[
         if not reverse or len(cols['k0']) == q.limit:
             return cols, 'key', q.offset
         # fewer rows than a page before the key (rows were deleted or the key moved up): the first page instead
-        return _columns_of(plan.selected.limit(q.limit).collect()), 'offset', 0
+        return columns_of(plan.selected.limit(q.limit).collect()), 'offset', 0
     if total is not None and 0 < total - q.offset < q.offset:
         start = max(0, total - q.offset - q.limit)
         result = plan.selected_in_reverse(table).limit(total - q.offset - start, offset=start).collect()
-        return _columns_of(result, reverse=True), 'offset from the end', q.offset
-    return _columns_of(plan.selected.limit(q.limit, offset=q.offset).collect()), 'offset', q.offset
+        return columns_of(result, reverse=True), 'offset from the end', q.offset
+    return columns_of(plan.selected.limit(q.limit, offset=q.offset).collect()), 'offset', q.offset
 
 
 def fetch_by_key(
@@ -467,7 +231,7 @@ def fetch_by_key(
             got = len(cols['k0'])
             if got >= limit:
                 break
-            for name, values in _columns_of(query.limit(limit - got).collect()).items():
+            for name, values in columns_of(query.limit(limit - got).collect()).items():
                 cols.setdefault(name, []).extend(values)
     return {name: values[::-1] for name, values in cols.items()} if reverse else cols
 
@@ -526,7 +290,7 @@ def fetch_page(table_or_path: pxt.Table | str, query: PageQuery | None = None, *
         fetched_by, offset = 'offset', q.offset
         if plan.selected is not None:
             cols, fetched_by, offset = _fetch_rows(table, plan, total)
-            rows = _build_rows(plan.specs, cols)
+            rows = build_rows(plan.specs, cols)
             cursor = _cursor(table, plan.order, cols)
         if total is None and counting is None:
             counting = _start_count(table, plan)

@@ -15,7 +15,7 @@ import PIL.Image
 import pytest
 
 from pxwidgets import demo
-from pxwidgets.demo import cache, media
+from pxwidgets.demo import cache, media, video_files
 from pxwidgets.demo import digits as digits_mod
 from pxwidgets.errors import InvalidRequestError
 
@@ -147,7 +147,7 @@ def test_second_call_uses_the_cache(fresh_cache: Path, monkeypatch: pytest.Monke
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError('regenerated a cached video')
 
-    monkeypatch.setattr(media, '_write_video', refuse)
+    monkeypatch.setattr(video_files, '_write_video', refuse)  # where videos() finds it
     assert demo.videos(2, seconds=1) == first
     assert [p.stat().st_mtime_ns for p in first] == stamps
     with pytest.raises(AssertionError, match='regenerated'):

@@ -7,6 +7,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 from collections.abc import Callable
 from typing import Any, cast
@@ -54,12 +55,22 @@ def _op_param() -> Param:
     return Param('op', 'choice', '>', 'How to compare', choices=tuple(COMPARISONS))
 
 
-def _haar_params(cascades: tuple[str, ...], min_size: int) -> tuple[Param, ...]:
-    return (
-        Param('cascade', 'choice', cascades[0], "Which of OpenCV's Haar cascades", choices=cascades),
-        Param('scale_factor', 'float', 1.1, 'Shrink factor between scales', minimum=1.01, maximum=2.0),
-        Param('min_neighbors', 'int', 5, 'Overlapping candidates needed to keep a box', minimum=0, maximum=50),
-        Param('min_size', 'int', min_size, 'Smallest box side, in pixels', minimum=1, maximum=4096),
+def _haar(name: str, what: str, cascades: tuple[str, ...], min_size: int, detector: Any) -> Transform:
+    """A detector over one of OpenCV's Haar cascades (``pxwidgets.functions.detection.<name>``)."""
+    return Transform(
+        name=name,
+        description=f"{what} found by one of OpenCV's Haar cascades.",
+        kind='column',
+        input_type='image',
+        params=(
+            Param('cascade', 'choice', cascades[0], "Which of OpenCV's Haar cascades", choices=cascades),
+            Param('scale_factor', 'float', 1.1, 'Shrink factor between scales', minimum=1.01, maximum=2.0),
+            Param('min_neighbors', 'int', 5, 'Overlapping candidates needed to keep a box', minimum=0, maximum=50),
+            Param('min_size', 'int', min_size, 'Smallest box side, in pixels', minimum=1, maximum=4096),
+        ),
+        build=lambda image, **p: detector(image, **p),
+        output_type='detections',
+        source=f'pxwidgets.functions.detection.{name}',
     )
 
 
@@ -95,7 +106,7 @@ def builtin_transforms() -> list[Transform]:
         >>> {t.kind for t in builtin_transforms()} == {'iterator', 'column', 'filter'}
         True
     """
-    return [
+    shipped = [
         Transform(
             name='extract_frames',
             description='Frames of each video, at a fixed rate (one row per frame).',
@@ -106,7 +117,6 @@ def builtin_transforms() -> list[Transform]:
             output='frame',
             output_type='image',
             source='pixeltable.functions.video.frame_iterator',
-            builtin=True,
         ),
         Transform(
             name='split_document',
@@ -129,7 +139,6 @@ def builtin_transforms() -> list[Transform]:
             output='text',
             output_type='string',
             source='pixeltable.functions.document.document_splitter',
-            builtin=True,
             notes="Sentences use spaCy's rule-based sentencizer, saved once to the pxwidgets cache (no download).",
         ),
         Transform(
@@ -142,31 +151,10 @@ def builtin_transforms() -> list[Transform]:
             output='text',
             output_type='string',
             source='pixeltable.functions.string.string_splitter',
-            builtin=True,
             notes="spaCy's rule-based sentencizer, saved once to the pxwidgets cache (no download).",
         ),
-        Transform(
-            name='detect_faces',
-            description="Faces found by one of OpenCV's Haar cascades.",
-            kind='column',
-            input_type='image',
-            params=_haar_params(FACE_CASCADES, 30),
-            build=lambda image, **p: detect_faces(image, **p),
-            output_type='detections',
-            source='pxwidgets.functions.detection.detect_faces',
-            builtin=True,
-        ),
-        Transform(
-            name='detect_eyes',
-            description="Eyes found by one of OpenCV's Haar cascades.",
-            kind='column',
-            input_type='image',
-            params=_haar_params(EYE_CASCADES, 10),
-            build=lambda image, **p: detect_eyes(image, **p),
-            output_type='detections',
-            source='pxwidgets.functions.detection.detect_eyes',
-            builtin=True,
-        ),
+        _haar('detect_faces', 'Faces', FACE_CASCADES, 30, detect_faces),
+        _haar('detect_eyes', 'Eyes', EYE_CASCADES, 10, detect_eyes),
         Transform(
             name='detect_people',
             description="Standing people found by OpenCV's HOG people detector.",
@@ -180,7 +168,6 @@ def builtin_transforms() -> list[Transform]:
             build=lambda image, **p: detect_people(image, **p),
             output_type='detections',
             source='pxwidgets.functions.detection.detect_people',
-            builtin=True,
         ),
         Transform(
             name='detect_objects',
@@ -194,7 +181,6 @@ def builtin_transforms() -> list[Transform]:
             build=_yolox,
             output_type='detections',
             source='pixeltable.functions.yolox.yolox',
-            builtin=True,
             notes='Weights load from $YOLOX_HOME/weights/<model_id>.pth (default ~/.cache/yolox); '
             'a missing file is downloaded from GitHub, which needs the network.',
         ),
@@ -210,7 +196,6 @@ def builtin_transforms() -> list[Transform]:
             build=lambda detections, **p: keep_detections(detections, **p),
             output_type='detections',
             source='pxwidgets.functions.detection.keep_detections',
-            builtin=True,
         ),
         Transform(
             name='count_detections',
@@ -221,7 +206,6 @@ def builtin_transforms() -> list[Transform]:
             build=lambda detections: count_detections(detections),
             output_type='int',
             source='pxwidgets.functions.detection.count_detections',
-            builtin=True,
         ),
         Transform(
             name='resize_image',
@@ -235,7 +219,6 @@ def builtin_transforms() -> list[Transform]:
             build=lambda image, width, height: image.resize((width, height)),
             output_type='image',
             source='pixeltable.functions.image.resize',
-            builtin=True,
         ),
         Transform(
             name='embed_text',
@@ -246,7 +229,6 @@ def builtin_transforms() -> list[Transform]:
             build=lambda text: embed_text(text),
             output_type='array',
             source='pxwidgets.functions.embeddings.embed_text',
-            builtin=True,
         ),
         Transform(
             name='when',
@@ -262,7 +244,6 @@ def builtin_transforms() -> list[Transform]:
             build=lambda x, op, value, then, otherwise: when(compare(x, op, value)).then(then).otherwise(otherwise),
             output_type='string',
             source='pxwidgets.functions.conditional.when',
-            builtin=True,
         ),
         Transform(
             name='keep_if',
@@ -271,7 +252,6 @@ def builtin_transforms() -> list[Transform]:
             input_type='number',
             params=(_op_param(), Param('value', 'float', 0.0, 'Compared with')),
             build=lambda x, op, value: compare(x, op, value),
-            builtin=True,
         ),
         Transform(
             name='has_detections',
@@ -281,7 +261,6 @@ def builtin_transforms() -> list[Transform]:
             params=(Param('min_count', 'int', 1, 'Fewest detections', minimum=1, maximum=100000),),
             build=lambda detections, min_count: count_detections(detections) >= min_count,
             source='pxwidgets.functions.detection.count_detections',
-            builtin=True,
         ),
         Transform(
             name='text_contains',
@@ -294,6 +273,6 @@ def builtin_transforms() -> list[Transform]:
             ),
             build=lambda s, text, case: s.contains(text, case=case),
             source='pixeltable.functions.string.contains',
-            builtin=True,
         ),
     ]
+    return [dataclasses.replace(t, builtin=True) for t in shipped]

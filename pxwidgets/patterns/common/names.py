@@ -71,3 +71,23 @@ def validate_stage_name(name: object) -> str:
             f'{name!r} is a reserved name in Pixeltable.', hint=f'Choose another name, e.g. {folded + "_value"!r}.'
         )
     return folded
+
+
+def parent_of(path: str) -> str:
+    """The directory of a catalog path (``''`` at the top).
+
+    Example:
+        >>> parent_of('demo/frames'), parent_of('frames')
+        ('demo', '')
+    """
+    return path.rsplit('/', 1)[0] if '/' in path else ''
+
+
+def short_name(path: str) -> str:
+    """The last part of a catalog path.
+
+    Example:
+        >>> short_name('demo/frames')
+        'frames'
+    """
+    return path.rsplit('/', 1)[-1]

@@ -24,11 +24,15 @@ from pxwidgets.patterns.compose.actions import (
 )
 from pxwidgets.patterns.compose.columns import StageColumns, stage_columns
 from pxwidgets.patterns.compose.rebuild import StageSpec, param_key, rebuild_pipeline, run_params, stage_specs
+from pxwidgets.patterns.compose.records import ComposeAction, ComposePick, ComposePreviewRecord
 
 __all__ = [
     'ACTIONS',
     'ActionForm',
+    'ComposeAction',
+    'ComposePick',
     'ComposePreview',
+    'ComposePreviewRecord',
     'Composed',
     'Pick',
     'StageColumns',

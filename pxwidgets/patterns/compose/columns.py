@@ -17,9 +17,9 @@ from typing import Any
 
 import pixeltable as pxt
 
-from pxwidgets.functions.consensus import LABEL_KEYS
 from pxwidgets.patterns.common.metadata import read_roles
 from pxwidgets.patterns.consensus import detect_kind
+from pxwidgets.patterns.consensus.kinds import _value_kind as value_kind  # one reading of a value for both
 from pxwidgets.tables.internals import ColumnFacts, column_facts, type_kind
 
 SAMPLE_ROWS = 20
@@ -33,15 +33,10 @@ TEXT_TYPES = ('document', 'string')
 MEDIA_TYPES = ('image', 'video', 'audio', 'document')
 
 
-def _json_kind(values: list[Any]) -> str | None:
-    """``'detections'`` / ``'labels'`` when the values say so, else None (an unknown JSON column is no model)."""
-    for value in values:
-        if isinstance(value, Mapping):
-            if 'bboxes' in value:
-                return 'detections'
-            if any(k in value for k in LABEL_KEYS):
-                return 'labels'
-    return None
+def _reads_as_model(values: list[Any]) -> bool:
+    """Whether a JSON column's values tell a model's output kind, as the consensus tells it (an unknown JSON column is
+    no model)."""
+    return any(isinstance(v, Mapping) and value_kind(v) is not None for v in values)
 
 
 @dataclass(frozen=True)
@@ -114,10 +109,8 @@ def stage_columns(tbl: pxt.Table, path: str) -> StageColumns:
                     values[c].append(row[f'c{i}'])
     kinds: dict[str, str] = {}
     for column in candidates:
-        if types[column] == 'json':
-            found = _json_kind(values.get(column, []))
-            if found is None:
-                continue
+        if types[column] == 'json' and not _reads_as_model(values.get(column, [])):
+            continue
         kinds[column] = detect_kind(facts, column, values.get(column, []))
     computed = frozenset(n for n, f in facts.items() if f.value_expr is not None)
     return StageColumns(path, types, kinds, owned, computed)

@@ -15,25 +15,27 @@ Example:
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pixeltable as pxt
 from pixeltable import exprs, func
 
-from pxwidgets.errors import CodegenError, InvalidRequestError, StageNotFoundError, TableNotFoundError
+from pxwidgets.errors import InvalidRequestError, StageNotFoundError, TableNotFoundError
 from pxwidgets.patterns.common.exprcode import (
-    canonical_writer,
     column_name,
     column_table_id,
-    display_writer,
-    fallback_text,
 )
 from pxwidgets.patterns.common.guards import broken_reason
 from pxwidgets.patterns.common.transforms import type_family
+from pxwidgets.patterns.progressive.definitions import (
+    canonical,
+    column_canonical,
+    column_refs,
+    readable,
+    view_canonical,
+)
 from pxwidgets.patterns.progressive.stages import Stage, StageKind, read_stage_metadata
 from pxwidgets.tables.internals import (
     ViewDefinition,
@@ -47,61 +49,19 @@ from pxwidgets.tables.internals import (
 
 MEDIA_FAMILIES = ('video', 'image', 'document', 'audio')
 
-
-def canonical(obj: exprs.Expr | func.GeneratingFunctionCall | None) -> str:
-    """A string two equal definitions share, whichever table handle they were written against."""
-    if obj is None:
-        return ''
-    writer = canonical_writer()
-    try:
-        if isinstance(obj, func.GeneratingFunctionCall):
-            return writer.iterator_call(obj)
-        return writer.expr(obj)
-    except CodegenError:
-        return json.dumps(obj.as_dict(), sort_keys=True, default=str)
-
-
-def view_canonical(
-    kind: str,
-    base_id: str,
-    iterator: func.GeneratingFunctionCall | None,
-    predicate: exprs.Expr | None,
-    sample: str | None = None,
-) -> str:
-    """The identity of a view's definition: its kind, its base, its iterator call, filter and sample clause."""
-    return f'{kind}@{base_id}:{canonical(iterator)}|{canonical(predicate)}|{sample}'
-
-
-def column_canonical(table_id: str, expr: exprs.Expr | None) -> str:
-    """The identity of a computed column's definition: its table and its expression."""
-    return f'column@{table_id}:{canonical(expr)}'
-
-
-def readable(obj: exprs.Expr | func.GeneratingFunctionCall | None) -> str:
-    """A definition for people (``detect_faces(frames.frame, min_size=40)``)."""
-    if obj is None:
-        return ''
-    writer = display_writer()
-    try:
-        if isinstance(obj, func.GeneratingFunctionCall):
-            return writer.iterator_call(obj)
-        return writer.top(obj)
-    except CodegenError:
-        return fallback_text(obj)
-
-
-def column_refs(*objs: exprs.Expr | func.GeneratingFunctionCall | None) -> list[exprs.ColumnRef]:
-    """Every column reference inside expressions and iterator calls."""
-    result: list[exprs.ColumnRef] = []
-    for obj in objs:
-        if obj is None:
-            continue
-        items: Iterable[exprs.Expr] = (
-            [*obj.args, *obj.kwargs.values()] if isinstance(obj, func.GeneratingFunctionCall) else [obj]
-        )
-        for item in items:
-            result.extend(item.subexprs(exprs.ColumnRef))
-    return result
+__all__ = [
+    'PipelineState',
+    'StageRecord',
+    'TableInfo',
+    'canonical',
+    'column_canonical',
+    'column_is_stored',
+    'column_refs',
+    'readable',
+    'scan',
+    'table_metadata',
+    'view_canonical',
+]
 
 
 @dataclass

@@ -19,6 +19,7 @@ from typing import Any
 from pxwidgets.errors import CodegenError
 from pxwidgets.patterns.common.exprcode import ExprWriter, Imports, attribute, column_name, literal, type_code
 from pxwidgets.patterns.common.metadata import role_metadata
+from pxwidgets.patterns.common.names import parent_of
 from pxwidgets.patterns.progressive.catalog import PipelineState, StageRecord, TableInfo
 from pxwidgets.patterns.progressive.stages import STAGE_ROLE, stage_metadata
 
@@ -31,10 +32,6 @@ def _call(fn: str, args: list[str], indent: str = '') -> str:
         return one_line
     inner = ''.join(f'{indent}    {arg},\n' for arg in args)
     return f'{indent}{fn}(\n{inner}{indent})'
-
-
-def _parent(path: str) -> str:
-    return path.rsplit('/', 1)[0] if '/' in path else ''
 
 
 class _Writer:
@@ -65,7 +62,7 @@ class _Writer:
         )
 
     def path(self, path: str) -> str:
-        if _parent(path) != self.view_dir:
+        if parent_of(path) != self.view_dir:
             return repr(path)
         short = path.rsplit('/', 1)[-1]
         return "f'{DIR}/" + short + "'" if self.target_dir else repr(short)

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
+from pxwidgets.patterns.common.guards import broken_fix
 from pxwidgets.patterns.progressive.catalog import PipelineState, StageRecord, column_is_stored
 from pxwidgets.patterns.progressive.stats import compute_time, error_rate
-from pxwidgets.tables.counting import failed_rows_by_column
+from pxwidgets.tables.counting import failed_rows_by_column, live_rows
 
 
 class LineageNode(TypedDict):
@@ -51,6 +52,14 @@ class LineageNode(TypedDict):
     problem: str | None
 
 
+class StageProblem(TypedDict):
+    """A stage that cannot run any more, and how to fix it (``ProgressiveRefinement.problems()``)."""
+
+    stage: str
+    problem: str
+    fix: str
+
+
 class LineageEdge(TypedDict):
     """``target`` reads from ``source``."""
 
@@ -70,7 +79,7 @@ class LineageGraph(TypedDict):
 def _count(record: StageRecord, cache: dict[str, int | None]) -> int | None:
     if record.table_id not in cache:
         try:
-            cache[record.table_id] = int(record.tbl.count())
+            cache[record.table_id] = live_rows(record.tbl)
         except Exception:
             cache[record.table_id] = None
     return cache[record.table_id]
@@ -136,3 +145,18 @@ def lineage_graph(state: PipelineState, head: str, *, counts: bool = True) -> Li
         )
         edges.extend({'source': source, 'target': stage.name} for source in stage.inputs)
     return {'root': state.root_info().stage, 'head': head, 'nodes': nodes, 'edges': edges}
+
+
+def graph_problems(graph: LineageGraph) -> list[StageProblem]:
+    """The stages of a graph that cannot run any more (e.g. a notebook UDF lost in a kernel restart), with how to fix
+    each: what ``ProgressiveRefinement.problems()`` answers, read from a graph already made.
+
+    Example:
+        >>> graph_problems({'root': 'a', 'head': 'a', 'nodes': [], 'edges': []})
+        []
+    """
+    return [
+        {'stage': node['id'], 'problem': node['problem'], 'fix': broken_fix(node['id'])}
+        for node in graph['nodes']
+        if node['problem'] is not None
+    ]

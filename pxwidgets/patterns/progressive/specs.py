@@ -143,6 +143,21 @@ def _iterator_output(call: func.GeneratingFunctionCall, wanted: str | None) -> s
     return names[0] if names else None
 
 
+DEFINITION_ARGS = ('transform', 'params', 'column', 'iterator', 'where', 'input', 'output', 'allow_notebook_udfs')
+"""The arguments that say what a stage does (``add_stage`` and ``preview_transform`` take them alike)."""
+
+
+def definition_of(args: Mapping[str, Any]) -> dict[str, Any]:
+    """The stage definition among a call's arguments (``definition_of(locals())``), for :func:`resolve`.
+
+    Example:
+        >>> definition_of({'name': 'x', 'transform': 'detect_faces', 'params': None, 'column': None, 'iterator': None,
+        ...                'where': None, 'input': None, 'output': None, 'allow_notebook_udfs': False})['transform']
+        'detect_faces'
+    """
+    return {k: args[k] for k in DEFINITION_ARGS}
+
+
 def resolve(
     state: PipelineState,
     registry: Registry,
@@ -204,27 +219,14 @@ def resolve(
             spec.expr = built
     elif column is not None:
         spec.kind = 'column'
-        if isinstance(column, exprs.Expr):
-            _no_params(params, 'an expression')
-            spec.expr = column
-        elif isinstance(column, func.Function):
-            spec.input, value = _input_ref(context, after_rec, input)
-            spec.params = dict(params or {})
-            spec.expr = _call(column, value, spec.params, what)
-        else:
-            raise _not_pixeltable(column, 'column')
+        spec.expr = _built(
+            spec, after_rec, column, (exprs.Expr, 'an expression'), func.Function, 'column', params, input, what
+        )
     elif iterator is not None:
         spec.kind = 'iterator'
-        if isinstance(iterator, func.GeneratingFunctionCall):
-            _no_params(params, 'an iterator call')
-            spec.iterator = iterator
-        elif isinstance(iterator, func.GeneratingFunction):
-            spec.input, value = _input_ref(context, after_rec, input)
-            spec.params = dict(params or {})
-            spec.iterator = _call(iterator, value, spec.params, what)
-        else:
-            raise _not_pixeltable(iterator, 'iterator')
-        assert spec.iterator is not None
+        ready = (func.GeneratingFunctionCall, 'an iterator call')
+        bare = func.GeneratingFunction
+        spec.iterator = _built(spec, after_rec, iterator, ready, bare, 'iterator', params, input, what)
         spec.output = _iterator_output(spec.iterator, output)
         if where is not None:
             spec.expr = _predicate(where, context, after_rec, input, None, what)
@@ -269,6 +271,30 @@ def _predicate(
         assert isinstance(result, exprs.Expr)
         return result
     raise _not_pixeltable(where, 'where')
+
+
+def _built(
+    spec: StageSpec,
+    after_rec: StageRecord,
+    given: Any,
+    ready: tuple[type, str],
+    bare: type,
+    arg: str,
+    params: Any,
+    input: str | None,
+    what: str,
+) -> Any:
+    """What ``column=`` / ``iterator=`` gave: a ready expression or call as it is (no ``params`` then), or a bare
+    function applied to the input column with ``params`` (recorded in ``spec``)."""
+    ready_type, ready_name = ready
+    if isinstance(given, ready_type):
+        _no_params(params, ready_name)
+        return given
+    if isinstance(given, bare):
+        spec.input, value = _input_ref(spec.context, after_rec, input)
+        spec.params = dict(params or {})
+        return _call(given, value, spec.params, what)
+    raise _not_pixeltable(given, arg)
 
 
 def _not_pixeltable(obj: Any, arg: str) -> InvalidRequestError:

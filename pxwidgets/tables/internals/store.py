@@ -1,0 +1,255 @@
+"""Pixeltable's store tables, read directly: the rows of a data-versioned table (row diffs between versions), counts
+by table id without opening the table, failed rows counted in SQL, and one read transaction around several queries.
+
+Every row version is a store row ``(rowid…, v_min, v_max, col_0, …)`` live at table version ``V`` when
+``v_min <= V < v_max``; a stored column ``col_<id>`` keeps its error in ``col_<id>_cellmd ->> 'errortype'``.
+
+Example:
+    >>> store_counts(table_id(pxt.get_table('rag/docs')))  # doctest: +SKIP
+    (3, 3)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import pixeltable as pxt
+import sqlalchemy as sql
+
+from pxwidgets.tables.internals.handles import type_kind
+
+
+def count_rows_of(query: Any, *, probe: Any) -> int:
+    """``query.count()``, or the number of rows of ``query.select(probe)`` where Pixeltable cannot count in SQL.
+
+    Pixeltable 0.7.21 refuses ``count()`` on a query filtered by a media column's ``errortype`` when that column is
+    validated on read ("query plan contains a non-SQL node").
+    """
+    try:
+        return int(query.count())
+    except pxt.Error as exc:
+        if 'non-SQL node' not in str(exc):
+            raise
+        return len(query.select(probe).collect())
+
+
+# ---- the store rows of a data-versioned table (row diffs between versions) ------------------------------------
+
+
+@dataclass(frozen=True)
+class StoreColumn:
+    """A user column of one table version, as the store keeps it."""
+
+    id: int
+    name: str
+    type_text: str
+    kind: str  # 'image', 'string', 'json', … (lower-case type family)
+    is_media: bool
+    is_stored: bool
+    is_computed: bool
+    store_name: str | None  # None when the column is not stored (computed on read)
+    cellmd_name: str | None = None
+    """The store column of the cell's metadata: its error, or the file of an array/JSON value kept outside the
+    database (the value column is NULL then)."""
+
+
+@dataclass(frozen=True)
+class StoreFacts:
+    """What a row diff needs about one table: its store table, rowid columns and the columns of a version."""
+
+    table: sql.Table
+    rowid_columns: list[str]
+    data_versioned: bool
+    is_view: bool
+    columns: list[StoreColumn]
+
+    def column(self, name: str) -> sql.ColumnElement[Any]:
+        return self.table.c[name]
+
+
+def _user_columns(tbl: pxt.Table, own_only: bool) -> list[StoreColumn]:
+    tvp = tbl._tbl_version_path
+    own = tvp.tbl_version.get()
+    out = []
+    for col in tvp.columns():
+        if col.name is None:
+            continue
+        if own_only and col.get_tbl().id != own.id:
+            continue
+        kind = type_kind(col.col_type)
+        stored = bool(col.is_stored)
+        out.append(
+            StoreColumn(
+                id=int(col.id),
+                name=str(col.name),
+                type_text=str(col.col_type),
+                kind=kind,
+                is_media=bool(col.col_type.is_media_type()),
+                is_stored=stored,
+                is_computed=bool(col.is_computed),
+                store_name=col.store_name() if stored else None,
+                cellmd_name=col.cellmd_store_name() if stored and col.stores_cellmd else None,
+            )
+        )
+    return out
+
+
+def store_of(tbl: pxt.Table) -> StoreFacts:
+    """The store facts of a table handle (a versioned handle ``'dir/t:N'`` gives that version's columns)."""
+    tv = tbl._tbl_version_path.tbl_version.get()
+    store = tv.store_tbl
+    assert store is not None and store.sa_tbl is not None
+    sa_tbl = store.sa_tbl
+    return StoreFacts(
+        table=sa_tbl,
+        rowid_columns=[c.name for c in store.rowid_columns()],
+        data_versioned=bool(tv.is_data_versioned),
+        is_view=bool(tv.is_view),
+        columns=[
+            c if c.cellmd_name is None or c.cellmd_name in sa_tbl.c else dataclasses.replace(c, cellmd_name=None)
+            for c in _user_columns(tbl, own_only=True)
+            if c.store_name is None or c.store_name in sa_tbl.c
+        ],
+    )
+
+
+def connect() -> sql.engine.Connection:
+    """A read-only connection to Pixeltable's database (the caller closes it)."""
+    from pixeltable.env import Env
+
+    return Env.get().engine.connect()
+
+
+# ---- one read transaction around several queries ----------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def read_transaction(tables: Sequence[pxt.Table]) -> Iterator[None]:
+    """One read-only catalog transaction around the block, over ``tables`` (their metadata is refreshed first).
+
+    Without it every column reference of every query re-validates the catalog (~100 ms for a similarity query over
+    one level here, ~12 ms inside it). Every table the block reads must be listed (or be a base of one listed):
+    Pixeltable refuses to load changed metadata in the middle of a transaction.
+
+    Example:
+        >>> with read_transaction([sections, paragraphs]):  # doctest: +SKIP
+        ...     hits = [level.order_by(sim).limit(5).collect() for level in (sections, paragraphs)]
+    """
+    from pixeltable.runtime import get_runtime
+
+    paths = [cast(Any, t)._tbl_version_path for t in tables]  # typed as a column lookup by Table.__getattr__
+    with get_runtime().catalog.begin_xact(for_write=False, read_tvps=paths):
+        yield
+
+
+def store_counts(table_id: str) -> tuple[int, int]:
+    """Live rows of a table or view and distinct values of its first row-id column (for an iterator view over a
+    table: how many base rows have rows), read from the store by the table's id, without opening the table.
+
+    Example:
+        >>> store_counts(table_id(pxt.get_table('rag/docs')))  # doctest: +SKIP
+        (3, 3)
+    """
+    import uuid
+
+    hex_id = uuid.UUID(table_id).hex
+    with connect() as conn:
+        names = [
+            r[0]
+            for r in conn.execute(
+                sql.text('select table_name from information_schema.tables where table_name in (:t, :v)'),
+                {'t': f'tbl_{hex_id}', 'v': f'view_{hex_id}'},
+            )
+        ]
+        if not names:
+            raise LookupError(f'no store table for table id {table_id}')
+        store = sql.Table(names[0], sql.MetaData(), autoload_with=conn)
+        live = store.c.v_max == sql.literal(9223372036854775807) if 'v_max' in store.c else sql.true()
+        first = store.c[next(c.name for c in store.columns if c.name.startswith('rowid'))]
+        row = conn.execute(sql.select(sql.func.count(), sql.func.count(sql.distinct(first))).where(live)).one()
+    return int(row[0]), int(row[1])
+
+
+# ---- counts read from a handle's store in one SQL query (no Pixeltable query built) ----------------------------
+
+
+def _live(store: sql.Table, tv: Any) -> list[sql.ColumnElement[bool]]:
+    """The store rows live at the handle's version (every row of a store that keeps no row versions)."""
+    if not tv.is_data_versioned or 'v_min' not in store.c:
+        return []
+    version = sql.literal(int(tv.version))
+    return [store.c.v_min <= version, store.c.v_max > version]
+
+
+def _store(tbl: pxt.Table) -> tuple[Any, sql.Table] | None:
+    tv = tbl._tbl_version_path.tbl_version.get()
+    store = tv.store_tbl
+    if store is None or store.sa_tbl is None or tv.is_snapshot:
+        return None
+    return tv, store.sa_tbl
+
+
+def live_rows_in_store(tbl: pxt.Table) -> int | None:
+    """The rows of a table or view at its handle's version, counted in its store (``None``: a snapshot, or a store
+    that cannot be read). Same as ``tbl.count()`` without building a Pixeltable query.
+
+    Example:
+        >>> live_rows_in_store(pxt.get_table('demo/frames'))  # doctest: +SKIP
+        120
+    """
+    found = _store(tbl)
+    if found is None:
+        return None
+    tv, store = found
+    try:
+        with connect() as conn:
+            return int(
+                conn.execute(sql.select(sql.func.count()).select_from(store).where(*_live(store, tv))).scalar_one()
+            )
+    except sql.exc.SQLAlchemyError:
+        return None
+
+
+def failed_rows_in_store(tbl: pxt.Table, columns: Sequence[str]) -> dict[str, int] | None:
+    """How many rows of each stored computed column of a table's own failed (have an ``errortype``), counted in its
+    store in one SQL query.
+
+    Building the same count as a Pixeltable query binds every column to the query and compiles an aggregate per
+    column (most of a second for a 200-column pipeline on a loaded machine); this reads ``col_<id>_cellmd`` directly.
+    ``None`` when one of the columns cannot be counted this way: not a stored column of this table (a base's), no
+    cell metadata in the store, or a media column validated on read (its errors appear only when its file is read).
+
+    Example:
+        >>> failed_rows_in_store(pxt.get_table('demo/frames'), ['faces', 'eyes'])  # doctest: +SKIP
+        {'faces': 0, 'eyes': 2}
+    """
+    from pixeltable.catalog import MediaValidation
+
+    found = _store(tbl)
+    if found is None:
+        return None
+    tv, store = found
+    own = tv.cols_by_name  # the table's own columns (``Column.get_tbl()`` would cost a catalog round trip each)
+    counts: list[sql.ColumnElement[Any]] = []
+    for name in columns:
+        col = own.get(name)
+        if col is None or not col.is_stored or not col.stores_cellmd:
+            return None
+        if col.col_type.is_media_type() and (col._media_validation or tv.media_validation) == MediaValidation.ON_READ:
+            return None
+        cellmd = store.c.get(col.cellmd_store_name())
+        if cellmd is None:
+            return None
+        counts.append(sql.func.count(cellmd.op('->>')('errortype')))
+    if not counts:
+        return {}
+    try:
+        with connect() as conn:
+            row = conn.execute(sql.select(*counts).select_from(store).where(*_live(store, tv))).one()
+    except sql.exc.SQLAlchemyError:
+        return None
+    return {name: int(n or 0) for name, n in zip(columns, row, strict=True)}
