@@ -156,6 +156,23 @@ def _add_numeric(wc: WindowCounts, spec: Spec, row: Mapping[str, Any], cell: tup
             wc.summary.append([*map(repr, cell), col, c, *sums])
 
 
+def _merged(rows: Iterable[Mapping[str, Any]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One row per group: Pixeltable computes aggregates it cannot run in SQL (the marks) in Python over runs of rows
+    in storage order, so one group can come back as several rows. Their counts and sums are added here, before any
+    rounding, so that a window's summary depends on its rows and not on how they are stored."""
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        group = tuple(row[k] for k in keys)
+        acc = out.get(group)
+        if acc is None:
+            out[group] = dict(row)
+            continue
+        for name, value in row.items():
+            if name not in keys and value is not None:
+                acc[name] = value if acc[name] is None else acc[name] + value
+    return list(out.values())
+
+
 def aggregate(tbl: pxt.Table, spec: Spec, window: Window) -> Aggregate:
     """Every window's summary in one query: ``group_by(key // width)`` for integer classes (one row per window),
     ``group_by(key // width, prediction, truth)`` for string classes (their cells come with it). Rows without a key
@@ -186,7 +203,9 @@ def aggregate(tbl: pxt.Table, spec: Spec, window: Window) -> Aggregate:
     else:
         columns = {'b': bucket, 'p': pred, 'g': truth, 'n': every, **_numeric_columns(tbl, spec)}
         query = tbl.group_by(bucket, pred, truth).select(**columns)
-    for row in query.collect():
+    for row in _merged(
+        query.collect(), ('b', 'p', 'g') if spec.label_type == 'string' and not spec.detections else ('b',)
+    ):
         if row['b'] is None:  # no timestamp (or order value): in no window
             unplaced += int(row['n'])
             continue
