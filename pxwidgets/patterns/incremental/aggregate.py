@@ -187,11 +187,14 @@ def aggregate(tbl: pxt.Table, spec: Spec, window: Window) -> Aggregate:
     every = count(key == None)  # noqa: E711  (a boolean, never null: counts every row of the group)
     windows: dict[int, WindowCounts] = {}
     unplaced = 0
-    if spec.detections:  # the per-row digest of each match stands for the row (JSON is not summed in SQL)
+    if spec.detections:
+        # the per-row digest of each match stands for the row: a window's statistics are computed from its rows'
+        # matches alone, and a row without a prediction has no match (no digest). Nothing here reads the JSON
+        # columns: a count over one of them makes Pixeltable aggregate the whole table in Python.
         assert spec.digest is not None
         h = tbl[spec.digest]
         marks = {'mh': pxt_sum(mark(h)), 'mh2': pxt_sum(mark(h * VALUE_SCALES[0]))}
-        counts = {'np': count(pred), 'ng': count(truth), 'nh': count(h)}
+        counts = {'nh': count(h)}
         columns = {'b': bucket, 'n': every, **counts, **marks, **_numeric_columns(tbl, spec)}
         query = tbl.group_by(bucket).select(**columns)
     elif spec.label_type == 'int':
