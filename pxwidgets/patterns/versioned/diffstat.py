@@ -57,11 +57,11 @@ class DiffStat:
     @property
     def cells_changed(self) -> dict[str, int]:
         """Column -> how many of the rows present in both versions have another value there."""
-        return dict(self.diff.changed_by_column)
+        return self.diff.changed_by_column
 
     @property
     def notes(self) -> list[str]:
-        return list(self.diff.notes)
+        return self.diff.notes
 
     @property
     def columns_a(self) -> int:
