@@ -118,7 +118,9 @@ def test_values_changed_inside_a_reference_range_change_every_window(pxt_dir: st
 
 
 @pytest.mark.parametrize('kind', ['classes', 'detections'])
-def test_a_window_fingerprint_depends_on_its_rows_not_on_their_storage_order(pxt_dir: str, kind: str) -> None:
+def test_a_window_fingerprint_depends_on_its_rows_not_on_their_storage_order(
+    pxt_dir: str, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The same rows stored window by window and interleaved across windows give every window the same fingerprint,
     and inserting a later window recomputes only that one. (Pixeltable sums marks in Python over runs of rows in
     storage order, so one window can come back as several groups; a fingerprint made of those groups changed with
@@ -148,3 +150,16 @@ def test_a_window_fingerprint_depends_on_its_rows_not_on_their_storage_order(pxt
         tbl.insert([row(i) | {'id': 1000 + i, 'ts': T0 + datetime.timedelta(hours=5)} for i in range(10)])
         assert ev.refresh().changed == [int(T0.timestamp()) // HOUR + 5]
     assert prints[0] == prints[1] and len(prints[0]) == 3
+    # the aggregation ran in the database: one row per window came back (not runs of rows summed in Python)
+    from pxwidgets.patterns.incremental import aggregate as aggregation
+
+    returned: list[list[Any]] = []
+    merge = aggregation._merged
+
+    def spy(rows: Any, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+        returned.append(list(rows))
+        return merge(returned[-1], keys)
+
+    monkeypatch.setattr(aggregation, '_merged', spy)
+    windows = aggregation.aggregate(tbl, ev.spec, ev._store.read()[0].window).windows
+    assert len(windows) == 4 and len(returned[0]) == 4, returned[0]

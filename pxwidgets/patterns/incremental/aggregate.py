@@ -2,11 +2,14 @@
 
 The summary of a window is what its statistics depend on, reduced to a few numbers computed in the database: for
 integer classes the row count, the counts of predictions, labels and labeled rows, and the sums of a *mark* of each
-prediction, label and (prediction, label) pair; for string classes the confusion cells themselves; and per numeric
-column the count, sum and marks of its values. A mark is ``exp(frac(x * scale))``: a non-linear, pseudo-random
+prediction, label and (prediction, label) pair; for string classes the confusion cells themselves; for detections
+the count and marks of each row's match digest (a window's statistics are computed from its rows' matches); and per
+numeric column the count, sum and marks of its values. A mark is ``exp(frac(x * scale))``: a non-linear, pseudo-random
 function, so a sum of marks changes whenever one of the values it covers changes, even when every count and plain
 sum stays (a swap of labels between two rows of one timestamp, two changes that cancel out). Only windows whose
-digest changed have their rows read again.
+digest changed have their rows read again. Nothing here reads a JSON column: Pixeltable would then aggregate every
+row of the table in Python, and return one window as several groups in storage order (they are added up here
+anyway, before rounding, so that a summary never depends on how rows are stored).
 
 Example:
     >>> agg = aggregate(tbl, spec, window)  # doctest: +SKIP
