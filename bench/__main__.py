@@ -10,6 +10,7 @@ BENCHMARKS = [
     'bench_stage_builder',
     'bench_versioned',
     'bench_incremental',
+    'bench_detections',
     'bench_consensus',
     'bench_cascade',
     'bench_hub',

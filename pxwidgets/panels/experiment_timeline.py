@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any, NotRequired, TypedDict
 
@@ -22,13 +23,12 @@ import traitlets
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command
-from pxwidgets.panels.charts import figure_payload
 from pxwidgets.panels.contract import FigurePayload, NoPayload, PlanInfo, StepInfo
 from pxwidgets.panels.row_diffs import DiffPage, encode_row_diff, encode_table_comparison
 from pxwidgets.patterns.common.plans import Plan
 from pxwidgets.patterns.common.records import ParamSpec
 from pxwidgets.patterns.versioned import TableVersions, VersionedExperiment
-from pxwidgets.patterns.versioned.charts import metric_figure, numeric_metrics, parallel_lines_figure
+from pxwidgets.patterns.versioned.charts import metric_spec, numeric_metrics, parallel_lines_spec
 from pxwidgets.patterns.versioned.records import DiffStatInfo, RunInfo
 from pxwidgets.patterns.versioned.rowdiff import MAX_DIFF_LIMIT
 from pxwidgets.patterns.versioned.run_form import setup_params, takes_progress
@@ -194,6 +194,13 @@ class SnapshotReply(TypedDict):
 # ---- helpers ---------------------------------------------------------------------------------------------------
 
 
+def _spec_payload(spec: dict[str, Any]) -> FigurePayload:
+    """A figure spec (``{data, layout}`` as plotly serialises it) made JSON-safe: what
+    :func:`~pxwidgets.panels.charts.figure_payload` makes of the figure, without building (and validating) one."""
+    safe = json.loads(json.dumps(spec, default=str))
+    return {'data': safe['data'], 'layout': safe['layout']}
+
+
 def _int(payload: dict[str, Any], key: str, default: int | None = None) -> int:
     value = payload.get(key, default)
     if not isinstance(value, int) or isinstance(value, bool):
@@ -251,8 +258,8 @@ class ExperimentTimeline(Panel):
             names = numeric_metrics(runs)
             chosen = metric if metric in names else (self.metric if self.metric in names else None)
             chosen = chosen or (names[0] if names else None)
-            figure = figure_payload(metric_figure(runs, chosen)) if chosen else None
-            parallel = figure_payload(parallel_lines_figure(runs, chosen)) if chosen else None
+            figure = _spec_payload(metric_spec(runs, chosen)) if chosen else None
+            parallel = _spec_payload(parallel_lines_spec(runs, chosen)) if chosen else None
             return {
                 'mode': 'experiment',
                 'name': self.experiment.name,

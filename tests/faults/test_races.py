@@ -187,3 +187,54 @@ def test_refreshing_an_evaluation_while_another_process_inserts(root: str, tmp_p
     evaluation.refresh(force=True)
     full = IncrementalEvaluation.open(t).to_pandas().reset_index(drop=True)
     assert after[['bucket', 'rows', 'labeled', 'accuracy']].equals(full[['bucket', 'rows', 'labeled', 'accuracy']])
+
+
+@pytest.mark.parametrize('keeps', [(1, 1), (1, 3)], ids=['same-plan', 'different-plans'])
+def test_two_timelines_cleaning_up_one_experiment(root: str, tmp_path: Path, keeps: tuple[int, int]) -> None:
+    """Two processes, each with its own ExperimentTimeline, confirm a cleanup plan at the same moment (the same plan,
+    or plans keeping a different number of versions): every version a successful side planned ends dropped whole
+    (directory gone and marked dropped in the registry), every other version is intact, and a side that lost says
+    so with a structured error (the plan changed under it), having written nothing."""
+    from pxwidgets import VersionedExperiment
+    from tests.support.versioned import build_numbers
+
+    name = f'{root}/exp_cleanup_{keeps[1]}'
+    exp = VersionedExperiment(name, build_numbers, keep=1)
+    for threshold in (0.1, 0.3, 0.5, 0.7, 0.9):
+        exp.run(threshold=threshold, n=10)
+    plans = [exp.plan_cleanup(keep=keep) for keep in keeps]
+    planned = [{int(s.details['version']) for s in plan.steps} for plan in plans]
+    assert planned[0] == {1, 2, 3, 4} and planned[1] == ({1, 2, 3, 4} if keeps[1] == 1 else {1, 2})
+
+    execute = """
+        from pxwidgets.panels.experiment_timeline import ExperimentTimeline
+        panel = ExperimentTimeline({name!r})
+        replies = []
+        request = {{'type': 'request', 'id': 1, 'kind': 'execute',
+                   'payload': {{'action': 'cleanup', 'keep': {keep}, 'token': {token!r}}}}}
+        panel._dispatch(request, lambda msg, bufs: 'ok' in msg and replies.append(msg), run_inline=True)
+        reply = replies[-1]
+        if not reply['ok']:
+            code, message = reply['error']['code'], reply['error']['message']
+            raise (PxWidgetsError if code != 'internal' else RuntimeError)(code + ': ' + message)
+        """
+    codes = [execute.format(name=name, keep=k, token=p.token) for k, p in zip(keeps, plans, strict=True)]
+    results = _race(codes, tmp_path / 'barrier')
+    _conflicts_are_clear(results)
+    assert any(r[0] == 'ok' for r in results), results
+    for result in results:  # a loser was refused before writing: its plan no longer matched the catalog
+        assert result[0] == 'ok' or result[1].startswith('plan_changed: '), results
+
+    after = VersionedExperiment.open(name)
+    runs = {r.version: r for r in after.runs()}
+    assert sorted(runs) == [1, 2, 3, 4, 5], runs  # no run lost, none unrecorded
+    dropped = set().union(*(p for p, r in zip(planned, results, strict=True) if r[0] == 'ok'))
+    dirs = {d.rsplit('/', 1)[-1] for d in pxt.list_dirs(name, recursive=False)}
+    for version, run in runs.items():  # each version whole: dropped and gone, or kept with its rows
+        if version in dropped:
+            assert run.dropped and f'v{version}' not in dirs, (version, run, dirs, results)
+        else:
+            assert not run.dropped and f'v{version}' in dirs, (version, run, dirs, results)
+            assert pxt.get_table(f'{name}/v{version}/items').count() == 10
+    assert runs[5].latest
+    assert after.plan_cleanup(keep=max(keeps) if len(dropped) < 4 else 1).empty  # nothing left half-done

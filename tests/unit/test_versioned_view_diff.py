@@ -136,3 +136,45 @@ def test_parallel_coordinates_with_categorical_parameters(pxt_dir: str) -> None:
     assert list(dims['flagged']['values']) == [13.0, 4.0] == list(trace.line.color)
     assert list(trace.customdata) == [1, 2]
     assert exp.parallel_figure('share').data[0].dimensions[-1]['values'] == (13 / 20, 4 / 10)
+
+
+def test_the_timeline_sends_the_figures_plotly_would() -> None:
+    """The panel sends the charts as plain specs (no plotly validation on a thousand runs): each is exactly the
+    payload of the plotly figure the library returns, for numbers, categories, missing parameters and marked runs."""
+    import datetime
+
+    from pxwidgets.panels.charts import figure_payload
+    from pxwidgets.panels.experiment_timeline import _spec_payload
+    from pxwidgets.patterns.versioned.charts import (
+        metric_figure,
+        metric_spec,
+        parallel_lines_figure,
+        parallel_lines_spec,
+    )
+    from pxwidgets.patterns.versioned.runs import Run
+
+    now = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    runs = [
+        Run(
+            experiment='e',
+            version=v,
+            status='ok' if v != 4 else 'failed',
+            params={'lr': v / 10, 'model': ['a', 'b', None][v % 3]} | ({'x': 1} if v % 2 else {}),
+            metrics={'loss': 1 / v, 'acc': v * 0.1} if v != 4 else {},
+            started_at=now,
+            duration_s=1.0,
+            result=None,
+            tables=[],
+            error=None,
+            promoted=v == 2,
+            latest=v == 12,
+            dropped=v == 3,
+        )
+        for v in range(1, 13)
+    ]
+    for metric in ('loss', 'acc'):
+        assert _spec_payload(metric_spec(runs, metric)) == figure_payload(metric_figure(runs, metric))
+        assert _spec_payload(parallel_lines_spec(runs, metric)) == figure_payload(parallel_lines_figure(runs, metric))
+    assert _spec_payload(metric_spec([], None)) == figure_payload(metric_figure([], None))
+    symbols = metric_spec(runs, 'loss')['data'][0]['marker']['symbol']
+    assert symbols[1] == 'diamond' and symbols[-1] == 'star'  # promoted v2, latest v12

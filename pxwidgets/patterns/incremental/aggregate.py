@@ -2,11 +2,14 @@
 
 The summary of a window is what its statistics depend on, reduced to a few numbers computed in the database: for
 integer classes the row count, the counts of predictions, labels and labeled rows, and the sums of a *mark* of each
-prediction, label and (prediction, label) pair; for string classes the confusion cells themselves; and per numeric
-column the count, sum and marks of its values. A mark is ``exp(frac(x * scale))``: a non-linear, pseudo-random
+prediction, label and (prediction, label) pair; for string classes the confusion cells themselves; for detections
+the count and marks of each row's match digest (a window's statistics are computed from its rows' matches); and per
+numeric column the count, sum and marks of its values. A mark is ``exp(frac(x * scale))``: a non-linear, pseudo-random
 function, so a sum of marks changes whenever one of the values it covers changes, even when every count and plain
 sum stays (a swap of labels between two rows of one timestamp, two changes that cancel out). Only windows whose
-digest changed have their rows read again.
+digest changed have their rows read again. Nothing here reads a JSON column: Pixeltable would then aggregate every
+row of the table in Python, and return one window as several groups in storage order (they are added up here
+anyway, before rounding, so that a summary never depends on how rows are stored).
 
 Example:
     >>> agg = aggregate(tbl, spec, window)  # doctest: +SKIP
@@ -156,6 +159,23 @@ def _add_numeric(wc: WindowCounts, spec: Spec, row: Mapping[str, Any], cell: tup
             wc.summary.append([*map(repr, cell), col, c, *sums])
 
 
+def _merged(rows: Iterable[Mapping[str, Any]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One row per group: Pixeltable computes aggregates it cannot run in SQL (the marks) in Python over runs of rows
+    in storage order, so one group can come back as several rows. Their counts and sums are added here, before any
+    rounding, so that a window's summary depends on its rows and not on how they are stored."""
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        group = tuple(row[k] for k in keys)
+        acc = out.get(group)
+        if acc is None:
+            out[group] = dict(row)
+            continue
+        for name, value in row.items():
+            if name not in keys and value is not None:
+                acc[name] = value if acc[name] is None else acc[name] + value
+    return list(out.values())
+
+
 def aggregate(tbl: pxt.Table, spec: Spec, window: Window) -> Aggregate:
     """Every window's summary in one query: ``group_by(key // width)`` for integer classes (one row per window),
     ``group_by(key // width, prediction, truth)`` for string classes (their cells come with it). Rows without a key
@@ -170,11 +190,14 @@ def aggregate(tbl: pxt.Table, spec: Spec, window: Window) -> Aggregate:
     every = count(key == None)  # noqa: E711  (a boolean, never null: counts every row of the group)
     windows: dict[int, WindowCounts] = {}
     unplaced = 0
-    if spec.detections:  # the per-row digest of each match stands for the row (JSON is not summed in SQL)
+    if spec.detections:
+        # the per-row digest of each match stands for the row: a window's statistics are computed from its rows'
+        # matches alone, and a row without a prediction has no match (no digest). Nothing here reads the JSON
+        # columns: a count over one of them makes Pixeltable aggregate the whole table in Python.
         assert spec.digest is not None
         h = tbl[spec.digest]
         marks = {'mh': pxt_sum(mark(h)), 'mh2': pxt_sum(mark(h * VALUE_SCALES[0]))}
-        counts = {'np': count(pred), 'ng': count(truth), 'nh': count(h)}
+        counts = {'nh': count(h)}
         columns = {'b': bucket, 'n': every, **counts, **marks, **_numeric_columns(tbl, spec)}
         query = tbl.group_by(bucket).select(**columns)
     elif spec.label_type == 'int':
@@ -186,7 +209,9 @@ def aggregate(tbl: pxt.Table, spec: Spec, window: Window) -> Aggregate:
     else:
         columns = {'b': bucket, 'p': pred, 'g': truth, 'n': every, **_numeric_columns(tbl, spec)}
         query = tbl.group_by(bucket, pred, truth).select(**columns)
-    for row in query.collect():
+    for row in _merged(
+        query.collect(), ('b', 'p', 'g') if spec.label_type == 'string' and not spec.detections else ('b',)
+    ):
         if row['b'] is None:  # no timestamp (or order value): in no window
             unplaced += int(row['n'])
             continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pxwidgets.patterns.versioned.adopt import AdoptionError
 from pxwidgets.patterns.versioned.compare import Comparison, TableComparison, compare_tables
+from pxwidgets.patterns.versioned.diffstat import DiffStat, diff_stat
 from pxwidgets.patterns.versioned.errors import (
     DiffNotSupportedError,
     ExperimentNameError,
@@ -24,7 +25,7 @@ from pxwidgets.patterns.versioned.errors import (
     UnknownVersionError,
 )
 from pxwidgets.patterns.versioned.experiment import Run, VersionedExperiment
-from pxwidgets.patterns.versioned.rowdiff import DiffStat, RowChange, RowDiff, diff_snapshot, diff_stat, row_diff
+from pxwidgets.patterns.versioned.rowdiff import RowChange, RowDiff, diff_snapshot, row_diff
 from pxwidgets.patterns.versioned.table_versions import TableVersions
 
 __all__ = [

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import datetime
 import fnmatch
 import re
 from collections.abc import Mapping, Sequence
@@ -22,9 +23,10 @@ from typing import Any
 
 import pixeltable as pxt
 
-from pxwidgets.errors import InvalidRequestError
+from pxwidgets.errors import InvalidRequestError, PxWidgetsError
 from pxwidgets.patterns.versioned.compare import input_columns
 from pxwidgets.patterns.versioned.registry import VERSION_DIR, Registry, is_dir
+from pxwidgets.patterns.versioned.runs import MetricsFn, check_metrics, check_params
 from pxwidgets.tables.resolve import open_table
 
 SERIES = re.compile(r'^(?P<stem>.*?)[_-]?v(?P<n>\d+)$')
@@ -251,3 +253,72 @@ __all__ = [
     'find_series',
     'owners_elsewhere',
 ]
+
+
+def adoption_rows(
+    name: str,
+    tables: str | Sequence[str] | None,
+    *,
+    result: str | None,
+    params: Mapping[int | str, Mapping[str, Any]] | None,
+    metrics: MetricsFn | Mapping[int | str, Mapping[str, Any]] | None,
+    check_schema: bool,
+) -> tuple[list[dict[str, Any]], MetricsFn | None]:
+    """The registry rows that adopting ``tables`` as runs of experiment ``name`` writes (versions it already
+    records are left out), and the metrics function to keep; everything checked, nothing written (see
+    :meth:`VersionedExperiment.adopt <pxwidgets.patterns.versioned.VersionedExperiment.adopt>` for the arguments).
+
+    Example:
+        >>> rows, fn = adoption_rows(  # doctest: +SKIP
+        ...     'lab/faces', None, result=None, params=None, metrics=None, check_schema=True)
+
+    Raises:
+        AdoptionError: Nothing to adopt, names that do not form a series, result tables with other inputs, a table
+            of another experiment, a version already recorded with another table.
+    """
+    series = find_series(name, tables, result=result)
+    if check_schema:
+        check_inputs(series)
+    everything = sorted({t for a in series.runs for t in [a.result, *a.tables]})
+    taken = owners_elsewhere(name, everything)
+    if taken:
+        raise AdoptionError(
+            'Already part of another experiment: ' + '; '.join(f'{t} (in {e})' for t, e in sorted(taken.items())) + '.',
+            hint='A table belongs to one experiment; open that one instead.',
+            details={'taken': taken},
+        )
+    given_params = {v: check_params(p) for v, p in check_params_by_version(params, series, 'params').items()}
+    fn: MetricsFn | None = metrics if callable(metrics) else None
+    if fn is not None:
+        given_metrics = {a.version: check_metrics(fn(open_table(a.result))) for a in series.runs}
+    else:
+        given = check_params_by_version(metrics, series, 'metrics')  # type: ignore[arg-type]
+        given_metrics = {v: check_metrics(m) for v, m in given.items()}
+    todo = series.runs
+    try:
+        registry, _ = Registry.open(name)
+    except PxWidgetsError:
+        registry = None
+    if registry is not None:
+        recorded = {r.version: r for r in registry.records() if r.status != 'unrecorded'}
+        clash = [a for a in todo if a.version in recorded and recorded[a.version].result != a.result]
+        if clash:
+            a = clash[0]
+            raise AdoptionError(
+                f'Version {a.version} of {name!r} is already a run ({recorded[a.version].result or "no result"}), '
+                f'not {a.result!r}.',
+                hint='Rename the table to a version number the experiment does not have yet.',
+            )
+        todo = [a for a in todo if a.version not in recorded]
+    rows = [
+        {
+            'version': a.version,
+            'params': given_params.get(a.version, {}),
+            'metrics': given_metrics.get(a.version, {}),
+            'started_at': a.created_at or datetime.datetime.now(datetime.UTC),
+            'result': a.result,
+            'tables': a.tables,
+        }
+        for a in todo
+    ]
+    return rows, fn

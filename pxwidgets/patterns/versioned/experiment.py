@@ -20,7 +20,6 @@ Example:
 
 from __future__ import annotations
 
-import datetime
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -31,13 +30,7 @@ import pixeltable as pxt
 from pxwidgets.errors import CancelledError, InvalidRequestError, PxWidgetsError
 from pxwidgets.patterns.common.plans import Plan, PlanResult, Step, execute
 from pxwidgets.patterns.versioned import charts
-from pxwidgets.patterns.versioned.adopt import (
-    AdoptionError,
-    check_inputs,
-    check_params_by_version,
-    find_series,
-    owners_elsewhere,
-)
+from pxwidgets.patterns.versioned.adopt import adoption_rows
 from pxwidgets.patterns.versioned.cleanup import DEPENDENTS, CleanupPlan, CleanupPlanner, check_keep
 from pxwidgets.patterns.versioned.compare import Comparison, compare_runs
 from pxwidgets.patterns.versioned.errors import (
@@ -60,7 +53,7 @@ from pxwidgets.patterns.versioned.runs import (
     setup_ref,
     to_runs,
 )
-from pxwidgets.tables.resolve import open_table, table_path
+from pxwidgets.tables.resolve import table_path
 
 __all__ = ['MetricsFn', 'Progress', 'Run', 'Setup', 'VersionedExperiment']
 
@@ -152,55 +145,10 @@ class VersionedExperiment:
             ExperimentNameError: ``name`` is a table, or a directory holding other things.
         """
         check_keep(keep)
-        series = find_series(name, tables, result=result)
-        if check_schema:
-            check_inputs(series)
-        everything = sorted({t for a in series.runs for t in [a.result, *a.tables]})
-        taken = owners_elsewhere(name, everything)
-        if taken:
-            raise AdoptionError(
-                'Already part of another experiment: '
-                + '; '.join(f'{t} (in {e})' for t, e in sorted(taken.items()))
-                + '.',
-                hint='A table belongs to one experiment; open that one instead.',
-                details={'taken': taken},
-            )
-        given_params = {v: check_params(p) for v, p in check_params_by_version(params, series, 'params').items()}
-        if callable(metrics):
-            fn: MetricsFn | None = metrics
-            given_metrics = {a.version: check_metrics(metrics(open_table(a.result))) for a in series.runs}
-        else:
-            fn = None
-            given_metrics = {
-                v: check_metrics(m) for v, m in check_params_by_version(metrics, series, 'metrics').items()
-            }
-        todo = series.runs
-        if cls.exists(name):
-            registry, _ = Registry.open(name)
-            recorded = {r.version: r for r in registry.records() if r.status != 'unrecorded'}
-            clash = [a for a in todo if a.version in recorded and recorded[a.version].result != a.result]
-            if clash:
-                a = clash[0]
-                raise AdoptionError(
-                    f'Version {a.version} of {name!r} is already a run ({recorded[a.version].result or "no result"}), '
-                    f'not {a.result!r}.',
-                    hint='Rename the table to a version number the experiment does not have yet.',
-                )
-            todo = [a for a in todo if a.version not in recorded]
+        rows, fn = adoption_rows(name, tables, result=result, params=params, metrics=metrics, check_schema=check_schema)
         created = not cls.exists(name)
         made_dir = not is_dir(name)
         exp = cls(name, setup, keep, metrics=fn)
-        rows = [
-            {
-                'version': a.version,
-                'params': given_params.get(a.version, {}),
-                'metrics': given_metrics.get(a.version, {}),
-                'started_at': a.created_at or datetime.datetime.now(datetime.UTC),
-                'result': a.result,
-                'tables': a.tables,
-            }
-            for a in todo
-        ]
         if rows:
             try:
                 exp._registry.adopt(rows)

@@ -89,24 +89,36 @@ def _retry(fn: Callable[[], T], attempts: int = 8) -> T:
     raise AssertionError('unreachable')
 
 
-@dataclass(frozen=True)
-class RunRecord:
-    """One run as the registry holds it."""
+@dataclass(frozen=True, kw_only=True)
+class RunState:
+    """What the registry records of one run: the fields a registry record and a library
+    :class:`~pxwidgets.patterns.versioned.runs.Run` share."""
 
     version: int
-    status: str  # 'running' | 'ok' | 'failed' | 'abandoned' (a running run whose process is gone) | 'unrecorded'
+    status: str
+    """``'ok'``, ``'failed'``, ``'running'``, ``'abandoned'`` (a running run whose process is gone) or
+    ``'unrecorded'`` (a version directory nobody recorded)."""
     params: dict[str, Any]
     metrics: dict[str, Any]
     started_at: datetime.datetime | None
     duration_s: float | None
     result: str | None
+    """The path of the table setup returned."""
     tables: list[str]
+    """Every table of the version (for a failed run: what it left behind)."""
     error: str | None
     promoted: bool
     dropped: bool
+    tags: list[str] = field(default_factory=list)
+    """Its names (``'baseline'``, ``'prod'``): each names one run of the experiment."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunRecord(RunState):
+    """One run as the registry holds it."""
+
     owner: str
     extra: dict[str, Any] = field(default_factory=dict)
-    tags: list[str] = field(default_factory=list)
 
 
 class Registry:
@@ -248,7 +260,9 @@ class Registry:
             )
         recorded = {r.version for r in out}
         for version in sorted(set(self.version_dirs()) - recorded):
-            out.append(RunRecord(version, 'unrecorded', {}, {}, None, None, None, [], None, False, False, ''))
+            out.append(RunRecord(version=version, status='unrecorded', params={}, metrics={}, started_at=None,
+                                 duration_s=None, result=None, tables=[], error=None, promoted=False, dropped=False,
+                                 owner=''))  # fmt: skip
         return sorted(out, key=lambda r: r.version)
 
     # ---- writing ------------------------------------------------------------------------------------------------

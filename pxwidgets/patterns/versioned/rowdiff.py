@@ -33,7 +33,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.patterns.versioned.errors import DiffNotSupportedError, UnknownVersionError
-from pxwidgets.patterns.versioned.records import DiffColumnInfo, DiffStatInfo
+from pxwidgets.patterns.versioned.records import DiffColumnInfo
 from pxwidgets.tables import internals as access
 from pxwidgets.tables.resolve import open_table, table_path
 
@@ -454,110 +454,3 @@ def diff_snapshot(
     diff = row_diff(base, facts.base_version, current if to is None else to, kind=kind, offset=offset, limit=limit)
     diff.notes.insert(0, f'{table_path(snap)} is {facts.base_path} at version {facts.base_version}')
     return diff
-
-
-@dataclass(frozen=True)
-class DiffStat:
-    """A diff summary like ``dolt diff --stat``: rows added, removed, changed and unchanged, and cells changed per
-    column — counted in the database, no row pulled."""
-
-    path: str
-    a: int
-    b: int
-    rows_a: int
-    rows_b: int
-    added: int
-    removed: int
-    changed: int
-    cells_changed: dict[str, int]
-    """Column -> how many of the rows present in both versions have another value there."""
-    columns_a: int
-    columns_b: int
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def unchanged(self) -> int:
-        return self.rows_b - self.added - self.changed
-
-    @property
-    def cells_added(self) -> int:
-        return self.added * self.columns_b
-
-    @property
-    def cells_removed(self) -> int:
-        return self.removed * self.columns_a
-
-    @property
-    def cells_modified(self) -> int:
-        return sum(self.cells_changed.values())
-
-    def to_pandas(self) -> pd.DataFrame:
-        """One row per compared column: cells changed, and their share of the rows present in both versions."""
-        both = max(self.rows_b - self.added, 1)
-        return pd.DataFrame(
-            [{'column': c, 'cells_changed': n, 'share': n / both} for c, n in self.cells_changed.items()],
-            columns=['column', 'cells_changed', 'share'],
-        )
-
-    def to_json(self) -> DiffStatInfo:
-        return {
-            'path': self.path,
-            'a': self.a,
-            'b': self.b,
-            'rows_a': self.rows_a,
-            'rows_b': self.rows_b,
-            'added': self.added,
-            'removed': self.removed,
-            'changed': self.changed,
-            'unchanged': self.unchanged,
-            'cells_added': self.cells_added,
-            'cells_removed': self.cells_removed,
-            'cells_modified': self.cells_modified,
-            'cells_changed': dict(self.cells_changed),
-            'notes': list(self.notes),
-        }
-
-    def __str__(self) -> str:
-        def pct(n: int, of: int) -> str:
-            return f'({100 * n / of:.2f}%)' if of else ''
-
-        cells_a = self.rows_a * self.columns_a
-        lines = [
-            f'{self.path} v{self.a} → v{self.b}',
-            f'{self.unchanged:,} Rows Unmodified {pct(self.unchanged, self.rows_a)}',
-            f'{self.added:,} Rows Added {pct(self.added, self.rows_a)}',
-            f'{self.removed:,} Rows Deleted {pct(self.removed, self.rows_a)}',
-            f'{self.changed:,} Rows Modified {pct(self.changed, self.rows_a)}',
-            f'{self.cells_added:,} Cells Added {pct(self.cells_added, cells_a)}',
-            f'{self.cells_removed:,} Cells Deleted {pct(self.cells_removed, cells_a)}',
-            f'{self.cells_modified:,} Cells Modified {pct(self.cells_modified, cells_a)}',
-            f'({self.rows_a:,} Row Entries vs {self.rows_b:,} Row Entries)',
-        ]
-        lines += [f'  {c}: {n:,} cells changed' for c, n in self.cells_changed.items() if n]
-        return '\n'.join(lines)
-
-    __repr__ = __str__
-
-
-def diff_stat(table_or_path: pxt.Table | str, a: int, b: int) -> DiffStat:
-    """The summary of :func:`row_diff` between versions ``a`` and ``b``, like ``dolt diff --stat``.
-
-    Example:
-        >>> print(diff_stat('demo/photos', 3, 5))  # doctest: +SKIP
-    """
-    diff = row_diff(table_or_path, a, b, limit=0)
-    rows = {v: open_table(f'{diff.path}:{v}').count() for v in (diff.a, diff.b)}
-    return DiffStat(
-        path=diff.path,
-        a=diff.a,
-        b=diff.b,
-        rows_a=rows[diff.a],
-        rows_b=rows[diff.b],
-        added=diff.added,
-        removed=diff.removed,
-        changed=diff.changed,
-        cells_changed=dict(diff.changed_by_column),
-        columns_a=sum(1 for c in diff.columns if c.status != 'added'),
-        columns_b=sum(1 for c in diff.columns if c.status != 'removed'),
-        notes=list(diff.notes),
-    )

@@ -9,13 +9,12 @@ Example:
 
 from __future__ import annotations
 
-import datetime
 import importlib
 import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 import pixeltable as pxt
@@ -23,7 +22,7 @@ import pixeltable as pxt
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.patterns.versioned.errors import TagError, UnknownVersionError
 from pxwidgets.patterns.versioned.records import RunInfo
-from pxwidgets.patterns.versioned.registry import ADOPTED, RunRecord
+from pxwidgets.patterns.versioned.registry import ADOPTED, RunRecord, RunState
 from pxwidgets.tables.resolve import open_table
 
 Setup = Callable[..., Any]
@@ -32,30 +31,15 @@ Setup = Callable[..., Any]
 MetricsFn = Callable[[pxt.Table], Mapping[str, Any]]
 
 
-@dataclass(frozen=True)
-class Run:
-    """One run (version) of an experiment."""
+@dataclass(frozen=True, kw_only=True)
+class Run(RunState):
+    """One run (version) of an experiment: what its registry records (:class:`RunState`), and where it stands."""
 
     experiment: str
-    version: int
-    status: str
-    """``'ok'``, ``'failed'``, ``'running'``, ``'abandoned'`` (its process is gone) or ``'unrecorded'``."""
-    params: dict[str, Any]
-    metrics: dict[str, Any]
-    started_at: datetime.datetime | None
-    duration_s: float | None
-    result: str | None
-    """The path of the table setup returned."""
-    tables: list[str]
-    """Every table of the version (for a failed run: what it left behind)."""
-    error: str | None
-    promoted: bool
     latest: bool
-    dropped: bool
+    """The newest successful run that was not dropped."""
     adopted: bool = False
     """Made by hand and adopted (:meth:`VersionedExperiment.adopt`): no setup ran it."""
-    tags: list[str] = field(default_factory=list)
-    """Its names (``'baseline'``, ``'prod'``): each names one run of the experiment."""
 
     @property
     def path(self) -> str:
@@ -95,7 +79,7 @@ class Run:
         }
 
 
-_FROM_RECORD = tuple(f.name for f in fields(Run) if f.name not in ('experiment', 'latest', 'adopted'))
+_FROM_RECORD = tuple(f.name for f in fields(RunState))
 """The fields a run takes from its registry record as they are."""
 
 

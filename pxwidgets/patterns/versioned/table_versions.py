@@ -19,8 +19,9 @@ import pixeltable as pxt
 
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.patterns.common.plans import Plan, PlanResult, Step, execute
+from pxwidgets.patterns.versioned.diffstat import DiffStat, diff_stat
 from pxwidgets.patterns.versioned.errors import HasDependentsError, UnknownVersionError
-from pxwidgets.patterns.versioned.rowdiff import ChangeKind, DiffStat, RowDiff, diff_stat, row_diff
+from pxwidgets.patterns.versioned.rowdiff import ChangeKind, RowDiff, row_diff
 from pxwidgets.tables.history import list_versions
 from pxwidgets.tables.resolve import open_table, table_path
 
