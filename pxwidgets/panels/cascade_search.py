@@ -189,6 +189,9 @@ def _names(payload: Mapping[str, Any], key: str) -> list[str] | None:
     return list(value)
 
 
+FRESH_S = 2.0
+"""Levels read from the catalog less than this many seconds ago are not read again for ``info`` (first paint)."""
+
 MAX_OFFSET = 2**31 - 1
 """The largest character offset a hit can have (offsets are stored as integers in the levels' views)."""
 
@@ -249,7 +252,7 @@ class CascadeSearch(Panel):
 
     @command('info', request=NoPayload, reply=InfoReply)
     def _info(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
-        self.cascade.refresh()
+        self.cascade.refresh(older_than=FRESH_S)
         documents = self.cascade.documents()
         return {
             'path': self.cascade.path,

@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pixeltable as pxt
@@ -34,6 +35,7 @@ class CascadeTables:
         self._stores: dict[str, LevelStore] = {}
         self._doc_keys = DocKeys()
         self._state: CascadeState = read_cascade(path)
+        self._read_at = time.monotonic()
         self.fusion: Fusion = Fusion('rrf')
         """The fusion :meth:`search` uses by default (:meth:`evaluate` sets the one it chose, in this process)."""
 
@@ -95,10 +97,18 @@ class CascadeTables:
     def level_names(self) -> list[str]:
         return [lv.name for lv in self._state.levels]
 
-    def refresh(self) -> None:
-        """Re-read the levels from the catalog (after another process added or dropped one)."""
+    def refresh(self, *, older_than: float = 0.0) -> None:
+        """Re-read the levels from the catalog (after another process added or dropped one).
+
+        Args:
+            older_than: Only if they were read more than this many seconds ago (a panel opened on a cascade just
+                read skips the catalog round trips).
+        """
         with self._lock:
+            if time.monotonic() - self._read_at < older_than:
+                return
             self._state = read_cascade(self._path)
+            self._read_at = time.monotonic()
             self._handles.clear()
 
     def level(self, name: str) -> Level:
