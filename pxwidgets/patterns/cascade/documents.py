@@ -12,7 +12,7 @@ Example:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pxwidgets.patterns.cascade.catalog import OUTLINE_COLUMN
@@ -64,13 +64,25 @@ def documents(c: SemanticIndexCascade) -> list[dict[str, Any]]:
         keys = {c.doc_key_of(str(v)) for v in docs.select(v=column).collect()['v'] if v is not None}
         return [{'key': k, 'title': k, 'error': None} for k in sorted(keys)]
     col = docs[OUTLINE_COLUMN]
-    rows = docs.select(
-        key=col['key'],
-        title=col['title'],
-        errortype=col.errortype,
-        errormsg=col.errormsg,
-        content=column,
-    ).collect()
+    fields = {'key': col['key'], 'title': col['title'], 'errortype': col.errortype, 'errormsg': col.errormsg}
+    built = [lv for lv in c.levels if lv.adopted is None]
+    if not c.key_column or not built:
+        return _listed(docs.select(**fields, content=column).collect())
+    # An outline holds its document's whole text and Pixeltable reads a JSON field only after fetching the whole
+    # value: take titles from the coarsest built level (its units carry them) and read the outlines of the few
+    # documents it does not name (failed or empty ones) only.
+    lv = c.table(built[0].name)
+    titled = lv.group_by(lv.doc_key, lv.doc_title).select(key=lv.doc_key, title=lv.doc_title).collect()
+    out = [{'key': str(r['key']), 'title': str(r['title'] or r['key']), 'error': None} for r in titled]
+    named = {d['key'] for d in out}
+    rest = sorted({str(k) for k in docs.select(k=column).collect()['k'] if k is not None} - named)
+    if rest:
+        out += _listed(docs.where(column.isin(rest)).select(**fields, content=column).collect())
+    return sorted(out, key=lambda d: d['key'])
+
+
+def _listed(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Documents from rows of their outline's key, title and error."""
     out = []
     for r in rows:
         error = None if r['errortype'] is None else f'{r["errortype"]}: {r["errormsg"]}'
