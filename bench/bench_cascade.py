@@ -14,6 +14,11 @@ Scale run (issue 16): ``python -m bench.bench_cascade scale 10000 100000 [100000
 the panel's first paint (``info``), search p50 with the query embedding against the raw similarity query (the floor),
 A,B interleaved, kernel RSS growth and tracemalloc peak during the searches, load average beside each figure.
 1M only when the load average is below 3 (here it took too long to index otherwise; see RESULTS.md).
+
+Fusion run (issue 17): ``python -m bench.bench_cascade fusion [hits.pkl]`` — the three MiniLM levels only, then
+``evaluate()``: each level, the default fused ranking and the BM25 baseline against every fusion family's and the
+chosen fusion's **held-out** scores (5-fold cross-validation), with the load average. With a path, the hits each query
+fetched are saved there (pickle) so fusions can be studied without embedding again.
 """
 
 from __future__ import annotations
@@ -151,6 +156,73 @@ def main() -> None:
     write_section('SemanticIndexCascade', body)
 
 
+def fusion(dump: str | None = None) -> None:
+    """The fusion run (see the module docstring)."""
+    import os
+    import pickle
+    from dataclasses import replace
+
+    temporary_home()
+    import pixeltable as pxt
+
+    from pxwidgets.demo.documents import reference_documents
+    from pxwidgets.patterns.cascade import SemanticIndexCascade, parse_queries, quality
+    from pxwidgets.patterns.cascade.embeddings import resolve_embedding
+
+    pxt.init()
+    docs = pxt.create_table('docs', {'doc': pxt.Document})
+    docs.insert([{'doc': str(p)} for p in reference_documents()])
+    cascade = SemanticIndexCascade(docs, 'doc', name='ref')
+    resolve_embedding('minilm').probe()
+    for name, unit in LEVELS:
+        cascade.add_level(name, unit)
+    labelled = parse_queries(QUERIES)
+    inputs: list[object] = []
+    choose = quality.cross_validate
+
+    def keep(*args: object, **kwargs: object) -> object:
+        inputs.append((args, kwargs))
+        return choose(*args, **kwargs)  # type: ignore[arg-type]
+
+    quality.cross_validate = keep  # type: ignore[assignment]
+    load = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    report = cascade.evaluate(labelled, k=5)
+    took = time.perf_counter() - t0
+    quality.cross_validate = choose
+    if dump:
+        Path(dump).write_bytes(pickle.dumps([(q.query, sorted(q.relevant)) for q in labelled] + inputs))
+    rows = [
+        *[(m, s, '') for m, s in report.scores.items()],
+        *[(f'{f} (held out)', s, '5 folds, the default shuffle') for f, s in report.fusions.items()],
+    ]
+    # the held-out figures depend on how queries fall into folds: the same choice over ten shuffles, averaged
+    (args, kwargs), *_ = inputs
+    shuffles = [quality.cross_validate(*args, **{**kwargs, 'seed': seed}) for seed in range(10)]  # type: ignore[misc]
+    for family in report.fusions:
+        held = [ch.held_out[family] for ch in shuffles]
+        mean = replace(held[0], **{m: statistics.mean(getattr(h, m) for h in held) for m in ('recall', 'mrr', 'ndcg')})
+        spread = f'MRR {min(h.mrr for h in held):.3f}-{max(h.mrr for h in held):.3f}'
+        rows.append((f'{family} (held out, mean of 10 shuffles)', mean, spread))
+    body = '\n'.join(
+        [
+            f'{len(labelled)} labelled queries (`tests/data/cascade_queries.json`), k=5, MiniLM levels of the 79 '
+            f'reference topics; {report.folds}-fold cross-validation: each query is ranked by the fusion chosen on the '
+            f'other folds. Load average {load:.1f} when evaluating ({took:.0f} s).',
+            '',
+            '| method | recall@5 | MRR@5 | nDCG@5 | |',
+            '|---|---:|---:|---:|---|',
+            *[f'| {m} | {s.recall:.3f} | {s.mrr:.3f} | {s.ndcg:.3f} | {note} |' for m, s, note in rows],
+            '',
+            report.summary(),
+            '',
+            'Fusion chosen per fold: ' + '; '.join(f'`{c}`' for c in report.fold_choices) + '.',
+        ]
+    )
+    print(body)
+    write_section('SemanticIndexCascade fusion choice (cross-validated)', body)
+
+
 def _sentences() -> list[str]:
     """Sentences Python ships: the language reference (``pydoc_data.topics``) and stdlib docstrings."""
     import importlib
@@ -254,5 +326,7 @@ if __name__ == '__main__':
 
     if len(sys.argv) > 1 and sys.argv[1] == 'scale':
         scale([int(x) for x in sys.argv[2:]] or [10_000, 100_000])
+    elif len(sys.argv) > 1 and sys.argv[1] == 'fusion':
+        fusion(sys.argv[2] if len(sys.argv) > 2 else None)
     else:
         main()

@@ -230,6 +230,6 @@ def write_section(title: str, body: str) -> None:
     text = RESULTS.read_text() if RESULTS.exists() else '# Benchmark results\n\nWritten by `./scripts/dev.sh bench`.\n'
     header = f'## {title}'
     parts = text.split('\n## ')
-    kept = [parts[0]] + [p for p in parts[1:] if not p.startswith(title)]
+    kept = [parts[0]] + [p for p in parts[1:] if p.split('\n', 1)[0].strip() != title]  # exactly this title
     new = '\n## '.join(kept).rstrip() + f'\n\n{header}\n\n{body.strip()}\n'
     RESULTS.write_text(new)

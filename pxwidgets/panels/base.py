@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar, cast
@@ -208,6 +208,19 @@ def payload_problem(value: Any, depth: int = 0) -> str | None:
             if problem:
                 return problem
     return None
+
+
+def required_text(payload: Mapping[str, Any], key: str) -> str:
+    """``payload[key]`` if it is a non-empty string; else ``InvalidRequestError``.
+
+    Example:
+        >>> required_text({'level': 'sentences'}, 'level')
+        'sentences'
+    """
+    value = payload.get(key)
+    if not isinstance(value, str) or not value:
+        raise InvalidRequestError(f'{key!r} must be a non-empty string.')
+    return value
 
 
 def error_info(exc: BaseException) -> ErrorInfo:

@@ -20,7 +20,7 @@ import traitlets
 
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.panels.assets import css, esm
-from pxwidgets.panels.base import Heartbeat, Panel, ProgressReporter, Reply, command
+from pxwidgets.panels.base import Heartbeat, Panel, ProgressReporter, Reply, command, required_text
 from pxwidgets.panels.charts import figure_payload
 from pxwidgets.panels.contract import FigurePayload, NoPayload, ParamSpec
 from pxwidgets.patterns.cascade import SemanticIndexCascade
@@ -28,6 +28,7 @@ from pxwidgets.patterns.cascade.cascade import MAX_K
 from pxwidgets.patterns.cascade.embeddings import embedding_choices
 from pxwidgets.patterns.cascade.evaluation import LabelledQuery, parse_queries
 from pxwidgets.patterns.cascade.hits import Hit
+from pxwidgets.patterns.cascade.queries import check_k
 from pxwidgets.patterns.cascade.records import HitInfo, SearchInfo
 from pxwidgets.patterns.cascade.splitters import splitter_schema
 
@@ -175,18 +176,8 @@ class EvaluateReply(TypedDict):
 # ---- helpers -------------------------------------------------------------------------------------------------------
 
 
-def _str(payload: Mapping[str, Any], key: str) -> str:
-    value = payload.get(key)
-    if not isinstance(value, str) or not value:
-        raise InvalidRequestError(f'{key!r} must be a non-empty string.')
-    return value
-
-
 def _k(payload: Mapping[str, Any], default: int) -> int:
-    k = payload.get('k', default)
-    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
-        raise InvalidRequestError(f'k must be an integer from 1 to {MAX_K}.')
-    return k
+    return check_k(payload.get('k', default))
 
 
 def _names(payload: Mapping[str, Any], key: str) -> list[str] | None:
@@ -197,6 +188,9 @@ def _names(payload: Mapping[str, Any], key: str) -> list[str] | None:
         raise InvalidRequestError(f'{key!r} must be a list of names.')
     return list(value)
 
+
+FRESH_S = 2.0
+"""Levels read from the catalog less than this many seconds ago are not read again for ``info`` (first paint)."""
 
 MAX_OFFSET = 2**31 - 1
 """The largest character offset a hit can have (offsets are stored as integers in the levels' views)."""
@@ -258,7 +252,7 @@ class CascadeSearch(Panel):
 
     @command('info', request=NoPayload, reply=InfoReply)
     def _info(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
-        self.cascade.refresh()
+        self.cascade.refresh(older_than=FRESH_S)
         documents = self.cascade.documents()
         return {
             'path': self.cascade.path,
@@ -288,7 +282,7 @@ class CascadeSearch(Panel):
     @command('drill', request=DrillRequest, reply=DrillReply)
     def _drill(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         hit = _hit_ref(payload)
-        level = _str(payload, 'level')
+        level = required_text(payload, 'level')
         hits = self.cascade.drill(hit, level, k=_k(payload, self.k))
         return {
             'level': level,
@@ -302,7 +296,7 @@ class CascadeSearch(Panel):
 
     @command('add_level', background=True, request=AddLevelRequest, reply=AddLevelReply)
     def _add_level(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
-        name = _str(payload, 'name')
+        name = required_text(payload, 'name')
         lexical = bool(payload.get('lexical', False))
         embedding = payload.get('embedding') or None
         if embedding is not None and not isinstance(embedding, str):
@@ -310,7 +304,7 @@ class CascadeSearch(Panel):
         with Heartbeat(progress, 'Starting') as beat:
             level = self.cascade.add_level(
                 name,
-                _str(payload, 'unit'),
+                required_text(payload, 'unit'),
                 size=payload.get('size'),
                 overlap=payload.get('overlap'),
                 embedding=None if lexical else embedding,

@@ -394,3 +394,29 @@ print(json.dumps({{**described, 'opened': opened, 'searched': loads, 'hit': hit}
         assert len(seen['searched']) == 1 and seen['hit'] == 'trains'  # the query's embedding loads it, once
     finally:
         pxt.drop_dir(d, force=True, if_not_exists='ignore')
+
+
+def test_documents_of_a_keyed_cascade_match_their_outlines(pxt_home: Path) -> None:
+    # Titles come from a level's units and only documents without units have their outline read: the list must be
+    # what the outlines themselves say (an empty document has an outline but no unit; a heading makes the title).
+    d = f'cas_{uuid.uuid4().hex[:8]}'
+    pxt.create_dir(d)
+    try:
+        notes = pxt.create_table(f'{d}/notes', {'name': pxt.String, 'body': pxt.String})
+        notes.insert(
+            [
+                {'name': 'cats', 'body': '# Cats at home\n\nCats purr when they are content.'},
+                {'name': 'empty', 'body': ''},
+                {'name': 'trains', 'body': 'A locomotive pulls the carriages along the rails.'},
+            ]
+        )
+        c = SemanticIndexCascade(notes, 'body', key_column='name')
+        c.add_level('paras', 'paragraph', lexical=True)
+        docs = c.table()
+        outlines = docs.select(o=docs.cascade_outline).collect()['o']
+        expected = [{'key': o['key'], 'title': o['title'], 'error': None} for o in outlines]
+        assert c.documents() == sorted(expected, key=lambda x: x['key'])
+        assert [x['title'] for x in c.documents()] == ['Cats at home', 'empty', 'trains']
+        assert c.problems() == []
+    finally:
+        pxt.drop_dir(d, force=True)

@@ -19,38 +19,30 @@ Example:
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pixeltable as pxt
 
-from pxwidgets.errors import InvalidRequestError
 from pxwidgets.patterns.cascade import adoption, build, quality
+from pxwidgets.patterns.cascade import documents as listing
 from pxwidgets.patterns.cascade import search as searching
 from pxwidgets.patterns.cascade.build import ProgressCallback
 from pxwidgets.patterns.cascade.catalog import (
-    DOCS_VIEW,
-    OUTLINE_COLUMN,
-    CascadeState,
     Level,
     cascade_config,
     find_cascades,
-    read_cascade,
 )
-from pxwidgets.patterns.cascade.embeddings import index_embedding, resolve_embedding
-from pxwidgets.patterns.cascade.errors import CascadeNotFoundError, LevelNotFoundError
+from pxwidgets.patterns.cascade.errors import CascadeNotFoundError
 from pxwidgets.patterns.cascade.evaluation import EvaluationReport, SweepReport
 from pxwidgets.patterns.cascade.fusion import MERGE_RATIO, RRF_K, Fusion
 from pxwidgets.patterns.cascade.hits import Hit, SearchResult
 from pxwidgets.patterns.cascade.quality import BASELINE, Queries
-from pxwidgets.patterns.cascade.queries import LONG_QUERY_WORDS, MAX_K, MAX_QUERY_CHARS, check_k, validate_query
-from pxwidgets.patterns.cascade.store import LevelStore, doc_stem, level_counts, linked
-from pxwidgets.patterns.cascade.units import UnitMap
+from pxwidgets.patterns.cascade.queries import LONG_QUERY_WORDS, MAX_K, MAX_QUERY_CHARS
+from pxwidgets.patterns.cascade.tables import CascadeTables
 from pxwidgets.patterns.common.plans import Plan, execute
-from pxwidgets.tables.internals import read_transaction, table_version
+from pxwidgets.tables.internals import read_transaction
 
 __all__ = [
     'BASELINE',
@@ -62,7 +54,7 @@ __all__ = [
 ]
 
 
-class SemanticIndexCascade:
+class SemanticIndexCascade(CascadeTables):
     """Documents searchable at several granularities, fused, evaluated and kept up to date by Pixeltable.
 
     Args:
@@ -95,17 +87,6 @@ class SemanticIndexCascade:
         key_column: str | None = None,
     ) -> None:
         self._init(build.define(documents_table, content_column, name=name, dir=dir, key_column=key_column))
-
-    def _init(self, path: str) -> None:
-        self._path = path
-        self._lock = threading.RLock()
-        self._handles: dict[str, pxt.Table] = {}
-        self._units: dict[str, tuple[int, UnitMap]] = {}
-        self._stores: dict[str, LevelStore] = {}
-        self._doc_keys: tuple[dict[str, str], dict[str, str]] | None = None
-        self._state: CascadeState = read_cascade(path)
-        self.fusion: Fusion = Fusion('rrf')
-        """The fusion :meth:`search` uses by default (:meth:`evaluate` sets the one it chose, in this process)."""
 
     @classmethod
     def adopt(
@@ -178,171 +159,6 @@ class SemanticIndexCascade:
         cascade._init(path)
         return cascade
 
-    # ---------------------------------------------------------------------------------------------------- reading
-
-    @property
-    def path(self) -> str:
-        """The cascade's directory."""
-        return self._path
-
-    @property
-    def name(self) -> str:
-        return self._path.rsplit('/', 1)[-1]
-
-    @property
-    def source(self) -> str:
-        """The documents table's path."""
-        return str(self._state.config['source'])
-
-    @property
-    def content_column(self) -> str:
-        return str(self._state.config['content_column'])
-
-    @property
-    def config(self) -> dict[str, Any]:
-        """The cascade's stored definition (a copy)."""
-        return dict(self._state.config)
-
-    @property
-    def key_column(self) -> str | None:
-        key = self._state.config.get('key_column')
-        return None if key is None else str(key)
-
-    @property
-    def adopted(self) -> bool:
-        """Whether its levels (some of them) are hand-made views it adopted."""
-        return any(lv.adopted is not None for lv in self._state.levels)
-
-    def describe(self) -> list[str]:
-        """One line per level, from the catalog metadata alone (no view is opened, no model loaded).
-
-        Example:
-            >>> cascade.describe()  # doctest: +SKIP
-            ['chunks: adopted rag/chunks: document_splitter(...); index idx0 (...); root', ...]
-        """
-        return [f'{lv.name}: {lv.describe()}' for lv in self._state.levels]
-
-    @property
-    def levels(self) -> list[Level]:
-        """The levels, coarse to fine (as last read from the catalog; :meth:`refresh` re-reads)."""
-        return list(self._state.levels)
-
-    @property
-    def level_names(self) -> list[str]:
-        return [lv.name for lv in self._state.levels]
-
-    def refresh(self) -> None:
-        """Re-read the levels from the catalog (after another process added or dropped one)."""
-        with self._lock:
-            self._state = read_cascade(self._path)
-            self._handles.clear()
-
-    def level(self, name: str) -> Level:
-        """One level.
-
-        Raises:
-            LevelNotFoundError: If there is none of that name.
-        """
-        for lv in self._state.levels:
-            if lv.name == name:
-                return lv
-        raise LevelNotFoundError(name, self.level_names)
-
-    def table(self, level: str | None = None) -> pxt.Table:
-        """A level's view (or, with no name, the documents view), to query with plain Pixeltable.
-
-        Example:
-            >>> t = cascade.table('sentences')  # doctest: +SKIP
-            >>> t.where(t.doc_key == 'try').select(t.unit_text).limit(3).collect()  # doctest: +SKIP
-        """
-        return self.table_at(f'{self._path}/{DOCS_VIEW}' if level is None else self.level(level).path)
-
-    def table_at(self, path: str) -> pxt.Table:
-        """The table at ``path``, opened once per cascade object."""
-        with self._lock:
-            handle = self._handles.get(path)
-            if handle is None:
-                handle = pxt.get_table(path)
-                assert handle is not None
-                self._handles[path] = handle
-            return handle
-
-    def opened(self) -> set[str]:
-        """The paths of the tables this object has opened."""
-        with self._lock:
-            return set(self._handles)
-
-    def store(self, level: str) -> LevelStore:
-        """How a level's units are read by key (see :mod:`~pxwidgets.patterns.cascade.store`)."""
-        with self._lock:
-            store = self._stores.get(level)
-        if store is None:
-            store = LevelStore(self, self.level(level))
-            with self._lock:
-                self._stores[level] = store
-        return store
-
-    def _doc_maps(self) -> tuple[dict[str, str], dict[str, str]]:
-        """Stored document value → key, and back (a document's key is its file name's stem, unless two share it)."""
-        source = self.table_at(self.source)
-        version = table_version(source)
-        with self._lock:
-            cached = self._doc_keys
-            if cached is not None and cached[0].get('\0version') == str(version):
-                return cached
-        column = source[self.content_column]
-        values = [str(v) for v in source.select(v=column.fileurl).collect()['v'] if v is not None]
-        stems: dict[str, list[str]] = {}
-        for v in values:
-            stems.setdefault(doc_stem(v), []).append(v)
-        to_key = {v: (s if len(vs) == 1 else v) for s, vs in stems.items() for v in vs}
-        to_key['\0version'] = str(version)
-        maps = (to_key, {k: v for v, k in to_key.items()})
-        with self._lock:
-            self._doc_keys = maps
-        return maps
-
-    def doc_key_of(self, value: str) -> str:
-        """A document's key from the value a level stores (its file URL, or the key column's value)."""
-        if self.key_column:
-            return value
-        return self._doc_maps()[0].get(value) or doc_stem(value)
-
-    def doc_value_of(self, key: str) -> str:
-        """The stored value of a document's key (the inverse of :meth:`doc_key_of`)."""
-        if self.key_column:
-            return key
-        return self._doc_maps()[1].get(key, key)
-
-    def level_tables(self) -> list[pxt.Table]:
-        """Every level's view, opened now (Pixeltable cannot open a table inside a read transaction); with adopted
-        levels also the source, whose document keys are read now."""
-        tables = [self.table(lv.name) for lv in self._state.levels]
-        if self.adopted:
-            if not self.key_column:
-                self._doc_maps()
-            tables.append(self.table_at(self.source))
-        return tables
-
-    def units(self, level: str) -> UnitMap:
-        """Every unit of a level in memory (re-read when the level's version changes, e.g. after an insert).
-
-        Searches never call it for embedding levels (their units are read by key); BM25 needs every unit of a
-        lexical level, and tests compare against it.
-        """
-        tbl = self.table(level)
-        version = table_version(tbl)
-        with self._lock:
-            cached = self._units.get(level)
-            if cached is not None and cached[0] == version:
-                return cached[1]
-        store = self.store(level)
-        hits = [store.hit(r) for r in tbl.select(**store.select()).collect()]
-        unit_map = UnitMap(level, [(h.doc_key, h.doc_title, h.heading, h.text, h.kind, h.start, h.end) for h in hits])
-        with self._lock:
-            self._units[level] = (version, unit_map)
-        return unit_map
-
     def documents(self) -> list[dict[str, Any]]:
         """Every document: its key, title and whether its outline failed (with the error).
 
@@ -350,25 +166,7 @@ class SemanticIndexCascade:
             >>> cascade.documents()[0]  # doctest: +SKIP
             {'key': 'assert', 'title': 'The "assert" statement', 'error': None}
         """
-        docs = self.table()
-        if OUTLINE_COLUMN not in docs.columns():  # adopted: its views split the documents
-            column = docs[self.key_column] if self.key_column else docs[self.content_column].fileurl
-            keys = {self.doc_key_of(str(v)) for v in docs.select(v=column).collect()['v'] if v is not None}
-            return [{'key': k, 'title': k, 'error': None} for k in sorted(keys)]
-        col = docs[OUTLINE_COLUMN]
-        rows = docs.select(
-            key=col['key'],
-            title=col['title'],
-            errortype=col.errortype,
-            errormsg=col.errormsg,
-            content=docs[self.content_column],
-        ).collect()
-        out = []
-        for r in rows:
-            error = None if r['errortype'] is None else f'{r["errortype"]}: {r["errormsg"]}'
-            key = r['key'] if r['key'] is not None else str(r['content'])[-80:]
-            out.append({'key': str(key), 'title': str(r['title'] or key), 'error': error})
-        return sorted(out, key=lambda d: d['key'])
+        return listing.documents(self)
 
     def problems(self) -> list[dict[str, Any]]:
         """Half-built levels (a view without its embedding index: the process building it ended), then the
@@ -381,17 +179,7 @@ class SemanticIndexCascade:
             [{'key': 'ref/paragraphs', 'title': 'level paragraphs', 'level': 'paragraphs', 'error': 'half-built: …'},
              {'key': '…/broken.md', 'title': '…', 'error': 'UnicodeDecodeError: …'}]
         """
-        half = [
-            {
-                'key': lv.path,
-                'title': f'level {lv.name}',
-                'level': lv.name,
-                'error': f'half-built: its view has no embedding index ({lv.describe()}); '
-                f'add_level({lv.name!r}, ...) with the same definition completes it',
-            }
-            for lv in self._state.half_built
-        ]
-        return half + [d for d in self.documents() if d['error'] is not None]
+        return listing.problems(self)
 
     def stats(self) -> list[dict[str, Any]]:
         """Per level: units, documents with units, mean words per unit (over the first 200 units).
@@ -399,10 +187,7 @@ class SemanticIndexCascade:
         Counted in the database; an adopted level is counted in the store without opening its view (which would load
         its embedding model), so its mean words stay ``None`` until it has been searched.
         """
-        out = []
-        for lv in self._state.levels:
-            out.append({**lv.to_json(), **level_counts(self, lv)})
-        return out
+        return listing.stats(self)
 
     # ---------------------------------------------------------------------------------------------------- levels
 
@@ -489,20 +274,7 @@ class SemanticIndexCascade:
 
     def query_vectors(self, query: str, levels: Sequence[Level]) -> tuple[dict[str, np.ndarray], dict[str, float]]:
         """The query embedded once per embedding model the levels use, and the time each took (ms)."""
-        vectors: dict[str, np.ndarray] = {}
-        times: dict[str, float] = {}
-        for lv in levels:
-            if lv.embedding is None or lv.embedding in vectors:
-                continue
-            start = time.perf_counter()
-            model = (
-                index_embedding(lv.embedding, self.table(lv.name), lv.index_name)
-                if lv.adopted is not None
-                else resolve_embedding(lv.embedding)
-            )
-            vectors[lv.embedding] = model.embed_query(query)
-            times[lv.embedding] = (time.perf_counter() - start) * 1000
-        return vectors, times
+        return searching.query_vectors(self, query, levels)
 
     def search(
         self,
@@ -574,20 +346,7 @@ class SemanticIndexCascade:
             >>> section = cascade.search('catch an exception').fused[0]  # doctest: +SKIP
             >>> [h.text for h in cascade.drill(section, 'sentences', k=2)]  # doctest: +SKIP
         """
-        text, _ = validate_query(query if query is not None else hit.query)
-        k = check_k(k)
-        lv = self.level(level)
-        coarse = next((x for x in self._state.levels if x.name == hit.level), None)
-        if coarse is not None and not linked(coarse, lv):
-            flats = [x.adopted['flat'] for x in (lv, coarse) if x.adopted is not None and x.adopted['flat']]
-            reason = flats[0] if flats else 'their units are not nested'
-            raise InvalidRequestError(
-                f'Cannot drill from {coarse.name!r} into {level!r}: {reason}.',
-                hint='Drill into a level made from it (a view of its view), or search that level on its own.',
-            )
-        vectors, _ = self.query_vectors(text, [lv])
-        with read_transaction(self.level_tables()):
-            return searching.level_hits(self, lv, text, vectors.get(lv.embedding or ''), k, within=hit.span)
+        return searching.drill(self, hit, level, k, query)
 
     def context(self, hit: Hit) -> dict[str, Any]:
         """Where a hit sits: its enclosing units (section → paragraph → sentence) and the best finest unit inside.

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.patterns.cascade.catalog import Level
+from pxwidgets.patterns.cascade.embeddings import index_embedding, resolve_embedding
 from pxwidgets.patterns.cascade.fusion import Fusion, auto_merge, fuse
 from pxwidgets.patterns.cascade.hits import Hit, LevelResult, SearchResult
 from pxwidgets.patterns.cascade.queries import check_k, validate_query
@@ -64,6 +66,44 @@ def level_hits(
     return store.hits([{**found[i], 'score': float(scores[i])} for i in order], query)
 
 
+def query_vectors(
+    c: SemanticIndexCascade, query: str, levels: Sequence[Level]
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """The query embedded once per embedding model the levels use, and the time each took (ms)."""
+    vectors: dict[str, np.ndarray] = {}
+    times: dict[str, float] = {}
+    for lv in levels:
+        if lv.embedding is None or lv.embedding in vectors:
+            continue
+        start = time.perf_counter()
+        model = (
+            index_embedding(lv.embedding, c.table(lv.name), lv.index_name)
+            if lv.adopted is not None
+            else resolve_embedding(lv.embedding)
+        )
+        vectors[lv.embedding] = model.embed_query(query)
+        times[lv.embedding] = (time.perf_counter() - start) * 1000
+    return vectors, times
+
+
+def drill(c: SemanticIndexCascade, hit: Hit, level: str, k: int, query: str | None) -> list[Hit]:
+    """The units of ``level`` inside a coarser hit, ranked by the query (see ``SemanticIndexCascade.drill``)."""
+    text, _ = validate_query(query if query is not None else hit.query)
+    k = check_k(k)
+    lv = c.level(level)
+    coarse = next((x for x in c.levels if x.name == hit.level), None)
+    if coarse is not None and not linked(coarse, lv):
+        flats = [x.adopted['flat'] for x in (lv, coarse) if x.adopted is not None and x.adopted['flat']]
+        reason = flats[0] if flats else 'their units are not nested'
+        raise InvalidRequestError(
+            f'Cannot drill from {coarse.name!r} into {level!r}: {reason}.',
+            hint='Drill into a level made from it (a view of its view), or search that level on its own.',
+        )
+    vectors, _ = c.query_vectors(text, [lv])
+    with read_transaction(c.level_tables()):
+        return level_hits(c, lv, text, vectors.get(lv.embedding or ''), k, within=hit.span)
+
+
 def nested_chain(levels: Sequence[Level]) -> list[Level]:
     """The levels that nest, coarse to fine: built ones one per unit kind (section, paragraph, sentence, preferring
     embeddings); adopted ones the longest chain of views of views."""
@@ -90,10 +130,12 @@ def fusion_level(c: SemanticIndexCascade, selected: Sequence[Level], fuse_at: st
 
 
 def parent_lookup(c: SemanticIndexCascade, level: str, hits: Sequence[Hit]) -> Lookup:
-    """The units of ``level`` holding each hit of a level linked to it, fetched in one query."""
+    """The units of ``level`` holding each hit of a level linked to it: a hit of ``level`` itself is its own unit;
+    the others' units are fetched in one query (none when every hit is of ``level``)."""
     lv = c.level(level)
-    spans = [h.span for h in hits if linked(lv, c.level(h.level))]
-    return Lookup(level, c.store(level).parents(spans))
+    own = {h.span: replace(h, score=0.0, rank=0, query='', children=()) for h in hits if h.level == level}
+    spans = [h.span for h in hits if h.level != level and h.span not in own and linked(lv, c.level(h.level))]
+    return Lookup(level, {**c.store(level).parents(spans), **own})
 
 
 def fuse_results(

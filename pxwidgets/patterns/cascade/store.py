@@ -23,11 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 from pxwidgets.patterns.cascade.catalog import POS_SHIFTS, UNIT_COLUMNS, Level
 from pxwidgets.patterns.cascade.hits import Hit
+from pxwidgets.patterns.cascade.units import UnitMap
 
 if TYPE_CHECKING:
     import pixeltable as pxt
 
     from pxwidgets.patterns.cascade.cascade import SemanticIndexCascade
+    from pxwidgets.patterns.cascade.tables import CascadeTables
 
 Span = tuple[str, int, int]
 """``(doc_key, start, end)``."""
@@ -63,7 +65,7 @@ class LevelStore:
         level: The level.
     """
 
-    def __init__(self, c: SemanticIndexCascade, level: Level) -> None:
+    def __init__(self, c: CascadeTables, level: Level) -> None:
         self.c = c
         self.level = level
         self.tbl: pxt.Table = c.table(level.name)
@@ -200,6 +202,13 @@ class LevelStore:
     def count(self) -> int:
         """The number of units (a SQL count)."""
         return int(self.tbl.count())
+
+    def unit_map(self) -> UnitMap:
+        """Every unit of the level in memory (BM25 over a lexical level needs them all; searches read by key)."""
+        hits = [self.hit(r) for r in self.tbl.select(**self.select()).collect()]
+        return UnitMap(
+            self.level.name, [(h.doc_key, h.doc_title, h.heading, h.text, h.kind, h.start, h.end) for h in hits]
+        )
 
 
 def linked(coarse: Level, fine: Level) -> bool:
