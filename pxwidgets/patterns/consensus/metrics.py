@@ -26,9 +26,11 @@ from pixeltable.functions import count
 
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.functions.boxes import match_boxes
+from pxwidgets.functions.consensus import label_of, weighted
 from pxwidgets.patterns.consensus.catalog import ConsensusState
 from pxwidgets.patterns.consensus.errors import NoGroundTruthError, NotEnoughModelsError
 from pxwidgets.tables.counting import failed_rows_by_column
+from pxwidgets.tables.internals import rowid_refs
 
 MISSING = '\u2205'
 """The label a missing prediction counts as when scored against ground truth (it is always wrong)."""
@@ -48,27 +50,50 @@ N_KEY = '__n'
 def label_tuples(t: pxt.Table, state: ConsensusState) -> pd.DataFrame:
     """How many rows have each combination of model labels, consensus labels and ground truth (one SQL query).
 
+    Raw models (:meth:`ConsensusState.is_raw`) are grouped by their output column, whose values are turned into
+    labels afterwards (one to one); an unstored consensus label (the accuracy-weighted vote, a function of the
+    models' labels) is computed per combination.
+
     Returns:
         One row per distinct combination: a column per model (its name), per consensus label (the column's name),
         ``__truth`` (when there is ground truth), and ``__n`` (how many rows). Missing labels are None.
     """
-    keys: dict[str, str] = {m.name: str(m.label_column) for m in state.models}
+    keys: dict[str, str] = {m.name: state.sql_label(m) for m in state.models}
+    derived: list[str] = []
     for part in CONSENSUS_PARTS:
         column = state.column(part)
-        if column is not None:
+        if column is not None and state.facts[column].is_stored:
             keys[column] = column
+        elif column is not None:
+            derived.append(part)
     if state.truth_column is not None:
         keys[TRUTH_KEY] = state.truth_column
-    counter = state.column('tie') or str(state.models[0].marker)
     aliases = {f'k{i}': name for i, name in enumerate(keys)}
     refs = [t[keys[aliases[a]]] for a in aliases]
     select = {a: t[keys[aliases[a]]] for a in aliases}
-    result = t.group_by(*refs).select(**select, n=cast(Any, count)(t[counter])).collect().to_pandas()
+    counter = cast(Any, count)(rowid_refs(t)[0])
+    result = t.group_by(*refs).select(**select, n=counter).collect().to_pandas()
     result = result.rename(columns={**aliases, 'n': N_KEY})
     if N_KEY not in result:
         result[N_KEY] = []
     result = result[result[N_KEY] > 0].reset_index(drop=True)
-    return result.astype({k: object for k in keys}).where(result.notna(), None)
+    result = result.astype({k: object for k in keys}).where(result.notna(), None)
+    for m in state.models:
+        if state.is_raw(m):
+            result[m.name] = [label_of(v) for v in result[m.name]]
+    for part in derived:
+        result[str(state.column(part))] = _derived_labels(result, state, part)
+    return result
+
+
+def _derived_labels(tuples: pd.DataFrame, state: ConsensusState, part: str) -> list[str | None]:
+    """An unstored consensus label per label combination (the accuracy-weighted vote, from the weights it was built
+    with)."""
+    names = [m.name for m in state.models]
+    data = next(c.data for c in state.columns if c.part == part.removesuffix('_label'))
+    weights = [float((data.get('weights') or {}).get(n, 0.0)) for n in names]
+    rows = zip(*(tuples[n] for n in names), strict=True) if len(tuples) else iter(())
+    return [weighted(list(labels), names, weights)['label'] for labels in rows]
 
 
 def _pair(tuples: pd.DataFrame, a: str, b: str, *, missing_as_wrong: bool) -> tuple[list[str], list[str], np.ndarray]:
