@@ -78,11 +78,12 @@ def label_tuples(t: pxt.Table, state: ConsensusState) -> pd.DataFrame:
         result[N_KEY] = []
     result = result[result[N_KEY] > 0].reset_index(drop=True)
     result = result.astype({k: object for k in keys}).where(result.notna(), None)
-    for m in state.models:
+    for m in state.models:  # object series: pandas would turn None back into NaN
         if state.is_raw(m):
-            result[m.name] = [label_of(v) for v in result[m.name]]
+            result[m.name] = pd.Series([label_of(v) for v in result[m.name]], index=result.index, dtype=object)
     for part in derived:
-        result[str(state.column(part))] = _derived_labels(result, state, part)
+        labels = _derived_labels(result, state, part)
+        result[str(state.column(part))] = pd.Series(labels, index=result.index, dtype=object)
     return result
 
 

@@ -84,7 +84,7 @@ def raw_labels(tbl: pxt.Table, state: ConsensusState, pending: Sequence[Pending]
     the ground truth's type): then no label column is stored (see :meth:`ConsensusState.is_raw`)."""
     if pending[0].kind != 'labels' or any(not state.is_raw(m) for m in state.models):
         return False
-    types = {raw_label_type(getattr(p.expr, 'col_type', None)) for p in pending}
+    types = {raw_label_type(tbl[p.column].col_type if p.expr is None else p.expr.col_type) for p in pending}
     types |= {raw_label_type(state.facts[m.column].col_type) for m in state.models}
     if truth is not None:
         types.add(raw_label_type(state.facts[truth].col_type) if truth in state.facts else None)
