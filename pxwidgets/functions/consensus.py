@@ -243,37 +243,60 @@ def weighted_vote(labels: list, models: list, weights: list, confidences: list |
     return weighted(list(labels), list(models), list(weights), None if confidences is None else list(confidences))
 
 
-# the scalar parts of a vote, over a batch of rows: the same functions as the vote, one Python call per batch; the
-# models' names do not change a vote's label, agreement or tie, so positions stand in for them
+# the scalar parts of a vote, over a batch of rows: one Python call per batch. The labels may be the models' label
+# columns (text) or, for models whose outputs are labels as they are (ints, strings, bools), those outputs: each is
+# read as text first (strings as they are). The models' names do not change a vote's label, agreement or tie, so
+# positions stand in for them.
 
 
 def _positions(labels: Sequence[Any]) -> list[str]:
     return [str(i) for i in range(len(labels))]
 
 
+def _texts(row: Sequence[Any]) -> list[str | None]:
+    return [v if v is None or isinstance(v, str) else label_of(v) for v in row]
+
+
+def top_vote(row: Sequence[Any]) -> tuple[str | None, float | None, bool]:
+    """The majority vote's label, agreement and tie of one row, as :func:`majority` gives them (without the rest of
+    its record: this is what the stored columns hold, computed for every row).
+
+    Example:
+        >>> top_vote(['3', 3, None, '5'])
+        ('3', 0.6666666666666666, False)
+    """
+    votes = Counter(v for v in _texts(row) if v is not None)
+    if not votes:
+        return None, None, False
+    best = max(votes.values())
+    tied = [k for k, n in votes.items() if n == best]
+    agreement = best / sum(votes.values())
+    return (tied[0], agreement, False) if len(tied) == 1 else (None, agreement, True)
+
+
 @pxt.udf(batch_size=BATCH_SIZE)
 def majority_label(labels: Batch[list]) -> Batch[str | None]:
     """The majority vote's label per row (None on a tie or without labels; see :func:`majority`)."""
-    return [majority(list(row), _positions(row))['label'] for row in labels]
+    return [top_vote(row)[0] for row in labels]
 
 
 @pxt.udf(batch_size=BATCH_SIZE)
 def majority_agreement(labels: Batch[list]) -> Batch[float | None]:
     """The majority vote's agreement per row (see :func:`majority`)."""
-    return [majority(list(row), _positions(row))['agreement'] for row in labels]
+    return [top_vote(row)[1] for row in labels]
 
 
 @pxt.udf(batch_size=BATCH_SIZE)
 def majority_tie(labels: Batch[list]) -> Batch[bool]:
     """Whether the majority vote is a tie, per row (see :func:`majority`)."""
-    return [bool(majority(list(row), _positions(row))['tie']) for row in labels]
+    return [top_vote(row)[2] for row in labels]
 
 
 @pxt.udf(batch_size=BATCH_SIZE)
 def weighted_label(labels: Batch[list], weights: Batch[list]) -> Batch[str | None]:
     """The weighted vote's label per row (see :func:`weighted`); ``weights`` per row (confidences) or the same
     list on every row (accuracies)."""
-    return [weighted(list(row), _positions(row), list(w))['label'] for row, w in zip(labels, weights, strict=True)]
+    return [weighted(_texts(row), _positions(row), list(w))['label'] for row, w in zip(labels, weights, strict=True)]
 
 
 # ---- class probabilities from the models' confidences (suspect labels) -------------------------------------------
@@ -288,7 +311,7 @@ def averaged_probabilities(
 
     Example:
         >>> averaged_probabilities(['a', 'b'], [0.9, 0.6], ['a', 'b', 'c']).round(3).tolist()
-        [0.5, 0.35, 0.15]
+        [0.55, 0.325, 0.125]
     """
     k = len(classes)
     index = {c: i for i, c in enumerate(classes)}

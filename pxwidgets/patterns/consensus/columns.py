@@ -212,6 +212,9 @@ def consensus_columns(
             ColumnSpec(f'{c}_boxes', lambda: box_count(t[c]), f'box_count({ref(c)})', _role(state, 'boxes', models)),
         ]
     labels = [t[str(m.label_column)] for m in models]
+    # what the stored scalars read: the label columns, or the outputs of raw models (their label columns are unstored)
+    inputs = [t[state.sql_label(m)] for m in models]
+    inputs_code = _list_code([state.sql_label(m) for m in models])
     label_names = [str(m.label_column) for m in models]
     confs = [t[m.confidence_column] if m.confidence_column else None for m in models]
     conf_names = [m.confidence_column for m in models]
@@ -244,8 +247,8 @@ def consensus_columns(
             specs.append(
                 ColumnSpec(
                     f'{c}_{part}',
-                    partial(fn, labels),
-                    f'{fn.name}({labels_code})',
+                    partial(fn, inputs),
+                    f'{fn.name}({inputs_code})',
                     _role(state, part, models),
                     stored=part != 'tie',
                 )
@@ -285,8 +288,8 @@ def consensus_columns(
         specs.append(
             ColumnSpec(
                 f'{name}_label',
-                lambda: weighted_label(labels, weights),
-                f'weighted_label({labels_code}, {weights!r})',
+                lambda: weighted_label(inputs, weights),
+                f'weighted_label({inputs_code}, {weights!r})',
                 _role(state, 'accuracy_weighted_label', models),
                 stored=False,  # a function of the models' labels: the metrics compute it per label combination
             )
