@@ -17,9 +17,9 @@ from typing import Any
 
 import pixeltable as pxt
 
-from pxwidgets.functions.consensus import LABEL_KEYS
 from pxwidgets.patterns.common.metadata import read_roles
 from pxwidgets.patterns.consensus import detect_kind
+from pxwidgets.patterns.consensus.kinds import mapping_kind
 from pxwidgets.tables.internals import ColumnFacts, column_facts, type_kind
 
 SAMPLE_ROWS = 20
@@ -35,13 +35,7 @@ MEDIA_TYPES = ('image', 'video', 'audio', 'document')
 
 def _json_kind(values: list[Any]) -> str | None:
     """``'detections'`` / ``'labels'`` when the values say so, else None (an unknown JSON column is no model)."""
-    for value in values:
-        if isinstance(value, Mapping):
-            if 'bboxes' in value:
-                return 'detections'
-            if any(k in value for k in LABEL_KEYS):
-                return 'labels'
-    return None
+    return next((kind for v in values if isinstance(v, Mapping) and (kind := mapping_kind(v))), None)
 
 
 @dataclass(frozen=True)
