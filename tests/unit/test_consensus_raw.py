@@ -61,6 +61,9 @@ def test_no_label_column_is_stored_and_labels_read_as_text(built: MultiModelCons
     source = rows(N)
     assert list(df['a']) == [None if r['a'] is None else str(r['a']) for r in source]
     assert built.columns()['label'] == 'consensus_label' and built.columns()['tie'] == 'consensus_tie'
+    code = built.to_code()  # the plain code builds the same layout: label columns unstored, scalars from the outputs
+    assert 't.add_computed_column(a_label=label_texts(t.a), stored=False' in code
+    assert 'majority_agreement([t.a, t.b, t.c, t.d])' in code
 
 
 def test_filters_and_counts_agree_with_pandas(built: MultiModelConsensus) -> None:
