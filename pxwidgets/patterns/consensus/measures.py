@@ -84,7 +84,7 @@ class ConsensusMeasures(ABC):
         return metrics.label_tuples(tbl, state), [m.name for m in state.models]
 
     def fleiss_kappa(self) -> float | None:
-        """Fleiss' kappa (statsmodels) over the rows where every model gave a label.
+        """Fleiss' kappa over the rows where every model gave a label (as statsmodels computes it).
 
         Raises:
             NotEnoughModelsError: With fewer than two models.

@@ -3,8 +3,8 @@
 For label models, every metric here is a function of how often each combination of (model labels, consensus labels,
 ground truth) occurs. Pixeltable counts those combinations in the database (:func:`label_tuples`); the result has
 one row per distinct combination — a few hundred for 10 classes, however many rows the table has — and
-scikit-learn / statsmodels compute the metrics from it with the counts as sample weights. Nothing here pulls the
-table's rows into memory.
+scikit-learn computes the metrics from it with the counts as sample weights (Fleiss' kappa is weighted by them the
+same way). Nothing here pulls the table's rows into memory.
 
 Example:
     >>> tuples = label_tuples(t, state)  # doctest: +SKIP
