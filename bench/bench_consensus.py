@@ -2,36 +2,30 @@
 first page of disagreements (before its count), the count, the summary and a confusion matrix.
 
 Each interaction is measured interleaved with its floor (A, B, A, B …: the raw Pixeltable query doing the same work)
-and reported as medians, with the kernel's peak Python heap during the call (tracemalloc), its resident memory after
-it (RSS) and the load average beside each figure. At the smallest size the results are also checked against pandas /
+and reported as medians, with the load average beside each figure and the kernel's peak memory (RSS rise and Python
+heap, see :mod:`bench.common`). At the smallest size the results are also checked against pandas /
 scikit-learn on the collected labels.
 
 The four models are hand-made label columns (simulated classifiers with known accuracies and correlated mistakes),
 adopted by the consensus, so the measured work is the consensus's, not a model's.
 
-Run: ``python -m bench.bench_consensus`` (10k and 100k; 1M too when the load average is below 3, or with ``--million``).
+Run: ``python -m bench.bench_consensus`` (10k and 100k), or with the sizes: ``python -m bench.bench_consensus 1000000``
+(a million only on a quiet machine: its build takes minutes).
 """
 
 from __future__ import annotations
 
-import os
-import statistics
 import sys
 import time
-import tracemalloc
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from bench.common import temporary_home, write_section
+from bench.common import how_measured, interleaved, is_loaded, load_average, temporary_home, write_section
 
 SIZES = (10_000, 100_000)
 MILLION = 1_000_000
-QUIET_LOAD = 3.0
-CORES = 2
-LOADED = ' ⚠'
-"""Marks a figure taken while the load average exceeded the core count (to be measured again on a quiet machine)."""
+REPEAT = 5
 ACCURACY = {'alpha': 0.97, 'beta': 0.95, 'gamma': 0.92, 'delta': 0.85}
 PAGE = 50
 
@@ -68,43 +62,22 @@ def build(path: str, n: int) -> tuple[Any, float, float]:
     c = MultiModelConsensus(t, ground_truth='truth')
     begin = time.perf_counter()
     c.add_models({m: m for m in ACCURACY})
-    return c, time.perf_counter() - begin, os.getloadavg()[0]
+    return c, time.perf_counter() - begin, load_average()
 
 
-def rss_mb() -> float:
-    import psutil
+def stored_columns(c: Any) -> list[str]:
+    """The consensus's columns that Pixeltable stores (each one a pass over every row when it is added)."""
+    columns = c.table().get_metadata()['columns']
+    return [n for n in c.state().owned_columns() if columns[n]['is_stored'] and n not in ACCURACY]
 
-    return float(psutil.Process().memory_info().rss) / 2**20
 
+def one_pass(t: Any) -> None:
+    """The floor of building: one stored computed column over every row (a batched UDF over the four label columns,
+    like the consensus's), added and dropped."""
+    from pxwidgets.functions.consensus import majority_agreement
 
-def interleaved(
-    a: Callable[[], Any], b: Callable[[], Any], *, repeat: int = 5, before: Callable[[], None] | None = None
-) -> dict[str, float]:
-    """A and B run alternately (A, B, A, B …) after one warm-up each: medians in ms, A's peak Python heap (MB,
-    tracemalloc), RSS after A (MB) and the load average."""
-    times: dict[str, list[float]] = {'a': [], 'b': []}
-    heap: list[float] = []
-    for k in range(repeat + 1):
-        for key, fn in (('a', a), ('b', b)):
-            if before:
-                before()
-            if key == 'a':
-                tracemalloc.start()
-            start = time.perf_counter()
-            fn()
-            elapsed = (time.perf_counter() - start) * 1000
-            if key == 'a':
-                heap.append(tracemalloc.get_traced_memory()[1] / 2**20)
-                tracemalloc.stop()
-            if k:
-                times[key].append(elapsed)
-    return {
-        'ours': statistics.median(times['a']),
-        'floor': statistics.median(times['b']),
-        'heap': max(heap),
-        'rss': rss_mb(),
-        'load': os.getloadavg()[0],
-    }
+    t.add_computed_column(floor_pass=majority_agreement([t[m] for m in ACCURACY]))
+    t.drop_column('floor_pass')
 
 
 def measure(n: int) -> dict[str, Any]:
@@ -117,40 +90,53 @@ def measure(n: int) -> dict[str, Any]:
     c, build_s, build_load = build(f'cb/t{n}', n)
     grid = ConsensusGrid(c)
     t = c.table()
-    labels = [t[f'{m}_label'] for m in ACCURACY]
+    models = [t[m] for m in ACCURACY]
 
     def panel(kind: str, payload: dict[str, Any]) -> Any:
         reply = grid.handle_request(kind, payload)
         assert reply['ok'], reply
         return reply['payload']
 
-    out: dict[str, Any] = {'n': n, 'build_s': build_s, 'build_load': build_load}
-    out['page'] = interleaved(
-        lambda: panel('rows', {'filter': 'disagreements', 'limit': PAGE, 'count': False}),
-        lambda: t.where(t.consensus_agreement < 1.0).select(*labels, t.consensus_truth).limit(PAGE).collect(),
+    out: dict[str, Any] = {'n': n, 'build_s': build_s, 'build_load': build_load, 'stored': stored_columns(c)}
+    rounds = 3 if n <= 10_000 else 2
+    out['rebuild'] = interleaved(
+        {'ours': c.rebuild, 'floor': lambda: one_pass(c.table())}, repeat=rounds, warmup=0, memory=False
     )
+    t = c.table()
+    out['page'] = interleaved(
+        {
+            'ours': lambda: panel('rows', {'filter': 'disagreements', 'limit': PAGE, 'count': False}),
+            'floor': lambda: t.where(t.consensus_agreement < 1.0).select(*models, t.truth).limit(PAGE).collect(),
+        },
+        repeat=REPEAT,
+    )
+
+    def cold_count() -> Any:
+        COUNTS.clear()
+        return panel('count', {'filter': 'disagreements'})
+
     out['count'] = interleaved(
-        lambda: panel('count', {'filter': 'disagreements'}),
-        lambda: t.where(t.consensus_agreement < 1.0).count(),
-        before=COUNTS.clear,
+        {'ours': cold_count, 'floor': lambda: t.where(t.consensus_agreement < 1.0).count()}, repeat=REPEAT
     )
     out['summary'] = interleaved(
-        lambda: panel('summary', {}),
-        lambda: (
-            t.group_by(*labels, t.consensus_label, t.consensus_truth)
-            .select(*labels, n=count(t.consensus_tie))
-            .collect()
-        ),
-        repeat=3,
+        {
+            'ours': lambda: panel('summary', {}),
+            'floor': lambda: (
+                t.group_by(*models, t.consensus_label, t.consensus_truth)
+                .select(*models, t.consensus_label, t.consensus_truth, n=count(t.idx))
+                .collect()
+            ),
+        },
+        repeat=REPEAT,
     )
     out['confusion'] = interleaved(
-        lambda: panel('confusion', {'model': 'delta'}),
-        lambda: (
-            t.group_by(t.consensus_truth, t.delta_label)
-            .select(t.consensus_truth, t.delta_label, n=count(t.idx))
-            .collect()
-        ),
-        repeat=3,
+        {
+            'ours': lambda: panel('confusion', {'model': 'delta'}),
+            'floor': lambda: (
+                t.group_by(t.consensus_truth, t.delta).select(t.consensus_truth, t.delta, n=count(t.idx)).collect()
+            ),
+        },
+        repeat=REPEAT,
     )
     page = panel('rows', {'filter': 'disagreements', 'limit': PAGE, 'count': False})
     assert page['total'] is None and len(page['rows']) == PAGE
@@ -176,6 +162,56 @@ def check_against_pandas(c: Any) -> None:
     assert abs(c.metrics().fleiss - fleiss_kappa(aggregate_raters(df[models].to_numpy())[0])) < 1e-9
 
 
+WHAT = {
+    'page': ('first page of 50 disagreements (no count)', '≤ 200 ms'),
+    'count': ('their count (cold)', '—'),
+    'summary': ('summary (metrics, kappa, Fleiss, 3 figures)', '≤ 1000 ms'),
+    'confusion': ('confusion matrix + per-class table + figure', '—'),
+}
+
+
+def report(results: list[dict[str, Any]]) -> str:
+    """The RESULTS.md section: the build (with its floor and the 1M extrapolation) and the interactions."""
+    builds, rows = [], []
+    for r in results:
+        reb, floor = r['rebuild']['ours'], r['rebuild']['floor']
+        per_row_us = r['build_s'] / r['n'] * 1e6
+        mark = ', loaded' if is_loaded(r['build_load']) else ''
+        builds.append(
+            f'| {r["n"]:,} | {r["build_s"]:.1f} s (load {r["build_load"]:.1f}{mark}) '
+            f'| {per_row_us:.0f} µs | {len(r["stored"])}: {", ".join(r["stored"])} | {reb.ms / 1000:.1f} s | '
+            f'{floor.ms / 1000:.1f} s | {reb.ratio(floor):.2f} | {r["build_s"] * MILLION / r["n"] / 60:.1f} min |'
+        )
+        for key, (label, target) in WHAT.items():
+            ours, fl = r[key]['ours'], r[key]['floor']
+            rows.append(
+                f'| {r["n"]:,} | {label} | {ours.cell()} | {fl.ms:.1f} | {ours.ratio(fl):.2f} | {ours.memory()} | '
+                f'{target} |'
+            )
+    return '\n'.join(
+        [
+            f'{len(ACCURACY)} label models (hand-made int columns adopted by the consensus), ground truth 5 % missing, '
+            + how_measured(REPEAT),
+            '',
+            'Building: `add_models` of the four models (the stored columns listed: each is one pass of Pixeltable over '
+            "every row; the models' label columns are unstored, SQL compares the int columns themselves). Its floor: "
+            "`rebuild()` (the consensus's own stored columns, dropped and added again) interleaved with one stored "
+            'batched-UDF column over the four labels added and dropped (one pass, the least any stored consensus '
+            'column costs). 1M: the build per row times a million (every pass is linear in the rows).',
+            '',
+            '| rows | build | per row | stored columns | rebuild | one pass (floor) | rebuild ÷ floor | 1M (extrap.) |',
+            '|---:|---:|---:|---|---:|---:|---:|---:|',
+            *builds,
+            '',
+            '| rows | what | pxwidgets | floor ms | ÷ floor | memory MB (RSS rise / heap) | target |',
+            '|---:|---|---:|---:|---:|---:|---|',
+            *rows,
+            '',
+            'Results checked at 10k against pandas / scikit-learn / statsmodels on the collected labels.',
+        ]
+    )
+
+
 def main() -> None:
     temporary_home()
     import pixeltable as pxt
@@ -183,64 +219,14 @@ def main() -> None:
     pxt.init()
     pxt.create_dir('cb')
     results = []
-    for n in SIZES:
+    sizes = [int(x) for x in sys.argv[1:] if x.isdigit()] or list(SIZES)
+    for n in sizes:
         results.append(measure(n))
-        if n == SIZES[0]:
+        if n == sizes[0]:
             from pxwidgets import MultiModelConsensus
 
             check_against_pandas(MultiModelConsensus.open(f'cb/t{n}'))
-    load = os.getloadavg()[0]
-    million = '--million' in sys.argv or load < QUIET_LOAD
-    if million:
-        results.append(measure(MILLION))
-    rows = []
-    for r in results:
-        what = {
-            'page': 'first page of 50 disagreements (no count)',
-            'count': 'their count (cold)',
-            'summary': 'summary (metrics, kappa, Fleiss, 3 figures)',
-            'confusion': 'confusion matrix + per-class table + figure',
-        }
-        target = {'page': '≤ 200 ms', 'count': '—', 'summary': '≤ 1000 ms', 'confusion': '—'}
-        for key, label in what.items():
-            m = r[key]
-            mark = LOADED if m['load'] > CORES else ''
-            rows.append(
-                f'| {r["n"]:,} | {label} | {m["ours"]:.0f} | {m["floor"]:.0f} | {m["ours"] / m["floor"]:.2f} | '
-                f'{m["heap"]:.1f} | {m["rss"]:.0f} | {m["load"]:.1f}{mark} | {target[key]} |'
-            )
-    builds = [
-        f'| {r["n"]:,} | {r["build_s"]:.0f} s | {r["n"] / r["build_s"]:,.0f} rows/s | {r["build_load"]:.1f} |'
-        for r in results
-    ]
-    body = '\n'.join(
-        [
-            f'{len(ACCURACY)} label models (hand-made columns adopted by the consensus), ground truth 5 % missing. '
-            'Each figure is the median of interleaved runs (A = pxwidgets, B = its floor: the raw Pixeltable query '
-            'doing the same work, A, B, A, B …); heap = peak Python heap during A (tracemalloc), RSS = the kernel '
-            'after A; load = the 1-minute load average on 2 shared cores; ⚠ = taken above 2, slowed by the other '
-            'work on the machine: to be measured again on a quiet machine.',
-            '',
-            "Building the consensus columns (the models' label columns, the truth column, label / agreement / tie and "
-            'the accuracy-weighted label, each a batched UDF; the full vote unstored, computed per page):',
-            '',
-            '| rows | build | rate | load |',
-            '|---:|---:|---:|---:|',
-            *builds,
-            '',
-            '| rows | what | ms | floor ms | ratio | heap MB | RSS MB | load | target |',
-            '|---:|---|---:|---:|---:|---:|---:|---:|---|',
-            *rows,
-            '',
-            (
-                ''
-                if million
-                else f'1M rows not run: the load average was {load:.1f} (≥ {QUIET_LOAD:.0f}) when the 100k run ended. '
-                'Run it on a quiet machine with `python -m bench.bench_consensus --million`.'
-            ),
-            'Results checked at 10k against pandas / scikit-learn / statsmodels on the collected labels.',
-        ]
-    )
+    body = report(results)
     write_section('ConsensusGrid', body)
     print(body)
 

@@ -339,3 +339,134 @@ def _prf(tp: int, fp: int, fn: int, empty: float | None = 0.0) -> dict[str, floa
     r = tp / (tp + fn) if tp + fn else empty
     f = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else empty
     return {'precision': p, 'recall': r, 'f1': f}
+
+
+# ---- box-level consensus of several detectors ----------------------------------------------------------------------
+
+
+def detection_parts(det: Any) -> tuple[list[list[float]], list[Any], list[float]]:
+    """A detection result's boxes, labels and scores (empty for a failed output; labels None, scores 1 when absent).
+
+    Example:
+        >>> detection_parts({'bboxes': [[0, 0, 2, 2]]})
+        ([[0.0, 0.0, 2.0, 2.0]], [None], [1.0])
+    """
+    if not isinstance(det, Mapping):
+        return [], [], []
+    boxes = [list(map(float, b)) for b in det.get('bboxes') or []]
+    labels = list(det.get('labels') or [None] * len(boxes))
+    scores = [float(s) for s in det.get('scores') or [1.0] * len(boxes)]
+    return boxes, labels, scores
+
+
+def fuse(
+    detections: Sequence[Any],
+    models: Sequence[str],
+    width: float,
+    height: float,
+    *,
+    min_votes: int = 2,
+    iou_threshold: float = 0.55,
+    skip_threshold: float = 0.0,
+    weights: Sequence[float] | None = None,
+) -> dict[str, Any]:
+    """Box-level consensus: weighted box fusion (``ensemble_boxes.weighted_boxes_fusion``), keeping the fused boxes
+    that at least ``min_votes`` of the models found.
+
+    Each model's boxes are matched (IoU, same label) to the fused boxes, so the row says which model agrees: a model
+    agrees when it found exactly the kept boxes (no box missing, none extra).
+
+    Args:
+        detections: One detection result per model (``bboxes`` in pixels, ``labels``, ``scores``; None if it failed).
+        models: The models' names.
+        width: The image's width (boxes are normalised to [0, 1] for fusion and scaled back).
+        height: The image's height.
+        min_votes: How many models must find a box for it to be kept.
+        iou_threshold: The IoU above which boxes of different models are the same object.
+        skip_threshold: Boxes scoring below it are ignored.
+        weights: One weight per model (default: equal).
+
+    Returns:
+        ``bboxes``, ``labels``, ``scores`` (the kept fused boxes, in pixels), ``votes`` (models per kept box),
+        ``all_bboxes`` / ``all_votes`` (every fused box, kept or not), ``per_model`` (``tp``, ``fp``, ``fn`` against
+        the kept boxes), ``agreement`` (share of answering models that agree), ``dissent``, ``missing``.
+
+    Example:
+        >>> a = {'bboxes': [[10, 10, 50, 50]], 'labels': ['face'], 'scores': [0.9]}
+        >>> b = {'bboxes': [[12, 10, 50, 52]], 'labels': ['face'], 'scores': [0.8]}
+        >>> r = fuse([a, b, {'bboxes': [], 'labels': [], 'scores': []}], ['x', 'y', 'z'], 100, 100)
+        >>> r['votes'], r['dissent']
+        ([2], ['z'])
+    """
+    from ensemble_boxes import weighted_boxes_fusion
+
+    w, h = float(width), float(height)
+    valid = [(m, d) for m, d in zip(models, detections, strict=True) if isinstance(d, Mapping)]
+    missing = [m for m, d in zip(models, detections, strict=True) if not isinstance(d, Mapping)]
+    label_ids: dict[str, int] = {}
+    boxes_list, scores_list, labels_list, owners = [], [], [], []
+    for _, det in valid:
+        boxes, labels, scores = detection_parts(det)
+        norm = [[b[0] / w, b[1] / h, b[2] / w, b[3] / h] for b in boxes]
+        norm = [[min(max(v, 0.0), 1.0) for v in b] for b in norm]
+        boxes_list.append(norm)
+        scores_list.append(scores)
+        labels_list.append([label_ids.setdefault(str(lab), len(label_ids)) for lab in labels])
+        owners.append(len(boxes))
+    names = {v: k for k, v in label_ids.items()}
+    fused_boxes: list[list[float]] = []
+    fused_scores: list[float] = []
+    fused_labels: list[str] = []
+    fused_votes: list[int] = []
+    if any(owners):
+        model_weights = None
+        if weights is not None:
+            model_weights = [float(wt) for m, wt in zip(models, weights, strict=True) if m in dict(valid)]
+        nonempty = [i for i, n in enumerate(owners) if n]
+        fb, fs, fl = weighted_boxes_fusion(
+            [boxes_list[i] for i in nonempty],
+            [scores_list[i] for i in nonempty],
+            [labels_list[i] for i in nonempty],
+            weights=None if model_weights is None else [model_weights[i] for i in nonempty],
+            iou_thr=iou_threshold,
+            skip_box_thr=skip_threshold,
+            conf_type='avg',
+        )
+        for box, score, lab in zip(fb, fs, fl, strict=True):
+            pixel = [float(box[0] * w), float(box[1] * h), float(box[2] * w), float(box[3] * h)]
+            fused_boxes.append(pixel)
+            fused_scores.append(float(score))
+            fused_labels.append(names[int(lab)])
+        # how many models found each fused box: a model supports a box when one of its boxes matches it
+        for j, box in enumerate(fused_boxes):
+            votes = 0
+            for _, det in valid:
+                boxes, labels, _ = detection_parts(det)
+                if boxes and match_boxes([box], boxes, iou_threshold, [fused_labels[j]], labels)[0]:
+                    votes += 1
+            fused_votes.append(votes)
+    kept = [j for j, v in enumerate(fused_votes) if v >= min_votes]
+    kept_boxes = [fused_boxes[j] for j in kept]
+    kept_labels = [fused_labels[j] for j in kept]
+    per_model: dict[str, dict[str, int]] = {}
+    dissent: list[str] = []
+    for model, det in valid:
+        boxes, labels, _ = detection_parts(det)
+        tp, fp, fn = match_boxes(boxes, kept_boxes, iou_threshold, labels, kept_labels)
+        per_model[model] = {'tp': tp, 'fp': fp, 'fn': fn}
+        if fp or fn:
+            dissent.append(model)
+    return {
+        'bboxes': kept_boxes,
+        'labels': kept_labels,
+        'scores': [fused_scores[j] for j in kept],
+        'votes': [fused_votes[j] for j in kept],
+        'all_bboxes': fused_boxes,
+        'all_votes': fused_votes,
+        'per_model': per_model,
+        'agreement': (len(valid) - len(dissent)) / len(valid) if valid else None,
+        'dissent': dissent,
+        'missing': missing,
+        'n_models': len(models),
+        'n_valid': len(valid),
+    }

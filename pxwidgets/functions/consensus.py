@@ -24,7 +24,7 @@ import numpy as np
 import pixeltable as pxt
 from pixeltable.func import Batch
 
-from pxwidgets.functions.boxes import iou_matrix, match_boxes  # noqa: F401  (re-exported)
+from pxwidgets.functions.boxes import fuse, iou_matrix, match_boxes  # noqa: F401  (re-exported)
 
 LABEL_KEYS = ('label', 'class', 'prediction', 'pred')
 """Keys a model's JSON output may hold its label under (the first present wins)."""
@@ -243,37 +243,60 @@ def weighted_vote(labels: list, models: list, weights: list, confidences: list |
     return weighted(list(labels), list(models), list(weights), None if confidences is None else list(confidences))
 
 
-# the scalar parts of a vote, over a batch of rows: the same functions as the vote, one Python call per batch; the
-# models' names do not change a vote's label, agreement or tie, so positions stand in for them
+# the scalar parts of a vote, over a batch of rows: one Python call per batch. The labels may be the models' label
+# columns (text) or, for models whose outputs are labels as they are (ints, strings, bools), those outputs: each is
+# read as text first (strings as they are). The models' names do not change a vote's label, agreement or tie, so
+# positions stand in for them.
 
 
 def _positions(labels: Sequence[Any]) -> list[str]:
     return [str(i) for i in range(len(labels))]
 
 
+def _texts(row: Sequence[Any]) -> list[str | None]:
+    return [v if v is None or isinstance(v, str) else label_of(v) for v in row]
+
+
+def top_vote(row: Sequence[Any]) -> tuple[str | None, float | None, bool]:
+    """The majority vote's label, agreement and tie of one row, as :func:`majority` gives them (without the rest of
+    its record: this is what the stored columns hold, computed for every row).
+
+    Example:
+        >>> top_vote(['3', 3, None, '5'])
+        ('3', 0.6666666666666666, False)
+    """
+    votes = Counter(v for v in _texts(row) if v is not None)
+    if not votes:
+        return None, None, False
+    best = max(votes.values())
+    tied = [k for k, n in votes.items() if n == best]
+    agreement = best / sum(votes.values())
+    return (tied[0], agreement, False) if len(tied) == 1 else (None, agreement, True)
+
+
 @pxt.udf(batch_size=BATCH_SIZE)
 def majority_label(labels: Batch[list]) -> Batch[str | None]:
     """The majority vote's label per row (None on a tie or without labels; see :func:`majority`)."""
-    return [majority(list(row), _positions(row))['label'] for row in labels]
+    return [top_vote(row)[0] for row in labels]
 
 
 @pxt.udf(batch_size=BATCH_SIZE)
 def majority_agreement(labels: Batch[list]) -> Batch[float | None]:
     """The majority vote's agreement per row (see :func:`majority`)."""
-    return [majority(list(row), _positions(row))['agreement'] for row in labels]
+    return [top_vote(row)[1] for row in labels]
 
 
 @pxt.udf(batch_size=BATCH_SIZE)
 def majority_tie(labels: Batch[list]) -> Batch[bool]:
     """Whether the majority vote is a tie, per row (see :func:`majority`)."""
-    return [bool(majority(list(row), _positions(row))['tie']) for row in labels]
+    return [top_vote(row)[2] for row in labels]
 
 
 @pxt.udf(batch_size=BATCH_SIZE)
 def weighted_label(labels: Batch[list], weights: Batch[list]) -> Batch[str | None]:
     """The weighted vote's label per row (see :func:`weighted`); ``weights`` per row (confidences) or the same
     list on every row (accuracies)."""
-    return [weighted(list(row), _positions(row), list(w))['label'] for row, w in zip(labels, weights, strict=True)]
+    return [weighted(_texts(row), _positions(row), list(w))['label'] for row, w in zip(labels, weights, strict=True)]
 
 
 # ---- class probabilities from the models' confidences (suspect labels) -------------------------------------------
@@ -288,7 +311,7 @@ def averaged_probabilities(
 
     Example:
         >>> averaged_probabilities(['a', 'b'], [0.9, 0.6], ['a', 'b', 'c']).round(3).tolist()
-        [0.5, 0.35, 0.15]
+        [0.55, 0.325, 0.125]
     """
     k = len(classes)
     index = {c: i for i, c in enumerate(classes)}
@@ -387,128 +410,6 @@ def text_vote(texts: list, models: list, threshold: float = 0.8) -> dict:
 
 
 # ---- boxes ---------------------------------------------------------------------------------------------------------
-
-
-def _boxes(det: Any) -> tuple[list[list[float]], list[Any], list[float]]:
-    if not isinstance(det, Mapping):
-        return [], [], []
-    boxes = [list(map(float, b)) for b in det.get('bboxes') or []]
-    labels = list(det.get('labels') or [None] * len(boxes))
-    scores = [float(s) for s in det.get('scores') or [1.0] * len(boxes)]
-    return boxes, labels, scores
-
-
-def fuse(
-    detections: Sequence[Any],
-    models: Sequence[str],
-    width: float,
-    height: float,
-    *,
-    min_votes: int = 2,
-    iou_threshold: float = 0.55,
-    skip_threshold: float = 0.0,
-    weights: Sequence[float] | None = None,
-) -> dict[str, Any]:
-    """Box-level consensus: weighted box fusion (``ensemble_boxes.weighted_boxes_fusion``), keeping the fused boxes
-    that at least ``min_votes`` of the models found.
-
-    Each model's boxes are matched (IoU, same label) to the fused boxes, so the row says which model agrees: a model
-    agrees when it found exactly the kept boxes (no box missing, none extra).
-
-    Args:
-        detections: One detection result per model (``bboxes`` in pixels, ``labels``, ``scores``; None if it failed).
-        models: The models' names.
-        width: The image's width (boxes are normalised to [0, 1] for fusion and scaled back).
-        height: The image's height.
-        min_votes: How many models must find a box for it to be kept.
-        iou_threshold: The IoU above which boxes of different models are the same object.
-        skip_threshold: Boxes scoring below it are ignored.
-        weights: One weight per model (default: equal).
-
-    Returns:
-        ``bboxes``, ``labels``, ``scores`` (the kept fused boxes, in pixels), ``votes`` (models per kept box),
-        ``all_bboxes`` / ``all_votes`` (every fused box, kept or not), ``per_model`` (``tp``, ``fp``, ``fn`` against
-        the kept boxes), ``agreement`` (share of answering models that agree), ``dissent``, ``missing``.
-
-    Example:
-        >>> a = {'bboxes': [[10, 10, 50, 50]], 'labels': ['face'], 'scores': [0.9]}
-        >>> b = {'bboxes': [[12, 10, 50, 52]], 'labels': ['face'], 'scores': [0.8]}
-        >>> r = fuse([a, b, {'bboxes': [], 'labels': [], 'scores': []}], ['x', 'y', 'z'], 100, 100)
-        >>> r['votes'], r['dissent']
-        ([2], ['z'])
-    """
-    from ensemble_boxes import weighted_boxes_fusion
-
-    w, h = float(width), float(height)
-    valid = [(m, d) for m, d in zip(models, detections, strict=True) if isinstance(d, Mapping)]
-    missing = [m for m, d in zip(models, detections, strict=True) if not isinstance(d, Mapping)]
-    label_ids: dict[str, int] = {}
-    boxes_list, scores_list, labels_list, owners = [], [], [], []
-    for _, det in valid:
-        boxes, labels, scores = _boxes(det)
-        norm = [[b[0] / w, b[1] / h, b[2] / w, b[3] / h] for b in boxes]
-        norm = [[min(max(v, 0.0), 1.0) for v in b] for b in norm]
-        boxes_list.append(norm)
-        scores_list.append(scores)
-        labels_list.append([label_ids.setdefault(str(lab), len(label_ids)) for lab in labels])
-        owners.append(len(boxes))
-    names = {v: k for k, v in label_ids.items()}
-    fused_boxes: list[list[float]] = []
-    fused_scores: list[float] = []
-    fused_labels: list[str] = []
-    fused_votes: list[int] = []
-    if any(owners):
-        model_weights = None
-        if weights is not None:
-            model_weights = [float(wt) for m, wt in zip(models, weights, strict=True) if m in dict(valid)]
-        nonempty = [i for i, n in enumerate(owners) if n]
-        fb, fs, fl = weighted_boxes_fusion(
-            [boxes_list[i] for i in nonempty],
-            [scores_list[i] for i in nonempty],
-            [labels_list[i] for i in nonempty],
-            weights=None if model_weights is None else [model_weights[i] for i in nonempty],
-            iou_thr=iou_threshold,
-            skip_box_thr=skip_threshold,
-            conf_type='avg',
-        )
-        for box, score, lab in zip(fb, fs, fl, strict=True):
-            pixel = [float(box[0] * w), float(box[1] * h), float(box[2] * w), float(box[3] * h)]
-            fused_boxes.append(pixel)
-            fused_scores.append(float(score))
-            fused_labels.append(names[int(lab)])
-        # how many models found each fused box: a model supports a box when one of its boxes matches it
-        for j, box in enumerate(fused_boxes):
-            votes = 0
-            for _, det in valid:
-                boxes, labels, _ = _boxes(det)
-                if boxes and match_boxes([box], boxes, iou_threshold, [fused_labels[j]], labels)[0]:
-                    votes += 1
-            fused_votes.append(votes)
-    kept = [j for j, v in enumerate(fused_votes) if v >= min_votes]
-    kept_boxes = [fused_boxes[j] for j in kept]
-    kept_labels = [fused_labels[j] for j in kept]
-    per_model: dict[str, dict[str, int]] = {}
-    dissent: list[str] = []
-    for model, det in valid:
-        boxes, labels, _ = _boxes(det)
-        tp, fp, fn = match_boxes(boxes, kept_boxes, iou_threshold, labels, kept_labels)
-        per_model[model] = {'tp': tp, 'fp': fp, 'fn': fn}
-        if fp or fn:
-            dissent.append(model)
-    return {
-        'bboxes': kept_boxes,
-        'labels': kept_labels,
-        'scores': [fused_scores[j] for j in kept],
-        'votes': [fused_votes[j] for j in kept],
-        'all_bboxes': fused_boxes,
-        'all_votes': fused_votes,
-        'per_model': per_model,
-        'agreement': (len(valid) - len(dissent)) / len(valid) if valid else None,
-        'dissent': dissent,
-        'missing': missing,
-        'n_models': len(models),
-        'n_valid': len(valid),
-    }
 
 
 @pxt.udf

@@ -74,12 +74,14 @@ def test_stored_columns_equal_the_per_row_vote(built: MultiModelConsensus) -> No
     assert len(rs) == N and ties > 50  # the data exercises ties
 
 
-def test_the_vote_is_not_stored_and_its_scalars_are(built: MultiModelConsensus) -> None:
+def test_the_vote_is_not_stored_and_the_scalars_sql_reads_are(built: MultiModelConsensus) -> None:
     columns = built.table().get_metadata()['columns']
     assert columns['consensus']['is_stored'] is False
     assert columns['consensus_accuracy_weighted']['is_stored'] is False
-    for part in ('label', 'agreement', 'tie', 'weighted_label', 'accuracy_weighted_label'):
+    for part in ('label', 'agreement', 'weighted_label'):  # what SQL filters, sorts and groups by
         assert columns[f'consensus_{part}']['is_stored'] is True
+    for part in ('tie', 'accuracy_weighted_label'):  # read from the label and agreement / per label combination
+        assert columns[f'consensus_{part}']['is_stored'] is False
     code = built.to_code()
     assert 'majority_label([t.a_label' in code and 'stored=False' in code
 

@@ -19,7 +19,7 @@ import pixeltable as pxt
 
 from pxwidgets.patterns.common.metadata import read_roles
 from pxwidgets.patterns.consensus import detect_kind
-from pxwidgets.patterns.consensus.kinds import _value_kind as value_kind  # one reading of a value for both
+from pxwidgets.patterns.consensus.kinds import mapping_kind
 from pxwidgets.tables.internals import ColumnFacts, column_facts, type_kind
 
 SAMPLE_ROWS = 20
@@ -36,7 +36,7 @@ MEDIA_TYPES = ('image', 'video', 'audio', 'document')
 def _reads_as_model(values: list[Any]) -> bool:
     """Whether a JSON column's values tell a model's output kind, as the consensus tells it (an unknown JSON column is
     no model)."""
-    return any(isinstance(v, Mapping) and value_kind(v) is not None for v in values)
+    return any(isinstance(v, Mapping) and mapping_kind(v) is not None for v in values)
 
 
 @dataclass(frozen=True)

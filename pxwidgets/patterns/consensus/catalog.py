@@ -14,8 +14,8 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal, cast
 
 import pixeltable as pxt
 from pixeltable import exprs
@@ -34,6 +34,19 @@ MODEL_ROLE = 'consensus.model'
 COLUMN_ROLE = 'consensus.column'
 CONFIDENCE_ROLE = 'consensus.confidence'
 TRUTH_ROLE = 'consensus.truth'
+
+RAW_LABEL_TYPES = ('string', 'int', 'bool')
+"""Column types whose values are labels as they are (``label_of`` maps them one to one to text): a model whose output
+column has one of them gets an unstored label column, and SQL compares its output column itself (see
+:meth:`ConsensusState.sql_label`)."""
+
+
+def raw_label_type(col_type: Any) -> str | None:
+    """``'string'``, ``'int'`` or ``'bool'`` for a column type whose values are labels as they are, else None."""
+    for name in RAW_LABEL_TYPES:
+        if col_type is not None and getattr(col_type, f'is_{name}_type')():
+            return name
+    return None
 
 
 @dataclass(frozen=True)
@@ -67,19 +80,7 @@ class ModelInfo:
     computed: bool
 
     def to_json(self) -> ModelEntry:
-        return {
-            'name': self.name,
-            'column': self.column,
-            'kind': self.kind,
-            'marker': self.marker,
-            'label_column': self.label_column,
-            'confidence_column': self.confidence_column,
-            'adopted': self.adopted,
-            'seconds_per_row': self.seconds_per_row,
-            'rows_timed': self.rows_timed,
-            'definition': self.definition,
-            'computed': self.computed,
-        }
+        return cast(ModelEntry, {f.name: getattr(self, f.name) for f in fields(self)})
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,21 @@ class ConsensusState:
     def column(self, part: str) -> str | None:
         """The name of the consensus column playing ``part`` (``'vote'``, ``'label'``, ``'agreement'``, …)."""
         return next((c.name for c in self.columns if c.part == part), None)
+
+    def is_raw(self, model: ModelInfo) -> bool:
+        """Whether the model's label column is unstored: its output column is a string, int or bool column read as is
+        (in SQL, the output column stands for the label; text only when a row is shown)."""
+        fact = self.facts.get(model.marker)
+        return self.kind == 'labels' and fact is not None and not fact.is_stored and model.label_column is not None
+
+    def sql_label(self, model: ModelInfo) -> str:
+        """The stored column that holds a model's label for SQL filters and ``group by``: its label column, or for a
+        raw model (:meth:`is_raw`) its output column (compared with the ground truth's own column)."""
+        return model.column if self.is_raw(model) else str(model.label_column)
+
+    def sql_truth(self, model: ModelInfo) -> str | None:
+        """The ground-truth column a model's :meth:`sql_label` is compared with (same domain)."""
+        return self.truth if self.is_raw(model) else self.truth_column
 
     def owned_columns(self) -> list[str]:
         """Every column the pattern added for this consensus (markers, confidences, truth, consensus columns)."""

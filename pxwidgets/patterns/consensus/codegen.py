@@ -39,6 +39,7 @@ def consensus_code(c: MultiModelConsensus) -> str:
             with_confidence=m.confidence_column is not None,
             order=0,
             timing={},
+            raw=state.is_raw(m),
         )
     if state.truth is not None and state.truth_column is not None:
         specs.append(truth_column(tbl, c.name, state.truth, state.kind or 'labels'))

@@ -107,11 +107,14 @@ def model_columns(
     order: int,
     timing: dict[str, Any],
     label_type: str | None = None,
+    raw: bool = False,
 ) -> list[ColumnSpec]:
     """The columns added beside a model's output: its marker (label or box count) and, if any, its confidence.
 
     The marker's metadata records the model (name, output column, kind, the type of its labels, cost, the consensus's
-    configuration): it is how the consensus is read back from the catalog.
+    configuration): it is how the consensus is read back from the catalog. ``raw``: the output column holds labels
+    as they are (strings, ints or bools of the ground truth's type): the label column is unstored (text computed
+    when read) and SQL compares the output column itself, so adding the model writes nothing per row.
     """
     role = {
         'consensus': state.name,
@@ -134,7 +137,7 @@ def model_columns(
         ]
     else:
         expr, code = _label_expr(t, column, normalize=kind == 'text')
-        specs = [ColumnSpec(marker, expr, code, role_metadata(MODEL_ROLE, role))]
+        specs = [ColumnSpec(marker, expr, code, role_metadata(MODEL_ROLE, role), stored=not raw)]
         if with_confidence:
             specs.append(
                 ColumnSpec(
@@ -209,6 +212,9 @@ def consensus_columns(
             ColumnSpec(f'{c}_boxes', lambda: box_count(t[c]), f'box_count({ref(c)})', _role(state, 'boxes', models)),
         ]
     labels = [t[str(m.label_column)] for m in models]
+    # what the stored scalars read: the label columns, or the outputs of raw models (their label columns are unstored)
+    inputs = [t[state.sql_label(m)] for m in models]
+    inputs_code = _list_code([state.sql_label(m) for m in models])
     label_names = [str(m.label_column) for m in models]
     confs = [t[m.confidence_column] if m.confidence_column else None for m in models]
     conf_names = [m.confidence_column for m in models]
@@ -231,14 +237,21 @@ def consensus_columns(
             ('tie', 'tie', pxt.Bool, 'Bool'),
         ):
             expr, code = _scalar(t, c, key, type_, tcode)
-            specs.append(ColumnSpec(f'{c}_{part}', expr, code, _role(state, part, models)))
+            specs.append(ColumnSpec(f'{c}_{part}', expr, code, _role(state, part, models), stored=part != 'tie'))
     else:
         # the full vote (tied labels, dissenters, scores) is computed when a page of rows is read; what filters, sorts
-        # and metrics need is stored, each by a batched UDF over the label columns
+        # and metrics need is stored, each by a batched UDF over the label columns: the label and the agreement (a tie
+        # is a row without a label whose agreement is set: SQL reads it from those two, the tie column is unstored)
         specs = [ColumnSpec(c, lambda: majority_vote(*vote_args), vote_code, role, stored=False)]
         for part, fn in (('label', majority_label), ('agreement', majority_agreement), ('tie', majority_tie)):
             specs.append(
-                ColumnSpec(f'{c}_{part}', partial(fn, labels), f'{fn.name}({labels_code})', _role(state, part, models))
+                ColumnSpec(
+                    f'{c}_{part}',
+                    partial(fn, inputs),
+                    f'{fn.name}({inputs_code})',
+                    _role(state, part, models),
+                    stored=part != 'tie',
+                )
             )
     if has_conf:
         name = f'{c}_weighted'
@@ -275,9 +288,10 @@ def consensus_columns(
         specs.append(
             ColumnSpec(
                 f'{name}_label',
-                lambda: weighted_label(labels, weights),
-                f'weighted_label({labels_code}, {weights!r})',
+                lambda: weighted_label(inputs, weights),
+                f'weighted_label({inputs_code}, {weights!r})',
                 _role(state, 'accuracy_weighted_label', models),
+                stored=False,  # a function of the models' labels: the metrics compute it per label combination
             )
         )
     if custom_fn is not None:

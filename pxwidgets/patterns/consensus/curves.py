@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pixeltable as pxt
 
-from pxwidgets.functions.consensus import iou_matrix
+from pxwidgets.functions.boxes import detection_parts, iou_matrix
 from pxwidgets.patterns.consensus.catalog import ConsensusState
 from pxwidgets.patterns.consensus.errors import NoGroundTruthError, NotEnoughModelsError
 
@@ -56,15 +56,6 @@ def match_detections(
             used.add(match)
             flags[int(d)] = True
     return flags
-
-
-def _parts(det: Any) -> tuple[list[list[float]], list[Any], list[float]]:
-    if not isinstance(det, Mapping):
-        return [], [], []
-    boxes = [list(map(float, b)) for b in det.get('bboxes') or []]
-    labels = list(det.get('labels') or [None] * len(boxes))
-    scores = [float(s) for s in det.get('scores') or [1.0] * len(boxes)]
-    return boxes, labels, scores
 
 
 def curve(scored: Sequence[tuple[float, bool]], n_truth: int) -> pd.DataFrame:
@@ -110,12 +101,12 @@ def pr_curves(t: pxt.Table, state: ConsensusState, iou_threshold: float) -> dict
     scored: dict[str, list[tuple[float, bool]]] = {m.name: [] for m in state.models}
     n_truth = 0
     for row in t.select(**select).collect():
-        truth_boxes, truth_labels, _ = _parts(row['truth'])
+        truth_boxes, truth_labels, _ = detection_parts(row['truth'])
         if not isinstance(row['truth'], Mapping):
             continue
         n_truth += len(truth_boxes)
         for i, m in enumerate(state.models):
-            boxes, labels, scores = _parts(row[f'm{i}'])
+            boxes, labels, scores = detection_parts(row[f'm{i}'])
             flags = match_detections(boxes, labels, scores, truth_boxes, truth_labels, iou_threshold)
             scored[m.name] += list(zip(scores, flags, strict=True))
     return {name: curve(points, n_truth) for name, points in scored.items()}

@@ -27,13 +27,23 @@ TEXT_WORDS = 4
 """A string output with this many words or more on average reads as free text rather than a class label."""
 
 
+def mapping_kind(value: Mapping[str, Any]) -> str | None:
+    """``'detections'`` for a dict with ``bboxes``, ``'labels'`` for one with a label key, else None.
+
+    Example:
+        >>> mapping_kind({'label': 3}), mapping_kind({'bboxes': []}), mapping_kind({'text': 'x'})
+        ('labels', 'detections', None)
+    """
+    if 'bboxes' in value:
+        return 'detections'
+    if any(k in value for k in LABEL_KEYS):
+        return 'labels'
+    return None
+
+
 def _value_kind(value: Any) -> str | None:
     if isinstance(value, Mapping):
-        if 'bboxes' in value:
-            return 'detections'
-        if any(k in value for k in LABEL_KEYS):
-            return 'labels'
-        return None
+        return mapping_kind(value)
     if isinstance(value, str):
         return 'text' if len(value.split()) >= TEXT_WORDS else 'labels'
     if isinstance(value, bool | int) or (isinstance(value, float) and value.is_integer()):

@@ -3,8 +3,8 @@
 For label models, every metric here is a function of how often each combination of (model labels, consensus labels,
 ground truth) occurs. Pixeltable counts those combinations in the database (:func:`label_tuples`); the result has
 one row per distinct combination — a few hundred for 10 classes, however many rows the table has — and
-scikit-learn / statsmodels compute the metrics from it with the counts as sample weights. Nothing here pulls the
-table's rows into memory.
+scikit-learn computes the metrics from it with the counts as sample weights (Fleiss' kappa is weighted by them the
+same way). Nothing here pulls the table's rows into memory.
 
 Example:
     >>> tuples = label_tuples(t, state)  # doctest: +SKIP
@@ -26,9 +26,11 @@ from pixeltable.functions import count
 
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.functions.boxes import match_boxes
+from pxwidgets.functions.consensus import label_of, weighted
 from pxwidgets.patterns.consensus.catalog import ConsensusState
 from pxwidgets.patterns.consensus.errors import NoGroundTruthError, NotEnoughModelsError
 from pxwidgets.tables.counting import failed_rows_by_column
+from pxwidgets.tables.internals import rowid_refs
 
 MISSING = '\u2205'
 """The label a missing prediction counts as when scored against ground truth (it is always wrong)."""
@@ -45,30 +47,62 @@ TRUTH_KEY = '__truth'
 N_KEY = '__n'
 
 
-def label_tuples(t: pxt.Table, state: ConsensusState) -> pd.DataFrame:
+def label_tuples(t: pxt.Table, state: ConsensusState, only: Sequence[str] | None = None) -> pd.DataFrame:
     """How many rows have each combination of model labels, consensus labels and ground truth (one SQL query).
+
+    Raw models (:meth:`ConsensusState.is_raw`) are grouped by their output column, whose values are turned into
+    labels afterwards (one to one); an unstored consensus label (the accuracy-weighted vote, a function of the
+    models' labels) is computed per combination.
+
+    Args:
+        t: The table.
+        state: The consensus.
+        only: Group by these keys alone (model names, consensus label columns, ``__truth``), e.g. a confusion matrix.
 
     Returns:
         One row per distinct combination: a column per model (its name), per consensus label (the column's name),
         ``__truth`` (when there is ground truth), and ``__n`` (how many rows). Missing labels are None.
     """
-    keys: dict[str, str] = {m.name: str(m.label_column) for m in state.models}
+    keys: dict[str, str] = {m.name: state.sql_label(m) for m in state.models}
+    derived: list[str] = []
     for part in CONSENSUS_PARTS:
         column = state.column(part)
-        if column is not None:
+        if column is not None and state.facts[column].is_stored:
             keys[column] = column
+        elif column is not None:
+            derived.append(part)
     if state.truth_column is not None:
         keys[TRUTH_KEY] = state.truth_column
-    counter = state.column('tie') or str(state.models[0].marker)
+    if only is not None:
+        keys = {k: v for k, v in keys.items() if k in only}
+        derived = [p for p in derived if state.column(p) in only]
     aliases = {f'k{i}': name for i, name in enumerate(keys)}
     refs = [t[keys[aliases[a]]] for a in aliases]
     select = {a: t[keys[aliases[a]]] for a in aliases}
-    result = t.group_by(*refs).select(**select, n=cast(Any, count)(t[counter])).collect().to_pandas()
+    counter = cast(Any, count)(rowid_refs(t)[0])
+    result = t.group_by(*refs).select(**select, n=counter).collect().to_pandas()
     result = result.rename(columns={**aliases, 'n': N_KEY})
     if N_KEY not in result:
         result[N_KEY] = []
     result = result[result[N_KEY] > 0].reset_index(drop=True)
-    return result.astype({k: object for k in keys}).where(result.notna(), None)
+    result = result.astype({k: object for k in keys}).where(result.notna(), None)
+    for m in state.models:  # object series: pandas would turn None back into NaN
+        if state.is_raw(m) and m.name in keys:
+            result[m.name] = pd.Series([label_of(v) for v in result[m.name]], index=result.index, dtype=object)
+    for part in derived:
+        labels = _derived_labels(result, state, part)
+        result[str(state.column(part))] = pd.Series(labels, index=result.index, dtype=object)
+    return result
+
+
+def _derived_labels(tuples: pd.DataFrame, state: ConsensusState, part: str) -> list[str | None]:
+    """An unstored consensus label per label combination (the accuracy-weighted vote, from the weights it was built
+    with)."""
+    names = [m.name for m in state.models]
+    data = next(c.data for c in state.columns if c.part == part.removesuffix('_label'))
+    weights = [float((data.get('weights') or {}).get(n, 0.0)) for n in names]
+    rows = zip(*(tuples[n] for n in names), strict=True) if len(tuples) else iter(())
+    return [weighted(list(labels), names, weights)['label'] for labels in rows]
 
 
 def _pair(tuples: pd.DataFrame, a: str, b: str, *, missing_as_wrong: bool) -> tuple[list[str], list[str], np.ndarray]:
@@ -186,26 +220,31 @@ def kappa_matrix(tuples: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
 
 
 def fleiss(tuples: pd.DataFrame, models: Sequence[str]) -> tuple[float | None, int]:
-    """Fleiss' kappa (statsmodels) over the rows where every model gave a label, and how many rows that is."""
-    from statsmodels.stats.inter_rater import fleiss_kappa
+    """Fleiss' kappa over the rows where every model gave a label, and how many rows that is.
 
+    Computed from the label combinations and their counts (Fleiss, 1971: each combination's agreement weighted by
+    how many rows have it), equal to statsmodels' ``fleiss_kappa`` over the rows themselves, without expanding them.
+    """
     if len(models) < 2 or not len(tuples):
         return None, 0
     complete = tuples[tuples[list(models)].notna().all(axis=1)]
     if not len(complete):
         return None, 0
-    categories = sorted({str(v) for m in models for v in complete[m]})
-    index = {c: i for i, c in enumerate(categories)}
-    table = np.zeros((len(complete), len(categories)), dtype=int)
-    for r, (_, row) in enumerate(complete.iterrows()):
-        for m in models:
-            table[r, index[str(row[m])]] += 1
-    counts = complete[N_KEY].to_numpy(dtype=int)
-    rows = int(counts.sum())
+    labels = complete[list(models)].astype(str).to_numpy()
+    categories, codes = np.unique(labels, return_inverse=True)
+    codes = codes.reshape(labels.shape)
+    table = np.zeros((len(complete), len(categories)))
+    for j in range(len(models)):
+        np.add.at(table, (np.arange(len(complete)), codes[:, j]), 1)
+    weights = complete[N_KEY].to_numpy(dtype=float)
+    rows = int(weights.sum())
     if len(categories) == 1:
         return 1.0, rows
-    value = fleiss_kappa(np.repeat(table, counts, axis=0), method='fleiss')
-    return float(value), rows
+    raters = len(models)
+    shares = (table * weights[:, None]).sum(axis=0) / (rows * raters)
+    agreement = ((table**2).sum(axis=1) - raters) / (raters * (raters - 1))
+    observed, expected = float((agreement * weights).sum() / rows), float((shares**2).sum())
+    return (observed - expected) / (1 - expected), rows
 
 
 def confusion(tuples: pd.DataFrame, model: str, reference: str) -> pd.DataFrame:
@@ -382,7 +421,8 @@ def confusion_against(t: pxt.Table, state: ConsensusState, model: str, reference
         NotEnoughModelsError: Against the consensus of a single model.
     """
     column, name = reference_key(state, reference)
-    matrix = confusion(label_tuples(t, state), model, TRUTH_KEY if name == 'truth' else column)
+    key = TRUTH_KEY if name == 'truth' else column
+    matrix = confusion(label_tuples(t, state, only=(model, key)), model, key)
     matrix.index.name = name
     return matrix
 

@@ -25,6 +25,7 @@ from pxwidgets.patterns.consensus.catalog import MODEL_ROLE, ConsensusState
 from pxwidgets.patterns.consensus.checks import check_kind, check_model_name
 from pxwidgets.patterns.consensus.errors import LabelTypeError, MixedKindsError, ModelNameError, ModelNotFoundError
 from pxwidgets.patterns.consensus.kinds import detect_kind, has_confidence, label_type
+from pxwidgets.tables.internals import rowid_refs
 
 if TYPE_CHECKING:
     from pxwidgets.patterns.consensus.consensus import MultiModelConsensus
@@ -50,14 +51,14 @@ class Pending:
 def evaluate(tbl: pxt.Table, target: Any, n: int) -> list[dict[str, Any]]:
     """The value of ``target`` on the first ``n`` rows (a query, nothing written); a failing row carries its error."""
     try:
-        result = tbl.select(output=target).limit(n).collect()
+        result = tbl.order_by(*rowid_refs(tbl)).select(output=target).limit(n).collect()
         return [{'output': result[i]['output'], 'error': None} for i in range(len(result))]
     except pxt.Error:
         pass
     records: list[dict[str, Any]] = []
     for i in range(n):
         try:
-            result = tbl.select(output=target).limit(1, offset=i).collect()
+            result = tbl.order_by(*rowid_refs(tbl)).select(output=target).limit(1, offset=i).collect()
         except pxt.Error as exc:
             message = str(exc).strip()
             records.append({'output': None, 'error': message.splitlines()[-1][:300] if message else type(exc).__name__})

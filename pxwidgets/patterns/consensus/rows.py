@@ -144,14 +144,18 @@ def predicate(t: pxt.Table, state: ConsensusState, q: RowQuery) -> tuple[Any | N
     if f == 'disagreements':
         return t[agreement] < 1.0, f't.{agreement} < 1.0'
     _need_labels(state, f)
-    if f == 'ties':
-        tie = str(state.column('tie'))
-        return t[tie] == True, f't.{tie} == True'  # noqa: E712
+    if f == 'ties':  # a tie: no label, yet models answered (the tie column itself is not stored)
+        label = str(state.column('label'))
+        pred = (t[label] == None) & (t[agreement] != None)  # noqa: E711
+        return pred, f'(t.{label} == None) & (t.{agreement} != None)'
     if f in ('consensus_wrong', 'model_wrong'):
-        truth = state.truth_column
-        if truth is None:
+        if state.truth_column is None:
             raise NoGroundTruthError(f'The filter {f!r} needs a ground-truth column; this consensus has none.')
-        label = str(state.column('label')) if f == 'consensus_wrong' else str(_model(state, q.model, f).label_column)
+        if f == 'consensus_wrong':
+            label, truth = str(state.column('label')), state.truth_column
+        else:
+            m = _model(state, q.model, f)
+            label, truth = state.sql_label(m), str(state.sql_truth(m))
         pred = (t[truth] != None) & ((t[label] != t[truth]) | (t[label] == None))  # noqa: E711
         return pred, f'(t.{truth} != None) & ((t.{label} != t.{truth}) | (t.{label} == None))'
     if f == 'confusion':
@@ -164,7 +168,7 @@ def predicate(t: pxt.Table, state: ConsensusState, q: RowQuery) -> tuple[Any | N
     b = _model(state, q.other, f)
     if a.name == b.name:
         raise InvalidRequestError('Choose two different models to compare.')
-    la, lb = str(a.label_column), str(b.label_column)
+    la, lb = state.sql_label(a), state.sql_label(b)
     return t[la] != t[lb], f't.{la} != t.{lb}'
 
 
@@ -176,11 +180,33 @@ def _confusion_cell(t: pxt.Table, state: ConsensusState, q: RowQuery) -> tuple[A
             'The filter confusion needs a cell: actual (the reference label) and predicted (the model label).'
         )
     column, _ = reference_key(state, q.reference)
-    label = str(m.label_column)
+    label = state.sql_label(m)
     if q.predicted == MISSING:
         return (t[column] == q.actual) & (t[label] == None), f'(t.{column} == {q.actual!r}) & (t.{label} == None)'  # noqa: E711
-    pred = (t[column] == q.actual) & (t[label] == q.predicted)
-    return pred, f'(t.{column} == {q.actual!r}) & (t.{label} == {q.predicted!r})'
+    value = raw_value(state.facts[label].col_type, q.predicted) if state.is_raw(m) else q.predicted
+    if value is None:  # a label the model's column cannot hold: the cell is empty
+        return (t[label] == None) & (t[label] != None), f'(t.{label} == None) & (t.{label} != None)'  # noqa: E711
+    pred = (t[column] == q.actual) & (t[label] == value)
+    return pred, f'(t.{column} == {q.actual!r}) & (t.{label} == {value!r})'
+
+
+def raw_value(col_type: Any, text: str) -> Any:
+    """The value of a string, int or bool column whose label (``label_of``) is ``text``, or None if there is none.
+
+    Example:
+        >>> import pixeltable as pxt
+        >>> raw_value(pxt.Int.as_type(), '3'), raw_value(pxt.Int.as_type(), 'cat')  # doctest: +SKIP
+        (3, None)
+    """
+    if col_type.is_bool_type():
+        return {'true': True, 'false': False}.get(text)
+    if col_type.is_int_type():
+        try:
+            value = int(text)
+        except ValueError:
+            return None
+        return value if str(value) == text else None
+    return text
 
 
 def empty_cell_error(state: ConsensusState, q: RowQuery) -> InvalidRequestError:

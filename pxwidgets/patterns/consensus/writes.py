@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import pixeltable as pxt
 
 from pxwidgets.errors import PxWidgetsError
-from pxwidgets.patterns.consensus.catalog import ConsensusState, read_state
+from pxwidgets.functions.consensus import label_texts
+from pxwidgets.patterns.consensus.catalog import ConsensusState, raw_label_type, read_state
 from pxwidgets.patterns.consensus.checks import check_names, check_rebuild, consensus_column_names
 from pxwidgets.patterns.consensus.columns import (
     ColumnSpec,
@@ -26,6 +27,7 @@ from pxwidgets.patterns.consensus.columns import (
     consensus_columns,
     marker_name,
     model_columns,
+    ref,
     truth_column,
 )
 from pxwidgets.patterns.consensus.errors import ConsensusError, ModelNameError
@@ -77,6 +79,41 @@ def _compute(tbl: pxt.Table, p: Pending) -> dict[str, Any]:
     return {'seconds_per_row': seconds / rows if rows else None, 'rows_timed': rows, 'seconds': seconds}
 
 
+def raw_labels(tbl: pxt.Table, state: ConsensusState, pending: Sequence[Pending], truth: str | None) -> bool:
+    """Whether every model of the consensus, old and new, outputs labels as they are (strings, ints or bools, all of
+    the ground truth's type): then no label column is stored (see :meth:`ConsensusState.is_raw`)."""
+    if pending[0].kind != 'labels' or any(not state.is_raw(m) for m in state.models):
+        return False
+    types = {raw_label_type(tbl[p.column].col_type if p.expr is None else p.expr.col_type) for p in pending}
+    types |= {raw_label_type(state.facts[m.column].col_type) for m in state.models}
+    if truth is not None:
+        types.add(raw_label_type(state.facts[truth].col_type) if truth in state.facts else None)
+    return len(types) == 1 and None not in types
+
+
+def store_labels(tbl: pxt.Table, state: ConsensusState) -> list[str]:
+    """Store the unstored label columns of the models (a model whose labels need a stored column joins them): the
+    consensus columns, which read them, are dropped first (they are rebuilt next). Returns the code."""
+    code = drop_consensus_columns(tbl, state)
+    for m in state.models:
+        if state.is_raw(m):
+            fact = state.facts[str(m.marker)]
+            tbl.drop_column(m.marker)
+            column: dict[str, Any] = {m.marker: label_texts(tbl[m.column])}
+            tbl.add_computed_column(**column, custom_metadata=fact.custom_metadata, on_error='ignore')
+            code += [f't.drop_column({m.marker!r})', f't.add_computed_column({m.marker}=label_texts({ref(m.column)}))']
+    return code
+
+
+def drop_consensus_columns(tbl: pxt.Table, state: ConsensusState) -> list[str]:
+    """Drop the consensus columns (the last added first); returns the code."""
+    code = []
+    for col in sorted(state.columns, key=lambda col: state.facts[col.name].version_added, reverse=True):
+        tbl.drop_column(col.name)
+        code.append(f't.drop_column({col.name!r})')
+    return code
+
+
 def write_models(
     c: MultiModelConsensus,
     tbl: pxt.Table,
@@ -98,7 +135,10 @@ def write_models(
     done = 0
     code: list[str] = []
     added: list[str] = []
+    raw = raw_labels(tbl, state, pending, c.ground_truth)
     try:
+        if kind == 'labels' and not raw and any(state.is_raw(m) for m in state.models):
+            code += store_labels(tbl, state)
         for i, p in enumerate(pending):
             timing: dict[str, Any] = {'seconds_per_row': None, 'rows_timed': None}
             if not p.adopted:
@@ -121,6 +161,7 @@ def write_models(
                 order=len(state.models) + i,
                 timing=timing,
                 label_type=p.label_type,
+                raw=raw,
             )
             if i == 0 and kind != 'detections' and c.ground_truth is not None and state.truth_column is None:
                 specs.append(truth_column(tbl, c.name, c.ground_truth, kind))
@@ -173,7 +214,7 @@ def accuracy_weights(tbl: pxt.Table, state: ConsensusState) -> dict[str, float] 
         return None
     weights = {}
     for m in state.models:
-        accuracy = int(tbl.where(tbl[str(m.label_column)] == tbl[truth]).count()) / scored
+        accuracy = int(tbl.where(tbl[state.sql_label(m)] == tbl[str(state.sql_truth(m))]).count()) / scored
         clipped = min(max(accuracy, 0.01), 0.99)
         weights[m.name] = round(math.log(clipped / (1 - clipped)), 6)
     return weights
@@ -192,10 +233,7 @@ def rebuild_columns(c: MultiModelConsensus, tbl: pxt.Table, *, kind: str | None 
     state = read_state(tbl, c.name)
     custom_fn = custom_fn if custom_fn is not None else state.custom_fn
     check_rebuild(tbl, state)
-    code = []
-    for col in sorted(state.columns, key=lambda col: state.facts[col.name].version_added, reverse=True):
-        tbl.drop_column(col.name)
-        code.append(f't.drop_column({col.name!r})')
+    code = drop_consensus_columns(tbl, state)
     if len(state.models) < 2:
         return '\n'.join(code)
     fresh = read_state(tbl, c.name)
