@@ -172,7 +172,8 @@ def test_consensus_export_is_the_csv_pandas_writes(
     assert replies[0]['filename'] == consensus.table.replace('/', '_') + ('.csv' if name == 'all' else f'-{name}.csv')
     # the code shown with the page is the export's: the same rows as a DataFrame
     page = consensus.handle_request('rows', {**query, 'limit': 5})['payload']
-    assert page['pandas_code'] == replies[0]['pandas_code'] and '.collect().to_pandas()' in page['pandas_code']
+    assert page['pandas_code'] in replies[0]['pandas_code'] and '.collect().to_pandas()' in page['pandas_code']
+    assert replies[0]['pandas_code'].startswith(f'import pixeltable as pxt\n\nt = pxt.get_table({consensus.table!r})')
 
 
 def test_consensus_export_refuses_what_the_grid_refuses(consensus: ConsensusGrid) -> None:

@@ -323,13 +323,14 @@ def query_code(path: str, q: RowQuery, pred_code: str | None, agreement: str | N
     return f'import pixeltable as pxt\n\nt = pxt.get_table({path!r})\n{chain}{window}.collect()\n'
 
 
-def pandas_code(path: str, q: RowQuery, pred_code: str | None, agreement: str | None) -> str:
-    """The plain Pixeltable code of every row the query keeps (no page), as a pandas DataFrame and a CSV file."""
-    return (
-        f'import pixeltable as pxt\n\nt = pxt.get_table({path!r})\n'
+def pandas_code(path: str, q: RowQuery, pred_code: str | None, agreement: str | None, *, full: bool = True) -> str:
+    """The plain Pixeltable code of every row the query keeps (no page), as a pandas DataFrame and a CSV file;
+    ``full=False`` gives only the lines after ``t = pxt.get_table(…)`` (to follow a page's ``code``)."""
+    tail = (
         f'df = {_chain(q, pred_code, agreement)}.collect().to_pandas()\n'
         "df.to_csv('export.csv', index=False)  # media columns: select t.<col>.fileurl for their URLs\n"
     )
+    return f'import pixeltable as pxt\n\nt = pxt.get_table({path!r})\n{tail}' if full else tail
 
 
 COUNTS: LruCache[int] = LruCache(256)
@@ -406,7 +407,7 @@ def fetch_rows(t: pxt.Table, state: ConsensusState, q: RowQuery, *, path: str, c
         'limit': q.limit,
         'elapsed_ms': round((time.perf_counter() - start) * 1000, 1),
         'code': query_code(path, q, pred_code, agreement),
-        'pandas_code': pandas_code(path, q, pred_code, agreement),
+        'pandas_code': pandas_code(path, q, pred_code, agreement, full=False),
     }
 
 
