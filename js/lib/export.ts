@@ -52,14 +52,15 @@ export function withPandasCode(code: string, pandasCode: string | undefined): st
  * "Download CSV" of a grid's whole filtered, sorted result: the kernel sends it a chunk at a time (each after the
  * previous chunk's cursor, so its memory stays flat), the chunks are assembled into a Blob here and downloaded. While
  * it runs the button cancels it (as does the shell's Cancel); a status line says how far it got. Beside it, "to_pandas()"
- * shows the plain Pixeltable code of the same rows (`setCode`, from the grid's last page).
+ * opens the plain Pixeltable code of the same rows (`setCode`, from the grid's last page) below.
  */
 export class CsvExport {
   readonly el: HTMLElement;
   readonly button: HTMLButtonElement;
   private readonly status: HTMLElement;
   private readonly code: CodeBox;
-  private readonly codeBox: HTMLDetailsElement;
+  private readonly codeBox: HTMLElement;
+  private readonly codeToggle: HTMLButtonElement;
   private running = false;
   private cancelled = false;
 
@@ -71,15 +72,22 @@ export class CsvExport {
       title: "Download every row that matches the filters, in the grid's order, as CSV (up to 1,000,000 rows)",
     });
     this.status = h("span", { class: "pxw-dim pxw-export-status", testid: `${prefix}-export-status`, "aria-live": "polite" });
-    this.code = new CodeBox("The Pixeltable code of these rows, and of every matching row as a pandas DataFrame", `${prefix}-export-code`);
-    this.codeBox = h(
-      "details",
-      { class: "pxw-export-pandas", testid: `${prefix}-export-pandas` },
-      h("summary", { title: "The plain Pixeltable code of the same rows" }, "to_pandas()"),
-      this.code.el,
-    ) as HTMLDetailsElement;
-    this.codeBox.hidden = true;
-    this.el = h("div", { class: "pxw-export", testid: `${prefix}-export` }, this.button, this.codeBox, this.status);
+    this.code = new CodeBox("Pixeltable code: this page, then every matching row as a DataFrame", `${prefix}-export-code`);
+    this.codeBox = h("div", { class: "pxw-export-code", hidden: true }, this.code.el);
+    this.codeToggle = button("to_pandas()", () => this.showCode(this.codeBox.hidden), {
+      class: "pxw-btn pxw-btn-small pxw-export-toggle",
+      testid: `${prefix}-export-pandas`,
+      title: "The plain Pixeltable code of the same rows, as a pandas DataFrame",
+      "aria-expanded": "false",
+    });
+    this.codeToggle.hidden = true;
+    this.el = h("div", { class: "pxw-export", testid: `${prefix}-export` }, this.button, this.codeToggle, this.status, this.codeBox);
+  }
+
+  /** Show or hide the to_pandas() code. */
+  showCode(on: boolean): void {
+    this.codeBox.hidden = !on;
+    this.codeToggle.setAttribute("aria-expanded", String(on));
   }
 
   get isRunning(): boolean {
@@ -89,7 +97,8 @@ export class CsvExport {
   /** The code of the grid's rows as a DataFrame (hidden while there is none). */
   setCode(code: string | undefined): void {
     this.code.set(code ?? "");
-    this.codeBox.hidden = !code;
+    this.codeToggle.hidden = !code;
+    if (!code) this.showCode(false);
   }
 
   /** Stop asking for chunks and stop the one that is running. */

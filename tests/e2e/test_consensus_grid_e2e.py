@@ -162,7 +162,7 @@ def test_download_csv_of_the_disagreements(consensus_notebook: Page, lab_page: P
     grid.get_by_test_id('pxw-cg-order').select_option('agreement-asc')
     n = k(page, 'disagreements()')
     expect(grid.get_by_test_id('pxw-cg-page-info')).to_contain_text(f'of {n} ')
-    grid.get_by_test_id('pxw-cg-export-pandas').locator('summary').click()
+    grid.get_by_test_id('pxw-cg-export-pandas').click()
     expect(grid.get_by_test_id('pxw-cg-export-code')).to_contain_text(
         'df = t.where(t.consensus_agreement < 1.0).order_by(t.consensus_agreement, asc=True).collect().to_pandas()'
     )

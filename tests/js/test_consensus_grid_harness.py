@@ -111,7 +111,7 @@ def test_download_csv_of_the_filtered_rows_and_their_pandas_code(h: Harness) -> 
     h.by_id('pxw-cg-filter').select_option('disagreements')
     page = recorded('consensus_grid', 'rows', {**FIRST, 'filter': 'disagreements'})['reply']
     expect(h.by_id('pxw-cg-row')).to_have_count(len(page['rows']))
-    h.by_id('pxw-cg-export-pandas').locator('summary').click()
+    h.by_id('pxw-cg-export-pandas').click()
     expect(h.by_id('pxw-cg-export-code')).to_contain_text(
         'df = t.where(t.consensus_agreement < 1.0).collect().to_pandas()'
     )

@@ -88,7 +88,7 @@ def test_download_csv_of_a_stage_and_its_pandas_code(h: Harness) -> None:
     node(h, 'videos').click()
     expect(h.rows()).to_have_count(2)
     expect(h.by_id('pxw-export-pandas')).to_be_visible()
-    h.by_id('pxw-export-pandas').locator('summary').click()
+    h.by_id('pxw-export-pandas').click()
     expect(h.by_id('pxw-export-code')).to_contain_text('df = t.collect().to_pandas()')
     with h.page.expect_download() as info:
         h.by_id('pxw-export-csv').click()
