@@ -14,6 +14,7 @@ import { CodeBox } from "../lib/code";
 import { ConfirmStrip } from "../lib/confirm";
 import type { Json, TransformEntry } from "../lib/contract";
 import { button, fmtCount, h, replace, select } from "../lib/dom";
+import { CsvExport, withPandasCode } from "../lib/export";
 import { GridView, PagedGrid, type GridColumn, type PageWindow } from "../lib/grid";
 import { UrlPool } from "../lib/media";
 import { ParamFields } from "../lib/param_form";
@@ -132,6 +133,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       model.set("filter", q.filter ?? "all");
       model.save_changes();
       rowsCode.set(page.code);
+      exporter.setCode(withPandasCode(page.code, page.pandas_code));
       if (summaryStale && !summaryLoading && info?.models.length) void loadSummary();
     },
     onQuery: (q) => {
@@ -143,10 +145,13 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   const countNote = h("span", { class: "pxw-dim pxw-cg-count", testid: "pxw-cg-count", "aria-live": "polite" });
   const detail = h("div", { class: "pxw-cg-detail", testid: "pxw-cg-detail", hidden: true });
   const rowsCode = new CodeBox("The Pixeltable query of this page");
+  // Download CSV of every row the filter keeps (a confusion cell, suspects …), in the grid's order, every column
+  const exporter: CsvExport = new CsvExport({ shell: () => shell, query: () => grid.query, idPrefix: "pxw-cg" });
   const rowsTab = h(
     "div",
     { class: "pxw-cg-rows-tab" },
     h("div", { class: "pxw-cg-toolbar" }, filterSelect, modelSelect, otherSelect, h("label", { class: "pxw-dim" }, "sort ", orderSelect), countNote),
+    exporter.el,
     h("div", { class: "pxw-cg-main" }, h("div", { class: "pxw-cg-grid-box" }, grid.el), detail),
     rowsCode.el,
   );
@@ -238,7 +243,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   const allCode = new CodeBox("Plain Pixeltable code of this consensus's columns");
   const codeTab = h("div", { class: "pxw-cg-code" }, lastCode.el, allCode.el);
 
-  const shell = new PanelShell(model as AnyModel, {
+  const shell: PanelShell = new PanelShell(model as AnyModel, {
     title: "Consensus",
     testid: "pxw-consensus-grid",
     tabs: [
@@ -615,6 +620,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     lastCode.dispose();
     allCode.dispose();
     rowsCode.dispose();
+    exporter.dispose();
     shell.dispose();
   };
 }

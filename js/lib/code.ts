@@ -4,14 +4,16 @@ import { button, h } from "./dom";
 
 export class CodeBox {
   readonly el: HTMLElement;
-  private readonly pre = h("pre", { class: "pxw-code", testid: "pxw-code" });
+  private readonly pre: HTMLElement;
   private readonly copyBtn: HTMLButtonElement;
   private resetTimer: ReturnType<typeof setTimeout> | undefined;
 
   private readonly caption = h("span", { class: "pxw-dim" });
 
-  constructor(caption: string) {
-    this.copyBtn = button("Copy", () => void this.copy(), { class: "pxw-btn pxw-code-copy", testid: "pxw-code-copy", title: "Copy to the clipboard" });
+  /** `testid` names the code (`pxw-code`) and its Copy button (`pxw-code-copy`). */
+  constructor(caption: string, testid = "pxw-code") {
+    this.pre = h("pre", { class: "pxw-code", testid });
+    this.copyBtn = button("Copy", () => void this.copy(), { class: "pxw-btn pxw-code-copy", testid: `${testid}-copy`, title: "Copy to the clipboard" });
     this.el = h("div", { class: "pxw-codebox" }, h("div", { class: "pxw-codebox-head" }, this.caption, h("span", { class: "pxw-spacer" }), this.copyBtn), this.pre);
     this.set("");
     this.setCaption(caption);

@@ -198,14 +198,18 @@ export interface PageRequest {
 }
 
 /**
- * The next chunk of a CSV export of a grid's whole filtered, sorted result (`after`: the previous chunk's
- * `next`; none for the first chunk, which carries the header).
+ * Where a CSV export of a grid's whole filtered, sorted result stands: a grid's export request is its page
+ * request and these (`after`: the previous chunk's `next`; none for the first chunk, which carries the header).
  */
-export interface ExportRequest extends PageRequest {
+export interface ExportFields {
+  after?: string | null;
   /** Rows received so far. */
   done?: number;
   chunk_rows?: number;
 }
+
+/** The next chunk of a CSV export of a page query's rows (TableBrowser). */
+export interface ExportRequest extends PageRequest, ExportFields {}
 
 /** One chunk of CSV text, in the reply's first buffer (UTF-8). */
 export interface ExportChunkReply {
@@ -220,6 +224,8 @@ export interface ExportChunkReply {
   filename: string;
   columns: string[];
   problems: string[];
+  /** The plain Pixeltable code of the same rows as a pandas DataFrame. */
+  pandas_code: string;
 }
 
 /** The number of rows a page request matches (the grid asks for it after the page). */

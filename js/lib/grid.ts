@@ -10,8 +10,8 @@ import "./theme.css";
 import "./grid.css";
 import "./cells.css";
 import { renderCell } from "./cells";
-import type { Cell, ColumnInfo, ExportChunkReply, ExportRequest, PageReply, PageRequest } from "./contract";
-import { append, button, fmtCount, h, replace, select, type Attrs, type Child } from "./dom";
+import type { Cell, ColumnInfo, PageReply, PageRequest } from "./contract";
+import { append, h, replace, select, type Attrs, type Child } from "./dom";
 import { closeLightbox, openLightbox, UrlPool } from "./media";
 import { lastOffset, Pager } from "./pager";
 import type { Reply } from "./rpc";
@@ -601,119 +601,5 @@ export class Grid extends PagedGrid<PageRequest, Cell[], PageReply> {
       onPageSize: opts.onPageSize,
       onDensity: opts.onDensity,
     });
-  }
-}
-
-// ---- export: the whole filtered, sorted result as a CSV file -----------------------------------------------------------
-
-export interface CsvExportOptions {
-  /** Send one 'export_csv' request; use the shell's `call` with progress, so its bar and Cancel show the export. */
-  fetchChunk: (req: ExportRequest) => Promise<Reply<ExportChunkReply>>;
-  /** The query to export: the grid's current filter and sort (its window is ignored). */
-  query: () => PageRequest;
-  /** Stop the chunk that is running in the kernel (the shell's `cancel`). */
-  cancel?: () => void;
-  /** Prefix of the data-testids (default "pxw"). */
-  idPrefix?: string;
-  onError?: (err: unknown) => void;
-  /** Hand the file over (default: download it). */
-  save?: (blob: Blob, filename: string) => void;
-}
-
-/** What an export ended with. */
-export interface CsvExportResult {
-  rows: number;
-  truncated: boolean;
-  cancelled: boolean;
-  filename: string;
-}
-
-/** Save a blob as a file through a download link (works in JupyterLab, marimo and plain pages). */
-export function downloadBlob(blob: Blob, filename: string): void {
-  const url = URL.createObjectURL(blob);
-  const link = h("a", { href: url, download: filename, hidden: true });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
-
-/**
- * "Download CSV" of a grid's whole filtered, sorted result: the kernel sends it a chunk at a time (each after the
- * previous chunk's cursor, so its memory stays flat), the chunks are assembled into a Blob here and downloaded. While
- * it runs the button cancels it (as does the shell's Cancel); a status line says how far it got.
- */
-export class CsvExport {
-  readonly el: HTMLElement;
-  readonly button: HTMLButtonElement;
-  private readonly status: HTMLElement;
-  private running = false;
-  private cancelled = false;
-
-  constructor(private readonly opts: CsvExportOptions) {
-    const prefix = opts.idPrefix ?? "pxw";
-    this.button = button("Download CSV", () => (this.running ? this.cancel() : void this.run()), {
-      class: "pxw-btn pxw-btn-small",
-      testid: `${prefix}-export-csv`,
-      title: "Download every row that matches the filters, in the grid's order, as CSV (up to 1,000,000 rows)",
-    });
-    this.status = h("span", { class: "pxw-dim", testid: `${prefix}-export-status`, "aria-live": "polite" });
-    this.el = h("div", { class: "pxw-export", testid: `${prefix}-export` }, this.button, this.status);
-  }
-
-  get isRunning(): boolean {
-    return this.running;
-  }
-
-  /** Stop asking for chunks and stop the one that is running. */
-  cancel(): void {
-    if (!this.running) return;
-    this.cancelled = true;
-    this.opts.cancel?.();
-  }
-
-  /** Export the current query; resolves when the file was handed over, or the export stopped (null on failure). */
-  async run(): Promise<CsvExportResult | null> {
-    if (this.running) return null;
-    this.cancelled = false;
-    this.running = true;
-    this.button.textContent = "Cancel export";
-    const { offset: _o, limit: _l, after: _a, before: _b, ...query } = this.opts.query();
-    const parts: ArrayBuffer[] = [];
-    let after: string | null = null;
-    let done = 0;
-    let reply: ExportChunkReply | null = null;
-    try {
-      do {
-        this.status.textContent = `Exporting… ${fmtCount(done)}${reply?.total != null ? ` of ${fmtCount(Math.min(reply.total, reply.max_rows))}` : ""} rows`;
-        const { payload, buffers } = await this.opts.fetchChunk({ ...query, offset: 0, limit: 1, after, done });
-        reply = payload;
-        const chunk = buffers[0];
-        if (chunk) parts.push(chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.byteLength) as ArrayBuffer);
-        after = payload.next;
-        done = payload.done;
-      } while (after !== null && !this.cancelled);
-      const filename = reply.filename;
-      if (this.cancelled) {
-        this.status.textContent = `Cancelled after ${fmtCount(done)} rows; nothing was saved.`;
-        return { rows: done, truncated: false, cancelled: true, filename };
-      }
-      (this.opts.save ?? downloadBlob)(new Blob(parts, { type: "text/csv;charset=utf-8" }), filename);
-      const limit = reply.truncated ? ` — stopped at the limit of ${fmtCount(reply.max_rows)}; ${fmtCount(reply.total ?? 0)} rows match` : "";
-      const left = reply.problems.length ? ` Left out: ${reply.problems.join("; ")}.` : "";
-      this.status.textContent = `Downloaded ${fmtCount(done)} rows as ${filename}${limit}.${left}`;
-      return { rows: done, truncated: reply.truncated, cancelled: false, filename };
-    } catch (err) {
-      if ((err as { code?: string }).code === "cancelled" || this.cancelled) {
-        this.status.textContent = `Cancelled after ${fmtCount(done)} rows; nothing was saved.`;
-        return { rows: done, truncated: false, cancelled: true, filename: reply?.filename ?? "" };
-      }
-      this.status.textContent = "Export failed.";
-      this.opts.onError?.(err);
-      return null;
-    } finally {
-      this.running = false;
-      this.button.textContent = "Download CSV";
-    }
   }
 }

@@ -10,6 +10,7 @@ import { ConfirmStrip } from "../lib/confirm";
 import type { ColumnInfo, PageReply, PageRequest } from "../lib/contract";
 import { button, fmtCount, h, replace, select } from "../lib/dom";
 import { FilterBar } from "../lib/filters";
+import { CsvExport, withPandasCode } from "../lib/export";
 import { Grid } from "../lib/grid";
 import { PanelShell, Superseded } from "../lib/shell";
 import { kindLabel } from "./kinds";
@@ -101,10 +102,13 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       }
       pageColumns = page.columns;
       markStageColumn(page.columns);
+      exporter.setCode(withPandasCode(page.code, page.pandas_code));
     },
     onQuery: (q) => filterBar.setState(q.filters, q.errors_only),
   });
-  const rowsBody = h("div", { class: "pxw-sb-rows-body", hidden: true }, filterBar.el, rows.el);
+  // Download CSV of the stage's rows with the grid's filters, errors-only and sort
+  const exporter: CsvExport = new CsvExport({ shell: () => shell, query: () => ({ ...rows.query, stage: shown }) });
+  const rowsBody = h("div", { class: "pxw-sb-rows-body", hidden: true }, filterBar.el, exporter.el, rows.el);
 
   /** The stage's own column (a computed column, an iterator's output) is outlined and scrolled into view. */
   function markStageColumn(columns: ColumnInfo[]): void {
@@ -486,6 +490,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     columnsView.dispose();
     graphView.dispose();
     code.dispose();
+    exporter.dispose();
     shell.el.remove();
   };
 }

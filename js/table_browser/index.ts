@@ -4,10 +4,11 @@
 import type { AnyModel, RenderProps } from "@anywidget/types";
 import "./table_browser.css";
 import { CodeBox } from "../lib/code";
-import type { ExportChunkReply, PageReply, PageRequest } from "../lib/contract";
+import type { PageReply, PageRequest } from "../lib/contract";
 import { fmtCount, h, replace } from "../lib/dom";
 import { FilterBar } from "../lib/filters";
-import { CsvExport, Grid } from "../lib/grid";
+import { CsvExport, withPandasCode } from "../lib/export";
+import { Grid } from "../lib/grid";
 import { PanelShell, Superseded } from "../lib/shell";
 import type { CatalogReply, HistoryReply, InfoReply } from "./contract";
 import { Header } from "./header";
@@ -36,8 +37,8 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   const onPage = (which: string) => (page: PageReply) => {
     if (!info) filterBar.setColumns(page.columns); // the table's info failed: filter on what the page shows
     lastGrid = which;
-    const whole = page.pandas_code ? `\n# every matching row, in this order, as a DataFrame (what "Download CSV" saves)\n${page.pandas_code}` : "";
-    code.set(page.code ? `${page.code}${whole}` : "");
+    code.set(withPandasCode(page.code, page.pandas_code));
+    if (which === "Rows") exporter.setCode(withPandasCode(page.code, page.pandas_code));
   };
   const pageSize = Number(model.get("page_size")) || 25;
   const rows: Grid = new Grid({
@@ -72,13 +73,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   const errorCounts = h("div", { class: "pxw-error-counts", testid: "pxw-error-counts" });
 
   // ---- Download CSV of the Rows grid's whole filtered, sorted result (streamed from the kernel in chunks) -----
-  const exporter = new CsvExport({
-    fetchChunk: (req) =>
-      shell.call<ExportChunkReply>("export_csv", req, { key: "export", rethrow: true, progress: "Exporting CSV…", timeoutMs: 300_000 }),
-    query: () => rows.query,
-    cancel: () => shell.cancel(),
-    onError: (err) => shell.showError(err),
-  });
+  const exporter = new CsvExport({ shell: () => shell, query: () => rows.query });
 
   // ---- Lineage and History: fetched when their tab is shown, again after open/refresh ---------------------
   const lineageBox = h("div", { class: "pxw-tab-body" }, h("div", { class: "pxw-dim" }, "Loading lineage…"));
@@ -222,7 +217,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   return () => {
     model.off("change:path", onPath);
     model.off("change:page_size", onPageSizeTrait);
-    exporter.cancel();
+    exporter.dispose();
     shell.dispose();
     rows.dispose();
     errorGrid.dispose();

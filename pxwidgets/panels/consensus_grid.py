@@ -25,7 +25,8 @@ from pxwidgets.errors import InvalidRequestError
 from pxwidgets.panels.assets import css, esm
 from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command
 from pxwidgets.panels.charts import figure_payload
-from pxwidgets.panels.contract import FigurePayload, NoPayload, PlanInfo, StepInfo, TransformEntry
+from pxwidgets.panels.contract import ExportFields, FigurePayload, NoPayload, PlanInfo, StepInfo, TransformEntry
+from pxwidgets.panels.exports import export_command, row_query
 from pxwidgets.patterns.consensus import FILTERS, MultiModelConsensus, metrics
 from pxwidgets.patterns.consensus import figures as consensus_figures
 from pxwidgets.patterns.consensus.curves import best_thresholds
@@ -68,6 +69,10 @@ class RowsRequest(TypedDict):
     """'confusion': the cell's reference label."""
     predicted: NotRequired[str]
     """'confusion': the cell's predicted label ('∅': no prediction)."""
+
+
+class ConsensusExportRequest(RowsRequest, ExportFields):
+    """The next chunk of a CSV export of every row the filter keeps, in the grid's order (every column)."""
 
 
 class ConfusionRequest(TypedDict):
@@ -179,6 +184,8 @@ class RowsReply(TypedDict):
     limit: int
     elapsed_ms: float
     code: str
+    pandas_code: str
+    """Every row the filter keeps, in this order, as a pandas DataFrame (what "Download CSV" saves)."""
 
 
 class RowRequest(RowsRequest):
@@ -365,6 +372,11 @@ class ConsensusGrid(Panel):
         rows, buffers = encode_rows(page['rows'])
         self.filter = str(payload.get('filter') or 'all')
         return {**page, 'rows': rows}, buffers
+
+    _export_csv = export_command(
+        ConsensusExportRequest,
+        lambda self, payload: (self.consensus.path, self.consensus.export_rows(**row_query(self._query(payload)))),
+    )
 
     @command('count', request=RowsRequest, reply=CountReply)
     def _count(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:

@@ -231,13 +231,18 @@ class PageRequest(TypedDict):
     """The cursor of the next page's first row: the rows before it, by key."""
 
 
-class ExportRequest(PageRequest):
-    """The next chunk of a CSV export of a grid's whole filtered, sorted result (``after``: the previous chunk's
-    ``next``; none for the first chunk, which carries the header)."""
+class ExportFields(TypedDict):
+    """Where a CSV export of a grid's whole filtered, sorted result stands: a grid's export request is its page
+    request and these (``after``: the previous chunk's ``next``; none for the first chunk, which carries the header)."""
 
+    after: NotRequired[str | None]
     done: NotRequired[int]
     """Rows received so far."""
     chunk_rows: NotRequired[int]
+
+
+class ExportRequest(PageRequest, ExportFields):
+    """The next chunk of a CSV export of a page query's rows (TableBrowser)."""
 
 
 class ExportChunkReply(TypedDict):
@@ -254,6 +259,8 @@ class ExportChunkReply(TypedDict):
     filename: str
     columns: list[str]
     problems: list[str]
+    pandas_code: str
+    """The plain Pixeltable code of the same rows as a pandas DataFrame."""
 
 
 class CountReply(TypedDict):

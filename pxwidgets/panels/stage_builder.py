@@ -23,12 +23,14 @@ from pxwidgets.panels.cells import encode_page
 from pxwidgets.panels.charts import figure_payload
 from pxwidgets.panels.contract import (
     CountReply,
+    ExportFields,
     FigurePayload,
     NoPayload,
     PageReply,
     PageRequest,
     TransformEntry,
 )
+from pxwidgets.panels.exports import export_command, page_query
 from pxwidgets.patterns import ProgressiveRefinement, compose
 from pxwidgets.patterns.compose.records import ComposeAction, ComposePreviewRecord
 from pxwidgets.patterns.progressive.lineage import LineageEdge, LineageGraph, LineageNode, StageProblem, graph_problems
@@ -65,6 +67,10 @@ class StageRowsRequest(PageRequest):
     """A page of one stage's rows."""
 
     stage: str
+
+
+class StageExportRequest(StageRowsRequest, ExportFields):
+    """The next chunk of a CSV export of one stage's rows (its filters, errors-only and sort)."""
 
 
 class TransformsRequest(TypedDict):
@@ -224,6 +230,10 @@ class StageBuilder(Panel):
     @command('count', request=StageRowsRequest, reply=CountReply)
     def _count(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         return {'total': count_rows(self._stage_table(str(_text(payload, 'stage'))), PageQuery.from_dict(payload))}
+
+    _export_csv = export_command(
+        StageExportRequest, lambda self, payload: (self._stage_table(str(_text(payload, 'stage'))), page_query(payload))
+    )
 
     def _stage_table(self, name: str) -> str:
         # the graph the panel shows already names each stage's table: no catalog scan per page

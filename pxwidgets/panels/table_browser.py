@@ -18,13 +18,12 @@ from pxwidgets.panels.cells import encode_page
 from pxwidgets.panels.contract import (
     ColumnInfo,
     CountReply,
-    ExportChunkReply,
     ExportRequest,
     NoPayload,
     PageReply,
     PageRequest,
 )
-from pxwidgets.panels.exports import export_chunk
+from pxwidgets.panels.exports import export_command, page_query
 from pxwidgets.tables import (
     PageQuery,
     count_rows,
@@ -178,9 +177,7 @@ class TableBrowser(Panel):
     def _count(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         return {'total': count_rows(self.path, PageQuery.from_dict(payload))}
 
-    @command('export_csv', background=True, request=ExportRequest, reply=ExportChunkReply)
-    def _export_csv(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
-        return export_chunk(self.path, payload, progress)
+    _export_csv = export_command(ExportRequest, lambda self, payload: (self.path, page_query(payload)))
 
     @command('lineage', request=NoPayload, reply=LineageReply)
     def _lineage(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:

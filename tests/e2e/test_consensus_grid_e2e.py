@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
@@ -148,3 +150,39 @@ def test_filter_open_a_row_add_a_model_and_see_the_summary(consensus_notebook: P
     grid_rows(grid).first.click()
     expect(grid.get_by_test_id('pxw-cg-detail')).to_contain_text('knn')  # the row as three models see it
     publish_panel_screenshot(grid, 'consensus_grid')
+
+
+def test_download_csv_of_the_disagreements(consensus_notebook: Page, lab_page: Page, tmp_path: Path) -> None:
+    """'Download CSV' saves every disagreement (not one page), least agreement first, as the kernel's query gives."""
+    page = lab_page
+    cell = run_cell(page, 'export_grid = pxw.ConsensusGrid(c)\nexport_grid', 'export-grid')
+    grid = cell.get_by_test_id('pxw-consensus-grid')
+    expect(grid_rows(grid)).to_have_count(25, timeout=WIDGET_TIMEOUT_MS)
+    grid.get_by_test_id('pxw-cg-filter').select_option('disagreements')
+    grid.get_by_test_id('pxw-cg-order').select_option('agreement-asc')
+    n = k(page, 'disagreements()')
+    expect(grid.get_by_test_id('pxw-cg-page-info')).to_contain_text(f'of {n} ')
+    grid.get_by_test_id('pxw-cg-export-pandas').click()
+    expect(grid.get_by_test_id('pxw-cg-export-code')).to_contain_text(
+        'df = t.where(t.consensus_agreement < 1.0).order_by(t.consensus_agreement, asc=True).collect().to_pandas()'
+    )
+
+    with page.expect_download(timeout=KERNEL_TIMEOUT_MS) as info:
+        grid.get_by_test_id('pxw-cg-export-csv').click()
+    download = info.value
+    dest = tmp_path / download.suggested_filename
+    download.save_as(dest)
+    assert download.suggested_filename == 'cg_e2e_digits-disagreements.csv'
+    frame = pd.read_csv(dest)
+    expected = k(
+        page,
+        '[int(i) for i in t.where(t.consensus_agreement < 1.0).order_by(t.consensus_agreement).order_by(t.idx)'
+        ".select(t.idx).collect()['idx']]",
+    )
+    assert len(frame) == n  # every matching row, not the page on screen
+    assert list(frame['idx']) == expected
+    assert list(frame.columns) == k(page, 't.columns()')  # every column of the table
+    assert frame['image'].str.startswith('file://').all()  # media as their file URLs
+    expect(grid.get_by_test_id('pxw-cg-export-status')).to_have_text(
+        f'Downloaded {n} rows as cg_e2e_digits-disagreements.csv.'
+    )

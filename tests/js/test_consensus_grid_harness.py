@@ -4,8 +4,10 @@ opened large, a model filter, the summary tab, and a model name the kernel refus
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -103,3 +105,21 @@ def test_a_refused_model_name_shows_the_kernels_message(h: Harness) -> None:
     h.by_id('pxw-cg-add').click()
     h.shows_recorded_error('add', code='invalid_name')
     expect(h.by_id('pxw-cg-model-entry')).to_have_count(2)
+
+
+def test_download_csv_of_the_filtered_rows_and_their_pandas_code(h: Harness) -> None:
+    h.by_id('pxw-cg-filter').select_option('disagreements')
+    page = recorded('consensus_grid', 'rows', {**FIRST, 'filter': 'disagreements'})['reply']
+    expect(h.by_id('pxw-cg-row')).to_have_count(len(page['rows']))
+    h.by_id('pxw-cg-export-pandas').click()
+    expect(h.by_id('pxw-cg-export-code')).to_contain_text(
+        'df = t.where(t.consensus_agreement < 1.0).collect().to_pandas()'
+    )
+    with h.page.expect_download() as info:
+        h.by_id('pxw-cg-export-csv').click()
+    entry = recorded('consensus_grid', 'export_csv')
+    assert h.last('export_csv') == {'filter': 'disagreements', 'order': 'table', 'asc': True, 'after': None, 'done': 0}
+    assert info.value.suggested_filename == entry['reply']['filename'] == 'harness_digits-disagreements.csv'
+    assert Path(info.value.path()).read_bytes() == base64.b64decode(entry['buffers'][0])  # the kernel's CSV, as is
+    done = entry['reply']['done']
+    expect(h.by_id('pxw-cg-export-status')).to_have_text(f'Downloaded {done} rows as harness_digits-disagreements.csv.')

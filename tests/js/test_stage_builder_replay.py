@@ -4,6 +4,9 @@ fake): selecting a stage and its rows, a frames stage previewed, refused, added 
 
 from __future__ import annotations
 
+import base64
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Locator, expect
 from pxw_harness import Harness, recorded
@@ -79,3 +82,24 @@ def test_a_stage_is_previewed_refused_added_and_dropped(h: Harness) -> None:
     expect(node(h, 'videos')).to_have_attribute('aria-selected', 'true')  # the dropped stage's input
     assert h.last('rows')['stage'] == 'videos'
     expect(h.rows()).to_have_count(2)
+
+
+def test_download_csv_of_a_stage_and_its_pandas_code(h: Harness) -> None:
+    node(h, 'videos').click()
+    expect(h.rows()).to_have_count(2)
+    expect(h.by_id('pxw-export-pandas')).to_be_visible()
+    h.by_id('pxw-export-pandas').click()
+    expect(h.by_id('pxw-export-code')).to_contain_text('df = t.collect().to_pandas()')
+    with h.page.expect_download() as info:
+        h.by_id('pxw-export-csv').click()
+    entry = recorded('stage_builder', 'export_csv')
+    assert h.last('export_csv') == {
+        **{k: v for k, v in ROWS.items() if k not in ('offset', 'limit')},
+        'stage': 'videos',
+        'after': None,
+        'done': 0,
+    }
+    assert info.value.suggested_filename == 'harness_videos.csv'
+    text = Path(info.value.path()).read_bytes()
+    assert text == base64.b64decode(entry['buffers'][0]) and text.startswith(b'video,title\n')
+    expect(h.by_id('pxw-export-status')).to_have_text('Downloaded 2 rows as harness_videos.csv.')

@@ -56,6 +56,8 @@ def test_download_csv_assembles_the_chunks_of_the_current_query(h: Harness) -> N
     assert [c['done'] for c in chunks] == [0, 50, 100]
     assert all(c['order_by'] == {'column': 'id', 'asc': False} for c in chunks)
     expect(h.by_id('pxw-export-status')).to_have_text('Downloaded 137 rows as demo_photos.csv.')
+    h.by_id('pxw-export-pandas').click()  # beside the button: the same rows as a DataFrame
+    expect(h.by_id('pxw-export-code')).to_contain_text('.order_by(t.id, asc=False).collect().to_pandas()')
     h.by_id('pxw-tab-code').click()
     expect(h.by_id('pxw-code')).to_contain_text('.order_by(t.id, asc=False).collect().to_pandas()')
 

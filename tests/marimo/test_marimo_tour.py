@@ -5,7 +5,7 @@ The tour builds its own small tables and shows each panel with ``mo.ui.anywidget
 read the panel's state (``panel.value``) and compute facts in Python, so that when a click changes that state, marimo
 re-runs them and the page shows what the kernel says. The tests compare the panel with those facts: a click that did
 not reach the kernel, or a reply that did not reach the panel (thumbnails travel as binary buffers, which marimo
-carries as base64), fails them. Each test saves a screenshot of its panel (``marimo-<panel>.png``).
+carries as base64), fails them. Each test saves a screenshot of its whole panel (``marimo-<panel>.png``).
 """
 
 from __future__ import annotations
@@ -15,17 +15,44 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.lab import KERNEL_TIMEOUT_MS, WIDGET_TIMEOUT_MS, save_screenshot
+from tests.e2e.lab import KERNEL_TIMEOUT_MS, WIDGET_TIMEOUT_MS, publish_panel_screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.marimo]
 
 QUERY = 'what happens when an exception is raised in the try clause'  # as in the tour's own search cell
 
 
+UNCLIP = """(root) => {
+  // marimo edit shows at most 610 px of a cell's output and scrolls the rest (.output-area): open up every box
+  // between the panel and the page that limits its height (across the widget's shadow root), remembering how it was
+  const opened = [];
+  for (let n = root.parentElement ?? root.getRootNode().host; n && n !== document.body;
+       n = n.parentElement ?? n.getRootNode().host) {
+    if (getComputedStyle(n).maxHeight === 'none') continue;
+    opened.push([n, n.style.maxHeight, n.style.overflow]);
+    n.style.maxHeight = 'none';
+    n.style.overflow = 'visible';
+  }
+  window.__pxwOpened = opened;
+  return opened.length;
+}"""
+CLIP_AGAIN = """() => {
+  for (const [n, maxHeight, overflow] of window.__pxwOpened ?? []) {
+    n.style.maxHeight = maxHeight;
+    n.style.overflow = overflow;
+  }
+  window.__pxwOpened = [];
+}"""
+
+
 def shot(root: Locator, name: str) -> None:
-    """The panel as it shows in its cell (marimo scrolls a tall output inside the cell: no growing the window)."""
-    root.scroll_into_view_if_needed()
-    save_screenshot(root, name, publish=True)
+    """The whole panel, for the README (``marimo-<panel>.png``): marimo scrolls a tall output inside its cell, so the
+    cell's output box is opened up (and the window grown) for the picture only."""
+    root.evaluate(UNCLIP)
+    try:
+        publish_panel_screenshot(root, name)
+    finally:
+        root.page.evaluate(CLIP_AGAIN)
 
 
 def panel(page: Page, testid: str) -> Locator:

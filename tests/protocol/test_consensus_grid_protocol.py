@@ -217,6 +217,11 @@ def test_harness_scenario(grid: ConsensusGrid, recorder: Callable[..., Recording
     assert len(ok(grid.handle_request('preview', {**draft, 'n': 5}))['rows']) == 5
     response, _ = run_background(grid, 'add', {'name': 'idx', **draft})
     assert response['error']['code'] == 'invalid_name'
+    # Download CSV of the disagreements: one chunk (the grid asks without its window)
+    chunk = grid.handle_request(
+        'export_csv', {'filter': 'disagreements', 'order': 'table', 'asc': True, 'after': None, 'done': 0}
+    )
+    assert chunk['payload']['done'] == page(disagree)['total'] and chunk['payload']['next'] is None
 
 
 def test_a_page_comes_before_its_count(grid: ConsensusGrid) -> None:

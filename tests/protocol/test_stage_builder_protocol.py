@@ -163,6 +163,9 @@ def test_harness_scenario(builder: StageBuilder, pxt_dir: str, recorder: Callabl
 
     assert [n['id'] for n in ok(builder.handle_request('graph'))['nodes']] == ['videos']
     assert page({'stage': 'videos', **rows})['total'] == 2
+    # Download CSV of the source's rows (the grid asks without its window)
+    export = {'stage': 'videos', 'order_by': None, 'filters': [], 'errors_only': False, 'after': None, 'done': 0}
+    assert ok(builder.handle_request('export_csv', export))['done'] == 2
     offered = ok(builder.handle_request('transforms', {'after': 'videos'}))['transforms']
     frames = next(t for t in offered if t['name'] == 'extract_frames')
     draft = {

@@ -16,6 +16,7 @@ from pxwidgets.panels.base import ProgressReporter
 from pxwidgets.panels.exports import export_chunk
 from pxwidgets.tables import Filter, PageQuery
 from pxwidgets.tables.export import csv_chunks, export_csv
+from tests.support.exports import HOSTILE, bare_formulas, download, expected_csv, export_request
 from tests.support.tables import make_mixed_table
 
 
@@ -37,30 +38,9 @@ def pandas_csv(t: pxt.Table, where: Any, order: Any, asc: bool) -> str:
     return str(df.to_csv(index=False))
 
 
-def download(browser: TableBrowser, request: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
-    """Ask chunk after chunk as the browser does; the CSV text and every reply."""
-    data, replies, after, done = b'', [], None, 0
-    while True:
-        reply = browser.handle_request('export_csv', {**request, 'after': after, 'done': done})
-        assert reply['ok'], reply
-        payload = reply['payload']
-        data += reply['buffers'][0]
-        replies.append(payload)
-        after, done = payload['next'], payload['done']
-        if after is None:
-            return data.decode(), replies
-
-
 def test_chunks_are_the_csv_pandas_writes(mixed: pxt.Table) -> None:
     browser = TableBrowser(mixed)
-    request = {
-        'offset': 0,
-        'limit': 5,
-        'order_by': {'column': 'score', 'asc': False},
-        'filters': [{'column': 'n', 'op': '>', 'value': 1}],
-        'errors_only': False,
-        'chunk_rows': 4,
-    }
+    request = export_request(('score', False), [{'column': 'n', 'op': '>', 'value': 1}], chunk_rows=4)
     text, replies = download(browser, request)
     assert text == pandas_csv(mixed, mixed.n > 1, mixed.score, asc=False)
     assert [r['rows'] for r in replies] == [4, 4, 4, 3]  # 15 rows, header once
@@ -94,3 +74,11 @@ def test_row_limit_and_python_api(mixed: pxt.Table, tmp_path: Path) -> None:
     assert [c.rows for c in chunks] == [4, 4, 2] and chunks[-1].truncated and chunks[-1].next is None
     written = export_csv(mixed, tmp_path / 'all.csv', PageQuery(order_by=('title', True)))
     assert written == 17 and (tmp_path / 'all.csv').read_text().count('\n') == 18
+
+
+def test_hostile_text_is_quoted_and_never_a_formula(mixed: pxt.Table) -> None:
+    for i, text in enumerate(HOSTILE):
+        mixed.update({'title': text}, where=mixed.n == i)
+    text, _ = download(TableBrowser(mixed), export_request(('title', True), [], chunk_rows=5))
+    assert text == expected_csv(mixed, mixed.order_by(mixed.title).order_by(mixed.n))
+    assert bare_formulas(text) == [] and "'+SUM(A1:A3)" in text and "'\tTab" in text

@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -47,6 +48,7 @@ from pxwidgets.patterns.consensus.errors import (
     ConfirmationRequiredError,
     ModelNotFoundError,
 )
+from pxwidgets.patterns.consensus.export import consensus_rows
 from pxwidgets.patterns.consensus.measures import ConsensusMeasures
 from pxwidgets.patterns.consensus.metrics import ConsensusMetrics, best_of
 from pxwidgets.patterns.consensus.models import Pending, prepare, preview
@@ -59,6 +61,7 @@ from pxwidgets.patterns.consensus.writes import (
     rebuild_with,
     write_models,
 )
+from pxwidgets.tables.export import RowSource, export_csv
 from pxwidgets.tables.resolve import open_table, table_path
 
 __all__ = ['ConsensusMetrics', 'MultiModelConsensus', 'ProgressCallback', 'best_of', 'consensus_names']
@@ -281,6 +284,26 @@ class MultiModelConsensus(ConsensusMeasures):
         q = RowQuery.from_dict({'filter': filter, **query})
         tbl = self._table()
         return fetch_row(tbl, self.state(tbl), q, index)
+
+    def export_rows(self, filter: str = 'all', **query: Any) -> RowSource:
+        """The rows of a filter in an order (the grid's query, without its page), as a CSV export reads them: every
+        column, media as file URLs (see :mod:`pxwidgets.tables.export`).
+
+        Example:
+            >>> export_csv(c.path, 'wrong.csv', c.export_rows('model_wrong', model='knn'))  # doctest: +SKIP
+            8
+        """
+        q = RowQuery.from_dict({**query, 'filter': filter, 'offset': 0, 'limit': 1})
+        return consensus_rows(self._path, self.state, q)
+
+    def export_csv(self, dest: str | Path, filter: str = 'all', **query: Any) -> int:
+        """Write every row a filter keeps, in the grid's order, to a CSV file (up to 1M rows); returns the rows written.
+
+        Example:
+            >>> c.export_csv('disagreements.csv', 'disagreements', order='agreement')  # doctest: +SKIP
+            31
+        """
+        return export_csv(self._path, dest, self.export_rows(filter, **query))
 
     def disagreements(self, n: int = 20) -> pd.DataFrame:
         """The rows where the models disagree, least agreement first, as a DataFrame (labels, consensus, truth)."""

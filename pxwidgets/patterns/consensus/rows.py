@@ -331,8 +331,7 @@ def _row(state: ConsensusState, raw: Mapping[str, Any], index: int, *, large: bo
     return row
 
 
-def query_code(path: str, q: RowQuery, pred_code: str | None, agreement: str | None) -> str:
-    """The plain Pixeltable code that reads the same rows."""
+def _chain(q: RowQuery, pred_code: str | None, agreement: str | None) -> str:
     parts = ['t']
     if pred_code:
         parts.append(f'.where({pred_code})')
@@ -340,8 +339,24 @@ def query_code(path: str, q: RowQuery, pred_code: str | None, agreement: str | N
         parts.append(f'.order_by(t.{agreement}, asc={q.asc})')
     elif q.filter == 'suspects' and agreement:
         parts.append(f'.order_by(t.{agreement.removesuffix("_agreement")}_label_quality)')
-    parts.append(f'.limit({q.limit}, offset={q.offset})' if q.offset else f'.limit({q.limit})')
-    return f'import pixeltable as pxt\n\nt = pxt.get_table({path!r})\n{"".join(parts)}.collect()\n'
+    return ''.join(parts)
+
+
+def query_code(path: str, q: RowQuery, pred_code: str | None, agreement: str | None) -> str:
+    """The plain Pixeltable code that reads the same rows."""
+    window = f'.limit({q.limit}, offset={q.offset})' if q.offset else f'.limit({q.limit})'
+    chain = _chain(q, pred_code, agreement)
+    return f'import pixeltable as pxt\n\nt = pxt.get_table({path!r})\n{chain}{window}.collect()\n'
+
+
+def pandas_code(path: str, q: RowQuery, pred_code: str | None, agreement: str | None, *, full: bool = True) -> str:
+    """The plain Pixeltable code of every row the query keeps (no page), as a pandas DataFrame and a CSV file;
+    ``full=False`` gives only the lines after ``t = pxt.get_table(…)`` (to follow a page's ``code``)."""
+    tail = (
+        f'df = {_chain(q, pred_code, agreement)}.collect().to_pandas()\n'
+        "df.to_csv('export.csv', index=False)  # media columns: select t.<col>.fileurl for their URLs\n"
+    )
+    return f'import pixeltable as pxt\n\nt = pxt.get_table({path!r})\n{tail}' if full else tail
 
 
 COUNTS: LruCache[int] = LruCache(256)
@@ -365,19 +380,32 @@ def count_filtered(t: pxt.Table, state: ConsensusState, q: RowQuery, *, path: st
     return count_rows(t, t if pred is None else t.where(pred), pred_code, path)
 
 
-def _ordered(t: pxt.Table, state: ConsensusState, q: RowQuery, base: Any) -> Any:
-    """The query sorted as asked: by agreement, or (suspect labels in table order) most suspect first; ties, and the
-    table order itself, in Pixeltable's row order (insertion order), so that pages neither overlap nor skip rows
-    (Postgres gives no order without one, and rows move once a column is added or rebuilt)."""
-    rows = rowid_refs(t)
+def sort_key(state: ConsensusState, q: RowQuery) -> tuple[str, bool] | None:
+    """The column a query sorts by and its direction (``None``: table order), before Pixeltable's row order: by
+    agreement, or (suspect labels in table order) most suspect first.
+
+    Raises:
+        NotEnoughModelsError: Sorting by agreement without a consensus.
+    """
     if q.order == 'agreement':
         agreement = state.column('agreement')
         if agreement is None:
             raise NotEnoughModelsError('Sorting by agreement needs a consensus (at least two models).')
-        return base.order_by(t[agreement], asc=q.asc).order_by(*rows)
+        return agreement, q.asc
     quality = state.column('label_quality')
     if q.filter == 'suspects' and quality is not None:
-        return base.order_by(t[quality], asc=True).order_by(*rows)
+        return quality, True
+    return None
+
+
+def _ordered(t: pxt.Table, state: ConsensusState, q: RowQuery, base: Any) -> Any:
+    """The query sorted as asked (:func:`sort_key`); ties, and the table order itself, in Pixeltable's row order
+    (insertion order), so that pages neither overlap nor skip rows (Postgres gives no order without one, and rows move
+    once a column is added or rebuilt)."""
+    rows = rowid_refs(t)
+    sort = sort_key(state, q)
+    if sort is not None:
+        return base.order_by(t[sort[0]], asc=sort[1]).order_by(*rows)
     return base.order_by(*rows)
 
 
@@ -405,6 +433,7 @@ def fetch_rows(t: pxt.Table, state: ConsensusState, q: RowQuery, *, path: str, c
         'limit': q.limit,
         'elapsed_ms': round((time.perf_counter() - start) * 1000, 1),
         'code': query_code(path, q, pred_code, agreement),
+        'pandas_code': pandas_code(path, q, pred_code, agreement, full=False),
     }
 
 

@@ -146,6 +146,7 @@ export function exportReply(req) {
     filename: "demo_photos.csv",
     columns: ["id", "title"],
     problems: [],
+    pandas_code: "import pixeltable as pxt\n\nt = pxt.get_table('demo/photos')\ndf = t.collect().to_pandas()\n",
   };
   return { payload, buffers: [new DataView(new TextEncoder().encode(text).buffer)] };
 }
