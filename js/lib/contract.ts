@@ -182,15 +182,19 @@ export interface OrderBy {
   asc: boolean;
 }
 
-/** A page of rows: where it starts, how many, sorted and filtered how. */
-export interface PageRequest {
-  offset: number;
-  limit: number;
+/** Which rows, in which order: a grid's query without its window (what an export takes). */
+export interface RowsQuery {
   order_by: OrderBy | null;
   filters: FilterSpec[];
   errors_only: boolean;
   /** Only these columns, in this order (default: all). */
   columns?: string[] | null;
+}
+
+/** A page of rows: where it starts, how many, sorted and filtered how. */
+export interface PageRequest extends RowsQuery {
+  offset: number;
+  limit: number;
   /** The cursor of the previous page's last row (`PageReply.cursor.last`): the rows after it, by key. */
   after?: string | null;
   /** The cursor of the next page's first row: the rows before it, by key. */
@@ -209,7 +213,7 @@ export interface ExportFields {
 }
 
 /** The next chunk of a CSV export of a page query's rows (TableBrowser). */
-export interface ExportRequest extends PageRequest, ExportFields {}
+export interface ExportRequest extends RowsQuery, ExportFields {}
 
 /** One chunk of CSV text, in the reply's first buffer (UTF-8). */
 export interface ExportChunkReply {

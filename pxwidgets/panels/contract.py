@@ -215,16 +215,21 @@ class OrderBy(TypedDict):
     asc: bool
 
 
-class PageRequest(TypedDict):
-    """A page of rows: where it starts, how many, sorted and filtered how."""
+class RowsQuery(TypedDict):
+    """Which rows, in which order: a grid's query without its window (what an export takes)."""
 
-    offset: int
-    limit: int
     order_by: OrderBy | None
     filters: list[FilterSpec]
     errors_only: bool
     columns: NotRequired[list[str] | None]
     """Only these columns, in this order (default: all)."""
+
+
+class PageRequest(RowsQuery):
+    """A page of rows: where it starts, how many, sorted and filtered how."""
+
+    offset: int
+    limit: int
     after: NotRequired[str | None]
     """The cursor of the previous page's last row (``PageReply.cursor.last``): the rows after it, by key."""
     before: NotRequired[str | None]
@@ -241,7 +246,7 @@ class ExportFields(TypedDict):
     chunk_rows: NotRequired[int]
 
 
-class ExportRequest(PageRequest, ExportFields):
+class ExportRequest(RowsQuery, ExportFields):
     """The next chunk of a CSV export of a page query's rows (TableBrowser)."""
 
 

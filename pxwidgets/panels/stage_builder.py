@@ -23,7 +23,7 @@ from pxwidgets.panels.cells import encode_page
 from pxwidgets.panels.charts import figure_payload
 from pxwidgets.panels.contract import (
     CountReply,
-    ExportFields,
+    ExportRequest,
     FigurePayload,
     NoPayload,
     PageReply,
@@ -69,8 +69,10 @@ class StageRowsRequest(PageRequest):
     stage: str
 
 
-class StageExportRequest(StageRowsRequest, ExportFields):
+class StageExportRequest(ExportRequest):
     """The next chunk of a CSV export of one stage's rows (its filters, errors-only and sort)."""
+
+    stage: str
 
 
 class TransformsRequest(TypedDict):
