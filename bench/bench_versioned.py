@@ -7,9 +7,8 @@ pandas, the diff summary, and the timeline of 1,000 runs.
   ``row_diff`` gives the counts, the changed columns and a first window of 25 rows, in the database (no key column
   needed); ``diff_stat`` adds the row counts of both versions (``dolt diff --stat``).
 - Each figure is measured interleaved with its reference (A, B, A, B, …) and reported as the median, with the
-  kernel's RSS growth during the call (sampled every 5 ms from /proc), the Python heap's peak (tracemalloc, in a
-  separate untimed call, since tracing slows the code it traces) and the machine's 1-minute load average while it
-  ran. A figure taken while the load average exceeded the core count is marked ``(loaded)``.
+  kernel's peak memory and the machine's 1-minute load average (``bench.common.interleaved``); a figure taken while
+  the load average exceeded the core count is marked loaded.
 - The panel's 'timeline' command over a registry of 1,000 runs (registry read, metric chart, parallel coordinates).
   The 1,000 registry rows are inserted in one batch (as ``adopt`` records runs), not built by 1,000 setup calls: the
   timeline reads only the registry.
@@ -21,102 +20,36 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
-import statistics
-import threading
 import time
-import tracemalloc
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from bench.common import temporary_home, write_section
+from bench.common import (
+    compared,
+    how_measured,
+    interleaved,
+    load_average,
+    temporary_home,
+    write_section,
+)
 
 CHANGED_EVERY = 100  # 1 %
 N_RUNS = 1_000
-CORES = os.cpu_count() or 1
+TARGET_RATIO = 0.3
 
 
-def _rss_mb() -> float:
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1]) / 1024
-    return 0.0
+def _tiny_photos(directory: Path, n: int) -> list[str]:
+    """``n`` distinct 32×32 JPEGs: the diff compares file references, and Pixeltable decodes every image it inserts
+    (a 512×512 photo costs ~7 ms, which made a 1M-row build take hours)."""
+    import PIL.Image
 
-
-@dataclass
-class Figure:
-    """The measurements of one interleaved function."""
-
-    times_ms: list[float] = field(default_factory=list)
-    rss_mb: list[float] = field(default_factory=list)
-    loads: list[float] = field(default_factory=list)
-    heap_mb: float = 0.0
-
-    @property
-    def ms(self) -> float:
-        return statistics.median(self.times_ms)
-
-    @property
-    def load(self) -> float:
-        return statistics.median(self.loads)
-
-    def cells(self, reference: Figure | None) -> str:
-        ratio = f'{self.ms / reference.ms:.3f}' if reference is not None else '1.00'
-        loaded = ' (loaded)' if self.load > CORES else ''
-        return (
-            f'{self.ms:,.0f} | {ratio} | {statistics.median(self.rss_mb):,.1f} | {self.heap_mb:,.1f} | '
-            f'{self.load:.1f}{loaded}'
-        )
-
-
-def _measure_once(fn: Callable[[], object]) -> tuple[float, float]:
-    """Wall time (ms) and the RSS growth above the level before the call (MB), sampled every 5 ms."""
-    base = _rss_mb()
-    peak = base
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not stop.wait(0.005):
-            peak = max(peak, _rss_mb())
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    start = time.perf_counter()
-    try:
-        fn()
-    finally:
-        elapsed = (time.perf_counter() - start) * 1000
-        stop.set()
-        sampler.join()
-    return elapsed, max(peak, _rss_mb()) - base
-
-
-def _heap_mb(fn: Callable[[], object]) -> float:
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1] / 2**20
-    finally:
-        tracemalloc.stop()
-
-
-def interleaved(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, Figure]:
-    """Run the functions in turn (A, B, A, B, …) ``repeat`` times after one warm-up each."""
-    out = {name: Figure() for name in fns}
-    for fn in fns.values():
-        fn()
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            ms, rss = _measure_once(fn)
-            out[name].times_ms.append(ms)
-            out[name].rss_mb.append(rss)
-            out[name].loads.append(os.getloadavg()[0])
-    for name, fn in fns.items():
-        out[name].heap_mb = _heap_mb(fn)
-    return out
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        path = directory / f'photo_{i:03d}.jpg'
+        PIL.Image.new('RGB', (32, 32), (30 * i % 256, 90, 160)).save(path)
+        paths.append(str(path))
+    return paths
 
 
 def _build_table(pxt: Any, path: str, n_rows: int, photos: list[str]) -> tuple[int, int]:
@@ -173,21 +106,25 @@ def _size(pxt: Any, n_rows: int, photos: list[str], repeat: int) -> str:
     assert changed == expected and by_col['label'] == expected, (changed, by_col)
     figs = interleaved(
         {
-            'pandas': lambda: _pandas_diff(pxt, path, a, b),
             'row_diff': lambda: row_diff(path, a, b, limit=25),
+            'pandas': lambda: _pandas_diff(pxt, path, a, b),
             'diff_stat': lambda: diff_stat(path, a, b),
         },
-        repeat,
+        repeat=repeat,
     )
     ref = figs['pandas']
+    ratio = figs['row_diff'].ratio(ref)
+    verdict = 'met' if ratio <= TARGET_RATIO else 'missed'
     return f"""\
-**{n_rows:,} rows** (built in {build_s:.0f} s; version b updates {expected:,} rows, 1 %)
+**{n_rows:,} rows** (built in {build_s:.0f} s; version b updates {expected:,} rows, 1 %). The reference: both versions
+via time travel → pandas, merged on `id` ({ref.cell()}, memory {ref.memory()} MB).
 
-| what | ms | ratio to pandas | RSS growth MB | heap peak MB | load avg |
-|---|---:|---:|---:|---:|---:|
-| pandas reference: both versions → pandas, merged on `id` | {ref.cells(None)} |
-| `row_diff(t, a, b)`: counts, changed columns, first 25 rows (SQL) | {figs['row_diff'].cells(ref)} |
-| `diff_stat(t, a, b)`: the same counts + both versions' row counts | {figs['diff_stat'].cells(ref)} |
+| rows | interaction | pxwidgets | pandas reference | ÷ reference | pxwidgets memory MB | reference memory MB |
+|---|---|---|---|---|---|---|
+| {n_rows:,} | `row_diff(t, a, b)`: counts, changed columns, first 25 rows (SQL) {compared(figs['row_diff'], ref)}
+| {n_rows:,} | `diff_stat(t, a, b)`: the same counts + both versions' row counts {compared(figs['diff_stat'], ref)}
+
+`row_diff` ÷ the pandas reference: {ratio:.3f} (target ≤ {TARGET_RATIO}: {verdict}).
 """
 
 
@@ -216,12 +153,12 @@ def _timeline(pxt: Any, repeat: int) -> str:
         reply = panel.handle_request('timeline', {'metric': 'loss'})
         assert reply['ok'] and len(reply['payload']['runs']) == N_RUNS, reply
 
-    fig = interleaved({'timeline': timeline}, repeat)['timeline']
+    fig = interleaved({'timeline': timeline}, repeat=repeat)['timeline']
     met = 'met' if fig.ms <= 1000 else 'missed'
     return f"""\
 Timeline of an experiment with {N_RUNS:,} runs (the panel's 'timeline' command: registry read, runs as JSON, the
-metric chart and the parallel-coordinates chart): **{fig.ms:,.0f} ms** (target ≤ 1 s: {met}); RSS growth
-{statistics.median(fig.rss_mb):.1f} MB, heap peak {fig.heap_mb:.1f} MB, load average {fig.load:.1f}.
+metric chart and the parallel-coordinates chart): **{fig.cell()}** (target ≤ 1 s: {met}); memory (RSS rise / heap)
+{fig.memory()} MB.
 """
 
 
@@ -233,17 +170,14 @@ def main() -> None:
     home = temporary_home()
     import pixeltable as pxt
 
-    from tests.support.tables import write_photos
-
     pxt.init()
     pxt.create_dir('bv')
-    photos = write_photos(home / 'photos', 8)
+    photos = _tiny_photos(home / 'photos', 8)
     conditions = (
-        f'Machine: {CORES} cores, shared. Medians of {args.repeat} interleaved calls (A, B, A, B …) after a warm-up; '
-        "RSS growth = the kernel's resident memory above its level before the call (peak, sampled every 5 ms); heap "
-        'peak = tracemalloc in one separate call; load avg = the 1-minute load average during the calls, marked '
-        '"(loaded)" above the core count. Target (issue 16): `row_diff` of 1M rows with 1 % changed ≤ 0.3× the '
-        'pandas reference; the timeline of 1,000 runs ≤ 1 s.\n\n'
+        f'Each interaction {how_measured(args.repeat).replace("its floor", "the pandas reference")} '
+        'The reference pulls both versions into pandas (time travel, '
+        'media as file URLs). Target (issue 16): `row_diff` of 1M rows with 1 % changed ≤ 0.3× the pandas reference; '
+        f'the timeline of 1,000 runs ≤ 1 s. Load average when the section was written: {load_average():.1f}.\n\n'
     )
     # one section per size: a run at one size leaves the figures of the others as they were measured
     for n in args.rows:
