@@ -14,6 +14,7 @@ BENCHMARKS = [
     'bench_consensus',
     'bench_cascade',
     'bench_hub',
+    'scale_chart',  # last: draws time and memory against rows from the tables the others wrote
 ]
 
 
