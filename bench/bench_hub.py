@@ -1,8 +1,14 @@
-"""PatternHub / ``patterns.catalog()``: every pattern of a catalog of 100 tables and 20 patterns (target ≤ 300 ms).
+"""PatternHub / ``patterns.catalog()``: every pattern of a catalog of 50 patterns (target ≤ 300 ms), and the hub's
+first paint on it (target ≤ 500 ms).
 
-The catalog: 6 pipelines (2 made with ``ProgressiveRefinement``, 4 by hand, one of them a RAG-style chunks view with
-a real all-MiniLM-L6-v2 ``sentence_transformer`` column), 4 consensuses, 3 cascades (lexical levels), 4 evaluations,
-3 experiments (2 runs each, one failed), and plain tables up to 100 tables in all.
+The catalog: 15 pipelines (5 made with ``ProgressiveRefinement``, 10 by hand, one of them a RAG-style chunks view with
+a real all-MiniLM-L6-v2 ``sentence_transformer`` column), 10 consensuses, 8 cascades (lexical levels), 10 evaluations,
+7 experiments (2 runs each, one failed), and plain tables up to 150 tables in all.
+
+The hub's first paint is what the kernel does before the browser can draw the hub: ``PatternHub(dir)`` constructed
+and its first request (``catalog``: the list, the lineage, the fingerprint) answered, in a fresh Python process where
+``pixeltable`` and ``pxwidgets`` are imported (the cells before it) and nothing is cached; its rendering in the
+browser is checked by the JS harness and e2e tests.
 
 The reference is what a listing has to do with Pixeltable's public API: ``pxt.list_tables(recursive=True)``, then
 ``pxt.get_table(path).get_metadata()`` for every table (the custom metadata that says which pattern a table or column
@@ -21,11 +27,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import temporary_home, write_section
+from bench.common import is_loaded, temporary_home, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
-N_TABLES = 100
+N_TABLES = 150
 TARGET_MS = 300
+PAINT_TARGET_MS = 500
+# patterns of each kind (50 in all)
+N_PROGRESSIVE, N_HAND, N_CONSENSUS, N_CASCADE, N_EVALUATION, N_EXPERIMENT = 5, 9, 10, 8, 10, 7
 
 
 def _build(pxt: Any, home: Path) -> int:
@@ -41,14 +50,14 @@ def _build(pxt: Any, home: Path) -> int:
 
     pxt.create_dir('bh')
     patterns = 0
-    for i in range(2):
+    for i in range(N_PROGRESSIVE):
         t = pxt.create_table(f'bh/src{i}', {'n': pxt.Int})
         t.insert([{'n': j} for j in range(50)])
         p = pxw.ProgressiveRefinement(t)
         p.add_stage(f'double{i}', column=t.n * 2)
         p.add_stage(f'big{i}', where=t.n > 10)
         patterns += 1
-    for i in range(3):
+    for i in range(N_HAND):
         t = pxt.create_table(f'bh/hand{i}', {'n': pxt.Int, 'text': pxt.String})
         t.insert([{'n': j, 'text': f'row {j}'} for j in range(50)])
         v = pxt.create_view(f'bh/hand{i}_odd', t.where(t.n % 2 == 1))
@@ -59,7 +68,7 @@ def _build(pxt: Any, home: Path) -> int:
     chunks = pxt.create_view('bh/rag_chunks', docs)
     chunks.add_computed_column(emb=sentence_transformer(chunks.text, model_id=str(model_path())))
     patterns += 1
-    for i in range(4):
+    for i in range(N_CONSENSUS):
         t = pxt.create_table(f'bh/labels{i}', {'x': pxt.Int, 'a': pxt.Int, 'b': pxt.Int, 'truth': pxt.Int})
         t.insert([{'x': j, 'a': j % 3, 'b': (j + i) % 3, 'truth': j % 3} for j in range(100)])
         c = pxw.MultiModelConsensus(t, 'x', ground_truth='truth')
@@ -67,7 +76,7 @@ def _build(pxt: Any, home: Path) -> int:
         c.add_model('b', 'b')
         patterns += 1
     files = write_docs(home / 'docs', {f'd{j}': html_doc(f'D{j}', ('H', ['one two.', 'three four'])) for j in range(3)})
-    for i in range(3):
+    for i in range(N_CASCADE):
         t = pxt.create_table(f'bh/docs{i}', {'doc': pxt.Document})
         t.insert([{'doc': f} for f in files])
         s = pxw.SemanticIndexCascade(t, 'doc', name=f'cascade{i}')
@@ -75,11 +84,11 @@ def _build(pxt: Any, home: Path) -> int:
         s.add_level('paragraphs', 'paragraph', lexical=True)
         patterns += 1
     batches = drifting_batches(n_batches=2, batch_size=50, drift_from=1, seed=1)
-    for i in range(4):
+    for i in range(N_EVALUATION):
         preds = predictions_table(f'bh/preds{i}', batches)
         pxw.IncrementalEvaluation(preds, 'prediction', 'label', 'ts', window='1h').refresh()
         patterns += 1
-    for i in range(3):
+    for i in range(N_EXPERIMENT):
         exp = pxw.VersionedExperiment(f'bh/exp{i}', build_numbers)
         exp.run(threshold=0.5)
         try:
@@ -108,6 +117,17 @@ pxt.init()
 start = time.perf_counter()
 for path in pxt.list_tables('bh', recursive=True):
     pxt.get_table(path).get_metadata()
+print((time.perf_counter() - start) * 1000)
+"""
+
+_FRESH_HUB = """
+import time, pixeltable as pxt
+pxt.init()
+import pxwidgets as pxw
+start = time.perf_counter()
+hub = pxw.PatternHub('bh')
+reply = hub.handle_request('catalog')
+assert reply['ok'], reply
 print((time.perf_counter() - start) * 1000)
 """
 
@@ -146,7 +166,7 @@ def main() -> None:
     n_tables = len(pxt.list_tables('bh', recursive=True))
     df = catalog('bh')
     assert len(df) == n_patterns, (len(df), n_patterns, df[['kind', 'path']])
-    assert df.problems.map(len).sum() == 3, df.problems  # the three failed runs, nothing else
+    assert df.problems.map(len).sum() == N_EXPERIMENT, df.problems  # the failed runs, nothing else
     _reference(pxt)  # warm: every handle cached in this process
     ours: list[float] = []
     ref: list[float] = []
@@ -169,24 +189,35 @@ def main() -> None:
     load_warm = os.getloadavg()[0]
     fresh_ours = _fresh(_FRESH_CATALOG)
     fresh_ref = _fresh(_FRESH_REFERENCE)
+    paints = [_fresh(_FRESH_HUB) for _ in range(3)]
+    paint = statistics.median(paints)
     load_end = os.getloadavg()[0]
     warm_ours, warm_ref = statistics.median(ours), statistics.median(ref)
     warm = f'**{warm_ours:.0f} ms** | {warm_ref:.0f} ms | {warm_ours / warm_ref:.2f}'
     fresh = f'**{fresh_ours:.0f} ms** | {fresh_ref:.0f} ms | {fresh_ours / fresh_ref:.3f}'
     verdict = 'within' if warm_ours <= TARGET_MS else 'over'
+    loaded = ' (loaded: above the core count)' if is_loaded(max(load_warm, load_end)) else ''
+    n_pipelines = N_PROGRESSIVE + N_HAND + 1
+    each = ', '.join(f'{p:.0f}' for p in paints)
+    paint_verdict = 'met' if paint <= PAINT_TARGET_MS else 'missed'
     body = f"""\
-Catalog: {n_tables} tables, {n_patterns} patterns (6 pipelines — one a chunks view with a real all-MiniLM-L6-v2
-`sentence_transformer` column — 4 consensuses, 3 cascades, 4 evaluations, 3 experiments), built in {build_s:.0f} s.
-{os.cpu_count()} cores, load average {load_warm:.1f} after the warm runs, {load_end:.1f} at the end (other work
-shared the machine). Reference: `pxt.list_tables` + `get_table(p).get_metadata()` per table.
+Catalog: {n_tables} tables, {n_patterns} patterns ({n_pipelines} pipelines — one a chunks view with a real
+all-MiniLM-L6-v2 `sentence_transformer` column — {N_CONSENSUS} consensuses, {N_CASCADE} cascades, {N_EVALUATION}
+evaluations, {N_EXPERIMENT} experiments), built in {build_s:.0f} s.
+{os.cpu_count()} cores, load average {load_warm:.1f} after the warm runs, {load_end:.1f} at the end{loaded}.
+Reference: `pxt.list_tables` + `get_table(p).get_metadata()` per table.
 
 | what | `patterns.catalog()` | reference | ratio |
 |---|---:|---:|---:|
 | warm, same process (median of 7, interleaved) | {warm} |
 | first call in a fresh process (a kernel just started) | {fresh} |
 
-Target ≤ {TARGET_MS} ms: {verdict}. The hub's first request (`catalog`: the list, the lineage and the fingerprint, which
-its first paint waits for) takes {statistics.median(hub_ms):.0f} ms (median of 5).
+Target ≤ {TARGET_MS} ms: {verdict}.
+
+The hub's first paint on these {n_patterns} patterns — `PatternHub('bh')` and its first request (`catalog`: the list,
+the lineage and the fingerprint) in a fresh process, pixeltable and pxwidgets imported, nothing cached:
+**{paint:.0f} ms** (median of 3 processes: {each} ms; target ≤ {PAINT_TARGET_MS} ms: {paint_verdict}). The same
+request again in a warm process: {statistics.median(hub_ms):.0f} ms (median of 5).
 `catalog()` reads Pixeltable's stored catalog in a few queries (directories, tables with their current schema and
 version, row counts, failed runs) and opens no table: the fresh-process reference pays
 for rebuilding every column's expression, which loads the MiniLM model for the chunks view; `catalog()` loads none.
