@@ -219,7 +219,7 @@ def required_text(payload: Mapping[str, Any], key: str) -> str:
     """
     value = payload.get(key)
     if not isinstance(value, str) or not value:
-        raise InvalidRequestError(f'{key!r} must be a non-empty string.')
+        raise InvalidRequestError(f'Bad request: {key!r} must be a non-empty string.')
     return value
 
 

@@ -23,7 +23,7 @@ import traitlets
 
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.panels.assets import css, esm
-from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command
+from pxwidgets.panels.base import Panel, ProgressReporter, Reply, command, required_text
 from pxwidgets.panels.charts import figure_payload
 from pxwidgets.panels.contract import ExportFields, FigurePayload, NoPayload, PlanInfo, StepInfo, TransformEntry
 from pxwidgets.panels.exports import export_command, row_query
@@ -277,13 +277,6 @@ class CodeReply(TypedDict):
 # ---- helpers -------------------------------------------------------------------------------------------------------
 
 
-def _text(payload: dict[str, Any], key: str) -> str:
-    value = payload.get(key)
-    if not isinstance(value, str) or not value:
-        raise InvalidRequestError(f'{key!r} must be a non-empty string.')
-    return value
-
-
 def _json_number(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -419,7 +412,7 @@ class ConsensusGrid(Panel):
     @command('confusion', request=ConfusionRequest, reply=ConfusionReply)
     def _confusion(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
         start = time.perf_counter()
-        model = _text(payload, 'model')
+        model = required_text(payload, 'model')
         reference = payload.get('reference', 'auto')
         if not isinstance(reference, str):
             raise InvalidRequestError("reference must be 'truth', 'consensus' or 'auto'.")
@@ -471,16 +464,16 @@ class ConsensusGrid(Panel):
         n = payload.get('n', 5)
         if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_PREVIEW_ROWS:
             raise InvalidRequestError(f'n must be an integer from 1 to {MAX_PREVIEW_ROWS}.')
-        df = self.consensus.preview_model(_text(payload, 'transform'), self._params(payload), n=n)
+        df = self.consensus.preview_model(required_text(payload, 'transform'), self._params(payload), n=n)
         return {'rows': _records(df), 'kind': self.consensus.kind}
 
     @command('add', background=True, request=AddRequest, reply=AddReply)
     def _add(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
-        name = _text(payload, 'name')
+        name = required_text(payload, 'name')
         progress(0, None, f'Checking {name!r}')
         info = self.consensus.add_model(
             name,
-            _text(payload, 'transform'),
+            required_text(payload, 'transform'),
             params=self._params(payload),
             on_progress=lambda done, total, message: progress(done, total, message),
         )
@@ -488,12 +481,12 @@ class ConsensusGrid(Panel):
 
     @command('remove_plan', request=RemovePlanRequest, reply=RemovePlanReply)
     def _remove_plan(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
-        return {'plan': self.consensus.plan_remove_model(_text(payload, 'model')).to_json()}
+        return {'plan': self.consensus.plan_remove_model(required_text(payload, 'model')).to_json()}
 
     @command('remove', background=True, request=RemoveRequest, reply=RemoveReply)
     def _remove(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
-        model = _text(payload, 'model')
-        token = _text(payload, 'token')
+        model = required_text(payload, 'model')
+        token = required_text(payload, 'token')
         progress(0, None, f'Removing {model!r}')
         result = self.consensus.remove_model(model, expect=token)
         return {

@@ -37,7 +37,7 @@ import traitlets
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.panels import PANELS
 from pxwidgets.panels.assets import css, esm
-from pxwidgets.panels.base import Panel, ProgressReporter, command
+from pxwidgets.panels.base import Panel, ProgressReporter, command, required_text
 from pxwidgets.panels.contract import NoPayload, ParamSpec
 from pxwidgets.patterns.catalog_new import (
     DESCRIPTIONS,
@@ -366,7 +366,7 @@ class PatternHub(Panel):
 
     @command('form', request=FormRequest, reply=FormReply)
     def _form(self, payload: dict[str, Any], progress: ProgressReporter) -> FormReply:
-        table, kind = _text(payload, 'table'), _text(payload, 'kind')
+        table, kind = required_text(payload, 'table'), required_text(payload, 'kind')
         params = new_pattern_params(table, kind)
         return {
             'table': table,
@@ -377,7 +377,9 @@ class PatternHub(Panel):
 
     @command('preview', request=NewPatternRequest, reply=PreviewReply)
     def _preview(self, payload: dict[str, Any], progress: ProgressReporter) -> PreviewReply:
-        preview = preview_new_pattern(_text(payload, 'table'), _text(payload, 'kind'), payload.get('params') or {})
+        preview = preview_new_pattern(
+            required_text(payload, 'table'), required_text(payload, 'kind'), payload.get('params') or {}
+        )
         return {
             'table': preview.table,
             'kind': preview.kind,
@@ -388,7 +390,7 @@ class PatternHub(Panel):
 
     @command('create', background=True, request=NewPatternRequest, reply=CreateReply)
     def _create(self, payload: dict[str, Any], progress: ProgressReporter) -> tuple[CreateReply, list[bytes]]:
-        table, kind = _text(payload, 'table'), _text(payload, 'kind')
+        table, kind = required_text(payload, 'table'), required_text(payload, 'kind')
         params = payload.get('params') or {}
         preview = preview_new_pattern(table, kind, params)
         progress.report(0, None, f'Creating the {kind} on {table}')
@@ -400,7 +402,7 @@ class PatternHub(Panel):
 
     @command('open', background=True, request=HubOpenRequest, reply=ChildReply)
     def _open(self, payload: dict[str, Any], progress: ProgressReporter) -> tuple[ChildReply, list[bytes]]:
-        kind, path = _text(payload, 'kind'), _text(payload, 'path')
+        kind, path = required_text(payload, 'kind'), required_text(payload, 'path')
         if kind not in PANEL_OF_KIND:
             raise InvalidRequestError(f'Unknown kind {kind!r}.', hint=f'Kinds: {", ".join(PANEL_OF_KIND)}.')
         progress.report(0, None, f'Opening {path}')
@@ -413,7 +415,7 @@ class PatternHub(Panel):
 
     @command('close', request=CloseRequest, reply=CloseReply)
     def _close(self, payload: dict[str, Any], progress: ProgressReporter) -> CloseReply:
-        child = self._children.pop(_text(payload, 'child'), None)
+        child = self._children.pop(required_text(payload, 'child'), None)
         if child is not None:
             child.close()
         return {'closed': child is not None, 'open': list(self._children)}
@@ -499,10 +501,3 @@ class PatternHub(Panel):
         if hasattr(self, '_children'):
             self._children.clear()
         super().close()
-
-
-def _text(payload: dict[str, Any], key: str) -> str:
-    value = payload.get(key)
-    if not isinstance(value, str) or not value:
-        raise InvalidRequestError(f'Bad request: {key!r} must be a non-empty string.')
-    return value

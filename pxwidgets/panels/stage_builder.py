@@ -18,7 +18,7 @@ import traitlets
 
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.panels.assets import css, esm
-from pxwidgets.panels.base import Heartbeat, Panel, ProgressReporter, Reply, command
+from pxwidgets.panels.base import Heartbeat, Panel, ProgressReporter, Reply, command, required_text
 from pxwidgets.panels.cells import encode_page
 from pxwidgets.panels.charts import figure_payload
 from pxwidgets.panels.contract import (
@@ -45,9 +45,7 @@ def _text(payload: dict[str, Any], key: str, *, required: bool = True) -> str | 
     value = payload.get(key)
     if value is None and not required:
         return None
-    if not isinstance(value, str) or not value:
-        raise InvalidRequestError(f'{key!r} must be a non-empty string.')
-    return value
+    return required_text(payload, key)
 
 
 # ---- message shapes (js/stage_builder/contract.ts is generated from them) ------------------------------------------

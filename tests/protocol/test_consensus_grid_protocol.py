@@ -260,7 +260,8 @@ def test_confusion_cells_click_through_to_their_rows(grid: ConsensusGrid) -> Non
     assert empty['message'].startswith('No rows: where the ground truth is')
     assert refused(grid.handle_request('confusion', {'model': 'ghost'}))['message']
     assert refused(grid.handle_request('confusion', {'model': 'hand', 'reference': 'oracle'}))['message']
-    assert refused(grid.handle_request('confusion', {}))['message'] == "'model' must be a non-empty string."
+    no_model = refused(grid.handle_request('confusion', {}))['message']
+    assert no_model == "Bad request: 'model' must be a non-empty string."
     assert version(grid) == before
 
 
