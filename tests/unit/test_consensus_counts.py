@@ -1,6 +1,7 @@
 """The summary's label counts are kept with the table version they hold for: after inserts only the new rows are
 counted and added (equal to a full count and to pandas / scikit-learn / statsmodels on the rows), after an update or a
-delete everything is counted again, and a fresh process (a restart) counts in full and gets the same figures."""
+delete everything is counted again, and a fresh process (a restart) starts from the counts kept on disk, or counts in
+full without them, with the same figures."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
 from pxwidgets import MultiModelConsensus
 from pxwidgets.patterns.consensus import counts
+from pxwidgets.tables.internals import table_id
 from tests.support.consensus import module_dir
 
 MODELS = ['a', 'b', 'c', 'd']
@@ -109,9 +111,18 @@ def test_inserts_are_counted_incrementally_and_equal_a_full_count(consensus: Mul
     matrix = consensus.confusion_matrix('d')  # summed from the kept counts
     assert list(matrix.columns) == expected['labels']
     assert (matrix.to_numpy() == expected['confusion.d']).all()
-    counts.forget(t)
+    counts.forget(t, on_disk=False)  # as in a new process: the counts are read back from disk
+    kept, how, _ = figures(consensus)
+    assert how == 'cached' and kept == incremental
+    files = list(counts.store_dir().glob(f'{table_id(t)}-*.json'))
+    assert len(files) == 1
+    files[0].write_text('{"table": "not json')
+    counts.forget(t, on_disk=False)  # an unreadable file is ignored
     full, how, _ = figures(consensus)
     assert how == 'full' and full == pytest.approx(incremental)
+    counts.forget(t)
+    assert not list(counts.store_dir().glob(f'{table_id(t)}-*.json'))
+    assert figures(consensus)[1] == 'full'
 
 
 def test_an_update_or_a_delete_counts_everything_again(consensus: MultiModelConsensus) -> None:
@@ -137,19 +148,29 @@ def test_an_update_or_a_delete_counts_everything_again(consensus: MultiModelCons
     assert_same(again, independent(consensus))
 
 
-def test_a_new_process_counts_in_full_and_agrees(consensus: MultiModelConsensus) -> None:
+def test_a_new_process_starts_from_the_kept_counts_and_agrees(consensus: MultiModelConsensus) -> None:
     consensus.table().insert(rows(30, 2000, seed=5))
     ours, _, _ = figures(consensus)
     code = f"""
         import json
+        import pandas as pd
         from pxwidgets import MultiModelConsensus
+        from pxwidgets.patterns.consensus import counts
         c = MultiModelConsensus.open({consensus.path!r})
         first = c.metrics()
         c.table().insert(json.loads({json.dumps(rows(25, 3000, seed=6))!r}))
         second = c.metrics()
+        counts.forget(c.table())
+        third = c.metrics()
         s = first.summary.set_index('model')
-        print(json.dumps({{'how': [first.counting, second.counting], 'accuracy': float(s.loc['b', 'accuracy']),
-                          'fleiss': first.fleiss, 'rows': int(second.summary['rows'].iloc[0])}}))
+        try:
+            pd.testing.assert_frame_equal(second.summary, third.summary, rtol=1e-12)
+            same = True
+        except AssertionError:
+            same = False
+        print(json.dumps({{'how': [first.counting, second.counting, third.counting], 'same': same,
+                          'accuracy': float(s.loc['b', 'accuracy']), 'fleiss': first.fleiss,
+                          'rows': int(second.summary['rows'].iloc[0])}}))
     """
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get('PYTHONPATH', '')]))
     env['PYTHONWARNINGS'] = 'ignore'
@@ -159,7 +180,7 @@ def test_a_new_process_counts_in_full_and_agrees(consensus: MultiModelConsensus)
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     got = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert got['how'] == ['full', 'incremental']
+    assert got['how'] == ['cached', 'incremental', 'full'] and got['same']  # kept on disk by this process
     assert got['accuracy'] == pytest.approx(ours['b.accuracy']) and got['fleiss'] == pytest.approx(ours['fleiss'])
     assert got['rows'] == ours['rows'] + 25
     reopened = MultiModelConsensus.open(consensus.path)  # this process: the other's insert is counted here too

@@ -8,8 +8,9 @@ Pixeltable's version history), the counts of the new rows (``rowid > watermark``
 delete or a schema change (a rebuilt consensus, an added column) everything is counted again. A row's rowid never
 changes and inserts take increasing rowids, so the rows beyond the watermark are exactly the inserted ones.
 
-The counts live in the kernel's memory (a few hundred combinations per consensus): a new process counts once in
-full, then incrementally.
+The counts (a few hundred to a few thousand combinations per consensus) live in the kernel's memory and in a small
+JSON file per table and set of columns under the Pixeltable home (``$PIXELTABLE_HOME/pxwidgets/counts``), so a new
+process (a kernel restart) starts from them too; a file that no longer matches the table's history is ignored.
 
 Example:
     >>> counted = combination_counts(t, [t.truth, t.a, t.b])  # doctest: +SKIP
@@ -19,10 +20,16 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
 import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, cast
 
 import pixeltable as pxt
@@ -50,7 +57,7 @@ class Counted:
 
     counts: dict[tuple[Any, ...], int]
     version: int
-    created_at: Any
+    created_at: str
     watermark: int | None
     how: How
     rows_counted: int
@@ -60,20 +67,64 @@ _KEPT: dict[tuple[str, tuple[str, ...]], Counted] = {}
 _LOCK = threading.Lock()
 
 
-def forget(tbl: pxt.Table | None = None) -> None:
-    """Drop the kept counts (of one table, or all): the next count is a full one."""
+def store_dir() -> Path:
+    """Where the counts are kept on disk: ``$PIXELTABLE_HOME/pxwidgets/counts`` (``~/.pixeltable`` by default)."""
+    home = os.environ.get('PIXELTABLE_HOME') or str(Path.home() / '.pixeltable')
+    return Path(home) / 'pxwidgets' / 'counts'
+
+
+def _file(key: tuple[str, tuple[str, ...]]) -> Path:
+    digest = hashlib.sha1('\0'.join(key[1]).encode()).hexdigest()[:16]
+    return store_dir() / f'{key[0]}-{digest}.json'
+
+
+def _save(key: tuple[str, tuple[str, ...]], counted: Counted) -> None:
+    """Write the counts next to the catalog (atomically; a failure only costs a full count in a new process)."""
+    record = {
+        'table': key[0],
+        'columns': list(key[1]),
+        'version': counted.version,
+        'created_at': counted.created_at,
+        'watermark': counted.watermark,
+        'counts': [[list(values), n] for values, n in counted.counts.items()],
+    }
+    path = _file(key)
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix='.tmp')
+        with os.fdopen(fd, 'w') as out:
+            json.dump(record, out)
+        os.replace(tmp, path)
+
+
+def _load(key: tuple[str, tuple[str, ...]]) -> Counted | None:
+    """The counts a process wrote for this table and columns, or None."""
+    try:
+        record = json.loads(_file(key).read_text())
+        if record['table'] != key[0] or tuple(record['columns']) != key[1]:
+            return None
+        counts = {tuple(values): int(n) for values, n in record['counts']}
+        watermark = None if record['watermark'] is None else int(record['watermark'])
+        return Counted(counts, int(record['version']), str(record['created_at']), watermark, 'cached', 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def forget(tbl: pxt.Table | None = None, *, on_disk: bool = True) -> None:
+    """Drop the kept counts (of one table, or all; in memory and, with ``on_disk``, on disk): without them the next
+    count is a full one."""
+    tid = None if tbl is None else table_id(tbl)
     with _LOCK:
-        if tbl is None:
-            _KEPT.clear()
-            return
-        tid = table_id(tbl)
-        for key in [k for k in _KEPT if k[0] == tid]:
+        for key in [k for k in _KEPT if tid is None or k[0] == tid]:
             del _KEPT[key]
+        if on_disk and store_dir().is_dir():
+            for path in store_dir().glob('*.json' if tid is None else f'{tid}-*.json'):
+                path.unlink(missing_ok=True)
 
 
-def _latest_version(tbl: pxt.Table) -> tuple[int, Any]:
+def _latest_version(tbl: pxt.Table) -> tuple[int, str]:
     latest = tbl.get_versions(1)[0]
-    return int(latest['version']), latest['created_at']
+    return int(latest['version']), str(latest['created_at'])
 
 
 def _only_inserts_since(tbl: pxt.Table, kept: Counted, latest: int) -> bool:
@@ -81,7 +132,7 @@ def _only_inserts_since(tbl: pxt.Table, kept: Counted, latest: int) -> bool:
     every version after it up to ``latest`` only inserted rows."""
     history = {int(v['version']): v for v in tbl.get_versions(latest - kept.version + 1)}
     counted = history.get(kept.version)
-    if counted is None or counted['created_at'] != kept.created_at:
+    if counted is None or str(counted['created_at']) != kept.created_at:
         return False
     versions = [history.get(v) for v in range(kept.version + 1, latest + 1)]
     return all(v is not None and v['change_type'] == 'data' and not v['updates'] and not v['deletes'] for v in versions)
@@ -126,6 +177,11 @@ def combination_counts(tbl: pxt.Table, columns: Sequence[Any], names: Sequence[s
     key = (table_id(tbl), tuple(names))
     with _LOCK:
         kept = _KEPT.get(key)
+    if kept is None:
+        kept = _load(key)  # counted by an earlier process
+        if kept is not None:
+            with _LOCK:
+                _KEPT[key] = kept
     if kept is not None and kept.version == latest and kept.created_at == created_at:
         return Counted(dict(kept.counts), latest, created_at, kept.watermark, 'cached', 0)
     watermark = _max_rowid(tbl, rowid)
@@ -147,6 +203,7 @@ def combination_counts(tbl: pxt.Table, columns: Sequence[Any], names: Sequence[s
     with _LOCK:
         if counted.watermark is not None:
             _KEPT[key] = counted
+            _save(key, counted)
         else:
             _KEPT.pop(key, None)
     return counted
