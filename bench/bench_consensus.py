@@ -11,7 +11,7 @@ adopted by the consensus, so the measured work is the consensus's, not a model's
 
 Run: ``python -m bench.bench_consensus`` (10k and 100k; writes the section "ConsensusGrid"), or
 ``python -m bench.bench_consensus --million`` (1M rows, only on a quiet machine: its build takes minutes; writes the
-section "ConsensusGrid at 1M"). ``--rows N`` runs the same with N rows instead (``--million --rows 20000``: a quick
+section "ConsensusGrid at scale"). ``--rows N`` runs the same with N rows instead (``--million --rows 20000``: a quick
 trial of the million run end to end) and writes nothing.
 """
 
@@ -279,7 +279,7 @@ def main() -> None:
             check_against_pandas(MultiModelConsensus.open(f'cb/t{n}'))
     body = report(results)
     if trial is None:
-        write_section('ConsensusGrid at 1M' if million else 'ConsensusGrid', body)
+        write_section('ConsensusGrid at scale' if million else 'ConsensusGrid', body)
     print(body)
 
 
