@@ -181,3 +181,30 @@ def test_bool_and_string_truths_read_as_their_labels_in_sql(home_dir: str) -> No
         scored = df[df['truth'].notna()]
         pred = scored['a'].map(lambda v: '\u2205' if v is None else v)
         assert (matrix.to_numpy() == confusion_matrix(scored['truth'], pred, labels=list(matrix.columns))).all()
+
+
+def test_a_consensus_built_before_with_a_stored_truth_text_reads_the_same(home_dir: str) -> None:
+    """Catalogs made before the truth's text was unstored keep working: the stored ``label_texts`` column is read."""
+    from pxwidgets.functions.consensus import label_texts
+
+    schema = {'idx': pxt.Int, 'truth': pxt.Int | None, **dict.fromkeys(MODELS, pxt.Int | None)}
+    t = pxt.create_table(f'{home_dir}/before', schema)
+    t.insert(rows(120, seed=13))
+    c = MultiModelConsensus(t, ground_truth='truth')
+    c.add_models({m: m for m in MODELS})
+    expected = {
+        'wrong': c.count('consensus_wrong'),
+        'cell': c.count('confusion', model='b', actual='2', predicted='2'),
+        'summary': c.summary(),
+        'matrix': c.confusion_matrix('a'),
+    }
+    metadata = c.state().facts['consensus_truth'].custom_metadata
+    t.drop_column('consensus_truth')  # the layout of earlier versions: the truth's text stored
+    t.add_computed_column(consensus_truth=label_texts(t.truth), custom_metadata=metadata, on_error='ignore')
+    reopened = MultiModelConsensus.open(c.path)
+    assert not reopened.state().truth_is_raw and reopened.state().truth_column == 'consensus_truth'
+    assert reopened.count('consensus_wrong') == expected['wrong'] > 0
+    assert reopened.count('confusion', model='b', actual='2', predicted='2') == expected['cell'] > 0
+    pd.testing.assert_frame_equal(reopened.summary(), expected['summary'])
+    pd.testing.assert_frame_equal(reopened.confusion_matrix('a'), expected['matrix'])
+    assert "(t.consensus_truth == '2')" in reopened.rows('confusion', model='b', actual='2', predicted='2')['code']
