@@ -9,8 +9,10 @@ scikit-learn on the collected labels.
 The four models are hand-made label columns (simulated classifiers with known accuracies and correlated mistakes),
 adopted by the consensus, so the measured work is the consensus's, not a model's.
 
-Run: ``python -m bench.bench_consensus`` (10k and 100k), or with the sizes: ``python -m bench.bench_consensus 1000000``
-(a million only on a quiet machine: its build takes minutes).
+Run: ``python -m bench.bench_consensus`` (10k and 100k; writes the section "ConsensusGrid"), or
+``python -m bench.bench_consensus --million`` (1M rows, only on a quiet machine: its build takes minutes; writes the
+section "ConsensusGrid at scale"). ``--rows N`` runs the same with N rows instead (``--million --rows 20000``: a quick
+trial of the million run end to end) and writes nothing.
 """
 
 from __future__ import annotations
@@ -20,14 +22,26 @@ import time
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from bench.common import how_measured, interleaved, is_loaded, load_average, temporary_home, write_section
+from bench.common import (
+    COMPARED_HEADER,
+    compared,
+    how_measured,
+    interleaved,
+    is_loaded,
+    load_average,
+    temporary_home,
+    write_section,
+)
 
 SIZES = (10_000, 100_000)
 MILLION = 1_000_000
 REPEAT = 5
 ACCURACY = {'alpha': 0.97, 'beta': 0.95, 'gamma': 0.92, 'delta': 0.85}
 PAGE = 50
+INSERTED = 1_000
+"""Rows inserted before each incremental summary."""
 
 
 def simulated_rows(n: int, seed: int = 0) -> list[dict[str, Any]]:
@@ -85,6 +99,7 @@ def measure(n: int) -> dict[str, Any]:
     from pixeltable.functions import count
 
     from pxwidgets.panels.consensus_grid import ConsensusGrid
+    from pxwidgets.patterns.consensus import counts
     from pxwidgets.patterns.consensus.rows import COUNTS
 
     c, build_s, build_load = build(f'cb/t{n}', n)
@@ -118,29 +133,42 @@ def measure(n: int) -> dict[str, Any]:
     out['count'] = interleaved(
         {'ours': cold_count, 'floor': lambda: t.where(t.consensus_agreement < 1.0).count()}, repeat=REPEAT
     )
-    out['summary'] = interleaved(
-        {
-            'ours': lambda: panel('summary', {}),
-            'floor': lambda: (
-                t.group_by(*models, t.consensus_label, t.consensus_truth)
-                .select(*models, t.consensus_label, t.consensus_truth, n=count(t.idx))
-                .collect()
-            ),
-        },
-        repeat=REPEAT,
-    )
+
+    def group_by() -> Any:  # the floor of a summary: the one group by of every label column (the truth's own)
+        return t.group_by(*models, t.consensus_label, t.truth).select(n=count(t.idx)).collect()
+
+    def cold_summary() -> Any:
+        counts.forget()
+        return panel('summary', {})
+
+    out['summary'] = interleaved({'ours': cold_summary, 'floor': group_by}, repeat=REPEAT)
+    panel('summary', {})
+    out['summary_kept'] = interleaved({'ours': lambda: panel('summary', {}), 'floor': group_by}, repeat=REPEAT)
     out['confusion'] = interleaved(
         {
             'ours': lambda: panel('confusion', {'model': 'delta'}),
-            'floor': lambda: (
-                t.group_by(t.consensus_truth, t.delta).select(t.consensus_truth, t.delta, n=count(t.idx)).collect()
-            ),
+            'floor': lambda: t.group_by(t.truth, t.delta).select(t.truth, t.delta, n=count(t.idx)).collect(),
         },
         repeat=REPEAT,
     )
     page = panel('rows', {'filter': 'disagreements', 'limit': PAGE, 'count': False})
     assert page['total'] is None and len(page['rows']) == PAGE
     assert all(r['consensus']['agreement'] < 1.0 for r in page['rows'])
+    start = [n + 10_000_000]
+
+    def insert() -> None:
+        t.insert({**r, 'idx': r['idx'] + start[0]} for r in simulated_rows(INSERTED, seed=start[0]))
+        start[0] += INSERTED
+
+    out['summary_inserts'] = interleaved(
+        {'ours': lambda: panel('summary', {}), 'floor': group_by}, repeat=REPEAT, setup={'ours': insert}
+    )
+    incremental = c.metrics()
+    assert incremental.counting == 'cached'  # brought up to date by the last summary
+    counts.forget()
+    full = c.metrics()
+    assert full.counting == 'full' and abs((full.fleiss or 0) - (incremental.fleiss or 0)) < 1e-12
+    pd.testing.assert_frame_equal(full.summary, incremental.summary, rtol=1e-12)
     return out
 
 
@@ -165,14 +193,21 @@ def check_against_pandas(c: Any) -> None:
 WHAT = {
     'page': ('first page of 50 disagreements (no count)', '≤ 200 ms'),
     'count': ('their count (cold)', '—'),
-    'summary': ('summary (metrics, kappa, Fleiss, 3 figures)', '≤ 1000 ms'),
-    'confusion': ('confusion matrix + per-class table + figure', '—'),
+    'summary': ('summary, every row counted (no kept counts)', '≤ 1000 ms'),
+    'summary_inserts': (f'summary after {INSERTED:,} rows inserted (their counts added)', '≤ 1000 ms'),
+    'summary_kept': ('summary again (table unchanged: counts kept)', '≤ 1000 ms'),
+    'confusion': ('confusion matrix + per-class table + figure (from the kept counts)', '—'),
 }
 
 
 def report(results: list[dict[str, Any]]) -> str:
     """The RESULTS.md section: the build (with its floor and the 1M extrapolation) and the interactions."""
-    builds, rows = [], []
+    builds, rows, scale = [], [], []
+    for r in results:
+        reb, fl = r['rebuild']['ours'], r['rebuild']['floor']
+        scale.append(f'| {r["n"]:,} | rebuild the consensus columns (floor: one stored pass) {compared(reb, fl)}')
+        for key, (label, _) in WHAT.items():
+            scale.append(f'| {r["n"]:,} | {label} {compared(r[key]["ours"], r[key]["floor"])}')
     for r in results:
         reb, floor = r['rebuild']['ours'], r['rebuild']['floor']
         per_row_us = r['build_s'] / r['n'] * 1e6
@@ -207,7 +242,19 @@ def report(results: list[dict[str, Any]]) -> str:
             '|---:|---|---:|---:|---:|---:|---|',
             *rows,
             '',
-            'Results checked at 10k against pandas / scikit-learn / statsmodels on the collected labels.',
+            "Floors: the summary's is the one SQL `group by` of every label column (the models', the consensus label, "
+            "the truth's own column) that a summary without kept counts runs, also for the summary after inserts "
+            '(which counts only the inserted rows and adds them: the rows beyond the last counted rowid, when every '
+            'version since only inserted rows; after an update or a delete every row is counted again); the '
+            "confusion matrix's is the `group by` of its two columns. The summary's reply is always as fresh as the "
+            'table: the kept counts are brought up to date by each call.',
+            '',
+            f'| rows | interaction {COMPARED_HEADER}',
+            '|---:|---|---:|---:|---:|---:|---:|',
+            *scale,
+            '',
+            'Results checked at the smallest size against pandas / scikit-learn / statsmodels on the collected labels, '
+            'and at every size the summary after inserts against a full count.',
         ]
     )
 
@@ -219,15 +266,20 @@ def main() -> None:
     pxt.init()
     pxt.create_dir('cb')
     results = []
-    sizes = [int(x) for x in sys.argv[1:] if x.isdigit()] or list(SIZES)
+    args = sys.argv[1:]
+    million = '--million' in args
+    trial = int(args[args.index('--rows') + 1]) if '--rows' in args else None
+    sizes = [int(x) for x in args if x.isdigit() and (trial is None or int(x) != trial)]
+    sizes = [trial] if trial is not None else sizes or ([MILLION] if million else list(SIZES))
     for n in sizes:
         results.append(measure(n))
-        if n == sizes[0]:
+        if n == sizes[0] and n <= 100_000:
             from pxwidgets import MultiModelConsensus
 
             check_against_pandas(MultiModelConsensus.open(f'cb/t{n}'))
     body = report(results)
-    write_section('ConsensusGrid', body)
+    if trial is None:
+        write_section('ConsensusGrid at scale' if million else 'ConsensusGrid', body)
     print(body)
 
 

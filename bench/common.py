@@ -138,14 +138,18 @@ class Measure:
         return self.ms / other.ms if other.ms else float('nan')
 
 
-def peak_memory(fn: Callable[[], object]) -> tuple[float, float]:
-    """``(peak RSS rise, peak Python heap)`` in MB of one call of ``fn``."""
+def peak_memory(fn: Callable[[], object], setup: Callable[[], object] | None = None) -> tuple[float, float]:
+    """``(peak RSS rise, peak Python heap)`` in MB of one call of ``fn`` (``setup`` runs, unmeasured, before each)."""
+    if setup is not None:
+        setup()
     gc.collect()
     before = _status_kb('VmRSS')
     rss = 0.0
     if _reset_peak_rss():
         fn()
         rss = max(0, _status_kb('VmHWM') - before) / 1024
+    if setup is not None:
+        setup()
     gc.collect()
     tracemalloc.start()
     try:
@@ -157,24 +161,35 @@ def peak_memory(fn: Callable[[], object]) -> tuple[float, float]:
 
 
 def interleaved(
-    fns: dict[str, Callable[[], object]], *, repeat: int = 7, warmup: int = 1, memory: bool = True
+    fns: dict[str, Callable[[], object]],
+    *,
+    repeat: int = 7,
+    warmup: int = 1,
+    memory: bool = True,
+    setup: dict[str, Callable[[], object]] | None = None,
 ) -> dict[str, Measure]:
     """Time each function in turn (A, B, C, A, B, C …) ``repeat`` times after ``warmup`` rounds: medians, the load
-    average over the rounds, and (with ``memory``) each one's peak memory from one more call."""
+    average over the rounds, and (with ``memory``) each one's peak memory from one more call. ``setup[name]`` runs,
+    untimed, before each call of that function (e.g. insert rows before an incremental refresh)."""
+    setup = setup or {}
     for _ in range(warmup):
-        for fn in fns.values():
+        for name, fn in fns.items():
+            if name in setup:
+                setup[name]()
             fn()
     times: dict[str, list[float]] = {name: [] for name in fns}
     loads: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
+            if name in setup:
+                setup[name]()
             start = time.perf_counter()
             fn()
             times[name].append((time.perf_counter() - start) * 1000)
             loads[name].append(load_average())
     out = {}
     for name, fn in fns.items():
-        rss, heap = peak_memory(fn) if memory else (float('nan'), float('nan'))
+        rss, heap = peak_memory(fn, setup.get(name)) if memory else (float('nan'), float('nan'))
         out[name] = Measure(statistics.median(times[name]), statistics.median(loads[name]), rss, heap, times[name])
     return out
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pixeltable as pxt
+import sqlalchemy as sql
 from pixeltable.func import Batch
 
 from pxwidgets.functions.boxes import fuse, iou_matrix, match_boxes  # noqa: F401  (re-exported)
@@ -107,6 +108,24 @@ def label_text(value: pxt.Json | None, normalize: bool = False) -> str | None:
 def label_texts(values: Batch[pxt.Json | None]) -> Batch[str | None]:
     """:func:`label_text` over a batch of rows (one Python call per batch)."""
     return [label_of(v) for v in values]
+
+
+@pxt.udf
+def raw_label_text(value: pxt.Json | None) -> str | None:
+    """A string, int or bool label as text (:func:`label_of`), also in SQL: ``CAST(value AS TEXT)`` gives the same
+    text (``'3'``, ``'cat'``, ``'true'``), so an unstored column of it is pushed into SQL filters and ``group by``.
+
+    Only for string, int and bool columns (a JSON column's SQL text would keep its quotes).
+
+    Example:
+        >>> t.add_computed_column(truth_text=raw_label_text(t.label), stored=False)  # doctest: +SKIP
+    """
+    return label_of(value)
+
+
+@raw_label_text.to_sql
+def _(value: sql.ColumnElement) -> sql.ColumnElement:
+    return sql.cast(value, sql.Text)
 
 
 @pxt.udf(batch_size=BATCH_SIZE)

@@ -12,7 +12,7 @@ import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix
 
 from pxwidgets import MultiModelConsensus
-from pxwidgets.functions.consensus import weighted
+from pxwidgets.functions.consensus import label_of, weighted
 from tests.support.consensus import module_dir
 
 MODELS = ['a', 'b', 'c', 'd']
@@ -115,9 +115,13 @@ def test_a_model_with_json_output_stores_every_label_column(home_dir: str) -> No
     c = MultiModelConsensus(t, ground_truth='truth')
     c.add_models({'a': 'a', 'b': 'b'})
     assert t.get_metadata()['columns']['a_label']['is_stored'] is False
+    assert c.state().truth_is_raw
     c.add_model('j')
     columns = t.get_metadata()['columns']
     assert all(columns[f'{m}_label']['is_stored'] for m in ('a', 'b', 'j'))
+    assert columns['consensus_truth']['is_stored'] and not c.state().truth_is_raw  # stored with the labels
+    truths = t.where(t.consensus_truth != None).select(t.truth, t.consensus_truth).collect()  # noqa: E711
+    assert all(str(r['truth']) == r['consensus_truth'] for r in truths) and len(truths) > 0
     state = c.state()
     assert [state.sql_label(m) for m in state.models] == ['a_label', 'b_label', 'j_label']
     df = t.select(t.a_label, t.j_label).collect().to_pandas()
@@ -125,3 +129,82 @@ def test_a_model_with_json_output_stores_every_label_column(home_dir: str) -> No
     assert c.count('models_differ', model='a', other='j') == int(differ.sum())
     reopened = MultiModelConsensus.open(c.path)
     assert [m.name for m in reopened.models] == ['a', 'b', 'j'] and reopened.columns() == c.columns()
+
+
+def test_the_truth_text_is_unstored_and_filters_run_in_sql(built: MultiModelConsensus) -> None:
+    """Two stored columns per build (label, agreement): the truth's text is ``raw_label_text`` of the truth, which
+    Pixeltable computes in SQL; filters, cells and metrics against it equal pandas' on the text."""
+    t = built.table()
+    columns = t.get_metadata()['columns']
+    assert columns['consensus_truth']['is_stored'] is False
+    stored = [n for n in built.state().owned_columns() if columns[n]['is_stored']]
+    assert sorted(stored) == ['consensus_agreement', 'consensus_label']
+    assert built.state().truth_is_raw
+    df = frame(built)
+    source = rows(N)
+    assert list(df['truth']) == [None if r['truth'] is None else str(r['truth']) for r in source]
+    cell = df[(df['truth'] == '3') & (df['b'] == '0')]
+    page = built.rows('confusion', model='b', actual='3', predicted='0', limit=200)
+    assert page['total'] == len(cell) > 0 and {r['truth'] for r in page['rows']} == {'3'}
+    assert '(t.truth == 3)' in page['code']
+    missing = df[(df['truth'] == '1') & df['a'].isna()]
+    assert built.count('confusion', model='a', actual='1', predicted='\u2205') == len(missing) > 0
+    assert built.count('confusion', model='a', actual='cat', predicted='1') == 0  # no int truth reads as 'cat'
+    code = built.to_code()
+    assert 't.add_computed_column(consensus_truth=raw_label_text(t.truth), stored=False' in code
+    reopened = MultiModelConsensus.open(built.path)
+    assert reopened.state().truth_is_raw and reopened.count('consensus_wrong') == built.count('consensus_wrong')
+
+
+def test_bool_and_string_truths_read_as_their_labels_in_sql(home_dir: str) -> None:
+    for name, col_type, make in (
+        ('bools', pxt.Bool, lambda v: v % 2 == 0),
+        ('strings', pxt.String, lambda v: f'c{v}'),
+    ):
+        schema = {'idx': pxt.Int, 'truth': col_type | None, **dict.fromkeys(MODELS, col_type | None)}
+        t = pxt.create_table(f'{home_dir}/{name}', schema)
+        source = rows(80, seed=11)
+        t.insert(
+            {'idx': r['idx'], **{k: None if r[k] is None else make(r[k]) for k in ['truth', *MODELS]}} for r in source
+        )
+        c = MultiModelConsensus(t, ground_truth='truth')
+        c.add_models({m: m for m in MODELS})
+        assert c.state().truth_is_raw
+        df = frame(c)
+        assert list(df['truth']) == [label_of(None if r['truth'] is None else make(r['truth'])) for r in source]
+        wrong = df['truth'].notna() & ((df['consensus'] != df['truth']) | df['consensus'].isna())
+        assert c.count('consensus_wrong') == int(wrong.sum())
+        actual = str(df['truth'].dropna().iloc[0])
+        cell = df[(df['truth'] == actual) & (df['a'] == actual)]
+        assert c.count('confusion', model='a', actual=actual, predicted=actual) == len(cell) > 0
+        matrix = c.confusion_matrix('a')
+        scored = df[df['truth'].notna()]
+        pred = scored['a'].map(lambda v: '\u2205' if v is None else v)
+        assert (matrix.to_numpy() == confusion_matrix(scored['truth'], pred, labels=list(matrix.columns))).all()
+
+
+def test_a_consensus_built_before_with_a_stored_truth_text_reads_the_same(home_dir: str) -> None:
+    """Catalogs made before the truth's text was unstored keep working: the stored ``label_texts`` column is read."""
+    from pxwidgets.functions.consensus import label_texts
+
+    schema = {'idx': pxt.Int, 'truth': pxt.Int | None, **dict.fromkeys(MODELS, pxt.Int | None)}
+    t = pxt.create_table(f'{home_dir}/before', schema)
+    t.insert(rows(120, seed=13))
+    c = MultiModelConsensus(t, ground_truth='truth')
+    c.add_models({m: m for m in MODELS})
+    expected = {
+        'wrong': c.count('consensus_wrong'),
+        'cell': c.count('confusion', model='b', actual='2', predicted='2'),
+        'summary': c.summary(),
+        'matrix': c.confusion_matrix('a'),
+    }
+    metadata = c.state().facts['consensus_truth'].custom_metadata
+    t.drop_column('consensus_truth')  # the layout of earlier versions: the truth's text stored
+    t.add_computed_column(consensus_truth=label_texts(t.truth), custom_metadata=metadata, on_error='ignore')
+    reopened = MultiModelConsensus.open(c.path)
+    assert not reopened.state().truth_is_raw and reopened.state().truth_column == 'consensus_truth'
+    assert reopened.count('consensus_wrong') == expected['wrong'] > 0
+    assert reopened.count('confusion', model='b', actual='2', predicted='2') == expected['cell'] > 0
+    pd.testing.assert_frame_equal(reopened.summary(), expected['summary'])
+    pd.testing.assert_frame_equal(reopened.confusion_matrix('a'), expected['matrix'])
+    assert "(t.consensus_truth == '2')" in reopened.rows('confusion', model='b', actual='2', predicted='2')['code']

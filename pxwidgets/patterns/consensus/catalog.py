@@ -130,6 +130,14 @@ class ConsensusState:
         """The ground-truth column a model's :meth:`sql_label` is compared with (same domain)."""
         return self.truth if self.is_raw(model) else self.truth_column
 
+    @property
+    def truth_is_raw(self) -> bool:
+        """Whether the ground truth's text column is unstored (``raw_label_text`` of a string, int or bool truth, which
+        Pixeltable computes in SQL): SQL that compares the truth with a label value or groups by it reads
+        :attr:`truth` itself (the text is its ``label_of``)."""
+        fact = self.facts.get(self.truth_column) if self.truth_column else None
+        return fact is not None and not fact.is_stored and self.truth is not None
+
     def owned_columns(self) -> list[str]:
         """Every column the pattern added for this consensus (markers, confidences, truth, consensus columns)."""
         names = [c.name for c in self.columns]

@@ -42,7 +42,7 @@ def consensus_code(c: MultiModelConsensus) -> str:
             raw=state.is_raw(m),
         )
     if state.truth is not None and state.truth_column is not None:
-        specs.append(truth_column(tbl, c.name, state.truth, state.kind or 'labels'))
+        specs.append(truth_column(tbl, c.name, state.truth, state.kind or 'labels', raw=state.truth_is_raw))
     if len(state.models) >= 2:
         stored: dict[str, Any] = next(
             (col.data.get('weights', {}) for col in state.columns if col.part == 'accuracy_weighted'), {}

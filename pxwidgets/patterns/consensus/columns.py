@@ -30,6 +30,7 @@ from pxwidgets.functions.consensus import (
     majority_tie,
     majority_vote,
     normalized_texts,
+    raw_label_text,
     text_vote,
     weighted_label,
     weighted_vote,
@@ -150,12 +151,24 @@ def model_columns(
     return specs
 
 
-def truth_column(t: pxt.Table, consensus: str, truth: str, kind: str) -> ColumnSpec:
-    """The ground truth as text, in the same domain as the models' labels."""
+def truth_column(t: pxt.Table, consensus: str, truth: str, kind: str, *, raw: bool = False) -> ColumnSpec:
+    """The ground truth as text, in the same domain as the models' labels.
+
+    ``raw``: the truth is a string, int or bool column (as every model's output is): the text column is unstored,
+    ``raw_label_text`` of the truth, which Pixeltable computes in SQL (``CAST``) in filters, or per row when read, so
+    adding it writes nothing per row.
+    """
+    metadata = role_metadata(TRUTH_ROLE, {'consensus': consensus, 'column': truth})
+    if raw:
+        return ColumnSpec(
+            truth_name(consensus),
+            lambda: raw_label_text(t[truth]),
+            f'raw_label_text({ref(truth)})',
+            metadata,
+            stored=False,
+        )
     expr, code = _label_expr(t, truth, normalize=kind == 'text')
-    return ColumnSpec(
-        truth_name(consensus), expr, code, role_metadata(TRUTH_ROLE, {'consensus': consensus, 'column': truth})
-    )
+    return ColumnSpec(truth_name(consensus), expr, code, metadata)
 
 
 def _label_expr(t: pxt.Table, column: str, *, normalize: bool) -> tuple[Callable[[], Any], str]:
@@ -343,8 +356,8 @@ def code_block(table_path: str, parts: Sequence[str]) -> str:
         'import pixeltable as pxt',
         'from pixeltable.functions import image as pxi',
         'from pxwidgets.functions.consensus import box_count, fuse_detections, label_confidence, label_text, '
-        'label_texts, majority_agreement, majority_label, majority_tie, majority_vote, normalized_texts, text_vote, '
-        'truth_probability, weighted_label, weighted_vote',
+        'label_texts, majority_agreement, majority_label, majority_tie, majority_vote, normalized_texts, '
+        'raw_label_text, text_vote, truth_probability, weighted_label, weighted_vote',
         '',
         f't = pxt.get_table({table_path!r})',
         *(p for p in parts if p),

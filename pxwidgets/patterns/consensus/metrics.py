@@ -17,20 +17,19 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pixeltable as pxt
-from pixeltable.functions import count
 
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.functions.boxes import match_boxes
 from pxwidgets.functions.consensus import label_of, weighted
 from pxwidgets.patterns.consensus.catalog import ConsensusState
+from pxwidgets.patterns.consensus.counts import Counted, combination_counts
 from pxwidgets.patterns.consensus.errors import NoGroundTruthError, NotEnoughModelsError
 from pxwidgets.tables.counting import failed_rows_by_column
-from pxwidgets.tables.internals import rowid_refs
 
 MISSING = '\u2205'
 """The label a missing prediction counts as when scored against ground truth (it is always wrong)."""
@@ -48,7 +47,16 @@ N_KEY = '__n'
 
 
 def label_tuples(t: pxt.Table, state: ConsensusState, only: Sequence[str] | None = None) -> pd.DataFrame:
-    """How many rows have each combination of model labels, consensus labels and ground truth (one SQL query).
+    """How many rows have each combination of model labels, consensus labels and ground truth (see
+    :func:`counted_tuples`)."""
+    return counted_tuples(t, state, only)[0]
+
+
+def counted_tuples(
+    t: pxt.Table, state: ConsensusState, only: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, Counted]:
+    """How many rows have each combination of model labels, consensus labels and ground truth (one SQL query, or
+    none: the counts are kept and brought up to date by counting the rows inserted since, see :mod:`.counts`).
 
     Raw models (:meth:`ConsensusState.is_raw`) are grouped by their output column, whose values are turned into
     labels afterwards (one to one); an unstored consensus label (the accuracy-weighted vote, a function of the
@@ -61,7 +69,8 @@ def label_tuples(t: pxt.Table, state: ConsensusState, only: Sequence[str] | None
 
     Returns:
         One row per distinct combination: a column per model (its name), per consensus label (the column's name),
-        ``__truth`` (when there is ground truth), and ``__n`` (how many rows). Missing labels are None.
+        ``__truth`` (when there is ground truth), and ``__n`` (how many rows). Missing labels are None. With them,
+        how the counts were obtained and the table version they hold for.
     """
     keys: dict[str, str] = {m.name: state.sql_label(m) for m in state.models}
     derived: list[str] = []
@@ -71,28 +80,25 @@ def label_tuples(t: pxt.Table, state: ConsensusState, only: Sequence[str] | None
             keys[column] = column
         elif column is not None:
             derived.append(part)
-    if state.truth_column is not None:
-        keys[TRUTH_KEY] = state.truth_column
-    if only is not None:
-        keys = {k: v for k, v in keys.items() if k in only}
-        derived = [p for p in derived if state.column(p) in only]
-    aliases = {f'k{i}': name for i, name in enumerate(keys)}
-    refs = [t[keys[aliases[a]]] for a in aliases]
-    select = {a: t[keys[aliases[a]]] for a in aliases}
-    counter = cast(Any, count)(rowid_refs(t)[0])
-    result = t.group_by(*refs).select(**select, n=counter).collect().to_pandas()
-    result = result.rename(columns={**aliases, 'n': N_KEY})
-    if N_KEY not in result:
-        result[N_KEY] = []
-    result = result[result[N_KEY] > 0].reset_index(drop=True)
-    result = result.astype({k: object for k in keys}).where(result.notna(), None)
+    if state.truth_column is not None:  # an unstored (raw) truth text: group by the truth itself, text afterwards
+        keys[TRUTH_KEY] = str(state.truth) if state.truth_is_raw else state.truth_column
+    counted = combination_counts(t, [t[v] for v in keys.values()], list(keys.values()))
+    records = [(*values, n) for values, n in counted.counts.items()]
+    result = pd.DataFrame(records, columns=[*keys, N_KEY]).astype({k: object for k in keys})
+    result = result.astype({N_KEY: 'int64'}).where(result.notna(), None)
     for m in state.models:  # object series: pandas would turn None back into NaN
         if state.is_raw(m) and m.name in keys:
             result[m.name] = pd.Series([label_of(v) for v in result[m.name]], index=result.index, dtype=object)
+    if state.truth_is_raw and TRUTH_KEY in keys:
+        result[TRUTH_KEY] = pd.Series([label_of(v) for v in result[TRUTH_KEY]], index=result.index, dtype=object)
     for part in derived:
         labels = _derived_labels(result, state, part)
         result[str(state.column(part))] = pd.Series(labels, index=result.index, dtype=object)
-    return result
+    if only is not None:  # the counts of fewer keys: the kept counts summed over the others
+        kept = [k for k in result.columns if k in only]
+        summed = result.groupby(kept, dropna=False, sort=False)[N_KEY].sum().reset_index() if kept else result
+        return summed.astype({k: object for k in kept}).where(summed.notna(), None), counted
+    return result, counted
 
 
 def _derived_labels(tuples: pd.DataFrame, state: ConsensusState, part: str) -> list[str | None]:
@@ -363,6 +369,10 @@ class ConsensusMetrics:
         fleiss_rows: How many rows Fleiss' kappa used.
         groups: How many distinct label combinations the database returned (what the metrics were computed from).
         elapsed_ms: How long it took.
+        version: The table version the label counts hold for (always the latest when they were read: the counts are
+            kept and brought up to date, never served stale); None for detections.
+        counting: How the label counts were obtained: ``'full'`` (every row counted), ``'incremental'`` (the rows
+            inserted since the last summary added) or ``'cached'`` (no change since); None for detections.
     """
 
     summary: pd.DataFrame
@@ -371,6 +381,8 @@ class ConsensusMetrics:
     fleiss_rows: int
     groups: int
     elapsed_ms: float
+    version: int | None = None
+    counting: str | None = None
 
 
 def compute(t: pxt.Table, state: ConsensusState, iou_threshold: float) -> ConsensusMetrics:
@@ -380,13 +392,15 @@ def compute(t: pxt.Table, state: ConsensusState, iou_threshold: float) -> Consen
     if state.kind == 'detections':
         summary = box_leaderboard(t, state, iou_threshold, errors)
         return ConsensusMetrics(summary, None, None, 0, 0, (time.perf_counter() - start) * 1000)
-    tuples = label_tuples(t, state)
+    tuples, counted = counted_tuples(t, state)
     summary = leaderboard(tuples, state, errors)
     names = [m.name for m in state.models]
     kappa = kappa_matrix(tuples, names) if len(names) >= 2 else None
     fleiss_value, fleiss_rows = fleiss(tuples, names)
     elapsed = (time.perf_counter() - start) * 1000
-    return ConsensusMetrics(summary, kappa, fleiss_value, fleiss_rows, len(tuples), elapsed)
+    return ConsensusMetrics(
+        summary, kappa, fleiss_value, fleiss_rows, len(tuples), elapsed, counted.version, counted.how
+    )
 
 
 def reference_key(state: ConsensusState, reference: str) -> tuple[str, str]:

@@ -179,15 +179,20 @@ def _confusion_cell(t: pxt.Table, state: ConsensusState, q: RowQuery) -> tuple[A
         raise InvalidRequestError(
             'The filter confusion needs a cell: actual (the reference label) and predicted (the model label).'
         )
-    column, _ = reference_key(state, q.reference)
+    column, reference = reference_key(state, q.reference)
+    actual: Any = q.actual
+    if reference == 'truth' and state.truth_is_raw:  # the truth's text is unstored: compare the truth itself
+        column = str(state.truth)
+        actual = raw_value(state.facts[column].col_type, q.actual)
     label = state.sql_label(m)
-    if q.predicted == MISSING:
-        return (t[column] == q.actual) & (t[label] == None), f'(t.{column} == {q.actual!r}) & (t.{label} == None)'  # noqa: E711
     value = raw_value(state.facts[label].col_type, q.predicted) if state.is_raw(m) else q.predicted
-    if value is None:  # a label the model's column cannot hold: the cell is empty
-        return (t[label] == None) & (t[label] != None), f'(t.{label} == None) & (t.{label} != None)'  # noqa: E711
-    pred = (t[column] == q.actual) & (t[label] == value)
-    return pred, f'(t.{column} == {q.actual!r}) & (t.{label} == {value!r})'
+    if actual is None or (value is None and q.predicted != MISSING):  # a label the column cannot hold: no rows
+        empty = label if actual is not None else column
+        return (t[empty] == None) & (t[empty] != None), f'(t.{empty} == None) & (t.{empty} != None)'  # noqa: E711
+    if q.predicted == MISSING:
+        return (t[column] == actual) & (t[label] == None), f'(t.{column} == {actual!r}) & (t.{label} == None)'  # noqa: E711
+    pred = (t[column] == actual) & (t[label] == value)
+    return pred, f'(t.{column} == {actual!r}) & (t.{label} == {value!r})'
 
 
 def raw_value(col_type: Any, text: str) -> Any:

@@ -102,6 +102,15 @@ def store_labels(tbl: pxt.Table, state: ConsensusState) -> list[str]:
             column: dict[str, Any] = {m.marker: label_texts(tbl[m.column])}
             tbl.add_computed_column(**column, custom_metadata=fact.custom_metadata, on_error='ignore')
             code += [f't.drop_column({m.marker!r})', f't.add_computed_column({m.marker}=label_texts({ref(m.column)}))']
+    if state.truth_is_raw and state.truth_column is not None and state.truth is not None:
+        fact = state.facts[state.truth_column]
+        tbl.drop_column(state.truth_column)
+        truth: dict[str, Any] = {state.truth_column: label_texts(tbl[state.truth])}
+        tbl.add_computed_column(**truth, custom_metadata=fact.custom_metadata, on_error='ignore')
+        code += [
+            f't.drop_column({state.truth_column!r})',
+            f't.add_computed_column({state.truth_column}=label_texts({ref(state.truth)}))',
+        ]
     return code
 
 
@@ -164,7 +173,7 @@ def write_models(
                 raw=raw,
             )
             if i == 0 and kind != 'detections' and c.ground_truth is not None and state.truth_column is None:
-                specs.append(truth_column(tbl, c.name, c.ground_truth, kind))
+                specs.append(truth_column(tbl, c.name, c.ground_truth, kind, raw=raw))
             code.append(add_columns(tbl, specs))
             done += 1
         progress(done, steps, 'Building the consensus columns')

@@ -1,0 +1,189 @@
+"""The summary's label counts are kept with the table version they hold for: after inserts only the new rows are
+counted and added (equal to a full count and to pandas / scikit-learn / statsmodels on the rows), after an update or a
+delete everything is counted again, and a fresh process (a restart) starts from the counts kept on disk, or counts in
+full without them, with the same figures."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pixeltable as pxt
+import pytest
+from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix, f1_score
+from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
+
+from pxwidgets import MultiModelConsensus
+from pxwidgets.patterns.consensus import counts
+from pxwidgets.tables.internals import table_id
+from tests.support.consensus import module_dir
+
+MODELS = ['a', 'b', 'c', 'd']
+REPO = Path(__file__).resolve().parents[2]
+
+home_dir = module_dir()
+
+
+def rows(n: int, start: int, seed: int) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(start, start + n):
+        truth = int(rng.integers(0, 4))
+        row: dict = {'idx': i, 'truth': None if i % 11 == 4 else truth}
+        for k, m in enumerate(MODELS):
+            right = rng.random() < 0.9 - 0.1 * k
+            row[m] = None if (i + k) % 19 == 0 else (truth if right else int(rng.integers(0, 4)))
+        out.append(row)
+    return out
+
+
+@pytest.fixture
+def consensus(home_dir: str, request: pytest.FixtureRequest) -> MultiModelConsensus:
+    schema = {'idx': pxt.Int, 'truth': pxt.Int | None, **dict.fromkeys(MODELS, pxt.Int | None)}
+    t = pxt.create_table(f'{home_dir}/{request.node.name}', schema)
+    t.insert(rows(400, 0, seed=1))
+    c = MultiModelConsensus(t, ground_truth='truth')
+    c.add_models({m: m for m in MODELS})
+    return c
+
+
+def independent(c: MultiModelConsensus) -> dict:
+    """The figures computed from the rows themselves, with scikit-learn and statsmodels."""
+    t = c.table()
+    rs = t.select(t.truth, *[t[m] for m in MODELS], consensus=t.consensus_label).collect()
+    text = [{k: None if v is None else str(v) for k, v in row.items()} for row in rs]
+    scored = [r for r in text if r['truth'] is not None]
+    truth = [r['truth'] for r in scored]
+    out: dict = {'rows': len(text)}
+    for m in [*MODELS, 'consensus']:
+        pred = ['\u2205' if r[m] is None else r[m] for r in scored]
+        out[f'{m}.accuracy'] = accuracy_score(truth, pred)
+        out[f'{m}.f1'] = f1_score(truth, pred, labels=sorted(set(truth)), average='macro')
+    both = [r for r in text if r['a'] is not None and r['b'] is not None]
+    out['kappa.a.b'] = cohen_kappa_score([r['a'] for r in both], [r['b'] for r in both])
+    complete = [[r[m] for m in MODELS] for r in text if all(r[m] is not None for m in MODELS)]
+    out['fleiss'] = fleiss_kappa(aggregate_raters(np.array(complete))[0])
+    pred_d = ['\u2205' if r['d'] is None else r['d'] for r in scored]
+    out['labels'] = sorted(set(truth) | set(pred_d), key=lambda s: (s == '\u2205', len(s), s))
+    out['confusion.d'] = confusion_matrix(truth, pred_d, labels=out['labels'])
+    return out
+
+
+def figures(c: MultiModelConsensus) -> tuple[dict, str | None, int | None]:
+    m = c.metrics()
+    s = m.summary.set_index('model')
+    out: dict = {'rows': int(s.loc['a', 'rows'])}
+    for name in MODELS:
+        out[f'{name}.accuracy'] = s.loc[name, 'accuracy']
+        out[f'{name}.f1'] = s.loc[name, 'f1']
+    out['consensus.accuracy'] = s.loc['consensus (majority)', 'accuracy']
+    out['consensus.f1'] = s.loc['consensus (majority)', 'f1']
+    assert m.kappa is not None
+    out['kappa.a.b'] = m.kappa.loc['a', 'b']
+    out['fleiss'] = m.fleiss
+    return out, m.counting, m.version
+
+
+def assert_same(ours: dict, expected: dict) -> None:
+    for key, value in ours.items():
+        assert value == pytest.approx(expected[key], abs=1e-12), key
+
+
+def test_inserts_are_counted_incrementally_and_equal_a_full_count(consensus: MultiModelConsensus) -> None:
+    first, how, version = figures(consensus)
+    assert how == 'full' and version == consensus.table().get_versions(1)[0]['version']
+    assert_same(first, independent(consensus))
+    again, how, _ = figures(consensus)
+    assert how == 'cached' and again == first
+    t = consensus.table()
+    t.insert(rows(150, 400, seed=2))
+    t.insert(rows(60, 550, seed=3))  # two insert versions since the last count
+    incremental, how, version = figures(consensus)
+    assert how == 'incremental' and version == t.get_versions(1)[0]['version']
+    assert incremental['rows'] == 610 and incremental != first
+    expected = independent(consensus)
+    assert_same(incremental, expected)
+    matrix = consensus.confusion_matrix('d')  # summed from the kept counts
+    assert list(matrix.columns) == expected['labels']
+    assert (matrix.to_numpy() == expected['confusion.d']).all()
+    counts.forget(t, on_disk=False)  # as in a new process: the counts are read back from disk
+    kept, how, _ = figures(consensus)
+    assert how == 'cached' and kept == incremental
+    files = list(counts.store_dir().glob(f'{table_id(t)}-*.json'))
+    assert len(files) == 1
+    files[0].write_text('{"table": "not json')
+    counts.forget(t, on_disk=False)  # an unreadable file is ignored
+    full, how, _ = figures(consensus)
+    assert how == 'full' and full == pytest.approx(incremental)
+    counts.forget(t)
+    assert not list(counts.store_dir().glob(f'{table_id(t)}-*.json'))
+    assert figures(consensus)[1] == 'full'
+
+
+def test_an_update_or_a_delete_counts_everything_again(consensus: MultiModelConsensus) -> None:
+    before, _, _ = figures(consensus)
+    t = consensus.table()
+    t.where(t.idx < 40).update({'a': 3, 'truth': 3})  # a right for 40 rows: its accuracy changes
+    after, how, _ = figures(consensus)
+    assert how == 'full' and after['a.accuracy'] != before['a.accuracy']
+    assert_same(after, independent(consensus))
+    t.where(t.idx >= 300).delete()
+    deleted, how, _ = figures(consensus)
+    assert how == 'full' and deleted['rows'] == 300
+    assert_same(deleted, independent(consensus))
+    t.insert(rows(20, 1000, seed=4))  # inserts after a full count: incremental again
+    inserted, how, version = figures(consensus)
+    assert how == 'incremental' and inserted['rows'] == 320
+    assert_same(inserted, independent(consensus))
+    t.revert()  # the same version number made again by another insert: not the version counted
+    t.insert(rows(5, 2000, seed=7))
+    assert t.get_versions(1)[0]['version'] == version
+    again, how, _ = figures(consensus)
+    assert how == 'full' and again['rows'] == 305
+    assert_same(again, independent(consensus))
+
+
+def test_a_new_process_starts_from_the_kept_counts_and_agrees(consensus: MultiModelConsensus) -> None:
+    consensus.table().insert(rows(30, 2000, seed=5))
+    ours, _, _ = figures(consensus)
+    code = f"""
+        import json
+        import pandas as pd
+        from pxwidgets import MultiModelConsensus
+        from pxwidgets.patterns.consensus import counts
+        c = MultiModelConsensus.open({consensus.path!r})
+        first = c.metrics()
+        c.table().insert(json.loads({json.dumps(rows(25, 3000, seed=6))!r}))
+        second = c.metrics()
+        counts.forget(c.table())
+        third = c.metrics()
+        s = first.summary.set_index('model')
+        try:
+            pd.testing.assert_frame_equal(second.summary, third.summary, rtol=1e-12)
+            same = True
+        except AssertionError:
+            same = False
+        print(json.dumps({{'how': [first.counting, second.counting, third.counting], 'same': same,
+                          'accuracy': float(s.loc['b', 'accuracy']), 'fleiss': first.fleiss,
+                          'rows': int(second.summary['rows'].iloc[0])}}))
+    """
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get('PYTHONPATH', '')]))
+    env['PYTHONWARNINGS'] = 'ignore'
+    script = 'import pixeltable as pxt\npxt.init()\n' + textwrap.dedent(code)
+    proc = subprocess.run(
+        [sys.executable, '-c', script], env=env, cwd=REPO, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got['how'] == ['cached', 'incremental', 'full'] and got['same']  # kept on disk by this process
+    assert got['accuracy'] == pytest.approx(ours['b.accuracy']) and got['fleiss'] == pytest.approx(ours['fleiss'])
+    assert got['rows'] == ours['rows'] + 25
+    reopened = MultiModelConsensus.open(consensus.path)  # this process: the other's insert is counted here too
+    after, how, _ = figures(reopened)
+    assert how == 'incremental' and after['rows'] == ours['rows'] + 25
+    assert_same(after, independent(reopened))
