@@ -18,7 +18,8 @@ export interface LevelInfo {
   /** Why an adopted level's units cannot be placed inside another level's (drill and fusion leave it out). */
   flat_reason: string | null;
   units: number;
-  documents: number;
+  /** Documents with units: `None` in `info` until counted (`level_counts` counts them). */
+  documents: number | null;
   /** Over the first 200 units; `None` for an adopted level not opened yet (opening it may load its model). */
   mean_words: number | null;
 }
@@ -38,12 +39,34 @@ export interface InfoReply {
   path: string;
   source: string;
   levels: LevelInfo[];
+  /** The first page of documents (`documents` pages and searches the rest). */
   documents: DocumentInfo[];
+  documents_total: number;
+  /** The first page of documents that failed to split. */
   problems: DocumentInfo[];
+  problems_total: number;
   splitter_params: ParamSpec[];
   embeddings: EmbeddingChoice[];
   queries: number;
   max_k: number;
+}
+
+export interface DocumentsRequest {
+  search?: string | null;
+  offset?: number;
+  limit?: number;
+}
+
+export interface DocumentsReply {
+  documents: DocumentInfo[];
+  /** How many documents match (all of them without `search`). */
+  total: number;
+  offset: number;
+  search: string | null;
+}
+
+export interface LevelCountsReply {
+  levels: LevelInfo[];
 }
 
 export interface UnitInfo {

@@ -19,7 +19,7 @@ from pxwidgets.patterns.cascade.catalog import DOCS_VIEW, CascadeState, Level, r
 from pxwidgets.patterns.cascade.documents import DocKeys
 from pxwidgets.patterns.cascade.errors import LevelNotFoundError
 from pxwidgets.patterns.cascade.fusion import Fusion
-from pxwidgets.patterns.cascade.store import LevelStore, doc_stem
+from pxwidgets.patterns.cascade.store import LevelStore, doc_stem, level_counts
 from pxwidgets.patterns.cascade.units import UnitMap
 from pxwidgets.tables.internals import table_version
 
@@ -33,6 +33,7 @@ class CascadeTables:
         self._handles: dict[str, pxt.Table] = {}
         self._units: dict[str, tuple[int, UnitMap]] = {}
         self._stores: dict[str, LevelStore] = {}
+        self._counts: dict[str, tuple[int, dict[str, Any]]] = {}
         self._doc_keys = DocKeys()
         self._state: CascadeState = read_cascade(path)
         self._read_at = time.monotonic()
@@ -189,3 +190,24 @@ class CascadeTables:
         with self._lock:
             self._units[level] = (version, unit_map)
         return unit_map
+
+    def counts(self, level: Level, *, documents: bool = True) -> dict[str, Any]:
+        """A level's units, documents with units and mean words (see :func:`~.store.level_counts`), counted once per
+        version of its view: the next call costs a version check until rows are added or removed.
+
+        Args:
+            level: The level.
+            documents: Count the documents with units too (a GROUP BY over the level); without it they are ``None``
+                unless this version's count is known already.
+        """
+        if level.adopted is not None:  # counted in the store by table id: opening its view could load its model
+            return level_counts(self, level, documents=documents)
+        version = table_version(self.table(level.name))
+        with self._lock:
+            cached = self._counts.get(level.path)
+        if cached is not None and cached[0] == version and (cached[1]['documents'] is not None or not documents):
+            return dict(cached[1])
+        counted = level_counts(self, level, documents=documents)
+        with self._lock:
+            self._counts[level.path] = (version, counted)
+        return dict(counted)
