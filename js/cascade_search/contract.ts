@@ -17,10 +17,14 @@ export interface LevelInfo {
   adopted: boolean;
   /** Why an adopted level's units cannot be placed inside another level's (drill and fusion leave it out). */
   flat_reason: string | null;
-  units: number;
-  /** Documents with units: `None` in `info` until counted (`level_counts` counts them). */
+  /** `None` in `info` until counted for the level's current version (`level_counts` counts them). */
+  units: number | null;
+  /** Documents with units (`None` until counted, as `units`). */
   documents: number | null;
-  /** Over the first 200 units; `None` for an adopted level not opened yet (opening it may load its model). */
+  /**
+   * Over the first 200 units; `None` until counted, or for an adopted level not opened yet (opening it may load
+   * its model).
+   */
   mean_words: number | null;
 }
 

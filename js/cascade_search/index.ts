@@ -263,9 +263,9 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
               h("td", { title: lv.flat_reason ? `flat level: ${lv.flat_reason}` : lv.description }, lv.name + (lv.adopted ? " (adopted)" : "") + (lv.flat_reason ? " · flat" : "")),
               h("td", { title: lv.description }, String(lv.splitter.unit ?? "") + (lv.splitter.size ? ` ${lv.splitter.size}` : "")),
               h("td", null, lv.lexical ? "BM25" : lv.embedding ?? ""),
-              h("td", { class: "pxw-num" }, fmtCount(lv.units)),
-              h("td", { class: "pxw-num", title: lv.documents === null ? "counting…" : "documents with units" }, lv.documents === null ? "…" : fmtCount(lv.documents)),
-              h("td", { class: "pxw-num" }, lv.mean_words === null ? "—" : lv.mean_words.toFixed(1)),
+              countCell(lv.units, "units"),
+              countCell(lv.documents, "documents with units"),
+              h("td", { class: "pxw-num" }, lv.mean_words === null ? (lv.units === null ? "…" : "—") : lv.mean_words.toFixed(1)),
             ),
           ),
         ),
@@ -273,9 +273,13 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     );
   }
 
-  /** Documents with units are counted after first paint (a GROUP BY per level; once per version of a level). */
+  function countCell(n: number | null, what: string): HTMLElement {
+    return h("td", { class: "pxw-num", title: n === null ? "counting…" : what }, n === null ? "…" : fmtCount(n));
+  }
+
+  /** The levels' counts arrive after first paint (one SQL count per level; once per version of a level). */
   async function countLevels(levels: LevelInfo[]): Promise<void> {
-    if (!levels.some((lv) => lv.documents === null)) return;
+    if (!levels.some((lv) => lv.units === null || lv.documents === null)) return;
     const reply = await shell.call<LevelCountsReply>("level_counts", {}, { key: "counts", progress: false });
     if (!reply || !info) return;
     info = { ...info, levels: reply.payload.levels };
@@ -426,7 +430,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
         showInfo(infoReply.payload);
         void countLevels(infoReply.payload.levels);
       }
-      replace(fieldErrors, h("span", { class: "pxw-cs-ok", testid: "pxw-cs-added" }, `Level ${reply.payload.level.name} added: ${fmtCount(reply.payload.level.units)} units.`));
+      replace(fieldErrors, h("span", { class: "pxw-cs-ok", testid: "pxw-cs-added" }, `Level ${reply.payload.level.name} added: ${fmtCount(reply.payload.level.units ?? 0)} units.`));
       if (last) void search();
     } catch (err) {
       shell.showError(err);

@@ -48,11 +48,13 @@ class LevelInfo(TypedDict):
     """A hand-made view adopted as a level (``SemanticIndexCascade.adopt``)."""
     flat_reason: str | None
     """Why an adopted level's units cannot be placed inside another level's (drill and fusion leave it out)."""
-    units: int
+    units: int | None
+    """``None`` in ``info`` until counted for the level's current version (``level_counts`` counts them)."""
     documents: int | None
-    """Documents with units: ``None`` in ``info`` until counted (``level_counts`` counts them)."""
+    """Documents with units (``None`` until counted, as ``units``)."""
     mean_words: float | None
-    """Over the first 200 units; ``None`` for an adopted level not opened yet (opening it may load its model)."""
+    """Over the first 200 units; ``None`` until counted, or for an adopted level not opened yet (opening it may load
+    its model)."""
 
 
 class DocumentInfo(TypedDict):
@@ -279,14 +281,15 @@ class CascadeSearch(Panel):
 
     @command('info', request=NoPayload, reply=InfoReply)
     def _info(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
-        """First paint: costs one page of documents and a row count per level, whatever the corpus's size."""
+        """First paint: one page of documents and the catalog, whatever the corpus's size (the levels' counts come
+        from ``level_counts``, asked right after)."""
         self.cascade.refresh(older_than=FRESH_S)
         documents, total = self.cascade.document_page()
         problems, failed = self.cascade.failed_documents()
         return {
             'path': self.cascade.path,
             'source': self.cascade.source,
-            'levels': self.cascade.stats(documents=False),
+            'levels': self.cascade.stats(count=False),
             'documents': documents,
             'documents_total': total,
             'problems': problems,
@@ -311,7 +314,7 @@ class CascadeSearch(Panel):
 
     @command('level_counts', request=NoPayload, reply=LevelCountsReply)
     def _level_counts(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
-        """The levels with their documents counted (after first paint; counted once per version of each level)."""
+        """The levels with their units and documents counted (after first paint; once per version of each level)."""
         return {'levels': self.cascade.stats()}
 
     @command('search', request=SearchRequest, reply=SearchReply)

@@ -81,9 +81,9 @@ def test_one_document_only_and_an_empty_query(h: Harness) -> None:
 
 
 def test_levels_fill_their_document_counts_and_the_finder_asks_the_kernel(h: Harness) -> None:
-    # first paint shows the units at once; the documents with units arrive from level_counts, asked right after info
+    # first paint counts nothing; the levels' counts arrive from level_counts, asked right after info
     info = recorded('cascade_search', 'info')['reply']
-    assert all(lv['documents'] is None for lv in info['levels'])
+    assert all(lv['units'] is None and lv['documents'] is None for lv in info['levels'])
     assert h.wait_requests('level_counts', 1) == {}
     counted = recorded('cascade_search', 'level_counts')['reply']['levels']
     for lv in counted:

@@ -72,8 +72,8 @@ def test_info(panel: CascadeSearch) -> None:
     info = ok(panel, 'info')
     assert info['path'] == panel.path == panel.cascade.path
     assert [lv['name'] for lv in info['levels']] == ['sections', 'paragraphs', 'sentences']
-    # first paint: units counted, documents with units on demand (level_counts), kept for the level's version
-    assert all(lv['units'] > 0 for lv in info['levels'])
+    # first paint counts nothing: the counts come from level_counts (asked right after), kept for the level's version
+    assert all(lv['units'] is None and lv['documents'] is None for lv in info['levels'])
     counted = ok(panel, 'level_counts')['levels']
     assert [lv['name'] for lv in counted] == [lv['name'] for lv in info['levels']]
     assert all(lv['units'] > 0 and lv['documents'] == 3 for lv in counted)

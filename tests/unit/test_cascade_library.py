@@ -454,16 +454,21 @@ def test_documents_are_paged_and_searched_in_sql_and_counts_kept_per_version(pxt
         assert n_odd == 64 and all(x['title'].endswith('of odd') for x in odd)  # n005 is empty
         assert c.document_page('no such thing') == ([], 0)
         assert c.failed_documents() == ([], 0)
-        # a new object counts units at once, documents with units only when asked, then once per version
+        # the panel's first paint counts nothing: a new object knows no counts until asked, then once per version
         fresh = SemanticIndexCascade.open(c.path)
-        [quick] = fresh.stats(documents=False)
-        assert (quick['units'], quick['documents']) == (129, None)  # the headings are not paragraphs
+        [quick] = fresh.stats(count=False)
+        assert (quick['units'], quick['documents'], quick['mean_words']) == (None, None, None)
         [full] = fresh.stats()
-        assert (full['units'], full['documents']) == (129, 129)
-        assert fresh.stats(documents=False) == [full]  # known for this version
+        assert (full['units'], full['documents']) == (129, 129)  # the headings are not paragraphs; n005 has none
+        assert full['units'] == fresh.table('paras').count()
+        assert fresh.stats(count=False) == [full]  # known for this version
         notes.insert([{'name': 'late', 'body': 'A late note.'}])
-        [after] = fresh.stats(documents=False)
-        assert (after['units'], after['documents']) == (130, None)  # a new version: counted again
-        assert fresh.stats()[0]['documents'] == 130
+        assert fresh.stats(count=False)[0]['units'] is None  # a new version: not known until counted again
+        [after] = fresh.stats()
+        assert (after['units'], after['documents']) == (130, 130)
+        docs = c.table()
+        notes.delete(notes.name == 'late')
+        assert fresh.stats()[0]['units'] == 129 == fresh.table('paras').count()  # deleted rows are not counted
+        assert 'late' not in [x['key'] for x in c.document_page(limit=None)[0]] and docs.count() == 130
     finally:
         pxt.drop_dir(d, force=True)

@@ -210,22 +210,22 @@ class SemanticIndexCascade(CascadeTables):
         """
         return listing.problems(self)
 
-    def stats(self, *, documents: bool = True) -> list[dict[str, Any]]:
+    def stats(self, *, count: bool = True) -> list[dict[str, Any]]:
         """Per level: units, documents with units, mean words per unit (over the first 200 units).
 
-        Counted in the database once per version of each level's view; an adopted level is counted in the store
-        without opening its view (which would load its embedding model), so its mean words stay ``None`` until it has
-        been searched.
+        Counted in the database (one SQL query over each level's store) once per version of each level's view; an
+        adopted level is counted without opening its view (which would load its embedding model), so its mean words
+        stay ``None`` until it has been searched.
 
         Args:
-            documents: Count the documents with units (a GROUP BY over each level); without it they are ``None``
-                unless known for the level's current version.
+            count: Count the levels whose counts are not known for their current version; without it their counts
+                are ``None`` (the panel's first paint shows them when they arrive).
 
         Example:
-            >>> [(s['name'], s['units']) for s in cascade.stats(documents=False)]  # doctest: +SKIP
+            >>> [(s['name'], s['units']) for s in cascade.stats()]  # doctest: +SKIP
             [('sections', 412), ('paragraphs', 1890), ('sentences', 3784)]
         """
-        return listing.stats(self, documents=documents)
+        return listing.stats(self, count=count)
 
     # ---------------------------------------------------------------------------------------------------- levels
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlparse
 
-from pxwidgets.patterns.cascade.catalog import OUTLINE_COLUMN
+from pxwidgets.patterns.cascade.catalog import OUTLINE_COLUMN, TITLE_COLUMN
 from pxwidgets.patterns.cascade.store import doc_stem
 from pxwidgets.tables.internals import table_version
 
@@ -87,14 +87,16 @@ def page(
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of documents (key, title, error) in the database's order of their names, and how many there are.
 
-    Costs what the page costs: the documents view is counted and paged in SQL; titles come from the coarsest built
-    level's units of the page's documents (a lookup by key), and outlines are read only for the page's documents
-    that have no units there (empty ones); a failed document's error is read without its outline.
+    Costs what the page costs: the documents view is counted and paged in SQL with each document's title (its
+    ``cascade_title`` column) and error, and no outline is read. A cascade made before that column existed takes the
+    titles from the coarsest built level's units of the page's documents and reads the outlines of the page's
+    documents without units.
 
     Args:
         c: The cascade.
-        search: Only documents whose key (a file's URL for ``Document`` cascades) or title contains it, ignoring case.
-            Titles are matched in SQL over the coarsest built level's units (up to :data:`TITLE_MATCHES` documents).
+        search: Only documents whose key (a file's URL for ``Document`` cascades) or title contains it, ignoring case,
+            matched in SQL (without a title column: over the coarsest built level's units, up to
+            :data:`TITLE_MATCHES` documents).
         offset: Documents to skip.
         limit: The page's size (``None``: all of them).
 
@@ -103,12 +105,16 @@ def page(
     """
     docs = c.table()
     name = _name(c, docs)
+    titles = TITLE_COLUMN in docs.columns()
     query: Any = docs
     if search:
         found = name.contains(search, case=False)
-        titled = _title_matches(c, search)
-        if titled:
-            found = found | _named(c, name, titled)
+        if titles:
+            found = found | docs[TITLE_COLUMN].contains(search, case=False)
+        else:
+            titled = _title_matches(c, search)
+            if titled:
+                found = found | _named(c, name, titled)
         query = docs.where(found)
     total = int(query.count())
     outlined = OUTLINE_COLUMN in docs.columns()
@@ -116,6 +122,8 @@ def page(
     if outlined:
         col = docs[OUTLINE_COLUMN]
         fields |= {'errortype': col.errortype, 'errormsg': col.errormsg}
+    if titles:
+        fields['title'] = docs[TITLE_COLUMN]
     ordered = query.order_by(name)
     if limit is not None or offset:
         ordered = ordered.limit(limit if limit is not None else total, offset=offset or None)
@@ -135,7 +143,7 @@ def _described(c: CascadeTables, rows: list[dict[str, Any]]) -> list[dict[str, A
             out.append({'key': value[-80:], 'title': value[-80:], 'error': f'{r["errortype"]}: {r["errormsg"]}'})
         else:
             key = value if c.key_column else _url_stem(value)
-            out.append({'key': key, 'title': None, 'error': None, 'v': value})
+            out.append({'key': key, 'title': r.get('title'), 'error': None, 'v': value})
     untitled = [d for d in out if d['title'] is None]
     level = _title_level(c)
     if untitled and level is not None:
@@ -195,7 +203,7 @@ def failed(c: SemanticIndexCascade, *, limit: int | None = DOC_PAGE) -> tuple[li
     ordered = query.order_by(name)
     if limit is not None:
         ordered = ordered.limit(limit)
-    rows = ordered.select(v=name, errortype=col.errortype, errormsg=col.errormsg).collect()
+    rows = ordered.select(v=name, errortype=col.errortype, errormsg=col.errormsg).collect()  # no title: failed
     return _described(c, list(rows)), total
 
 
@@ -214,6 +222,6 @@ def problems(c: SemanticIndexCascade) -> list[dict[str, Any]]:
     return half + failed(c, limit=None)[0]
 
 
-def stats(c: SemanticIndexCascade, *, documents: bool = True) -> list[dict[str, Any]]:
+def stats(c: SemanticIndexCascade, *, count: bool = True) -> list[dict[str, Any]]:
     """Per level: its definition, units, documents with units, mean words (see ``SemanticIndexCascade.stats``)."""
-    return [{**lv.to_json(), **c.counts(lv, documents=documents)} for lv in c.levels]
+    return [{**lv.to_json(), **c.counts(lv, count=count)} for lv in c.levels]

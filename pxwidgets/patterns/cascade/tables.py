@@ -191,23 +191,23 @@ class CascadeTables:
             self._units[level] = (version, unit_map)
         return unit_map
 
-    def counts(self, level: Level, *, documents: bool = True) -> dict[str, Any]:
+    def counts(self, level: Level, *, count: bool = True) -> dict[str, Any]:
         """A level's units, documents with units and mean words (see :func:`~.store.level_counts`), counted once per
         version of its view: the next call costs a version check until rows are added or removed.
 
         Args:
             level: The level.
-            documents: Count the documents with units too (a GROUP BY over the level); without it they are ``None``
-                unless this version's count is known already.
+            count: Count them now if this version's counts are not known; without it they are ``None`` then.
         """
-        if level.adopted is not None:  # counted in the store by table id: opening its view could load its model
-            return level_counts(self, level, documents=documents)
-        version = table_version(self.table(level.name))
+        version = None if level.adopted is not None else table_version(self.table(level.name))
         with self._lock:
             cached = self._counts.get(level.path)
-        if cached is not None and cached[0] == version and (cached[1]['documents'] is not None or not documents):
+        if cached is not None and version is not None and cached[0] == version:
             return dict(cached[1])
-        counted = level_counts(self, level, documents=documents)
-        with self._lock:
-            self._counts[level.path] = (version, counted)
+        if not count:
+            return {'units': None, 'documents': None, 'mean_words': None}
+        counted = level_counts(self, level)
+        if version is not None:  # an adopted view is not opened to read its version (it could load its model)
+            with self._lock:
+                self._counts[level.path] = (version, counted)
         return dict(counted)
