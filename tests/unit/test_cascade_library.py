@@ -470,5 +470,11 @@ def test_documents_are_paged_and_searched_in_sql_and_counts_kept_per_version(pxt
         notes.delete(notes.name == 'late')
         assert fresh.stats()[0]['units'] == 129 == fresh.table('paras').count()  # deleted rows are not counted
         assert 'late' not in [x['key'] for x in c.document_page(limit=None)[0]] and docs.count() == 130
+        # a cascade made before the title column: titles from the level's units, outlines for the page's empty ones
+        docs.drop_column('cascade_title')
+        old = SemanticIndexCascade.open(c.path)
+        assert old.documents() == everything
+        assert old.document_page(offset=50, limit=100) == (everything[50:], 130)
+        assert old.document_page('OF ODD', limit=200) == (odd, 64)
     finally:
         pxt.drop_dir(d, force=True)

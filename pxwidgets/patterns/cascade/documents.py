@@ -11,12 +11,10 @@ Example:
 
 from __future__ import annotations
 
-import functools
-import operator
 import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote, urlparse
+from urllib.parse import unquote, urlparse
 
 from pxwidgets.patterns.cascade.catalog import OUTLINE_COLUMN, TITLE_COLUMN
 from pxwidgets.patterns.cascade.store import doc_stem
@@ -95,8 +93,8 @@ def page(
     Args:
         c: The cascade.
         search: Only documents whose key (a file's URL for ``Document`` cascades) or title contains it, ignoring case,
-            matched in SQL (without a title column: over the coarsest built level's units, up to
-            :data:`TITLE_MATCHES` documents).
+            matched in SQL (a keyed cascade made before the title column: over the coarsest built level's units, up
+            to :data:`TITLE_MATCHES` documents; a ``Document`` one: by file URL only).
         offset: Documents to skip.
         limit: The page's size (``None``: all of them).
 
@@ -111,10 +109,10 @@ def page(
         found = name.contains(search, case=False)
         if titles:
             found = found | docs[TITLE_COLUMN].contains(search, case=False)
-        else:
+        elif c.key_column:  # made before the title column: titles from the coarsest level's units
             titled = _title_matches(c, search)
             if titled:
-                found = found | _named(c, name, titled)
+                found = found | name.isin(titled)
         query = docs.where(found)
     total = int(query.count())
     outlined = OUTLINE_COLUMN in docs.columns()
@@ -175,14 +173,6 @@ def _title_matches(c: CascadeTables, search: str) -> list[str]:
     lv = c.table(level)
     found = lv.where(lv.doc_title.contains(search, case=False)).group_by(lv.doc_key).order_by(lv.doc_key)
     return [str(k) for k in found.select(k=lv.doc_key).limit(TITLE_MATCHES).collect()['k']]
-
-
-def _named(c: CascadeTables, name: Any, keys: list[str]) -> Any:
-    """The documents with these keys (a key column's values, or file URLs ending in ``/<key>.<suffix>``)."""
-    if c.key_column:
-        return name.isin(keys)
-    files = [name.contains(f'/{quote(k)}.') | name.endswith(f'/{quote(k)}') for k in keys]
-    return functools.reduce(operator.or_, files)
 
 
 def documents(c: SemanticIndexCascade) -> list[dict[str, Any]]:
