@@ -10,10 +10,13 @@
 Run: ``python -m bench bench_cascade`` (writes its section of bench/RESULTS.md).
 
 Scale run (issue 16): ``python -m bench.bench_cascade scale 10000 100000 [1000000]`` — one level of N sentence units
-(CPython's language reference and stdlib docstrings, repeated with variation; wordllama), and per size: ``open()``,
-the panel's first paint (``info``), search p50 with the query embedding against the raw similarity query (the floor),
-A,B interleaved, kernel RSS growth and tracemalloc peak during the searches, load average beside each figure.
-1M only when the load average is below 3 (here it took too long to index otherwise; see RESULTS.md).
+(CPython's language reference and stdlib docstrings, repeated with variation; wordllama; 50 units per document), and
+per size: insert and build times, ``open()`` and the panel's first paint (``info``) cold, search p50 with the query
+embedding against the raw similarity query (A,B interleaved), kernel RSS growth and tracemalloc peak during the
+searches, the load average; then the interactions in the standard scale format (``| rows | interaction |`` +
+``bench.common.COMPARED_HEADER``, rows = units), each interleaved with its floor: search, open + first paint, the
+levels' counts (``level_counts``) and the document finder. ``PXW_BENCH_REPEAT`` sets the rounds (default 7). A 100k
+level builds in ~80 s on a quiet machine: 1M takes ~14 minutes to build; run it on a quiet machine.
 
 Fusion run (issue 17): ``python -m bench.bench_cascade fusion [hits.pkl]`` — the three MiniLM levels only, then
 ``evaluate()``: each level, the default fused ranking and the BM25 baseline against every fusion family's and the
@@ -26,12 +29,25 @@ from __future__ import annotations
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
-from bench.common import temporary_home, write_section
+from bench.common import (
+    COMPARED_HEADER,
+    Measure,
+    bench_repeat,
+    compared,
+    how_measured,
+    interleaved,
+    load_average,
+    temporary_home,
+    write_section,
+)
 
 QUERIES = Path(__file__).resolve().parents[1] / 'tests' / 'data' / 'cascade_queries.json'
 LEVELS = (('sections', 'section'), ('paragraphs', 'paragraph'), ('sentences', 'sentence'))
 PREFIXES = ('', 'in python, ', 'how does python handle this: ')
+PER_DOC = 50
+"""Sentence units per document in the scale run (1M units: 20,000 documents)."""
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -240,10 +256,35 @@ def _sentences() -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def _scale_level(pxt: Any, n: int, base: list[str]) -> tuple[str, float, float]:
+    """A cascade over ``n`` sentence units (50 per document, one paragraph each), built now: its path, the seconds
+    the documents took to insert and the seconds its wordllama level took to build."""
+    from pxwidgets.patterns.cascade import SemanticIndexCascade
+
+    d = f'scale{n}'
+    pxt.create_dir(d)
+    docs = pxt.create_table(f'{d}/docs', {'key': pxt.String, 'text': pxt.String})
+    t0 = time.perf_counter()
+    batch = []
+    for i in range(0, n, PER_DOC):
+        # the corpus repeated with variation: each repetition's sentences carry its number
+        chunk = [f'{base[(i + j) % len(base)]} ({(i + j) // len(base)})' for j in range(min(PER_DOC, n - i))]
+        batch.append({'key': f'd{i // PER_DOC:06d}', 'text': '\n\n'.join(chunk)})
+        if len(batch) == 2000:
+            docs.insert(batch)
+            batch = []
+    if batch:
+        docs.insert(batch)
+    insert_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    c = SemanticIndexCascade(docs, 'text', key_column='key', name='ref')
+    c.add_level('sentences', 'paragraph', embedding='wordllama')
+    return c.path, insert_s, time.perf_counter() - t0
+
+
 def scale(sizes: list[int]) -> None:
     """The scale run (see the module docstring)."""
     import gc
-    import os
     import tracemalloc
 
     import psutil
@@ -253,46 +294,38 @@ def scale(sizes: list[int]) -> None:
 
     from pxwidgets.panels.cascade_search import CascadeSearch
     from pxwidgets.patterns.cascade import SemanticIndexCascade, parse_queries
+    from pxwidgets.patterns.cascade.documents import DOC_PAGE
     from pxwidgets.patterns.cascade.embeddings import resolve_embedding
 
     pxt.init()
     base = _sentences()
     queries = [q.query for q in parse_queries(QUERIES)]
     model = resolve_embedding('wordllama')
+    model.probe()  # the model's load is no level's build time
     proc = psutil.Process()
+    repeat = bench_repeat()
     rows = [
-        '| units | load | build s | open ms | first paint ms | search p50 ms | raw similarity p50 ms | ratio | '
-        'RSS growth MB | tracemalloc peak MB |',
-        '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+        '| units | documents | load | insert s | build s | open ms | first paint ms | search p50 ms | '
+        'raw similarity p50 ms | ratio | RSS growth MB | tracemalloc peak MB |',
+        '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ]
+    compared_rows = [f'| rows | interaction {COMPARED_HEADER}', '|---|---|---|---|---|---|---|']
     for n in sizes:
-        load = os.getloadavg()[0]
-        d = f'scale{n}'
-        pxt.create_dir(d)
-        docs = pxt.create_table(f'{d}/docs', {'key': pxt.String, 'text': pxt.String})
-        per_doc = 50
-        batch = []
-        t0 = time.perf_counter()
-        for i in range(0, n, per_doc):
-            chunk = [f'{base[(i + j) % len(base)]} ({(i + j) // len(base)})' for j in range(min(per_doc, n - i))]
-            batch.append({'key': f'd{i // per_doc}', 'text': '\n\n'.join(chunk)})  # one paragraph per sentence
-            if len(batch) == 2000:
-                docs.insert(batch)
-                batch = []
-        if batch:
-            docs.insert(batch)
-        c = SemanticIndexCascade(docs, 'text', key_column='key', name='ref')
-        c.add_level('sentences', 'paragraph', embedding='wordllama')
-        build_s = time.perf_counter() - t0
-        del c
+        load = load_average()
+        path, insert_s, build_s = _scale_level(pxt, n, base)
+        print(f'{n:,} units: inserted in {insert_s:.0f} s, level built in {build_s:.0f} s', flush=True)
         gc.collect()
+        # cold, as a user meets it: a fresh process's open() and the panel's first request
         t0 = time.perf_counter()
-        c = SemanticIndexCascade.open(f'{d}/ref')
+        c = SemanticIndexCascade.open(path)
         open_ms = (time.perf_counter() - t0) * 1000
+        panel = CascadeSearch(c)
         t0 = time.perf_counter()
-        CascadeSearch(c).handle_request('info', {})
+        info = panel.handle_request('info', {})
         paint_ms = (time.perf_counter() - t0) * 1000
-        tbl = c.table('sentences')
+        assert info['ok'], info
+        n_docs = info['payload']['documents_total']
+        tbl, docs = c.table('sentences'), c.table()
         ours, raw = [], []
         c.search('warm up', k=5)
         rss0 = proc.memory_info().rss
@@ -312,13 +345,115 @@ def scale(sizes: list[int]) -> None:
         growth = (proc.memory_info().rss - rss0) / 2**20
         p50, r50 = statistics.median(ours), statistics.median(raw)
         rows.append(
-            f'| {n:,} | {load:.1f} | {build_s:.0f} | {open_ms:.0f} | {paint_ms:.0f} | {p50:.0f} | {r50:.0f} | '
-            f'{p50 / r50:.1f} | {growth:.1f} | {peak / 2**20:.1f} |'
+            f'| {n:,} | {n_docs:,} | {load:.1f} | {insert_s:.0f} | {build_s:.0f} | {open_ms:.0f} | {paint_ms:.0f} | '
+            f'{p50:.0f} | {r50:.0f} | {p50 / r50:.1f} | {growth:.1f} | {peak / 2**20:.1f} |'
         )
         print(rows[-1], flush=True)
-    body = '\n'.join(rows)
+        compared_rows += [
+            f'| {n:,} | {what} {compared(o, f)}' for what, o, f in _interactions(c, path, repeat, DOC_PAGE)
+        ]
+        print('\n'.join(compared_rows[-5:]), flush=True)
+        del c, panel, tbl, docs
+    body = '\n'.join(
+        [
+            f'One level of N sentence units (wordllama; {PER_DOC} per document, one paragraph each) from the language '
+            "reference and stdlib docstrings Python ships, repeated with variation (each repetition's sentences carry "
+            'its number). Insert: the documents; build: the cascade, its outlines, the level and its embedding '
+            "index. Open and first paint cold (a new cascade object; the first paint is the panel's `info`: one page "
+            f"of {DOC_PAGE} documents with their titles, how many there are and how many failed; the levels' counts "
+            "come after it, from `level_counts`: the units and the documents with units, one SQL query per level's "
+            'store, against `count()` + a `group_by` of the level as a user writes them); 47 searches of the labelled '
+            'queries, each '
+            'A,B-interleaved with the raw similarity query (`similarity(vector=...)` + `order_by` + `limit(5)` + '
+            '`collect()`, the vector computed outside the timing), kernel memory measured during the searches; the '
+            '1-minute load average when the size began.',
+            '',
+            *rows,
+            '',
+            f'The interactions, each against its floor (the raw Pixeltable queries doing the same work), '
+            f'{how_measured(repeat)} Rows = sentence units.',
+            '',
+            *compared_rows,
+        ]
+    )
     print(body)
     write_section('SemanticIndexCascade at scale', body)
+
+
+def _interactions(c: Any, path: str, repeat: int, page: int) -> list[tuple[str, Measure, Measure]]:
+    """Each interaction of the panel and its floor, interleaved: search (query embedding included), ``open()`` + the
+    first paint, the documents-with-units count asked after it, and the document finder."""
+    import itertools
+
+    import pixeltable as pxt
+
+    from pxwidgets.panels.cascade_search import CascadeSearch
+    from pxwidgets.patterns.cascade import SemanticIndexCascade, parse_queries
+    from pxwidgets.patterns.cascade.embeddings import resolve_embedding
+
+    model = resolve_embedding('wordllama')
+    tbl, docs = c.table('sentences'), c.table()
+    texts = itertools.count()
+    labelled = [q.query for q in parse_queries(QUERIES)]
+
+    def text() -> str:  # a new query each call: nothing cached
+        i = next(texts)
+        return f'{labelled[i % len(labelled)]} #{i}'
+
+    def search() -> None:
+        c.search(text(), k=5)
+
+    def search_floor() -> None:
+        sim = tbl.unit_text.similarity(vector=model.embed_query(text()), idx='cascade_embedding')
+        tbl.order_by(sim, asc=False).limit(5).select(
+            tbl.doc_key, tbl.doc_title, tbl.unit_heading, tbl.unit_text, tbl.span_start, tbl.span_end, score=sim
+        ).collect()
+
+    def paint() -> None:
+        reply = CascadeSearch(SemanticIndexCascade.open(path)).handle_request('info', {})
+        assert reply['ok'], reply
+
+    def paint_floor() -> None:  # a page of documents with their titles, how many, how many failed
+        d = pxt.get_table(f'{path}/documents')
+        assert d is not None
+        d.order_by(d.key).limit(page).select(d.key, d.cascade_title).collect()
+        d.count()
+        d.where(d.cascade_outline.errortype != None).count()  # noqa: E711
+
+    def counts() -> None:
+        reply = CascadeSearch(SemanticIndexCascade.open(path)).handle_request('level_counts', {})
+        assert reply['ok'], reply
+
+    def counts_floor() -> None:
+        lv = pxt.get_table(f'{path}/sentences')
+        assert lv is not None
+        len(lv.group_by(lv.doc_key).select(lv.doc_key).collect())
+        lv.count()
+
+    panel = CascadeSearch(c)
+    found = itertools.count()
+
+    def find() -> None:
+        reply = panel.handle_request('documents', {'search': f'd{next(found) % 10}1'})
+        assert reply['ok'], reply
+
+    def find_floor() -> None:
+        text = f'd{next(found) % 10}1'
+        matching = docs.where(docs.key.contains(text, case=False) | docs.cascade_title.contains(text, case=False))
+        matching.order_by(docs.key).limit(page).select(docs.key, docs.cascade_title).collect()
+        matching.count()
+
+    cases = [
+        ('search (query embedding included) vs embedding + similarity top 5', search, search_floor),
+        ("open() + first paint (the panel's info, a new cascade object)", paint, paint_floor),
+        ("the levels' units and documents (level_counts, a new cascade object)", counts, counts_floor),
+        ('document finder (key or title contains text)', find, find_floor),
+    ]
+    out = []
+    for what, ours, floor in cases:
+        m = interleaved({'ours': ours, 'floor': floor}, repeat=repeat)
+        out.append((what, m['ours'], m['floor']))
+    return out
 
 
 if __name__ == '__main__':

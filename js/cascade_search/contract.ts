@@ -17,9 +17,14 @@ export interface LevelInfo {
   adopted: boolean;
   /** Why an adopted level's units cannot be placed inside another level's (drill and fusion leave it out). */
   flat_reason: string | null;
-  units: number;
-  documents: number;
-  /** Over the first 200 units; `None` for an adopted level not opened yet (opening it may load its model). */
+  /** `None` in `info` until counted for the level's current version (`level_counts` counts them). */
+  units: number | null;
+  /** Documents with units (`None` until counted, as `units`). */
+  documents: number | null;
+  /**
+   * Over the first 200 units; `None` until counted, or for an adopted level not opened yet (opening it may load
+   * its model).
+   */
   mean_words: number | null;
 }
 
@@ -38,12 +43,34 @@ export interface InfoReply {
   path: string;
   source: string;
   levels: LevelInfo[];
+  /** The first page of documents (`documents` pages and searches the rest). */
   documents: DocumentInfo[];
+  documents_total: number;
+  /** The first page of documents that failed to split. */
   problems: DocumentInfo[];
+  problems_total: number;
   splitter_params: ParamSpec[];
   embeddings: EmbeddingChoice[];
   queries: number;
   max_k: number;
+}
+
+export interface DocumentsRequest {
+  search?: string | null;
+  offset?: number;
+  limit?: number;
+}
+
+export interface DocumentsReply {
+  documents: DocumentInfo[];
+  /** How many documents match (all of them without `search`). */
+  total: number;
+  offset: number;
+  search: string | null;
+}
+
+export interface LevelCountsReply {
+  levels: LevelInfo[];
 }
 
 export interface UnitInfo {

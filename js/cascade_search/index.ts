@@ -14,11 +14,14 @@ import { PanelShell } from "../lib/shell";
 import type {
   AddLevelReply,
   ContextReply,
+  DocumentInfo,
+  DocumentsReply,
   DrillReply,
   EvaluateReply,
   HitInfo,
   HitRef,
   InfoReply,
+  LevelCountsReply,
   LevelInfo,
   SearchReply,
   UnitInfo,
@@ -32,6 +35,8 @@ interface Traits {
 }
 
 const SNIPPET = 280;
+/** Milliseconds after the last keystroke in the document finder before it asks the kernel. */
+const FIND_DELAY = 250;
 
 function snippet(text: string, limit = SNIPPET): string {
   const flat = text.replace(/\s+/g, " ").trim();
@@ -89,6 +94,14 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     { testid: "pxw-cs-k", "aria-label": "Hits per level" },
   );
   const docSelect = select([["", "all documents"]], { testid: "pxw-cs-doc", "aria-label": "Only this document" });
+  const docFind = h("input", {
+    type: "search",
+    class: "pxw-input pxw-cs-doc-find",
+    testid: "pxw-cs-doc-find",
+    placeholder: "find a document",
+    "aria-label": "Find a document by its key or title",
+    spellcheck: "false",
+  }) as HTMLInputElement;
   const searchBtn = button("Search", () => void search(), { class: "pxw-btn pxw-btn-primary", testid: "pxw-cs-search" });
   const notes = h("div", { class: "pxw-cs-notes", testid: "pxw-cs-notes" });
   const timing = h("span", { class: "pxw-dim", testid: "pxw-cs-timing" });
@@ -102,7 +115,7 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
   const searchTab = h(
     "div",
     { class: "pxw-cs-search-tab" },
-    h("form", { class: "pxw-cs-bar" }, queryInput, kSelect, docSelect, searchBtn, timing),
+    h("form", { class: "pxw-cs-bar" }, queryInput, kSelect, docFind, docSelect, searchBtn, timing),
     notes,
     columns,
     h("div", { class: "pxw-cs-detail" }, drillBox, contextBox),
@@ -114,6 +127,20 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       ev.preventDefault();
       ev.stopPropagation();
       void search();
+    }
+  });
+
+  let findTimer: ReturnType<typeof setTimeout> | undefined;
+  docFind.addEventListener("input", () => {
+    clearTimeout(findTimer);
+    findTimer = setTimeout(() => void findDocuments(), FIND_DELAY);
+  });
+  docFind.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter") {
+      ev.preventDefault();
+      ev.stopPropagation();
+      clearTimeout(findTimer);
+      void findDocuments();
     }
   });
 
@@ -176,44 +203,19 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     info = reply;
     shell.setBadges(
       h("span", { class: "pxw-cs-badge", title: "The cascade's directory" }, reply.path),
-      h("span", { class: "pxw-cs-badge", testid: "pxw-cs-doc-count" }, `${fmtCount(reply.documents.length)} documents`),
+      h("span", { class: "pxw-cs-badge", testid: "pxw-cs-doc-count" }, `${fmtCount(reply.documents_total)} documents`),
       h("span", { class: "pxw-cs-badge" }, `${reply.levels.length} levels`),
-      reply.problems.length ? h("span", { class: "pxw-cs-badge pxw-cs-badge-warn", testid: "pxw-cs-problem-count" }, `${reply.problems.length} failed to split`) : null,
+      reply.problems_total ? h("span", { class: "pxw-cs-badge pxw-cs-badge-warn", testid: "pxw-cs-problem-count" }, `${fmtCount(reply.problems_total)} failed to split`) : null,
     );
-    const current = docSelect.value;
-    replace(docSelect, h("option", { value: "" }, "all documents"));
-    for (const d of reply.documents) if (!d.error) docSelect.append(h("option", { value: d.key }, `${d.key} — ${snippet(d.title, 50)}`));
-    docSelect.value = reply.documents.some((d) => d.key === current) ? current : "";
-    replace(
-      levelsTable,
-      h(
-        "table",
-        { class: "pxw-cs-table" },
-        h("thead", null, h("tr", null, ...["level", "unit", "index", "units", "documents", "mean words"].map((c) => h("th", null, c)))),
-        h(
-          "tbody",
-          null,
-          ...reply.levels.map((lv: LevelInfo) =>
-            h(
-              "tr",
-              { testid: `pxw-cs-level-row-${lv.name}` },
-              h("td", { title: lv.flat_reason ? `flat level: ${lv.flat_reason}` : lv.description }, lv.name + (lv.adopted ? " (adopted)" : "") + (lv.flat_reason ? " · flat" : "")),
-              h("td", { title: lv.description }, String(lv.splitter.unit ?? "") + (lv.splitter.size ? ` ${lv.splitter.size}` : "")),
-              h("td", null, lv.lexical ? "BM25" : lv.embedding ?? ""),
-              h("td", { class: "pxw-num" }, fmtCount(lv.units)),
-              h("td", { class: "pxw-num" }, fmtCount(lv.documents)),
-              h("td", { class: "pxw-num" }, lv.mean_words === null ? "—" : lv.mean_words.toFixed(1)),
-            ),
-          ),
-        ),
-      ),
-    );
+    fillDocuments(reply.documents, reply.documents_total, null);
+    showLevels(reply.levels);
     replace(
       problemsBox,
       ...(reply.problems.length
         ? [
             h("h4", { class: "pxw-cs-h" }, "Documents that failed to split (the others are indexed)"),
             ...reply.problems.map((p) => h("div", { class: "pxw-cs-problem" }, h("b", null, p.key), ": ", p.error ?? "")),
+            reply.problems_total > reply.problems.length ? h("div", { class: "pxw-dim" }, `… and ${fmtCount(reply.problems_total - reply.problems.length)} more (cascade.problems() lists them all)`) : null,
           ]
         : []),
     );
@@ -223,9 +225,73 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
     if (!reply.levels.length) replace(columns, h("span", { class: "pxw-dim" }, "No level yet: add one in the Levels tab."));
   }
 
+  /** The document filter: one page of documents (the first, or those the finder found) and how many match. */
+  function fillDocuments(documents: DocumentInfo[], total: number, search: string | null): void {
+    const current = docSelect.value;
+    replace(docSelect, h("option", { value: "" }, "all documents"));
+    for (const d of documents) if (!d.error) docSelect.append(h("option", { value: d.key }, `${d.key} — ${snippet(d.title, 50)}`));
+    if (current && !documents.some((d) => d.key === current)) docSelect.append(h("option", { value: current }, current)); // kept while chosen
+    const more = total - documents.length;
+    if (more > 0) {
+      const hint = search === null ? ": type in the finder to see them" : "";
+      docSelect.append(h("option", { value: "", disabled: true, testid: "pxw-cs-doc-more" }, `… ${fmtCount(more)} more${hint}`));
+    }
+    if (search !== null && !documents.length) docSelect.append(h("option", { value: "", disabled: true, testid: "pxw-cs-doc-none" }, `no document matches “${snippet(search, 30)}”`));
+    docSelect.value = current;
+  }
+
+  async function findDocuments(): Promise<void> {
+    const search = docFind.value.trim();
+    const reply = await shell.call<DocumentsReply>("documents", { search: search || null }, { key: "documents", progress: false });
+    if (reply) fillDocuments(reply.payload.documents, reply.payload.total, reply.payload.search);
+  }
+
+  function showLevels(levels: LevelInfo[]): void {
+    replace(
+      levelsTable,
+      h(
+        "table",
+        { class: "pxw-cs-table" },
+        h("thead", null, h("tr", null, ...["level", "unit", "index", "units", "documents", "mean words"].map((c) => h("th", null, c)))),
+        h(
+          "tbody",
+          null,
+          ...levels.map((lv: LevelInfo) =>
+            h(
+              "tr",
+              { testid: `pxw-cs-level-row-${lv.name}` },
+              h("td", { title: lv.flat_reason ? `flat level: ${lv.flat_reason}` : lv.description }, lv.name + (lv.adopted ? " (adopted)" : "") + (lv.flat_reason ? " · flat" : "")),
+              h("td", { title: lv.description }, String(lv.splitter.unit ?? "") + (lv.splitter.size ? ` ${lv.splitter.size}` : "")),
+              h("td", null, lv.lexical ? "BM25" : lv.embedding ?? ""),
+              countCell(lv.units, "units"),
+              countCell(lv.documents, "documents with units"),
+              h("td", { class: "pxw-num" }, lv.mean_words === null ? (lv.units === null ? "…" : "—") : lv.mean_words.toFixed(1)),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
+  function countCell(n: number | null, what: string): HTMLElement {
+    return h("td", { class: "pxw-num", title: n === null ? "counting…" : what }, n === null ? "…" : fmtCount(n));
+  }
+
+  /** The levels' counts arrive after first paint (one SQL count per level; once per version of a level). */
+  async function countLevels(levels: LevelInfo[]): Promise<void> {
+    if (!levels.some((lv) => lv.units === null || lv.documents === null)) return;
+    const reply = await shell.call<LevelCountsReply>("level_counts", {}, { key: "counts", progress: false });
+    if (!reply || !info) return;
+    info = { ...info, levels: reply.payload.levels };
+    showLevels(reply.payload.levels);
+  }
+
   async function load(): Promise<void> {
     const reply = await shell.call<InfoReply>("info", {}, { key: "info" });
-    if (reply) showInfo(reply.payload);
+    if (reply) {
+      showInfo(reply.payload);
+      void countLevels(reply.payload.levels);
+    }
     const q = model.get("query");
     if (q && !queryInput.value) {
       queryInput.value = q;
@@ -360,8 +426,11 @@ function render({ model, el }: Pick<RenderProps<Traits>, "model" | "el">): () =>
       if (!reply) return;
       nameInput.value = "";
       const infoReply = await shell.call<InfoReply>("info", {}, { key: "info" });
-      if (infoReply) showInfo(infoReply.payload);
-      replace(fieldErrors, h("span", { class: "pxw-cs-ok", testid: "pxw-cs-added" }, `Level ${reply.payload.level.name} added: ${fmtCount(reply.payload.level.units)} units.`));
+      if (infoReply) {
+        showInfo(infoReply.payload);
+        void countLevels(infoReply.payload.levels);
+      }
+      replace(fieldErrors, h("span", { class: "pxw-cs-ok", testid: "pxw-cs-added" }, `Level ${reply.payload.level.name} added: ${fmtCount(reply.payload.level.units ?? 0)} units.`));
       if (last) void search();
     } catch (err) {
       shell.showError(err);

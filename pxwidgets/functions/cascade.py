@@ -246,6 +246,16 @@ def text_outline(text: str, key: str) -> pxt.Json:
     return outline_text(text, key=key)  # type: ignore[return-value]
 
 
+@pxt.udf
+def outline_title(outline: dict) -> str:
+    """An outline's title (its key when it has none), stored beside it so that titles are paged and searched in SQL.
+
+    Example:
+        >>> docs.add_computed_column(cascade_title=outline_title(docs.cascade_outline))  # doctest: +SKIP
+    """
+    return str(outline.get('title') or outline.get('key') or '')
+
+
 # ---------------------------------------------------------------------------------------------------- units
 
 

@@ -25,6 +25,7 @@ from pxwidgets.panels.charts import figure_payload
 from pxwidgets.panels.contract import FigurePayload, NoPayload, ParamSpec
 from pxwidgets.patterns.cascade import SemanticIndexCascade
 from pxwidgets.patterns.cascade.cascade import MAX_K
+from pxwidgets.patterns.cascade.documents import DOC_PAGE
 from pxwidgets.patterns.cascade.embeddings import embedding_choices
 from pxwidgets.patterns.cascade.evaluation import LabelledQuery, parse_queries
 from pxwidgets.patterns.cascade.hits import Hit
@@ -47,10 +48,13 @@ class LevelInfo(TypedDict):
     """A hand-made view adopted as a level (``SemanticIndexCascade.adopt``)."""
     flat_reason: str | None
     """Why an adopted level's units cannot be placed inside another level's (drill and fusion leave it out)."""
-    units: int
-    documents: int
+    units: int | None
+    """``None`` in ``info`` until counted for the level's current version (``level_counts`` counts them)."""
+    documents: int | None
+    """Documents with units (``None`` until counted, as ``units``)."""
     mean_words: float | None
-    """Over the first 200 units; ``None`` for an adopted level not opened yet (opening it may load its model)."""
+    """Over the first 200 units; ``None`` until counted, or for an adopted level not opened yet (opening it may load
+    its model)."""
 
 
 class DocumentInfo(TypedDict):
@@ -69,11 +73,33 @@ class InfoReply(TypedDict):
     source: str
     levels: list[LevelInfo]
     documents: list[DocumentInfo]
+    """The first page of documents (``documents`` pages and searches the rest)."""
+    documents_total: int
     problems: list[DocumentInfo]
+    """The first page of documents that failed to split."""
+    problems_total: int
     splitter_params: list[ParamSpec]
     embeddings: list[EmbeddingChoice]
     queries: int
     max_k: int
+
+
+class DocumentsRequest(TypedDict):
+    search: NotRequired[str | None]
+    offset: NotRequired[int]
+    limit: NotRequired[int]
+
+
+class DocumentsReply(TypedDict):
+    documents: list[DocumentInfo]
+    total: int
+    """How many documents match (all of them without ``search``)."""
+    offset: int
+    search: str | None
+
+
+class LevelCountsReply(TypedDict):
+    levels: list[LevelInfo]
 
 
 class UnitInfo(TypedDict):
@@ -192,6 +218,9 @@ def _names(payload: Mapping[str, Any], key: str) -> list[str] | None:
 FRESH_S = 2.0
 """Levels read from the catalog less than this many seconds ago are not read again for ``info`` (first paint)."""
 
+DOC_PAGE_MAX = 1000
+"""The largest page of documents one request may ask for."""
+
 MAX_OFFSET = 2**31 - 1
 """The largest character offset a hit can have (offsets are stored as integers in the levels' views)."""
 
@@ -252,19 +281,41 @@ class CascadeSearch(Panel):
 
     @command('info', request=NoPayload, reply=InfoReply)
     def _info(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        """First paint: one page of documents and the catalog, whatever the corpus's size (the levels' counts come
+        from ``level_counts``, asked right after)."""
         self.cascade.refresh(older_than=FRESH_S)
-        documents = self.cascade.documents()
+        documents, total = self.cascade.document_page()
+        problems, failed = self.cascade.failed_documents()
         return {
             'path': self.cascade.path,
             'source': self.cascade.source,
-            'levels': self.cascade.stats(),
+            'levels': self.cascade.stats(count=False),
             'documents': documents,
-            'problems': [d for d in documents if d['error'] is not None],
+            'documents_total': total,
+            'problems': problems,
+            'problems_total': failed,
             'splitter_params': splitter_schema(),
             'embeddings': embedding_choices(),
             'queries': len(self.queries),
             'max_k': MAX_K,
         }
+
+    @command('documents', request=DocumentsRequest, reply=DocumentsReply)
+    def _documents(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        search = payload.get('search') or None
+        if search is not None and not isinstance(search, str):
+            raise InvalidRequestError('search must be text.')
+        offset, limit = payload.get('offset', 0), payload.get('limit', DOC_PAGE)
+        for name, value, low, high in (('offset', offset, 0, MAX_OFFSET), ('limit', limit, 1, DOC_PAGE_MAX)):
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise InvalidRequestError(f'{name} must be a whole number from {low} to {high}.')
+        documents, total = self.cascade.document_page(search, offset=offset, limit=limit)
+        return {'documents': documents, 'total': total, 'offset': offset, 'search': search}
+
+    @command('level_counts', request=NoPayload, reply=LevelCountsReply)
+    def _level_counts(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:
+        """The levels with their units and documents counted (after first paint; once per version of each level)."""
+        return {'levels': self.cascade.stats()}
 
     @command('search', request=SearchRequest, reply=SearchReply)
     def _search(self, payload: dict[str, Any], progress: ProgressReporter) -> Reply:

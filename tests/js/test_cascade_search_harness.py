@@ -78,3 +78,22 @@ def test_one_document_only_and_an_empty_query(h: Harness) -> None:
     error = h.shows_recorded_error('search', 2, code='invalid_query')
     expect(h.by_id('pxw-error-hint')).to_have_text(error['hint'])
     expect(h.by_id('pxw-cs-level-sentences').get_by_test_id('pxw-cs-hit')).to_have_count(3)  # the results stay
+
+
+def test_levels_fill_their_document_counts_and_the_finder_asks_the_kernel(h: Harness) -> None:
+    # first paint counts nothing; the levels' counts arrive from level_counts, asked right after info
+    info = recorded('cascade_search', 'info')['reply']
+    assert all(lv['units'] is None and lv['documents'] is None for lv in info['levels'])
+    assert h.wait_requests('level_counts', 1) == {}
+    counted = recorded('cascade_search', 'level_counts')['reply']['levels']
+    for lv in counted:
+        cells = h.by_id(f'pxw-cs-level-row-{lv["name"]}').locator('td')
+        expect(cells.nth(3)).to_have_text(f'{lv["units"]:,}')
+        expect(cells.nth(4)).to_have_text(f'{lv["documents"]:,}')
+    # the document filter lists what the kernel found, not a filter of a list held in the page
+    h.by_id('pxw-cs-doc-find').fill('try')
+    assert h.wait_requests('documents', 1) == {'search': 'try'}
+    found = recorded('cascade_search', 'documents', {'search': 'try'})['reply']['documents']
+    options = h.by_id('pxw-cs-doc').locator('option')
+    expect(options).to_have_count(1 + len(found))
+    assert options.evaluate_all('els => els.map(e => e.value)') == ['', *[d['key'] for d in found]]

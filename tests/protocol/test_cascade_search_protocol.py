@@ -72,9 +72,14 @@ def test_info(panel: CascadeSearch) -> None:
     info = ok(panel, 'info')
     assert info['path'] == panel.path == panel.cascade.path
     assert [lv['name'] for lv in info['levels']] == ['sections', 'paragraphs', 'sentences']
-    assert all(lv['units'] > 0 and lv['documents'] == 3 for lv in info['levels'])
-    assert [d['key'] for d in info['documents']] == ['for', 'try', 'with']
-    assert info['problems'] == []
+    # first paint counts nothing: the counts come from level_counts (asked right after), kept for the level's version
+    assert all(lv['units'] is None and lv['documents'] is None for lv in info['levels'])
+    counted = ok(panel, 'level_counts')['levels']
+    assert [lv['name'] for lv in counted] == [lv['name'] for lv in info['levels']]
+    assert all(lv['units'] > 0 and lv['documents'] == 3 for lv in counted)
+    assert ok(panel, 'info')['levels'] == counted
+    assert [d['key'] for d in info['documents']] == ['for', 'try', 'with'] and info['documents_total'] == 3
+    assert info['problems'] == [] and info['problems_total'] == 0
     assert [p['name'] for p in info['splitter_params']] == ['unit', 'size', 'overlap']
     assert {e['key'] for e in info['embeddings']} == {'minilm', 'wordllama'}
     assert info['queries'] == 3
@@ -198,11 +203,31 @@ def _ref(hit: dict[str, Any]) -> dict[str, Any]:
     return {k: hit[k] for k in ('level', 'doc_key', 'start', 'end', 'query')}  # what the panel sends for a hit
 
 
+def test_documents_are_paged_and_found_by_key_or_title(panel: CascadeSearch) -> None:
+    everything = ok(panel, 'info')['documents']
+    page = ok(panel, 'documents', {'offset': 1, 'limit': 1})
+    assert page == {'documents': everything[1:2], 'total': 3, 'offset': 1, 'search': None}
+    assert [d['key'] for d in ok(panel, 'documents', {'search': 'TRY'})['documents']] == ['try']
+    by_title = next(d for d in everything if d['key'] == 'with')['title'].split()[-1]  # a word of a title
+    found = ok(panel, 'documents', {'search': by_title})
+    assert 'with' in [d['key'] for d in found['documents']] and found['total'] == len(found['documents'])
+    assert ok(panel, 'documents', {'search': 'no such document'}) == {
+        'documents': [],
+        'total': 0,
+        'offset': 0,
+        'search': 'no such document',
+    }
+    for bad in ({'limit': 0}, {'limit': 10_000}, {'offset': -1}, {'offset': 'x'}, {'search': 3}):
+        assert error(panel, 'documents', bad)['code'] == 'invalid'
+
+
 def test_harness_scenario(panel: CascadeSearch, recorder: Callable[..., Recording]) -> None:
     """What tests/js/test_cascade_search_harness.py replays: search, drill from a section, a hit's context."""
     panel = CascadeSearch(panel.path, queries=QUERIES, k=3)  # a panel of its own: the others leave their traits
     recorder(panel, replace={panel.path.split('/')[0]: 'harness'})
     assert [lv['name'] for lv in ok(panel, 'info')['levels']] == ['sections', 'paragraphs', 'sentences']
+    assert all(lv['documents'] == 3 for lv in ok(panel, 'level_counts')['levels'])  # the panel asks after info
+    assert [d['key'] for d in ok(panel, 'documents', {'search': 'try'})['documents']] == ['try']
     found = ok(panel, 'search', {'query': QUERIES[0]['query'], 'k': 3, 'documents': None})
     section = found['levels'][0]['hits'][0]
     drilled = ok(panel, 'drill', {'hit': _ref(section), 'level': 'sentences', 'k': 3})

@@ -343,6 +343,10 @@ def test_a_document_that_fails_to_split_is_reported_and_the_others_indexed(
     [problem] = cascade.problems()
     assert problem['key'].endswith('scan.pdf')
     assert 'ValueError' in problem['error'] and 'document_splitter' in problem['error']
+    assert cascade.failed_documents() == ([problem], 1)  # found in SQL by the outline's error
+    listed, total = cascade.document_page(limit=None)
+    assert problem in listed and total == len(listed) == len(cascade.documents())
+    assert cascade.document_page('SCAN.pdf') == ([problem], 1)  # a file's URL is searched
     assert cascade.search('exception in the try clause', k=1).level('sentences').hits[0].doc_key == 'try'
     assert all('scan' not in d for d in cascade.units('sentences').documents)
 
@@ -418,5 +422,59 @@ def test_documents_of_a_keyed_cascade_match_their_outlines(pxt_home: Path) -> No
         assert c.documents() == sorted(expected, key=lambda x: x['key'])
         assert [x['title'] for x in c.documents()] == ['Cats at home', 'empty', 'trains']
         assert c.problems() == []
+    finally:
+        pxt.drop_dir(d, force=True)
+
+
+def test_documents_are_paged_and_searched_in_sql_and_counts_kept_per_version(pxt_home: Path) -> None:
+    # The panel's first paint asks for one page of documents and the levels' row counts: both must answer exactly what
+    # the whole list and a full count answer, page by page, whatever the corpus's size.
+    d = f'cas_{uuid.uuid4().hex[:8]}'
+    pxt.create_dir(d)
+    try:
+        notes = pxt.create_table(f'{d}/notes', {'name': pxt.String, 'body': pxt.String})
+        rows = [
+            {'name': f'n{i:03d}', 'body': f'# Title {i} of {"odd" if i % 2 else "even"}\n\nText {i}.'}
+            for i in range(130)
+        ]
+        rows[5]['body'] = ''  # an outline without units: its title is read from the outline, for its page only
+        notes.insert(rows)
+        c = SemanticIndexCascade(notes, 'body', key_column='name')
+        c.add_level('paras', 'paragraph', lexical=True)
+        everything = c.documents()
+        assert len(everything) == 130 and everything[5] == {'key': 'n005', 'title': 'n005', 'error': None}
+        first, total = c.document_page(limit=50)
+        assert total == 130 and first == everything[:50]
+        rest, _ = c.document_page(offset=50, limit=100)
+        assert rest == everything[50:]
+        # by key (case ignored) or by title, counted in SQL
+        found, n = c.document_page('N12', limit=5)
+        assert n == 10 and [x['key'] for x in found] == ['n120', 'n121', 'n122', 'n123', 'n124']
+        odd, n_odd = c.document_page('OF ODD', limit=200)
+        assert n_odd == 64 and all(x['title'].endswith('of odd') for x in odd)  # n005 is empty
+        assert c.document_page('no such thing') == ([], 0)
+        assert c.failed_documents() == ([], 0)
+        # the panel's first paint counts nothing: a new object knows no counts until asked, then once per version
+        fresh = SemanticIndexCascade.open(c.path)
+        [quick] = fresh.stats(count=False)
+        assert (quick['units'], quick['documents'], quick['mean_words']) == (None, None, None)
+        [full] = fresh.stats()
+        assert (full['units'], full['documents']) == (129, 129)  # the headings are not paragraphs; n005 has none
+        assert full['units'] == fresh.table('paras').count()
+        assert fresh.stats(count=False) == [full]  # known for this version
+        notes.insert([{'name': 'late', 'body': 'A late note.'}])
+        assert fresh.stats(count=False)[0]['units'] is None  # a new version: not known until counted again
+        [after] = fresh.stats()
+        assert (after['units'], after['documents']) == (130, 130)
+        docs = c.table()
+        notes.delete(notes.name == 'late')
+        assert fresh.stats()[0]['units'] == 129 == fresh.table('paras').count()  # deleted rows are not counted
+        assert 'late' not in [x['key'] for x in c.document_page(limit=None)[0]] and docs.count() == 130
+        # a cascade made before the title column: titles from the level's units, outlines for the page's empty ones
+        docs.drop_column('cascade_title')
+        old = SemanticIndexCascade.open(c.path)
+        assert old.documents() == everything
+        assert old.document_page(offset=50, limit=100) == (everything[50:], 130)
+        assert old.document_page('OF ODD', limit=200) == (odd, 64)
     finally:
         pxt.drop_dir(d, force=True)

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 import pixeltable as pxt
 
 from pxwidgets.errors import CancelledError, InvalidRequestError, InvalidStageNameError, PxWidgetsError
-from pxwidgets.functions.cascade import cascade_units, document_outline, text_outline
+from pxwidgets.functions.cascade import cascade_units, document_outline, outline_title, text_outline
 from pxwidgets.patterns.cascade.catalog import (
     DOCS_VIEW,
     INDEX_NAME,
     OUTLINE_COLUMN,
     ROLE_CASCADE,
     ROLE_LEVEL,
+    TITLE_COLUMN,
     Level,
     cascade_config,
     is_dir,
@@ -127,7 +128,8 @@ def create(path: str, source: pxt.Table, config: dict[str, Any], kind: str, *, o
 
 
 def add_outline(docs: pxt.Table, config: dict[str, Any], kind: str) -> None:
-    """The documents view's outline column (each document's text and block spans; errors kept per document)."""
+    """The documents view's outline column (each document's text and block spans; errors kept per document) and
+    its title column (read in SQL by the panel's list of documents)."""
     content = docs[config['content_column']]
     key = docs[config['key_column']] if config['key_column'] else None
     outline = document_outline(content, key) if kind == 'document' else text_outline(content, key)
@@ -135,6 +137,10 @@ def add_outline(docs: pxt.Table, config: dict[str, Any], kind: str) -> None:
         **{OUTLINE_COLUMN: outline},  # type: ignore[arg-type]
         on_error='ignore',
         comment='pxwidgets: text and block spans of each document (errors kept per document)',
+    )
+    docs.add_computed_column(
+        **{TITLE_COLUMN: outline_title(docs[OUTLINE_COLUMN])},  # type: ignore[arg-type]
+        comment="pxwidgets: each document's title (from its outline), paged and searched in SQL",
     )
 
 

@@ -168,6 +168,35 @@ class SemanticIndexCascade(CascadeTables):
         """
         return listing.documents(self)
 
+    def document_page(
+        self, search: str | None = None, *, offset: int = 0, limit: int | None = listing.DOC_PAGE
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of :meth:`documents` in the order of their names (key column, or file URL), and how many match.
+
+        Costs what the page costs (paged and counted in SQL; no document's text is read but the outlines of the
+        page's documents that have no units).
+
+        Args:
+            search: Only documents whose key (file URL) or title contains it, ignoring case.
+            offset: Documents to skip.
+            limit: The page's size (``None``: all).
+
+        Example:
+            >>> docs, total = cascade.document_page('exception', limit=20)  # doctest: +SKIP
+            >>> total, docs[0]['key']  # doctest: +SKIP
+            (3, 'raise')
+        """
+        return listing.page(self, search, offset=offset, limit=limit)
+
+    def failed_documents(self, *, limit: int | None = listing.DOC_PAGE) -> tuple[list[dict[str, Any]], int]:
+        """The documents that could not be split (up to ``limit``), each with its error, and how many there are.
+
+        Example:
+            >>> cascade.failed_documents()  # doctest: +SKIP
+            ([{'key': '…/broken.md', 'title': '…/broken.md', 'error': 'UnicodeDecodeError: …'}], 1)
+        """
+        return listing.failed(self, limit=limit)
+
     def problems(self) -> list[dict[str, Any]]:
         """Half-built levels (a view without its embedding index: the process building it ended), then the
         documents that could not be split, each with its error (the others are indexed).
@@ -181,13 +210,22 @@ class SemanticIndexCascade(CascadeTables):
         """
         return listing.problems(self)
 
-    def stats(self) -> list[dict[str, Any]]:
+    def stats(self, *, count: bool = True) -> list[dict[str, Any]]:
         """Per level: units, documents with units, mean words per unit (over the first 200 units).
 
-        Counted in the database; an adopted level is counted in the store without opening its view (which would load
-        its embedding model), so its mean words stay ``None`` until it has been searched.
+        Counted in the database (one SQL query over each level's store) once per version of each level's view; an
+        adopted level is counted without opening its view (which would load its embedding model), so its mean words
+        stay ``None`` until it has been searched.
+
+        Args:
+            count: Count the levels whose counts are not known for their current version; without it their counts
+                are ``None`` (the panel's first paint shows them when they arrive).
+
+        Example:
+            >>> [(s['name'], s['units']) for s in cascade.stats()]  # doctest: +SKIP
+            [('sections', 412), ('paragraphs', 1890), ('sentences', 3784)]
         """
-        return listing.stats(self)
+        return listing.stats(self, count=count)
 
     # ---------------------------------------------------------------------------------------------------- levels
 

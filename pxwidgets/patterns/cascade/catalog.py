@@ -46,6 +46,9 @@ DOCS_VIEW = 'documents'
 OUTLINE_COLUMN = 'cascade_outline'
 """The documents view's column holding each document's outline."""
 
+TITLE_COLUMN = 'cascade_title'
+"""The documents view's column holding each document's title (from its outline; cascades made before it have none)."""
+
 INDEX_NAME = 'cascade_embedding'
 """The name of a level's embedding index."""
 

@@ -28,7 +28,6 @@ from pxwidgets.patterns.cascade.units import UnitMap
 if TYPE_CHECKING:
     import pixeltable as pxt
 
-    from pxwidgets.patterns.cascade.cascade import SemanticIndexCascade
     from pxwidgets.patterns.cascade.tables import CascadeTables
 
 Span = tuple[str, int, int]
@@ -252,20 +251,24 @@ def doc_stem(value: str) -> str:
     return name.rsplit('.', 1)[0] if '.' in name else name
 
 
-def level_counts(c: SemanticIndexCascade, lv: Level) -> dict[str, Any]:
-    """Units, documents with units and mean words (over the first 200 units) of a level, counted in the database."""
-    if lv.adopted is not None:
-        from pxwidgets.tables.internals import store_counts
+def level_counts(c: CascadeTables, lv: Level) -> dict[str, Any]:
+    """Units, documents with units and mean words (over the first 200 units) of a level.
 
-        units, documents = store_counts(lv.adopted['table_id'])
+    Units and documents are counted in one SQL query over the level's store (its live rows, and the distinct base rows
+    they come from: one per document), without opening an adopted level's view (which would load its model) and
+    without the join a Pixeltable ``count()`` of a view makes with its bases.
+    """
+    from pxwidgets.tables.internals import store_counts, table_id
+
+    if lv.adopted is not None:
+        units, docs = store_counts(lv.adopted['table_id'])
         mean: float | None = None
         if lv.path in c.opened():  # its model is loaded already: reading a sample costs nothing more
             texts = c.table_at(lv.path).select(t=c.table_at(lv.path)[lv.text_column]).limit(200).collect()['t']
             mean = round(sum(len(str(t or '').split()) for t in texts) / len(texts), 1) if texts else 0.0
-        return {'units': units, 'documents': documents, 'mean_words': mean}
+        return {'units': units, 'documents': docs, 'mean_words': mean}
     tbl = c.table(lv.name)
-    units = int(tbl.count())
-    documents = len(tbl.group_by(tbl.doc_key).select(tbl.doc_key).collect())
+    units, docs = store_counts(table_id(tbl))
     texts = tbl.select(tbl.unit_text).limit(200).collect()['unit_text']
     mean = round(sum(len(str(t).split()) for t in texts) / len(texts), 1) if texts else 0.0
-    return {'units': units, 'documents': documents, 'mean_words': mean}
+    return {'units': units, 'documents': docs, 'mean_words': mean}

@@ -19,7 +19,7 @@ from pxwidgets.patterns.cascade.catalog import DOCS_VIEW, CascadeState, Level, r
 from pxwidgets.patterns.cascade.documents import DocKeys
 from pxwidgets.patterns.cascade.errors import LevelNotFoundError
 from pxwidgets.patterns.cascade.fusion import Fusion
-from pxwidgets.patterns.cascade.store import LevelStore, doc_stem
+from pxwidgets.patterns.cascade.store import LevelStore, doc_stem, level_counts
 from pxwidgets.patterns.cascade.units import UnitMap
 from pxwidgets.tables.internals import table_version
 
@@ -33,6 +33,7 @@ class CascadeTables:
         self._handles: dict[str, pxt.Table] = {}
         self._units: dict[str, tuple[int, UnitMap]] = {}
         self._stores: dict[str, LevelStore] = {}
+        self._counts: dict[str, tuple[int, dict[str, Any]]] = {}
         self._doc_keys = DocKeys()
         self._state: CascadeState = read_cascade(path)
         self._read_at = time.monotonic()
@@ -189,3 +190,24 @@ class CascadeTables:
         with self._lock:
             self._units[level] = (version, unit_map)
         return unit_map
+
+    def counts(self, level: Level, *, count: bool = True) -> dict[str, Any]:
+        """A level's units, documents with units and mean words (see :func:`~.store.level_counts`), counted once per
+        version of its view: the next call costs a version check until rows are added or removed.
+
+        Args:
+            level: The level.
+            count: Count them now if this version's counts are not known; without it they are ``None`` then.
+        """
+        version = None if level.adopted is not None else table_version(self.table(level.name))
+        with self._lock:
+            cached = self._counts.get(level.path)
+        if cached is not None and version is not None and cached[0] == version:
+            return dict(cached[1])
+        if not count:
+            return {'units': None, 'documents': None, 'mean_words': None}
+        counted = level_counts(self, level)
+        if version is not None:  # an adopted view is not opened to read its version (it could load its model)
+            with self._lock:
+                self._counts[level.path] = (version, counted)
+        return dict(counted)
