@@ -28,7 +28,6 @@ from bench.common import (
     compared,
     how_measured,
     interleaved,
-    load_average,
     temporary_home,
     write_section,
 )
@@ -177,7 +176,7 @@ def main() -> None:
         f'Each interaction {how_measured(args.repeat).replace("its floor", "the pandas reference")} '
         'The reference pulls both versions into pandas (time travel, '
         'media as file URLs). Target (issue 16): `row_diff` of 1M rows with 1 % changed ≤ 0.3× the pandas reference; '
-        f'the timeline of 1,000 runs ≤ 1 s. Load average when the section was written: {load_average():.1f}.\n\n'
+        'the timeline of 1,000 runs ≤ 1 s.\n\n'
     )
     # one section per size: a run at one size leaves the figures of the others as they were measured
     for n in args.rows:
