@@ -29,10 +29,25 @@ class PxWidgetsError(Exception):
         return self.message if self.hint is None else f'{self.message} {self.hint}'
 
 
-class TableNotFoundError(PxWidgetsError):
-    """No table, view or snapshot lives at the given path (or it was dropped)."""
+class NotFoundError(PxWidgetsError):
+    """Base class: the named thing (table, stage, level, model, experiment, …) does not exist (``code = 'not_found'``).
+
+    Example:
+        >>> isinstance(TableNotFoundError('demo/nope'), NotFoundError)
+        True
+    """
 
     code = 'not_found'
+
+
+class ConflictError(PxWidgetsError):
+    """Base class: something of that name exists with a different definition; nothing is changed silently."""
+
+    code = 'conflict'
+
+
+class TableNotFoundError(NotFoundError):
+    """No table, view or snapshot lives at the given path (or it was dropped)."""
 
     def __init__(self, path: str, *, hint: str | None = None) -> None:
         super().__init__(f'No table, view or snapshot at {path!r}.', hint=hint)
@@ -57,10 +72,8 @@ class BrokenColumnError(PxWidgetsError):
     code = 'broken_column'
 
 
-class StageNotFoundError(PxWidgetsError):
+class StageNotFoundError(NotFoundError):
     """A pipeline has no stage of the given name."""
-
-    code = 'not_found'
 
     def __init__(self, name: str, *, known: list[str] | None = None, hint: str | None = None) -> None:
         if hint is None and known:
@@ -88,10 +101,8 @@ class InvalidParameterError(InvalidRequestError):
         self.errors = errors or []
 
 
-class TransformNotFoundError(PxWidgetsError):
+class TransformNotFoundError(NotFoundError):
     """No transform of the given name is registered."""
-
-    code = 'not_found'
 
 
 class ForeignColumnError(InvalidRequestError):
@@ -100,10 +111,8 @@ class ForeignColumnError(InvalidRequestError):
     code = 'foreign_column'
 
 
-class StageConflictError(PxWidgetsError):
+class StageConflictError(ConflictError):
     """A stage of that name exists with a different definition; re-running never changes a stage silently."""
-
-    code = 'conflict'
 
     def __init__(self, message: str, *, existing: str = '', requested: str = '', hint: str | None = None) -> None:
         super().__init__(message, hint=hint)

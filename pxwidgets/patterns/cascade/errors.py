@@ -7,7 +7,7 @@ Example:
 
 from __future__ import annotations
 
-from pxwidgets.errors import InvalidRequestError, InvalidStageNameError, PxWidgetsError
+from pxwidgets.errors import ConflictError, InvalidRequestError, InvalidStageNameError, NotFoundError, PxWidgetsError
 
 
 class InvalidQueryError(InvalidRequestError):
@@ -22,10 +22,8 @@ class LevelNameError(InvalidStageNameError):
     code = 'invalid_name'
 
 
-class LevelNotFoundError(PxWidgetsError):
+class LevelNotFoundError(NotFoundError):
     """The cascade has no level of that name."""
-
-    code = 'not_found'
 
     def __init__(self, name: str, known: list[str]) -> None:
         super().__init__(
@@ -41,16 +39,12 @@ class EmbeddingUnavailableError(PxWidgetsError):
     code = 'embedding_unavailable'
 
 
-class CascadeNotFoundError(PxWidgetsError):
+class CascadeNotFoundError(NotFoundError):
     """No cascade lives at the given path (or the table has none)."""
 
-    code = 'not_found'
 
-
-class CascadeConflictError(PxWidgetsError):
+class CascadeConflictError(ConflictError):
     """A cascade of that name exists with a different definition (another source table or content column)."""
-
-    code = 'conflict'
 
 
 class LevelBuildError(PxWidgetsError):

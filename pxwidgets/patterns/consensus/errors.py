@@ -7,7 +7,7 @@ Example:
 
 from __future__ import annotations
 
-from pxwidgets.errors import InvalidRequestError, PxWidgetsError
+from pxwidgets.errors import InvalidRequestError, NotFoundError, PxWidgetsError
 
 
 class ConsensusError(PxWidgetsError):
@@ -34,10 +34,10 @@ class ModelNameError(ConsensusError, InvalidRequestError):
     code = 'invalid_name'
 
 
-class ModelNotFoundError(ConsensusError):
+class ModelNotFoundError(ConsensusError, NotFoundError):
     """The consensus has no model of that name."""
 
-    code = 'not_found'
+    code = 'not_found'  # ConsensusError's code comes first in the method resolution order
 
 
 class NotEnoughModelsError(ConsensusError):

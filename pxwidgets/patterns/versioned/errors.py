@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pxwidgets.errors import InvalidRequestError, PxWidgetsError
+from pxwidgets.errors import InvalidRequestError, NotFoundError, PxWidgetsError
 
 
 class UnknownVersionError(InvalidRequestError):
@@ -25,10 +25,8 @@ class ExperimentNameError(InvalidRequestError):
     code = 'invalid_name'
 
 
-class NotAnExperimentError(PxWidgetsError):
+class NotAnExperimentError(NotFoundError):
     """``VersionedExperiment.open(name)`` found no experiment there."""
-
-    code = 'not_found'
 
 
 class SetupFailedError(PxWidgetsError):
