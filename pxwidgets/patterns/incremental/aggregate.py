@@ -176,16 +176,45 @@ def _merged(rows: Iterable[Mapping[str, Any]], keys: tuple[str, ...]) -> list[di
     return list(out.values())
 
 
-def aggregate(tbl: pxt.Table, spec: Spec, window: Window) -> Aggregate:
+def bucket_ranges(buckets: Iterable[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive windows as ``(first, last + 1)`` pairs.
+
+    Example:
+        >>> bucket_ranges([7, 3, 4, 5, 9])
+        [(3, 6), (7, 8), (9, 10)]
+    """
+    out: list[tuple[int, int]] = []
+    for b in sorted(set(buckets)):
+        if out and out[-1][1] == b:
+            out[-1] = (out[-1][0], b + 1)
+        else:
+            out.append((b, b + 1))
+    return out
+
+
+def aggregate(tbl: pxt.Table, spec: Spec, window: Window, only: Iterable[int] | None = None) -> Aggregate:
     """Every window's summary in one query: ``group_by(key // width)`` for integer classes (one row per window),
     ``group_by(key // width, prediction, truth)`` for string classes (their cells come with it). Rows without a key
     fall in the group ``None``.
+
+    With ``only``, just those windows are aggregated (their key ranges, which the key's index finds) and rows
+    without a key are not counted (``unplaced`` is 0).
 
     For integer classes the confusion cells are read later, only for windows that changed (:func:`fill_cells`, or
     with their values).
     """
     key = key_expr(tbl, spec, window)
     bucket = key // window.width
+    source: Any = tbl
+    if only is not None:
+        ranges = bucket_ranges(only)
+        if not ranges:
+            return Aggregate({}, 0, 0)
+        conds = [(key >= lo * window.width) & (key < hi * window.width) for lo, hi in ranges]
+        cond = conds[0]
+        for c in conds[1:]:
+            cond = cond | c
+        source = tbl.where(cond)
     pred, truth = tbl[spec.prediction], tbl[spec.ground_truth]
     every = count(key == None)  # noqa: E711  (a boolean, never null: counts every row of the group)
     windows: dict[int, WindowCounts] = {}
@@ -199,16 +228,16 @@ def aggregate(tbl: pxt.Table, spec: Spec, window: Window) -> Aggregate:
         marks = {'mh': pxt_sum(mark(h)), 'mh2': pxt_sum(mark(h * VALUE_SCALES[0]))}
         counts = {'nh': count(h)}
         columns = {'b': bucket, 'n': every, **counts, **marks, **_numeric_columns(tbl, spec)}
-        query = tbl.group_by(bucket).select(**columns)
+        query = source.group_by(bucket).select(**columns)
     elif spec.label_type == 'int':
         p, g = pred * CLASS_SCALES[0], truth * CLASS_SCALES[1]
         marks = {'mp': pxt_sum(mark(p)), 'mg': pxt_sum(mark(g)), 'mpg': pxt_sum(mark(p + g))}
         counts = {'np': count(pred), 'ng': count(truth), 'npg': count(p + g)}
         columns = {'b': bucket, 'n': every, **counts, **marks, **_numeric_columns(tbl, spec)}
-        query = tbl.group_by(bucket).select(**columns)
+        query = source.group_by(bucket).select(**columns)
     else:
         columns = {'b': bucket, 'p': pred, 'g': truth, 'n': every, **_numeric_columns(tbl, spec)}
-        query = tbl.group_by(bucket, pred, truth).select(**columns)
+        query = source.group_by(bucket, pred, truth).select(**columns)
     for row in _merged(
         query.collect(), ('b', 'p', 'g') if spec.label_type == 'string' and not spec.detections else ('b',)
     ):

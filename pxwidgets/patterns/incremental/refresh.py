@@ -1,7 +1,9 @@
 """Refresh: bring an evaluation's window table up to date with the evaluated table, and raise new alerts.
 
 One aggregation query (:func:`~pxwidgets.patterns.incremental.aggregate.aggregate`) gives every window's fingerprint;
-only windows whose fingerprint changed (or that are new) are recomputed, with their values fetched by key range, and
+after the first refresh of a session, it aggregates only the windows whose rows were inserted, updated or deleted
+since the last refresh (found from Pixeltable's row versions), and keeps the other windows' summaries. Only windows
+whose fingerprint changed (or that are new) are recomputed, with their values fetched by key range, and
 written in one upsert. Drift limits of the sample-size rule (:mod:`~pxwidgets.patterns.incremental.nulls`) are kept
 in the settings row's state, per reference, so each is estimated once. When neither the table's version nor the
 settings changed since the last complete refresh, nothing is read beyond the settings row.
@@ -31,6 +33,7 @@ from pxwidgets.patterns.incremental.config import DEFAULT_THRESHOLDS, Window
 from pxwidgets.patterns.incremental.nulls import NullLimits
 from pxwidgets.patterns.incremental.reference import ReferenceData, reference_data
 from pxwidgets.patterns.incremental.store import Store
+from pxwidgets.tables.internals import changed_buckets
 
 ProgressCallback = Callable[[int, int, str], None]
 """``on_progress(done, total, message)``."""
@@ -112,7 +115,7 @@ def refresh(
         )
     w = settings.window
     report(0, 4, 'aggregating windows')
-    agg = aggregate(tbl, spec, w)
+    agg = _aggregate(tbl, store, w, state, version, force)
     stored = {int(r['bucket']): r for r in store.window_rows(ALERT_COLUMNS)}
     changed: list[int] = []
     removed = sorted(set(stored) - set(agg.windows))
@@ -159,6 +162,7 @@ def refresh(
             'nulls': nulls,
         }
     )
+    store.aggregate_cache = (version, w, agg)
     report(4, 4, 'done')
     return RefreshResult(
         changed,
@@ -170,6 +174,29 @@ def refresh(
         _elapsed(start),
         agg.future,
     )
+
+
+def _aggregate(tbl: pxt.Table, store: Store, w: Window, state: dict[str, Any], version: int, force: bool) -> Aggregate:
+    """Every window's summary: the last refresh's, with the windows whose rows changed since its table version
+    aggregated again (one query over their key ranges); a full aggregation when there is no such refresh in this
+    session, the window changed, rows lay in the future then, or the store cannot say which rows changed."""
+    spec = store.spec
+    cached = store.aggregate_cache
+    if force or cached is None or cached[0] != state.get('version') or cached[1] != w or cached[2].future:
+        return aggregate(tbl, spec, w)
+    column = spec.key if w.kind == 'time' else spec.order
+    touched = None if column is None else changed_buckets(tbl, column, w.width, cached[0])
+    if column is None or touched is None:
+        return aggregate(tbl, spec, w)
+    old: Aggregate = cached[2]
+    part = aggregate(tbl, spec, w, only=[b for b in touched if b is not None])
+    windows = {b: wc for b, wc in old.windows.items() if b not in touched}
+    windows.update(part.windows)
+    unplaced = old.unplaced
+    if None in touched:  # rows without a key changed: count them again (the key's index finds them)
+        key = tbl[column]
+        unplaced = int(tbl.where(key == None).count())  # noqa: E711
+    return Aggregate(dict(sorted(windows.items())), unplaced, part.future)
 
 
 def _window_rows(

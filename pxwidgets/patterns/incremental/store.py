@@ -157,6 +157,9 @@ class Store:
         self.reference_cache: tuple[str, dict[str, Any]] | None = None
         """The reference's counts and numeric values and the digest they belong to (a cache, checked against the
         catalog at every refresh)."""
+        self.aggregate_cache: tuple[int, Any, Any] | None = None
+        """``(table version, window, Aggregate)`` of the last refresh: the next one aggregates only the windows whose
+        rows changed since that version (a cache; a new session starts with a full aggregation)."""
 
     @classmethod
     def create(cls, dir: str, spec: Spec, settings: Settings) -> Store:
