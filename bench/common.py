@@ -138,22 +138,24 @@ class Measure:
         return self.ms / other.ms if other.ms else float('nan')
 
 
-def peak_memory(fn: Callable[[], object]) -> tuple[float, float]:
-    """``(peak RSS rise, peak Python heap)`` in MB of one call of ``fn``."""
+def peak_memory(fn: Callable[[], object], *, heap: bool = True) -> tuple[float, float]:
+    """``(peak RSS rise, peak Python heap)`` in MB of one call of ``fn`` (two calls; one without ``heap``: NaN)."""
     gc.collect()
     before = _status_kb('VmRSS')
     rss = 0.0
     if _reset_peak_rss():
         fn()
         rss = max(0, _status_kb('VmHWM') - before) / 1024
+    if not heap:
+        return rss, float('nan')
     gc.collect()
     tracemalloc.start()
     try:
         fn()
-        heap = tracemalloc.get_traced_memory()[1] / 2**20
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
     finally:
         tracemalloc.stop()
-    return rss, heap
+    return rss, peak
 
 
 def interleaved(

@@ -80,6 +80,8 @@ class WindowCounts:
     marks."""
     loaded: bool = False
     """Whether ``cells`` holds the window's confusion cells."""
+    by_cell: bool = False
+    """Whether the summary is per confusion cell (string classes), else one entry of counts and marks first."""
 
     @property
     def rows(self) -> int:
@@ -103,6 +105,19 @@ class WindowCounts:
     def labels(self) -> dict[Hashable, int]:
         """Rows per true class (rows still waiting for their label left out)."""
         return _marginal(self.cells, 1)
+
+    def pooled_digest(self) -> str:
+        """A hash of what the pooled drift tests of the windows after this one read of it: its predictions and
+        numeric values, not its labels (late labels then change only their own window). String classes: their
+        numeric sums are kept per cell, so a label moved there changes this digest too."""
+        if self.by_cell:  # string classes: the cells come with the summary
+            head: list[Any] = sorted(map(repr, self.predictions().items()))
+            rest = self.summary
+        else:  # integer classes: [np, ng, npg, mp, mg, mpg] then the numeric columns' entries
+            head = [self.summary[0][0], self.summary[0][3]] if self.summary else []
+            rest = self.summary[1:]
+        data = json.dumps([self.total, head, sorted(rest, key=repr)], default=repr)
+        return hashlib.sha256(data.encode()).hexdigest()[:24]
 
     def digest(self) -> str:
         """A hash of what the window's statistics depend on: its summary (whether or not its cells are loaded)."""
@@ -245,7 +260,8 @@ def aggregate(tbl: pxt.Table, spec: Spec, window: Window, only: Iterable[int] | 
             unplaced += int(row['n'])
             continue
         b = int(row['b'])
-        wc = windows.setdefault(b, WindowCounts(b, loaded=spec.label_type == 'string'))
+        by_cell = spec.label_type == 'string' and not spec.detections
+        wc = windows.setdefault(b, WindowCounts(b, loaded=by_cell, by_cell=by_cell))
         wc.total += int(row['n'])
         if wc.loaded:
             wc.cells[(row['p'], row['g'])] = int(row['n'])
