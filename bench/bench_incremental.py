@@ -186,9 +186,7 @@ def ensure_evidently() -> Path | None:
     if python.exists() and subprocess.run([str(python), '-c', 'import evidently'], capture_output=True).returncode == 0:
         return python
     subprocess.run([sys.executable, '-m', 'venv', str(EVIDENTLY_VENV)], check=True)
-    pip = subprocess.run(
-        [str(python), '-m', 'pip', 'install', '-q', *EVIDENTLY], capture_output=True, text=True
-    )
+    pip = subprocess.run([str(python), '-m', 'pip', 'install', '-q', *EVIDENTLY], capture_output=True, text=True)
     if pip.returncode != 0:
         print(f'Evidently could not be installed:\n{pip.stderr[-2000:]}')
         return None
