@@ -138,8 +138,11 @@ class Measure:
         return self.ms / other.ms if other.ms else float('nan')
 
 
-def peak_memory(fn: Callable[[], object], setup: Callable[[], object] | None = None) -> tuple[float, float]:
-    """``(peak RSS rise, peak Python heap)`` in MB of one call of ``fn`` (``setup`` runs, unmeasured, before each)."""
+def peak_memory(
+    fn: Callable[[], object], setup: Callable[[], object] | None = None, *, heap: bool = True
+) -> tuple[float, float]:
+    """``(peak RSS rise, peak Python heap)`` in MB of one call of ``fn`` (``setup`` runs, unmeasured, before each call;
+    without ``heap`` one call and the heap is NaN)."""
     if setup is not None:
         setup()
     gc.collect()
@@ -148,16 +151,18 @@ def peak_memory(fn: Callable[[], object], setup: Callable[[], object] | None = N
     if _reset_peak_rss():
         fn()
         rss = max(0, _status_kb('VmHWM') - before) / 1024
+    if not heap:
+        return rss, float('nan')
     if setup is not None:
         setup()
     gc.collect()
     tracemalloc.start()
     try:
         fn()
-        heap = tracemalloc.get_traced_memory()[1] / 2**20
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
     finally:
         tracemalloc.stop()
-    return rss, heap
+    return rss, peak
 
 
 def interleaved(

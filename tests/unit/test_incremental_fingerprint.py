@@ -163,3 +163,43 @@ def test_a_window_fingerprint_depends_on_its_rows_not_on_their_storage_order(
     monkeypatch.setattr(aggregation, '_merged', spy)
     windows = aggregation.aggregate(tbl, ev.spec, ev._store.read()[0].window).windows
     assert len(windows) == 4 and len(returned[0]) == 4, returned[0]
+
+
+@pytest.mark.parametrize('windows', [3, 12])
+def test_a_refresh_after_a_change_aggregates_only_the_windows_it_touched(
+    pxt_dir: str, windows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the first refresh, an insert into a new window, a late label and a deletion each make the next
+    refresh aggregate just the windows whose rows changed (found from Pixeltable's row versions) — the same number
+    of windows whether the table has 3 or 12 — and store what a forced refresh stores (issue 16: the refresh after
+    1k new rows grew with the table because every window was aggregated again)."""
+    from pxwidgets.patterns.incremental import refresh as refreshing
+
+    tbl = pxt.create_table(f'{pxt_dir}/preds_{windows}', SCHEMA, primary_key='id')
+    tbl.insert([_row(i, i // 5 + i % 5 / 10, i % 3, i % 3 if i % 4 else None, i / 70) for i in range(5 * windows)])
+    ev = IncrementalEvaluation(tbl, 'prediction', 'label', 'ts', window='1h', numeric=['confidence'])
+    ev.refresh()
+    aggregated: list[int] = []
+    full = refreshing.aggregate
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        found = full(*args, **kwargs)
+        aggregated.append(len(found.windows))
+        return found
+
+    monkeypatch.setattr(refreshing, 'aggregate', spy)
+    first = int(T0.timestamp()) // HOUR
+    changes = [
+        (lambda: tbl.insert([_row(1000, windows + 0.5, 1, 1, 0.5)]), first + windows, 1),  # a new window
+        (lambda: tbl.batch_update([{'id': 3, 'label': 2}]), first, 1),  # a late label in the first window
+        (lambda: tbl.delete(where=tbl.id == 1000), first + windows, 0),  # the new window's only row: gone
+    ]
+    for change, bucket, left in changes:
+        aggregated.clear()
+        change()
+        result = ev.refresh()
+        assert aggregated == [left], aggregated  # windows aggregated again (the old code: every window)
+        assert bucket in (result.changed if left else result.removed)
+        seen = _windows(ev)
+        ev.refresh(force=True)
+        assert _windows(ev) == seen

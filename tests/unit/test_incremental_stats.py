@@ -231,3 +231,45 @@ def test_data_quality_per_window_against_pandas() -> None:
     assert got['missing'] == 5 and got['nan'] == 1  # two rows with no value at all, two None, one NaN
     expected = int(((window < reference.min()) | (window > reference.max())).sum())
     assert got['out_of_range'] == expected > 0
+
+
+def test_a_small_persistent_shift_is_caught_by_the_pooled_windows_before_the_window_alone() -> None:
+    """A shift of 0.1 reference standard deviation in windows of 300 values against 1,176 reference values: the
+    window pooled with the ones before it crosses its limit at the third drifted window, where the window alone
+    (the previous default rule, at the 0.99 quantile) has not crossed yet. Rows go through the default rule."""
+    from pxwidgets.patterns.incremental.nulls import NullLimits, numeric_limit
+    from pxwidgets.patterns.incremental.windows import numeric_drift
+
+    rng = np.random.default_rng(11)
+    ref = rng.beta(8, 2, 1176)
+    windows = [rng.beta(8, 2, 300) - 0.1 * 0.13 for _ in range(4)]
+    limits = NullLimits({}, 'ref', DEFAULT_THRESHOLDS['false_alarm_rate'])
+    rows = [_row(0, 0.0)]
+    for i, values in enumerate(windows):
+        row = _row(i + 1, 0.0, rows=300)
+        row['drift'] = {'confidence': numeric_drift(ref, values, 300, 300, limits, 'confidence', windows[:i][::-1])}
+        rows.append(row)
+    rows.append(_row(len(windows) + 1, 0.0))  # a later window: the drifted ones are complete
+    fired = alert_candidates(rows, DEFAULT_THRESHOLDS, reference_bucket=0)
+    assert min(a['bucket'] for a in fired if a['statistic'] == 'wasserstein') == 3
+    assert 'windows pooled' in next(a['message'] for a in fired if a['bucket'] == 3)
+    previous = numeric_limit(ref, 256, 0.01)  # the previous rule: the window alone, 0.99 quantile, size bin of 300
+    assert previous is not None
+    alone = [float(scipy_stats.wasserstein_distance(ref, w)) / np.std(ref) for w in windows[:3]]
+    assert all(value <= previous for value in alone), (alone, previous)
+
+
+def test_the_resampled_wasserstein_distances_follow_scipys() -> None:
+    """The vectorised no-drift distances (distinct values and their counts) have the distribution of scipy's
+    ``wasserstein_distance`` between a pseudo-reference and a window drawn one by one from the reference."""
+    from pxwidgets.patterns.incremental.nulls import null_wasserstein
+
+    rng = np.random.default_rng(11)
+    ref = np.round(rng.beta(8, 2, 800), 3)  # ties: distinct values with counts
+    ours = null_wasserstein(ref, 800, 200, 2000, np.random.default_rng(1))
+    theirs = []
+    for _ in range(1000):
+        pseudo, window = rng.choice(ref, 800), rng.choice(ref, 200)
+        theirs.append(scipy_stats.wasserstein_distance(pseudo, window) / np.std(pseudo))
+    assert scipy_stats.ks_2samp(ours, theirs).pvalue > 0.001
+    assert np.quantile(ours, 0.9) == pytest.approx(np.quantile(theirs, 0.9), rel=0.1)

@@ -80,6 +80,8 @@ class WindowCounts:
     marks."""
     loaded: bool = False
     """Whether ``cells`` holds the window's confusion cells."""
+    by_cell: bool = False
+    """Whether the summary is per confusion cell (string classes), else one entry of counts and marks first."""
 
     @property
     def rows(self) -> int:
@@ -103,6 +105,19 @@ class WindowCounts:
     def labels(self) -> dict[Hashable, int]:
         """Rows per true class (rows still waiting for their label left out)."""
         return _marginal(self.cells, 1)
+
+    def pooled_digest(self) -> str:
+        """A hash of what the pooled drift tests of the windows after this one read of it: its predictions and
+        numeric values, not its labels (late labels then change only their own window). String classes: their
+        numeric sums are kept per cell, so a label moved there changes this digest too."""
+        if self.by_cell:  # string classes: the cells come with the summary
+            head: list[Any] = sorted(map(repr, self.predictions().items()))
+            rest = self.summary
+        else:  # integer classes: [np, ng, npg, mp, mg, mpg] then the numeric columns' entries
+            head = [self.summary[0][0], self.summary[0][3]] if self.summary else []
+            rest = self.summary[1:]
+        data = json.dumps([self.total, head, sorted(rest, key=repr)], default=repr)
+        return hashlib.sha256(data.encode()).hexdigest()[:24]
 
     def digest(self) -> str:
         """A hash of what the window's statistics depend on: its summary (whether or not its cells are loaded)."""
@@ -176,16 +191,45 @@ def _merged(rows: Iterable[Mapping[str, Any]], keys: tuple[str, ...]) -> list[di
     return list(out.values())
 
 
-def aggregate(tbl: pxt.Table, spec: Spec, window: Window) -> Aggregate:
+def bucket_ranges(buckets: Iterable[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive windows as ``(first, last + 1)`` pairs.
+
+    Example:
+        >>> bucket_ranges([7, 3, 4, 5, 9])
+        [(3, 6), (7, 8), (9, 10)]
+    """
+    out: list[tuple[int, int]] = []
+    for b in sorted(set(buckets)):
+        if out and out[-1][1] == b:
+            out[-1] = (out[-1][0], b + 1)
+        else:
+            out.append((b, b + 1))
+    return out
+
+
+def aggregate(tbl: pxt.Table, spec: Spec, window: Window, only: Iterable[int] | None = None) -> Aggregate:
     """Every window's summary in one query: ``group_by(key // width)`` for integer classes (one row per window),
     ``group_by(key // width, prediction, truth)`` for string classes (their cells come with it). Rows without a key
     fall in the group ``None``.
+
+    With ``only``, just those windows are aggregated (their key ranges, which the key's index finds) and rows
+    without a key are not counted (``unplaced`` is 0).
 
     For integer classes the confusion cells are read later, only for windows that changed (:func:`fill_cells`, or
     with their values).
     """
     key = key_expr(tbl, spec, window)
     bucket = key // window.width
+    source: Any = tbl
+    if only is not None:
+        ranges = bucket_ranges(only)
+        if not ranges:
+            return Aggregate({}, 0, 0)
+        conds = [(key >= lo * window.width) & (key < hi * window.width) for lo, hi in ranges]
+        cond = conds[0]
+        for c in conds[1:]:
+            cond = cond | c
+        source = tbl.where(cond)
     pred, truth = tbl[spec.prediction], tbl[spec.ground_truth]
     every = count(key == None)  # noqa: E711  (a boolean, never null: counts every row of the group)
     windows: dict[int, WindowCounts] = {}
@@ -199,16 +243,16 @@ def aggregate(tbl: pxt.Table, spec: Spec, window: Window) -> Aggregate:
         marks = {'mh': pxt_sum(mark(h)), 'mh2': pxt_sum(mark(h * VALUE_SCALES[0]))}
         counts = {'nh': count(h)}
         columns = {'b': bucket, 'n': every, **counts, **marks, **_numeric_columns(tbl, spec)}
-        query = tbl.group_by(bucket).select(**columns)
+        query = source.group_by(bucket).select(**columns)
     elif spec.label_type == 'int':
         p, g = pred * CLASS_SCALES[0], truth * CLASS_SCALES[1]
         marks = {'mp': pxt_sum(mark(p)), 'mg': pxt_sum(mark(g)), 'mpg': pxt_sum(mark(p + g))}
         counts = {'np': count(pred), 'ng': count(truth), 'npg': count(p + g)}
         columns = {'b': bucket, 'n': every, **counts, **marks, **_numeric_columns(tbl, spec)}
-        query = tbl.group_by(bucket).select(**columns)
+        query = source.group_by(bucket).select(**columns)
     else:
         columns = {'b': bucket, 'p': pred, 'g': truth, 'n': every, **_numeric_columns(tbl, spec)}
-        query = tbl.group_by(bucket, pred, truth).select(**columns)
+        query = source.group_by(bucket, pred, truth).select(**columns)
     for row in _merged(
         query.collect(), ('b', 'p', 'g') if spec.label_type == 'string' and not spec.detections else ('b',)
     ):
@@ -216,7 +260,8 @@ def aggregate(tbl: pxt.Table, spec: Spec, window: Window) -> Aggregate:
             unplaced += int(row['n'])
             continue
         b = int(row['b'])
-        wc = windows.setdefault(b, WindowCounts(b, loaded=spec.label_type == 'string'))
+        by_cell = spec.label_type == 'string' and not spec.detections
+        wc = windows.setdefault(b, WindowCounts(b, loaded=by_cell, by_cell=by_cell))
         wc.total += int(row['n'])
         if wc.loaded:
             wc.cells[(row['p'], row['g'])] = int(row['n'])

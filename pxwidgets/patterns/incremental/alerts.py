@@ -1,7 +1,8 @@
 """Alert rules: a statistic of a complete window crosses its threshold; a detector fires on the metric stream.
 
 Drift is decided by the sample-size rule by default (a statistic above its no-drift limit for the window's size,
-stored beside it in the window row), or by Evidently's fixed thresholds (``drift_rule='evidently'``).
+stored beside it in the window row; or, for the window pooled with the 1 or 3 windows before it, above the limit for
+that many values), or by Evidently's fixed thresholds (``drift_rule='evidently'``).
 
 A window is *complete* once rows of a later window have arrived (windows close on event time, so a replay of old data
 behaves like live data). The reference window never alerts. Drift and metric rules need ``min_rows`` rows (labeled
@@ -20,6 +21,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from river import drift as river_drift
+
+from pxwidgets.patterns.incremental.nulls import POOLS, alpha_shares
 
 DRIFT_RULES: tuple[tuple[str, str, str], ...] = (
     ('psi', 'psi', 'above'),
@@ -88,7 +91,7 @@ def alert_candidates(
     out: list[dict[str, Any]] = []
     for row in complete:
         if int(row['rows']) >= min_rows and by_size:
-            out += _limit_alerts(row, float(thresholds.get('false_alarm_rate') or 0.01))
+            out += _limit_alerts(row, float(thresholds.get('false_alarm_rate') or 0.02))
         elif int(row['rows']) >= min_rows:
             for column, statistics in sorted((row.get('drift') or {}).items()):
                 for statistic, name, direction in DRIFT_RULES:
@@ -129,20 +132,27 @@ numbers by normed Wasserstein distance."""
 
 
 def _limit_alerts(row: Mapping[str, Any], alpha: float) -> list[dict[str, Any]]:
-    """Alerts of the sample-size rule on one window: a statistic above the limit it stays under without drift in
-    all but ``alpha`` of windows of that many values."""
+    """Alerts of the sample-size rule on one window: a statistic above the limit it stays under without drift —
+    for the window alone, or for the window pooled with the 1 or 3 before it (``*_pooled2``, ``*_pooled4``) — the
+    false-alarm rate ``alpha`` split between these tests. One alert per statistic and column: the first test that
+    crosses its limit (the window alone first)."""
     out = []
     for column, statistics in sorted((row.get('drift') or {}).items()):
         for statistic, limit_name in LIMIT_RULES:
-            value, limit = statistics.get(statistic), statistics.get(limit_name)
-            if value is None or limit is None or not value > limit:
-                continue
-            n = statistics.get('values')
-            message = (
-                f'{statistic} of {column} is {value:.4g}, above {limit:.4g}: without drift, {1 - alpha:.0%} of '
-                f'windows of {n} values stay below'
-            )
-            out.append(_alert(row, statistic, column, value, limit, message))
+            for k in (1, *POOLS):
+                suffix = '' if k == 1 else f'_pooled{k}'
+                value = statistics.get(statistic + suffix)
+                limit = statistics.get(limit_name if k == 1 else f'{statistic}{suffix}_limit')
+                if value is None or limit is None or not value > limit:
+                    continue
+                n = statistics.get('values' + suffix)
+                where = f'of {k} windows pooled ({n} values)' if k > 1 else f'of windows of {n} values'
+                message = (
+                    f'{statistic} of {column} is {value:.4g}, above {limit:.4g}: without drift, '
+                    f'{100 * (1 - alpha_shares(alpha)[k]):.4g}% {where} stay below'
+                )
+                out.append(_alert(row, statistic, column, value, limit, message))
+                break
     return out
 
 

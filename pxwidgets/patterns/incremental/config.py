@@ -2,7 +2,9 @@
 
 Drift is decided by default by the *sample-size rule*: a window's Jensen-Shannon distance (classes) or normed
 Wasserstein distance (numbers) alerts when it exceeds what that statistic reaches without drift for a window of that
-many values in all but ``false_alarm_rate`` of cases (see :mod:`~pxwidgets.patterns.incremental.nulls`). Evidently's
+many values — or when the window pooled with the 1 or 3 windows before it exceeds the limit for that many values —
+the tests together alerting on at most ``false_alarm_rate`` of undrifted windows (see
+:mod:`~pxwidgets.patterns.incremental.nulls`). Evidently's
 rule stays available as ``drift_rule='evidently'``, with the established tools' thresholds (Evidently and NannyML):
 population stability index 0.1, Jensen-Shannon distance 0.1, Kolmogorov-Smirnov p-value 0.05, normed Wasserstein
 distance 0.1; numeric drift decided by KS up to 1,000 reference values and by Wasserstein above.
@@ -79,8 +81,9 @@ THRESHOLD_PARAMS = ParamSet(
         Param(
             'false_alarm_rate',
             'float',
-            0.01,
-            'sample_size rule: the share of undrifted windows allowed to alert, per column (0.01 = 1 in 100).',
+            0.02,
+            'sample_size rule: the share of undrifted windows allowed to alert, per column (0.02 = 2 in 100), split '
+            'between the window alone (half) and the window pooled with the 1 and 3 before it (a quarter each).',
             exclusive_minimum=0,
             maximum=0.5,
         ),

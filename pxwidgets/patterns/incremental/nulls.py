@@ -25,16 +25,36 @@ from collections.abc import Hashable, Mapping
 from typing import Any
 
 import numpy as np
-from scipy import stats as sps
 from scipy.spatial import distance
 
 from pxwidgets.patterns.incremental.stats import MIN_STD, PSI_EPSILON, _sort_key
 
-DRAWS = 400
-"""Resamples per limit (the 0.99 quantile then rests on the 4 largest of 400)."""
+POOLS = (2, 4)
+"""Besides each window alone, the sample-size rule tests it pooled with the window before it (2 windows) and with
+the 3 before it (4 windows): a small drift that persists is seen in the pooled values first, as their own noise
+shrinks (the windows are taken against the same reference, whose own noise the limits include)."""
+
+
+def alpha_shares(alpha: float) -> dict[int, float]:
+    """The false-alarm rate split between the tests of one window (Bonferroni: their union alerts on at most
+    ``alpha`` of undrifted windows): half to the window alone, the rest evenly to the pools.
+
+    Example:
+        >>> alpha_shares(0.02)
+        {1: 0.01, 2: 0.005, 4: 0.005}
+    """
+    return {1: alpha / 2, **{k: alpha / (2 * len(POOLS)) for k in POOLS}}
+
+
+DRAWS = 2000
+"""Resamples per limit (the 0.9975 quantile — a pooled test's share of a 0.01 false-alarm rate — then rests on the
+5 largest of 2,000)."""
 
 MAX_PSEUDO_REFERENCE = 20_000
 """Pseudo-references larger than this are drawn at this size (more noise: fewer alarms, never more)."""
+
+BATCH = 64
+"""Resamples computed together (memory: a few ``BATCH × distinct reference values`` arrays)."""
 
 
 def size_bin(n: int) -> int:
@@ -55,20 +75,44 @@ def _rng(*key: Any) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+def null_wasserstein(reference: np.ndarray, m: int, n: int, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """``draws`` normed Wasserstein distances between a pseudo-reference of ``m`` values and a window of ``n`` values,
+    both drawn with replacement from ``reference``.
+
+    Computed on the reference's distinct values ``u`` (sorted) from how often each was drawn: the Wasserstein-1
+    distance of two samples on ``u`` is ``sum(|F_a(u_i) - F_b(u_i)| * (u_(i+1) - u_i))`` (the area between their
+    empirical distribution functions, what ``scipy.stats.wasserstein_distance`` computes), divided by the
+    pseudo-reference's standard deviation (at least ``MIN_STD``). The same draws as resampling the values one by one,
+    without sorting each resample.
+    """
+    u, inverse = np.unique(np.asarray(reference, dtype=np.float64), return_inverse=True)
+    k, size = len(u), len(reference)
+    gaps, centred = np.diff(u), u - u.mean()
+    out = np.empty(draws)
+    for start in range(0, draws, BATCH):
+        b = min(BATCH, draws - start)
+        offset = (np.arange(b) * k)[:, None]
+
+        def counts(size_: int, offset: np.ndarray = offset, b: int = b) -> np.ndarray:
+            drawn = inverse[rng.integers(0, size, (b, size_))] + offset
+            return np.bincount(drawn.ravel(), minlength=b * k).reshape(b, k)
+
+        a, w = counts(m), counts(n)
+        fa, fw = np.cumsum(a[:, :-1], axis=1) / m, np.cumsum(w[:, :-1], axis=1) / n
+        mean = a @ centred / m
+        std = np.sqrt(np.maximum(a @ centred**2 / m - mean**2, 0.0))
+        out[start : start + b] = (np.abs(fa - fw) @ gaps) / np.maximum(std, MIN_STD)
+    return out
+
+
 def numeric_limit(reference: np.ndarray, n: int, alpha: float, *, draws: int = DRAWS, salt: str = '') -> float | None:
     """The ``1 - alpha`` quantile of the normed Wasserstein distance between the reference and a window of ``n``
     values of the same distribution (``None`` without values on either side)."""
     ref = np.asarray(reference, dtype=np.float64)
     if len(ref) < 2 or n < 1:
         return None
-    rng = _rng('w', salt, len(ref), n, alpha, draws)
-    m = min(len(ref), MAX_PSEUDO_REFERENCE)
-    values = np.empty(draws)
-    for i in range(draws):
-        pseudo = rng.choice(ref, m)
-        window = rng.choice(ref, n)
-        norm = max(float(np.std(pseudo)), MIN_STD)
-        values[i] = sps.wasserstein_distance(pseudo, window) / norm
+    rng = _rng('w2', salt, len(ref), n, alpha, draws)
+    values = null_wasserstein(ref, min(len(ref), MAX_PSEUDO_REFERENCE), n, draws, rng)
     return float(np.quantile(values, 1 - alpha))
 
 
@@ -110,23 +154,29 @@ class NullLimits:
         self.computed = 0
         """How many limits were computed (not found in the cache)."""
 
-    def _key(self, kind: str, column: str, n: int) -> str:
-        return f'{self.digest}|{self.alpha:g}|{kind}|{column}|{size_bin(n)}'
+    def _key(self, kind: str, column: str, n: int, alpha: float) -> str:
+        return f'{self.digest}|{alpha:g}|{kind}|{column}|{size_bin(n)}'
 
-    def numeric(self, column: str, reference: np.ndarray, n: int) -> float | None:
-        """The Wasserstein limit of a numeric column for a window of ``n`` values."""
-        key = self._key('w', column, n)
+    def numeric(self, column: str, reference: np.ndarray, n: int, alpha: float | None = None) -> float | None:
+        """The Wasserstein limit of a numeric column for a window of ``n`` values (at ``alpha``, default the
+        instance's)."""
+        alpha = self.alpha if alpha is None else alpha
+        key = self._key('w2', column, n, alpha)
         if key not in self.cache:
-            self.cache[key] = numeric_limit(reference, size_bin(n), self.alpha, salt=column)
+            self.cache[key] = numeric_limit(reference, size_bin(n), alpha, salt=column)
             self.computed += 1
         value = self.cache[key]
         return None if value is None else float(value)
 
-    def categories(self, column: str, reference: Mapping[Hashable, int], n: int) -> dict[str, float] | None:
-        """The PSI and Jensen-Shannon limits of a categorical column for a window of ``n`` values."""
-        key = self._key('c', column, n)
+    def categories(
+        self, column: str, reference: Mapping[Hashable, int], n: int, alpha: float | None = None
+    ) -> dict[str, float] | None:
+        """The PSI and Jensen-Shannon limits of a categorical column for a window of ``n`` values (at ``alpha``,
+        default the instance's)."""
+        alpha = self.alpha if alpha is None else alpha
+        key = self._key('c', column, n, alpha)
         if key not in self.cache:
-            self.cache[key] = category_limits(reference, size_bin(n), self.alpha, salt=column)
+            self.cache[key] = category_limits(reference, size_bin(n), alpha, salt=column)
             self.computed += 1
         value = self.cache[key]
         return None if value is None else dict(value)

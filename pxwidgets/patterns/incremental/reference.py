@@ -47,6 +47,9 @@ class ReferenceData:
     """Whether ``digest`` also covers the numeric values (so cached values can be reused while it holds)."""
     buckets: tuple[int, ...] = ()
     """The windows the reference is made of (window references and whole-window ranges): its counts are theirs."""
+    overlaps: tuple[int, ...] = ()
+    """The windows that hold rows of the reference (a range off window boundaries included): never pooled with
+    other windows in the drift tests."""
 
     def load_counts(self, agg: Aggregate) -> None:
         """The category counts of a reference made of windows, from their (loaded) cells."""
@@ -132,17 +135,14 @@ def reference_data(
         lo, hi = _epoch(ref.start), _epoch(ref.end)
         source, where = tbl, (key >= lo) & (key < hi)
         # the digests of the windows the range overlaps cover its values too
-        overlapped = [
-            wc.digest()
-            for b, wc in sorted(agg.windows.items())
-            if lo < (b + 1) * window.width and b * window.width < hi
-        ]
+        overlaps = tuple(b for b in sorted(agg.windows) if lo < (b + 1) * window.width and b * window.width < hi)
+        overlapped = [agg.windows[b].digest() for b in overlaps]
         if lo % window.width == 0 and hi % window.width == 0:  # whole windows: counts from the aggregation
             inside = tuple(b for b in sorted(agg.windows) if lo // window.width <= b < hi // window.width)
             if not inside:
                 raise NoReferenceRowsError(ref.describe())
             digest = 'r:' + hashlib.sha256('|'.join(agg.windows[b].digest() for b in inside).encode()).hexdigest()[:24]
-            data = ReferenceData(ref.describe(), {}, {}, {}, digest, None, source, where, True, inside)
+            data = ReferenceData(ref.describe(), {}, {}, {}, digest, None, source, where, True, inside, overlaps)
             if with_values:
                 data.load_values(spec)
             return data
@@ -156,7 +156,7 @@ def reference_data(
         missing = [c for c in needed if c not in source.columns()]
         if missing:
             raise InvalidReferenceError(f'The reference {ref.path} has no column(s) {", ".join(missing)}.')
-        where, overlapped = None, []
+        where, overlapped, overlaps = None, [], ()
     if spec.detections:  # box classes come from the rows' matches, read when the reference is loaded
         rows = int((source if where is None else source.where(where)).count())
         if not rows:
@@ -174,7 +174,9 @@ def reference_data(
         ).encode()
     ).hexdigest()[:24]
     # detections: the digests of the overlapped windows (or a snapshot, which never changes) cover the matches too
-    data = ReferenceData(ref.describe(), predictions, labels, {}, digest, None, source, where, spec.detections)
+    data = ReferenceData(
+        ref.describe(), predictions, labels, {}, digest, None, source, where, spec.detections, (), overlaps
+    )
     if with_values:
         data.load_values(spec)
     return data

@@ -1,7 +1,9 @@
 """Refresh: bring an evaluation's window table up to date with the evaluated table, and raise new alerts.
 
 One aggregation query (:func:`~pxwidgets.patterns.incremental.aggregate.aggregate`) gives every window's fingerprint;
-only windows whose fingerprint changed (or that are new) are recomputed, with their values fetched by key range, and
+after the first refresh of a session, it aggregates only the windows whose rows were inserted, updated or deleted
+since the last refresh (found from Pixeltable's row versions), and keeps the other windows' summaries. Only windows
+whose fingerprint changed (or that are new) are recomputed, with their values fetched by key range, and
 written in one upsert. Drift limits of the sample-size rule (:mod:`~pxwidgets.patterns.incremental.nulls`) are kept
 in the settings row's state, per reference, so each is estimated once. When neither the table's version nor the
 settings changed since the last complete refresh, nothing is read beyond the settings row.
@@ -21,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pixeltable as pxt
 
 from pxwidgets.patterns.incremental import alerts as alert_rules
@@ -28,9 +31,10 @@ from pxwidgets.patterns.incremental import detections
 from pxwidgets.patterns.incremental import windows as win
 from pxwidgets.patterns.incremental.aggregate import Aggregate, aggregate, fill_cells
 from pxwidgets.patterns.incremental.config import DEFAULT_THRESHOLDS, Window
-from pxwidgets.patterns.incremental.nulls import NullLimits
+from pxwidgets.patterns.incremental.nulls import POOLS, NullLimits
 from pxwidgets.patterns.incremental.reference import ReferenceData, reference_data
 from pxwidgets.patterns.incremental.store import Store
+from pxwidgets.tables.internals import changed_buckets
 
 ProgressCallback = Callable[[int, int, str], None]
 """``on_progress(done, total, message)``."""
@@ -112,7 +116,7 @@ def refresh(
         )
     w = settings.window
     report(0, 4, 'aggregating windows')
-    agg = aggregate(tbl, spec, w)
+    agg = _aggregate(tbl, store, w, state, version, force)
     stored = {int(r['bucket']): r for r in store.window_rows(ALERT_COLUMNS)}
     changed: list[int] = []
     removed = sorted(set(stored) - set(agg.windows))
@@ -123,7 +127,9 @@ def refresh(
     else:
         ref = reference_data(tbl, spec, w, settings.reference, agg, with_values=False)
         alpha = float(settings.thresholds.get('false_alarm_rate') or DEFAULT_THRESHOLDS['false_alarm_rate'])
-        prints = {b: win.fingerprint(wc, w, ref, f'fa{alpha:g}') for b, wc in agg.windows.items()}
+        before = _before(agg, ref, spec.detections)
+        pools = {b: ','.join(agg.windows[p].pooled_digest() for p in before[b]) for b in agg.windows}
+        prints = {b: win.fingerprint(wc, w, ref, f'fa{alpha:g}|{pools[b]}') for b, wc in agg.windows.items()}
         limits = NullLimits(nulls, ref.digest, alpha)
         changed = sorted(b for b, fp in prints.items() if force or b not in stored or stored[b]['fingerprint'] != fp)
         rows: list[dict[str, Any]] = []
@@ -131,8 +137,9 @@ def refresh(
             report(1, 4, f'recomputing {len(changed)} window(s)')
             _load_reference(tbl, store, ref, agg, w)
             now = datetime.datetime.now(tz=datetime.UTC)
-            sizes = {b: agg.windows[b].rows for b in changed}
-            for i, row in enumerate(_window_rows(tbl, store, w, ref, agg, changed, sizes, prints, now, limits)):
+            sizes = {b: agg.windows[b].rows for b in agg.windows}
+            rows_of = _window_rows(tbl, store, w, ref, agg, changed, sizes, prints, now, limits, before)
+            for i, row in enumerate(rows_of):
                 rows.append(row)
                 if i % 20 == 19:
                     report(1, 4, f'recomputed {i + 1} of {len(changed)} windows')
@@ -159,6 +166,7 @@ def refresh(
             'nulls': nulls,
         }
     )
+    store.aggregate_cache = (version, w, agg)
     report(4, 4, 'done')
     return RefreshResult(
         changed,
@@ -172,6 +180,43 @@ def refresh(
     )
 
 
+def _aggregate(tbl: pxt.Table, store: Store, w: Window, state: dict[str, Any], version: int, force: bool) -> Aggregate:
+    """Every window's summary: the last refresh's, with the windows whose rows changed since its table version
+    aggregated again (one query over their key ranges); a full aggregation when there is no such refresh in this
+    session, the window changed, rows lay in the future then, or the store cannot say which rows changed."""
+    spec = store.spec
+    cached = store.aggregate_cache
+    if force or cached is None or cached[0] != state.get('version') or cached[1] != w or cached[2].future:
+        return aggregate(tbl, spec, w)
+    column = spec.key if w.kind == 'time' else spec.order
+    touched = None if column is None else changed_buckets(tbl, column, w.width, cached[0])
+    if column is None or touched is None:
+        return aggregate(tbl, spec, w)
+    old: Aggregate = cached[2]
+    part = aggregate(tbl, spec, w, only=[b for b in touched if b is not None])
+    windows = {b: wc for b, wc in old.windows.items() if b not in touched}
+    windows.update(part.windows)
+    unplaced = old.unplaced
+    if None in touched:  # rows without a key changed: count them again (the key's index finds them)
+        key = tbl[column]
+        unplaced = int(tbl.where(key == None).count())  # noqa: E711
+    return Aggregate(dict(sorted(windows.items())), unplaced, part.future)
+
+
+def _before(agg: Aggregate, ref: ReferenceData, spec_detections: bool = False) -> dict[int, list[int]]:
+    """For each window, the windows its pooled drift tests add to it: the ``max(POOLS) - 1`` windows with rows before
+    it (latest first), the reference's own windows left out (none for detections, whose drift is not pooled)."""
+    skip = {*ref.buckets, *ref.overlaps}
+    if spec_detections:
+        return {b: [] for b in agg.windows}
+    eligible = [b for b in sorted(agg.windows) if b not in skip]
+    depth = max(POOLS) - 1
+    out: dict[int, list[int]] = {b: [] for b in agg.windows}
+    for i, b in enumerate(eligible):
+        out[b] = eligible[max(0, i - depth) : i][::-1]
+    return out
+
+
 def _window_rows(
     tbl: pxt.Table,
     store: Store,
@@ -183,8 +228,11 @@ def _window_rows(
     prints: dict[int, str],
     now: datetime.datetime,
     limits: NullLimits,
+    before: dict[int, list[int]],
 ) -> Iterator[dict[str, Any]]:
-    """The window-table rows of the changed windows, read window by window."""
+    """The window-table rows of the changed windows, read window by window, with the windows before each that its
+    pooled drift tests need: from the store's cache of the latest windows while their digest holds, else read too
+    (at most ``max(POOLS) - 1`` more windows per changed one)."""
     spec = store.spec
     if spec.detections:
         for b, values, cells, matches in detections.window_matches(tbl, spec, w, changed, sizes):
@@ -192,10 +240,26 @@ def _window_rows(
             wc.cells, wc.loaded = cells, True
             yield detections.window_row(wc, w, ref, values, matches, prints[b], now, limits)
         return
-    for b, values, cells in win.window_values(tbl, spec, w, changed, sizes):
+    cache = {b: v for b, v in store.pool_cache.items() if b in agg.windows and v[0] == agg.windows[b].pooled_digest()}
+    wanted = set(changed) | {p for b in changed for p in before[b] if p not in cache}
+    latest = set(sorted(b for b in agg.windows if b not in {*ref.buckets, *ref.overlaps})[-max(POOLS) :])
+    pending = sorted(changed)
+    got: dict[int, tuple[str, dict[str, np.ndarray], dict[Any, int]]] = dict(cache)
+    for b, values, cells in win.window_values(tbl, spec, w, sorted(wanted), sizes):
         wc = agg.windows[b]
+        got[b] = (wc.pooled_digest(), values, cells)
+        if b in latest:
+            store.pool_cache[b] = got[b]
+        if b not in changed:
+            continue
         wc.cells, wc.loaded = cells, True
-        yield win.window_row(wc, w, ref, values, prints[b], now, limits, spec.confidence)
+        earlier = [(got[p][1], got[p][2]) for p in before[b]]
+        yield win.window_row(wc, w, ref, values, prints[b], now, limits, spec.confidence, earlier)
+        pending.remove(b)
+        keep = min((min(before[c], default=c) for c in pending), default=None)  # what later windows still need
+        for k in [k for k in got if keep is None or k < keep]:
+            del got[k]
+    store.pool_cache = {b: v for b, v in store.pool_cache.items() if b in latest}
 
 
 def _load_reference(tbl: pxt.Table, store: Store, ref: ReferenceData, agg: Aggregate, w: Window) -> None:

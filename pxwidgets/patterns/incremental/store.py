@@ -157,6 +157,12 @@ class Store:
         self.reference_cache: tuple[str, dict[str, Any]] | None = None
         """The reference's counts and numeric values and the digest they belong to (a cache, checked against the
         catalog at every refresh)."""
+        self.pool_cache: dict[int, tuple[str, dict[str, Any], dict[Any, int]]] = {}
+        """The latest windows' ``(digest, numeric values, confusion cells)``, for the pooled drift tests of the next
+        windows (a cache, used while a window's digest holds)."""
+        self.aggregate_cache: tuple[int, Any, Any] | None = None
+        """``(table version, window, Aggregate)`` of the last refresh: the next one aggregates only the windows whose
+        rows changed since that version (a cache; a new session starts with a full aggregation)."""
 
     @classmethod
     def create(cls, dir: str, spec: Spec, settings: Settings) -> Store:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections import Counter
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,7 @@ from pxwidgets.patterns.incremental import stats
 from pxwidgets.patterns.incremental.aggregate import WindowCounts, key_expr
 from pxwidgets.patterns.incremental.config import Window
 from pxwidgets.patterns.incremental.estimate import estimated_accuracy
-from pxwidgets.patterns.incremental.nulls import NullLimits
+from pxwidgets.patterns.incremental.nulls import POOLS, NullLimits, alpha_shares
 from pxwidgets.patterns.incremental.reference import CALIBRATION, ReferenceData
 from pxwidgets.patterns.incremental.store import Spec
 
@@ -87,18 +87,34 @@ def numeric_drift(
     non_null: int,
     limits: NullLimits | None = None,
     column: str = '',
+    before: Sequence[np.ndarray] = (),
 ) -> dict[str, Any]:
     """Drift of one numeric column in a window: KS statistic and p-value, normed Wasserstein distance and (with
     ``limits``) the largest it gets without drift for this many values, and its data quality: how many values
     (``missing``: rows without one; ``nan``: non-null values that are not finite; ``out_of_range``: values below the
-    reference's smallest or above its largest)."""
+    reference's smallest or above its largest).
+
+    With ``before`` (the values of the windows before it, latest first), ``wasserstein_pooled2`` /
+    ``wasserstein_pooled4`` (with ``_limit`` and ``values_pooled2`` / ``values_pooled4``) hold the same distance for
+    the window pooled with the 1 and 3 windows before it (:data:`~pxwidgets.patterns.incremental.nulls.POOLS`), each
+    with its own limit; the false-alarm rate is split between these tests (``alpha_shares``).
+    """
     test = stats.ks(reference, current)
     outside = (
         int(np.count_nonzero((current < reference.min()) | (current > reference.max())))
         if len(reference) and len(current)
         else None
     )
-    limit = limits.numeric(column, reference, len(current)) if limits is not None and len(current) else None
+    shares = alpha_shares(limits.alpha) if limits is not None else {}
+    limit = limits.numeric(column, reference, len(current), shares[1]) if limits is not None and len(current) else None
+    pooled: dict[str, Any] = {}
+    for k in POOLS:
+        if limits is None or len(before) < k - 1 or not len(current):
+            continue
+        values = np.concatenate([current, *before[: k - 1]])
+        pooled[f'values_pooled{k}'] = len(values)
+        pooled[f'wasserstein_pooled{k}'] = stats.wasserstein_normed(reference, values)
+        pooled[f'wasserstein_pooled{k}_limit'] = limits.numeric(column, reference, len(values), shares[k])
     return {
         'wasserstein_limit': limit,
         'ks': None if test is None else test['statistic'],
@@ -109,22 +125,44 @@ def numeric_drift(
         'missing': rows - len(current),
         'nan': non_null - len(current),
         'out_of_range': outside,
+        **pooled,
     }
 
 
 def category_drift(
-    reference: Mapping[Hashable, int], current: Mapping[Hashable, int], limits: NullLimits | None, column: str
+    reference: Mapping[Hashable, int],
+    current: Mapping[Hashable, int],
+    limits: NullLimits | None,
+    column: str,
+    before: Sequence[Mapping[Hashable, int]] = (),
 ) -> dict[str, Any]:
     """Drift of category counts: PSI and Jensen-Shannon distance and (with ``limits``) the largest each gets
-    without drift for a window of this many values."""
+    without drift for a window of this many values; with ``before`` (the counts of the windows before it, latest
+    first), ``js_pooled2`` / ``js_pooled4`` (with ``_limit`` and ``values_pooled2`` / ``values_pooled4``) hold the
+    Jensen-Shannon distance of the window pooled with the 1 and 3 before it, each with its limit (as
+    :func:`numeric_drift`)."""
     n = int(sum(current.values()))
-    found = limits.categories(column, reference, n) if limits is not None and n else None
+    shares = alpha_shares(limits.alpha) if limits is not None else {}
+    found = limits.categories(column, reference, n, shares[1]) if limits is not None and n else None
+    pooled: dict[str, Any] = {}
+    for k in POOLS:
+        if limits is None or len(before) < k - 1 or not n:
+            continue
+        counts: Counter[Hashable] = Counter(current)
+        for other in before[: k - 1]:
+            counts.update(other)
+        total = int(sum(counts.values()))
+        limit = limits.categories(column, reference, total, shares[k])
+        pooled[f'values_pooled{k}'] = total
+        pooled[f'js_pooled{k}'] = stats.js_distance(reference, counts)
+        pooled[f'js_pooled{k}_limit'] = None if limit is None else limit['js']
     return {
         'psi': stats.psi(reference, current),
         'js': stats.js_distance(reference, current),
         'psi_limit': None if found is None else found['psi'],
         'js_limit': None if found is None else found['js'],
         'values': n,
+        **pooled,
     }
 
 
@@ -142,13 +180,21 @@ def window_header(wc: WindowCounts, window: Window) -> dict[str, Any]:
 
 
 def values_drift(
-    wc: WindowCounts, ref: ReferenceData, values: Mapping[str, np.ndarray], limits: NullLimits | None
+    wc: WindowCounts,
+    ref: ReferenceData,
+    values: Mapping[str, np.ndarray],
+    limits: NullLimits | None,
+    before: Sequence[Mapping[str, np.ndarray]] = (),
 ) -> dict[str, dict[str, Any]]:
-    """Drift of each numeric column of a window against the reference."""
+    """Drift of each numeric column of a window against the reference (``before``: the values of the windows before
+    it, latest first, for the pooled tests)."""
     out = {}
     for col, cur in values.items():
         count_non_null, _ = wc.sums.get(col, [0.0, 0.0])
-        out[col] = numeric_drift(ref.numeric.get(col, np.zeros(0)), cur, wc.rows, int(count_non_null), limits, col)
+        earlier = [v.get(col, np.zeros(0)) for v in before]
+        out[col] = numeric_drift(
+            ref.numeric.get(col, np.zeros(0)), cur, wc.rows, int(count_non_null), limits, col, earlier
+        )
     return out
 
 
@@ -161,16 +207,21 @@ def window_row(
     now: datetime.datetime,
     limits: NullLimits | None = None,
     confidence: str | None = None,
+    before: Sequence[tuple[Mapping[str, np.ndarray], Mapping[tuple[Hashable, Hashable], int]]] = (),
 ) -> dict[str, Any]:
     """A row of the window table: counts, metrics, distributions and drift against the reference, and (with a
-    ``confidence`` column) the accuracy its confidences lead to expect."""
+    ``confidence`` column) the accuracy its confidences lead to expect. ``before``: the values and cells of the
+    windows before it (latest first), for the pooled drift tests of the predictions and numeric columns (labels,
+    which arrive late, are tested window by window)."""
     metrics = stats.metrics_from_counts(wc.labeled_cells())
     predictions, labels = wc.predictions(), wc.labels()
     drift: dict[str, dict[str, Any]] = {
-        'prediction': category_drift(ref.predictions, predictions, limits, 'prediction'),
-        'label': category_drift(ref.labels, labels, limits, 'label'),
+        'prediction': category_drift(
+            ref.predictions, predictions, limits, 'prediction', [marginal(c, 0) for _, c in before]
+        ),
+        'label': category_drift(ref.labels, labels, limits, 'label'),  # labels arrive late: not pooled
     }
-    drift.update(values_drift(wc, ref, values, limits))
+    drift.update(values_drift(wc, ref, values, limits, [v for v, _ in before]))
     drift = {k: {s: stats.clean(v) for s, v in d.items()} for k, d in drift.items()}
     return {
         **window_header(wc, window),
@@ -191,6 +242,15 @@ def window_row(
         'fingerprint': fingerprint,
         'computed_at': now,
     }
+
+
+def marginal(cells: Mapping[tuple[Hashable, Hashable], int], axis: int) -> dict[Hashable, int]:
+    """Rows per prediction (``axis`` 0) or per label (1) of confusion cells, missing values left out."""
+    out: Counter[Hashable] = Counter()
+    for pair, n in cells.items():
+        if pair[axis] is not None:
+            out[pair[axis]] += n
+    return dict(out)
 
 
 def fingerprint(wc: WindowCounts, window: Window, ref: ReferenceData, salt: str = '') -> str:

@@ -78,6 +78,7 @@ from pxwidgets.tables.internals.metadata import (
 from pxwidgets.tables.internals.store import (
     StoreColumn,
     StoreFacts,
+    changed_buckets,
     connect,
     count_rows_of,
     failed_rows_in_store,
@@ -101,6 +102,7 @@ __all__ = [
     'ViewDefinition',
     'ViewFacts',
     'catalog_fingerprint',
+    'changed_buckets',
     'column_facts',
     'connect',
     'count_live_rows',

@@ -253,3 +253,35 @@ def failed_rows_in_store(tbl: pxt.Table, columns: Sequence[str]) -> dict[str, in
     except sql.exc.SQLAlchemyError:
         return None
     return {name: int(n or 0) for name, n in zip(columns, row, strict=True)}
+
+
+def changed_buckets(tbl: pxt.Table, column: str, width: int, since: int) -> set[int | None] | None:
+    """``floor(column / width)`` of every row version made or ended after table version ``since`` (rows inserted,
+    updated — old and new values — or deleted since then), read from the store in one SQL query over its indexed
+    ``v_min`` / ``v_max``; ``None`` stands for rows without a value. ``None`` when the store cannot tell: a snapshot,
+    a store without row versions, a column that is not a stored column of the table's own, or a version older than
+    ``since`` (after a revert).
+
+    Example:
+        >>> changed_buckets(pxt.get_table('demo/predictions'), 'eval_t', 3600, since=12)  # doctest: +SKIP
+        {491093}
+    """
+    found = _store(tbl)
+    if found is None:
+        return None
+    tv, store = found
+    col = tv.cols_by_name.get(column)
+    if not tv.is_data_versioned or 'v_min' not in store.c or col is None or not col.is_stored:
+        return None
+    if int(tv.version) < since or col.store_name() not in store.c:
+        return None
+    value = store.c[col.store_name()]
+    newer = sql.literal(int(since))
+    ended = sql.and_(store.c.v_max > newer, store.c.v_max < sql.literal(9223372036854775807))
+    bucket = sql.func.floor(value / sql.literal(float(width)))
+    try:
+        with connect() as conn:
+            rows = conn.execute(sql.select(bucket).where(sql.or_(store.c.v_min > newer, ended)).distinct()).all()
+    except sql.exc.SQLAlchemyError:
+        return None
+    return {None if r[0] is None else int(r[0]) for r in rows}
