@@ -7,19 +7,15 @@ Example:
 
 from __future__ import annotations
 
-from pxwidgets.errors import InvalidRequestError, PxWidgetsError
+from pxwidgets.errors import ConflictError, InvalidRequestError, NotFoundError, PxWidgetsError
 
 
-class EvaluationNotFoundError(PxWidgetsError):
+class EvaluationNotFoundError(NotFoundError):
     """No incremental evaluation is defined on the given table (or none of the given name)."""
 
-    code = 'not_found'
 
-
-class EvaluationConflictError(PxWidgetsError):
+class EvaluationConflictError(ConflictError):
     """An evaluation of that name exists with other columns; re-declaring it never changes it silently."""
-
-    code = 'conflict'
 
 
 class InvalidColumnError(InvalidRequestError):
