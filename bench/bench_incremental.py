@@ -331,7 +331,7 @@ def main() -> None:
 
     lines = [
         'Drifting digits predictions in 100 hourly windows (reference: the first 4; 30 % of labels late), '
-        f'one Pixeltable home, 2 cores shared with other work (load average {os.getloadavg()[0]:.1f} at the end). '
+        f'one Pixeltable home, {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the end). '
         'Times are medians.',
         '',
         '| rows | dashboard refresh, nothing changed | `refresh()` alone | refresh after +1k rows '
