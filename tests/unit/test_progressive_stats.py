@@ -52,6 +52,24 @@ def test_stage_compute_time_and_error_rate(pipeline: ProgressiveRefinement) -> N
     assert node['error_rate'] == pytest.approx(0.5) and node['compute_seconds'] == tens['compute_seconds']
 
 
+def test_compute_time_survives_a_new_process(pipeline: ProgressiveRefinement) -> None:
+    """The measured time is kept next to the catalog: a new kernel (here: the in-memory times forgotten) still
+    shows it after ``open``; a file that cannot be read only makes it unknown."""
+    from pxwidgets.patterns.progressive import stats as stage_stats
+    from pxwidgets.tables.sidecar import record_path
+
+    measured = pipeline.stage_stats().set_index('stage')['compute_seconds']
+    stage_stats._timings.clear()
+    reopened = ProgressiveRefinement.open(pipeline.path).stage_stats().set_index('stage')['compute_seconds']
+    assert reopened['tens'] == measured['tens'] > 0 and reopened['big'] == measured['big'] > 0
+    assert math.isnan(reopened['by_hand'])
+    for path in record_path(stage_stats.TIMES, 'x').parent.glob('*.json'):
+        path.write_text('{not json')
+    stage_stats._timings.clear()
+    again = ProgressiveRefinement.open(pipeline.path).stage_stats().set_index('stage')['compute_seconds']
+    assert pd.isna(again['tens']) and pd.isna(again['big'])
+
+
 def test_compute_time_is_not_reused_by_a_stage_made_again(pipeline: ProgressiveRefinement) -> None:
     pipeline.drop_stage('tens', cascade=True)
     pipeline.table('items').add_computed_column(tens=pipeline.table('items').n * 10)  # same name, by hand

@@ -88,8 +88,8 @@ class PipelineReading:
     def stage_stats(self) -> pd.DataFrame:
         """Per stage: rows, rows with errors, error rate and compute time (seconds; ``NaN`` where unknown).
 
-        The compute time is measured when this process adds a stage; hand-made stages (and stages added by another
-        process) have none. Counts run in the database.
+        The compute time is measured when pxwidgets adds a stage and kept next to the catalog (a restarted kernel
+        still shows it); hand-made stages have none. Counts run in the database.
 
         Example:
             >>> p.stage_stats()[['stage', 'rows', 'error_rate', 'compute_seconds']]  # doctest: +SKIP

@@ -3,8 +3,9 @@
 - **Compute time**: measured by pxwidgets around the call that creates a stage (``add_stage``: the view's or
   column's values are all computed in that call). Pixeltable 0.7.21 fixes a view's or column's ``custom_metadata``
   when it is created — before its values are computed — and has no public call to change it afterwards, so the time
-  cannot go into the catalog; it is kept for the Python process that added the stage. Stages made by hand, or added
-  before the process started, say ``None`` (shown as "unknown").
+  cannot go into the catalog; it is kept in memory and in a small file next to the catalog
+  (:mod:`pxwidgets.tables.sidecar`, ``stage-times``), so a new process (a kernel restart) still shows it. Stages
+  made by hand say ``None`` (shown as "unknown").
 - **Error rate**: rows where a stored computed column of the stage failed (Pixeltable keeps its ``errortype``),
   divided by the stage's rows.
 - **Column statistics**: one aggregate query per stage (``count``, ``min``, ``max``, ``mean`` and ``count`` of each
@@ -33,6 +34,7 @@ from pixeltable.functions.math import floor
 from pxwidgets.errors import InvalidRequestError
 from pxwidgets.patterns.common.transforms import type_family
 from pxwidgets.patterns.progressive.catalog import PipelineState, StageRecord
+from pxwidgets.tables.sidecar import read_record, write_record
 
 NUMERIC = ('int', 'float')
 ORDERED = ('int', 'float', 'timestamp')
@@ -63,18 +65,39 @@ def timing_key(state: PipelineState, record: StageRecord) -> tuple[str, ...]:
     return (record.table_id, stage.column, str(added))
 
 
+TIMES = 'stage-times'
+"""The sidecar kind of measured compute times: one record per table id, ``{'<timing key>': seconds}``."""
+
+
+def _on_disk(table_id: str) -> dict[str, float]:
+    record = read_record(TIMES, table_id)
+    if not isinstance(record, dict):
+        return {}
+    return {str(k): float(v) for k, v in record.items() if isinstance(v, (int, float))}
+
+
 def record_compute_time(state: PipelineState, record: StageRecord, seconds: float) -> None:
-    """Remember how long creating a stage took (``add_stage`` calls this)."""
+    """Remember how long creating a stage took (``add_stage`` calls this), in memory and on disk."""
+    key = timing_key(state, record)
     with _timings_lock:
-        _timings[timing_key(state, record)] = float(seconds)
+        _timings[key] = float(seconds)
+        kept = _on_disk(key[0])
+        kept['|'.join(key)] = float(seconds)
+        write_record(TIMES, key[0], kept)
 
 
 def compute_time(state: PipelineState, record: StageRecord) -> float | None:
-    """Seconds it took to create and compute a stage, or ``None`` where this process did not add it (unknown)."""
+    """Seconds it took to create and compute a stage, or ``None`` where pxwidgets did not add it (unknown)."""
     if record.stage.kind == 'source':
         return None
+    key = timing_key(state, record)
     with _timings_lock:
-        return _timings.get(timing_key(state, record))
+        if key not in _timings:
+            found = _on_disk(key[0]).get('|'.join(key))
+            if found is None:
+                return None
+            _timings[key] = found
+        return _timings[key]
 
 
 def error_rate(rows: int | None, errors: int | None) -> float | None:
