@@ -84,6 +84,7 @@ from pxwidgets.tables.internals.store import (
     failed_rows_in_store,
     live_rows_in_store,
     read_transaction,
+    row_version_counts,
     store_counts,
     store_of,
 )
@@ -120,6 +121,7 @@ __all__ = [
     'read_catalog',
     'read_transaction',
     'requery',
+    'row_version_counts',
     'rowid_refs',
     'store_counts',
     'store_of',
