@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 import pixeltable as pxt
 import pytest
-from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix, f1_score
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pixeltable.functions import count
+from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix, f1_score
 from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
 from pxwidgets import MultiModelConsensus
@@ -172,7 +174,6 @@ def test_a_new_process_starts_from_the_kept_counts_and_agrees(consensus: MultiMo
         import json
         import pandas as pd
         from pxwidgets import MultiModelConsensus
-from pxwidgets.functions.consensus import label_texts, raw_label_text
         from pxwidgets.patterns.consensus import counts
         c = MultiModelConsensus.open({consensus.path!r})
         first = c.metrics()
@@ -290,3 +291,48 @@ def test_store_row_versions_give_the_counts_after_updates_deletes_and_inserts(ho
     pxt.drop_table(view)
     t.where(t.idx >= 0).delete()  # every row: nothing left to count
     assert counted(t, KEYS).counts == {}
+
+
+VALUES = st.tuples(st.sampled_from([None, 0, 1, 2]), st.sampled_from([None, 'x', 'y']), st.sampled_from([None, True]))
+STEPS = st.lists(
+    st.one_of(
+        st.tuples(st.just('insert'), st.lists(VALUES, min_size=1, max_size=6)),
+        st.tuples(st.just('update'), st.integers(2, 4), st.integers(0, 3), VALUES),
+        st.tuples(st.just('delete'), st.integers(2, 5), st.integers(0, 4)),
+        st.tuples(st.just('revert')),
+        st.tuples(st.just('count')),
+    ),
+    min_size=1,
+    max_size=7,
+)
+EXAMPLES = iter(range(10**6))
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=STEPS)
+def test_random_inserts_updates_deletes_and_reverts_keep_the_counts_equal_to_a_full_count(
+    home_dir: str, steps: list[tuple]
+) -> None:
+    t = plain_table(f'{home_dir}/random_{next(EXAMPLES)}')
+    t.insert(plain_rows(12, 0, seed=3))
+    assert counted(t, KEYS).how == 'full'
+    next_idx, reverted, kept = 12, False, True
+    for step in [*steps, ('count',)]:
+        if step[0] == 'insert':
+            rows = [{'idx': next_idx + i, 'a': a, 's': s, 'flag': f} for i, (a, s, f) in enumerate(step[1])]
+            t.insert(rows)
+            next_idx += len(rows)
+        elif step[0] == 'update':
+            a, s, f = step[3]
+            t.where(t.idx % step[1] == step[2]).update({'a': a, 's': s, 'flag': f})
+        elif step[0] == 'delete':
+            t.where(t.idx % step[1] == step[2]).delete()
+        elif step[0] == 'revert':
+            if len(t.get_versions()) > 4:  # never back over the columns' own versions
+                t.revert()
+                reverted = True
+        else:
+            found = counted(t, KEYS)  # equal to pandas and to a plain group_by
+            if kept and not reverted and found.counts:  # only a revert or an empty table costs a full count
+                assert found.how in ('incremental', 'cached'), steps
+            reverted, kept = False, bool(found.counts)
