@@ -1,5 +1,6 @@
-"""Pixeltable's store tables, read directly: the rows of a data-versioned table (row diffs between versions), counts
-by table id without opening the table, failed rows counted in SQL, and one read transaction around several queries.
+"""Pixeltable's store tables, read directly: the rows of a data-versioned table (row diffs between versions, and
+how the counts of value combinations changed between two versions), counts by table id without opening the table,
+failed rows counted in SQL, and one read transaction around several queries.
 
 Every row version is a store row ``(rowid…, v_min, v_max, col_0, …)`` live at table version ``V`` when
 ``v_min <= V < v_max``; a stored column ``col_<id>`` keeps its error in ``col_<id>_cellmd ->> 'errortype'``.
@@ -310,13 +311,23 @@ def _sql_value(expr: Any, store: sql.Table) -> sql.ColumnElement[Any] | None:
     return cast(sql.ColumnElement[Any], element)
 
 
-def row_version_counts(
-    tbl: pxt.Table, exprs: Sequence[Any], since: int, until: int
-) -> tuple[dict[tuple[Any, ...], int], int] | None:
+@dataclass(frozen=True)
+class RowVersionCounts:
+    """How the counts of value combinations changed between two table versions (see :func:`row_version_counts`)."""
+
+    delta: dict[tuple[Any, ...], int]
+    """``{(value of each expression, …): rows gained (or lost, negative)}``; unchanged combinations left out."""
+    read: int
+    """How many row versions were read (made or ended between the two versions)."""
+    newest_rowid: int | None
+    """The largest (first) rowid of the row versions made between the two (None: none made)."""
+
+
+def row_version_counts(tbl: pxt.Table, exprs: Sequence[Any], since: int, until: int) -> RowVersionCounts | None:
     """How the number of rows with each combination of the values of ``exprs`` changed from table version ``since``
     to ``until`` (rows inserted, updated — their old values out, their new ones in — and deleted), from the row
-    versions in the store, grouped in one SQL query (one result row per changed combination); with how many row
-    versions were read. The counts at ``until`` are those at ``since`` plus these.
+    versions in the store, grouped in one SQL query (one result row per changed combination). The counts at
+    ``until`` are those at ``since`` plus these.
 
     A row version is live at version ``V`` when ``v_min <= V < v_max``: the rows live at ``until`` and not at
     ``since`` count +1 (``since < v_min <= until < v_max``), those live at ``since`` and not at ``until`` count -1
@@ -329,8 +340,7 @@ def row_version_counts(
     adding a computed column writes its values into the existing row versions in place.
 
     Example:
-        >>> delta, read = row_version_counts(t, [t.truth, t.a], since=12, until=14)  # doctest: +SKIP
-        >>> delta  # doctest: +SKIP
+        >>> row_version_counts(t, [t.truth, t.a], since=12, until=14).delta  # doctest: +SKIP
         {(3, 3): -40, (3, 5): 40}
     """
     found = _store(tbl)
@@ -340,7 +350,8 @@ def row_version_counts(
     if not tv.is_data_versioned or tv.is_view or 'v_min' not in store.c or int(tv.version) < until:
         return None
     keys = [_sql_value(e, store) for e in exprs]
-    if any(k is None for k in keys):
+    rowid = next((c for c in store.columns if c.name.startswith('rowid')), None)
+    if rowid is None or any(k is None for k in keys):
         return None
     labelled = [cast(sql.ColumnElement[Any], k).label(f'k{i}') for i, k in enumerate(keys)]
     v_min, v_max = store.c.v_min, store.c.v_max
@@ -349,7 +360,7 @@ def row_version_counts(
     ended = sql.and_(v_min <= old, v_max > old, v_max <= new)
     sign = sql.case((v_min > old, 1), else_=-1)
     query = (
-        sql.select(*labelled, sql.func.sum(sign), sql.func.count())
+        sql.select(*labelled, sql.func.sum(sign), sql.func.count(), sql.func.max(sql.case((v_min > old, rowid))))
         .where(sql.or_(made, ended))
         .group_by(*[sql.literal_column(f'k{i}') for i in range(len(keys))])
     )
@@ -358,5 +369,10 @@ def row_version_counts(
             rows = conn.execute(query).all()
     except sql.exc.SQLAlchemyError:
         return None
-    delta = {tuple(r[: len(keys)]): int(r[-2]) for r in rows if int(r[-2])}
-    return delta, sum(int(r[-1]) for r in rows)
+    width = len(keys)
+    newest = [int(r[width + 2]) for r in rows if r[width + 2] is not None]
+    return RowVersionCounts(
+        {tuple(r[:width]): int(r[width]) for r in rows if int(r[width])},
+        sum(int(r[width + 1]) for r in rows),
+        max(newest) if newest else None,
+    )
