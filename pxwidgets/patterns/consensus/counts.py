@@ -188,7 +188,7 @@ def _group(tbl: pxt.Table, columns: Sequence[Any], where: Any) -> dict[tuple[Any
 
 
 def _apply_row_versions(
-    tbl: pxt.Table, columns: Sequence[Any], kept: Counted, latest: tuple[int, str]
+    tbl: pxt.Table, columns: Sequence[Any], kept: Counted, versions: Sequence[dict[str, Any]], latest: tuple[int, str]
 ) -> Counted | None:
     """The kept counts brought to version ``latest`` by the row versions made and ended since (inserts, updates,
     deletes; see :func:`~pxwidgets.tables.internals.row_version_counts`); None when the store cannot tell or its
@@ -196,7 +196,8 @@ def _apply_row_versions(
 
     The watermark stays the largest rowid ever counted (a deleted row's rowid is not given again): the rows beyond
     it are still exactly the ones inserted later."""
-    found = row_version_counts(tbl, columns, kept.version, latest[0])
+    deletes = any(v['deletes'] for v in versions)
+    found = row_version_counts(tbl, columns, kept.version, latest[0], deletes=deletes)
     if found is None or kept.watermark is None:
         return None
     merged = Counter(kept.counts)
@@ -249,7 +250,7 @@ def combination_counts(tbl: pxt.Table, columns: Sequence[Any], names: Sequence[s
             merged.update(delta)
             counted = Counted(dict(merged), latest, created_at, watermark, 'incremental', sum(delta.values()))
     elif kept is not None and versions is not None and all(v['change_type'] == 'data' for v in versions):
-        counted = _apply_row_versions(tbl, columns, kept, (latest, created_at))
+        counted = _apply_row_versions(tbl, columns, kept, versions, (latest, created_at))
     if counted is None:
         last = _max_rowid(tbl, rowid)
         full = {} if last is None else _group(tbl, columns, rowid <= last)

@@ -323,7 +323,9 @@ class RowVersionCounts:
     """The largest (first) rowid of the row versions made between the two (None: none made)."""
 
 
-def row_version_counts(tbl: pxt.Table, exprs: Sequence[Any], since: int, until: int) -> RowVersionCounts | None:
+def row_version_counts(
+    tbl: pxt.Table, exprs: Sequence[Any], since: int, until: int, *, deletes: bool = True
+) -> RowVersionCounts | None:
     """How the number of rows with each combination of the values of ``exprs`` changed from table version ``since``
     to ``until`` (rows inserted, updated — their old values out, their new ones in — and deleted), from the row
     versions in the store, grouped in one SQL query (one result row per changed combination). The counts at
@@ -333,14 +335,21 @@ def row_version_counts(tbl: pxt.Table, exprs: Sequence[Any], since: int, until: 
     ``since`` count +1 (``since < v_min <= until < v_max``), those live at ``since`` and not at ``until`` count -1
     (``v_min <= since < v_max <= until``); one made and ended between the two counts in neither.
 
+    The row versions made are found through the store's index on ``v_min`` (new row versions are appended to the
+    store). Those ended are scattered over it, and ``v_max`` has no index that finds them: with ``deletes=False``
+    (no row deleted in between: the caller read it in the table's history) every one of them has a successor with
+    the same rowid, found through the index on ``(rowid, v_min, v_max)``; with deletes the whole store is read (one
+    scan, no grouping of every row).
+
     ``None`` when the store cannot tell: a snapshot, a view (its base's columns live in another store), a store
-    without row versions, a handle older than ``until``, ``since > until``, an expression that is not SQL over this
-    table's store (an unstored column computed in Python) or whose values Pixeltable converts, or any database
-    error. The caller must know that no schema change happened in ``(since, until]`` (the table's history says so):
-    adding a computed column writes its values into the existing row versions in place.
+    without row versions or without a single rowid column, a handle older than ``until``, ``since > until``, an
+    expression that is not SQL over this table's store (an unstored column computed in Python) or whose values
+    Pixeltable converts, or any database error. The caller must know that no schema change happened in
+    ``(since, until]`` (the table's history says so): adding a computed column writes its values into the existing
+    row versions in place.
 
     Example:
-        >>> row_version_counts(t, [t.truth, t.a], since=12, until=14).delta  # doctest: +SKIP
+        >>> row_version_counts(t, [t.truth, t.a], since=12, until=14, deletes=False).delta  # doctest: +SKIP
         {(3, 3): -40, (3, 5): 40}
     """
     found = _store(tbl)
@@ -350,20 +359,10 @@ def row_version_counts(tbl: pxt.Table, exprs: Sequence[Any], since: int, until: 
     if not tv.is_data_versioned or tv.is_view or 'v_min' not in store.c or int(tv.version) < until:
         return None
     keys = [_sql_value(e, store) for e in exprs]
-    rowid = next((c for c in store.columns if c.name.startswith('rowid')), None)
-    if rowid is None or any(k is None for k in keys):
+    rowids = [c for c in store.columns if c.name.startswith('rowid')]
+    if len(rowids) != 1 or any(k is None for k in keys):
         return None
-    labelled = [cast(sql.ColumnElement[Any], k).label(f'k{i}') for i, k in enumerate(keys)]
-    v_min, v_max = store.c.v_min, store.c.v_max
-    old, new = sql.literal(int(since)), sql.literal(int(until))
-    made = sql.and_(v_min > old, v_min <= new, v_max > new)
-    ended = sql.and_(v_min <= old, v_max > old, v_max <= new)
-    sign = sql.case((v_min > old, 1), else_=-1)
-    query = (
-        sql.select(*labelled, sql.func.sum(sign), sql.func.count(), sql.func.max(sql.case((v_min > old, rowid))))
-        .where(sql.or_(made, ended))
-        .group_by(*[sql.literal_column(f'k{i}') for i in range(len(keys))])
-    )
+    query = _delta_query([cast(sql.ColumnElement[Any], k) for k in keys], store, rowids[0], (since, until), deletes)
     try:
         with connect() as conn:
             rows = conn.execute(query).all()
@@ -376,3 +375,39 @@ def row_version_counts(tbl: pxt.Table, exprs: Sequence[Any], since: int, until: 
         sum(int(r[width + 1]) for r in rows),
         max(newest) if newest else None,
     )
+
+
+def _delta_query(
+    keys: list[sql.ColumnElement[Any]], store: sql.Table, rowid: Any, versions: tuple[int, int], deletes: bool
+) -> sql.Select[Any]:
+    """``(k0, …, sum of +1 made / -1 ended, row versions read, largest rowid made)`` per combination (see
+    :func:`row_version_counts`)."""
+    old, new = sql.literal(int(versions[0])), sql.literal(int(versions[1]))
+    v_min, v_max = store.c.v_min, store.c.v_max
+    made = sql.and_(v_min > old, v_min <= new, v_max > new)
+    names = [f'k{i}' for i in range(len(keys))]
+    if deletes:  # one pass over the store: the row versions made or ended
+        ended = sql.and_(v_min <= old, v_max > old, v_max <= new)
+        changed = (
+            sql.select(*[k.label(n) for k, n in zip(keys, names, strict=True)], rowid.label('r'))
+            .add_columns(sql.case((v_min > old, 1), else_=-1).label('n'))
+            .where(sql.or_(made, ended))
+            .subquery('changed')
+        )
+    else:  # the row versions made, and the ones they replaced (same rowid, live at ``old``)
+        born = sql.select(*[k.label(n) for k, n in zip(keys, names, strict=True)], rowid.label('r')).where(made)
+        born_cte = born.cte('made')
+        prior = store.alias('prior')
+        adapt = sql.sql.util.ClauseAdapter(prior).traverse
+        replaced = (
+            sql.select(*[adapt(k).label(n) for k, n in zip(keys, names, strict=True)], sql.null().label('r'))
+            .add_columns(sql.literal(-1).label('n'))
+            .select_from(prior.join(born_cte, prior.c[rowid.name] == born_cte.c.r))
+            .where(prior.c.v_min <= old, prior.c.v_max > old, prior.c.v_max <= new)
+        )
+        kept = sql.select(*[born_cte.c[n] for n in names], born_cte.c.r, sql.literal(1).label('n'))
+        changed = sql.union_all(kept, replaced).subquery('changed')
+    cols = [changed.c[n] for n in names]
+    return sql.select(
+        *cols, sql.func.sum(changed.c.n), sql.func.count(), sql.func.max(sql.case((changed.c.n > 0, changed.c.r)))
+    ).group_by(*cols)
