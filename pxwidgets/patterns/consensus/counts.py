@@ -23,15 +23,19 @@ What Pixeltable 0.7.21 does to the store, seen on a real table (every store row 
 - ``update`` keeps the rowid: the old row version gets ``v_max`` = the new version, a new row version with the same
   rowid gets ``v_min`` = the new version (the computed columns recomputed in it). ``recompute_columns`` does the same
   for every row it recomputes (a data version with ``updates``).
-- ``delete`` sets ``v_max`` = the new version; the row version stays in the store.
+- ``delete`` sets ``v_max`` = the new version; the row version stays in the store. Its rowid is not given again
+  (rows 3 and 4 of five deleted, the next insert took rowid 5).
 - ``revert`` removes the row versions made by the reverted version and sets ``v_max`` back to current on those it
   ended, so the store at every older version is as it was; the version number is then made again with another
   ``created_at``.
 - ``add_computed_column`` is a schema version (``change_type`` 'schema', its ``updates`` = every row) that writes the
   values into the existing row versions in place (``v_min`` unchanged): row versions cannot tell it, hence a full
   count after any schema change.
-- The store indexes ``v_min`` and ``v_max`` with BRIN indexes: the new row versions sit at the end of the heap, but
-  the ended ones are wherever the rows were, so the query for them reads much of the table, without grouping it.
+- The store indexes ``v_min`` and ``v_max`` with BRIN indexes and ``(rowid, v_min, v_max)`` with a btree: the new
+  row versions sit at the end of the heap (found through ``v_min``), but the ended ones are wherever the rows were.
+  Without deletes since ``V`` each ended row version is found from its successor's rowid (the btree); after a delete
+  the store is read once, filtered, not grouped (~100–170 ms at 1M rows against ~5 ms, in a synthetic store of that
+  shape here).
 
 The counts (a few hundred to a few thousand combinations per consensus) live in the kernel's memory and in a small
 JSON file per table and set of columns under the Pixeltable home (``$PIXELTABLE_HOME/pxwidgets/counts``), so a new
