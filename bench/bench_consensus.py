@@ -1,5 +1,6 @@
 """ConsensusGrid / MultiModelConsensus at 10k, 100k and 1M rows × 4 label models: building the consensus columns, the
-first page of disagreements (before its count), the count, the summary and a confusion matrix.
+first page of disagreements (before its count), the count, the summary (every row counted; after inserts, updates and
+deletes of 1,000 rows; unchanged) and a confusion matrix.
 
 Each interaction is measured interleaved with its floor (A, B, A, B …: the raw Pixeltable query doing the same work)
 and reported as medians, with the load average beside each figure and the kernel's peak memory (RSS rise and Python
@@ -42,6 +43,8 @@ ACCURACY = {'alpha': 0.97, 'beta': 0.95, 'gamma': 0.92, 'delta': 0.85}
 PAGE = 50
 INSERTED = 1_000
 """Rows inserted before each incremental summary."""
+CHANGED = 1_000
+"""Rows updated (or deleted) before each summary after an update (a delete): every ``n // CHANGED``-th row."""
 
 
 def simulated_rows(n: int, seed: int = 0) -> list[dict[str, Any]]:
@@ -163,13 +166,41 @@ def measure(n: int) -> dict[str, Any]:
     out['summary_inserts'] = interleaved(
         {'ours': lambda: panel('summary', {}), 'floor': group_by}, repeat=REPEAT, setup={'ours': insert}
     )
+    assert_incremental(c)
+    step, rounds = n // CHANGED, iter(range(10**6))
+
+    def scattered() -> Any:  # CHANGED of the first n rows, spread over the table, other ones each round
+        return (t.idx < n) & (t.idx % step == next(rounds) % step)
+
+    def update() -> None:  # a model's label changes: its label columns and the consensus columns are recomputed
+        t.where(scattered()).update({'alpha': (t.alpha + 1) % 10})
+
+    out['summary_updates'] = interleaved(
+        {'ours': lambda: panel('summary', {}), 'floor': group_by}, repeat=REPEAT, setup={'ours': update}
+    )
+    assert_incremental(c)
+    out['summary_deletes'] = interleaved(
+        {'ours': lambda: panel('summary', {}), 'floor': group_by},
+        repeat=REPEAT,
+        setup={'ours': lambda: t.where(scattered()).delete()},
+    )
+    assert_incremental(c)
+    return out
+
+
+def assert_incremental(c: Any) -> None:
+    """The last summary counted incrementally (one more change is, too) and equals a full count."""
+    from pxwidgets.patterns.consensus import counts
+
+    t = c.table()
+    assert c.metrics().counting == 'cached'  # brought up to date by the last summary
+    t.where(t.idx % 997 == 5).update({'beta': (t.beta + 3) % 10})
     incremental = c.metrics()
-    assert incremental.counting == 'cached'  # brought up to date by the last summary
+    assert incremental.counting == 'incremental', incremental.counting
     counts.forget()
     full = c.metrics()
     assert full.counting == 'full' and abs((full.fleiss or 0) - (incremental.fleiss or 0)) < 1e-12
     pd.testing.assert_frame_equal(full.summary, incremental.summary, rtol=1e-12)
-    return out
 
 
 def check_against_pandas(c: Any) -> None:
@@ -195,6 +226,8 @@ WHAT = {
     'count': ('their count (cold)', '—'),
     'summary': ('summary, every row counted (no kept counts)', '≤ 1000 ms'),
     'summary_inserts': (f'summary after {INSERTED:,} rows inserted (their counts added)', '≤ 1000 ms'),
+    'summary_updates': (f'summary after {CHANGED:,} rows updated (row versions read from the store)', '≤ 500 ms'),
+    'summary_deletes': (f'summary after {CHANGED:,} rows deleted (row versions read from the store)', '≤ 500 ms'),
     'summary_kept': ('summary again (table unchanged: counts kept)', '≤ 1000 ms'),
     'confusion': ('confusion matrix + per-class table + figure (from the kept counts)', '—'),
 }
@@ -245,7 +278,9 @@ def report(results: list[dict[str, Any]]) -> str:
             "Floors: the summary's is the one SQL `group by` of every label column (the models', the consensus label, "
             "the truth's own column) that a summary without kept counts runs, also for the summary after inserts "
             '(which counts only the inserted rows and adds them: the rows beyond the last counted rowid, when every '
-            'version since only inserted rows; after an update or a delete every row is counted again); the '
+            'version since only inserted rows) and after updates or deletes (which reads from the store the row '
+            'versions made and ended since, grouped in SQL, and adds and subtracts them; every '
+            f'{CHANGED:,}th row, a model label changed or the row deleted, other rows each round); the '
             "confusion matrix's is the `group by` of its two columns. The summary's reply is always as fresh as the "
             'table: the kept counts are brought up to date by each call.',
             '',
@@ -254,7 +289,7 @@ def report(results: list[dict[str, Any]]) -> str:
             *scale,
             '',
             'Results checked at the smallest size against pandas / scikit-learn / statsmodels on the collected labels, '
-            'and at every size the summary after inserts against a full count.',
+            'and at every size the summary after inserts, after updates and after deletes against a full count.',
         ]
     )
 

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Sequence
@@ -56,7 +57,8 @@ def counted_tuples(
     t: pxt.Table, state: ConsensusState, only: Sequence[str] | None = None
 ) -> tuple[pd.DataFrame, Counted]:
     """How many rows have each combination of model labels, consensus labels and ground truth (one SQL query, or
-    none: the counts are kept and brought up to date by counting the rows inserted since, see :mod:`.counts`).
+    none: the counts are kept and brought up to date by counting only the rows inserted, updated or deleted since,
+    see :mod:`.counts`).
 
     Raw models (:meth:`ConsensusState.is_raw`) are grouped by their output column, whose values are turned into
     labels afterwards (one to one); an unstored consensus label (the accuracy-weighted vote, a function of the
@@ -108,7 +110,13 @@ def _derived_labels(tuples: pd.DataFrame, state: ConsensusState, part: str) -> l
     data = next(c.data for c in state.columns if c.part == part.removesuffix('_label'))
     weights = [float((data.get('weights') or {}).get(n, 0.0)) for n in names]
     rows = zip(*(tuples[n] for n in names), strict=True) if len(tuples) else iter(())
-    return [weighted(list(labels), names, weights)['label'] for labels in rows]
+    return [_weighted_label(tuple(labels), tuple(names), tuple(weights)) for labels in rows]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _weighted_label(labels: tuple[str | None, ...], names: tuple[str, ...], weights: tuple[float, ...]) -> str | None:
+    """:func:`weighted`'s label, remembered: every summary asks again for the same few thousand combinations."""
+    return weighted(list(labels), list(names), list(weights))['label']
 
 
 def _pair(tuples: pd.DataFrame, a: str, b: str, *, missing_as_wrong: bool) -> tuple[list[str], list[str], np.ndarray]:
@@ -372,7 +380,8 @@ class ConsensusMetrics:
         version: The table version the label counts hold for (always the latest when they were read: the counts are
             kept and brought up to date, never served stale); None for detections.
         counting: How the label counts were obtained: ``'full'`` (every row counted), ``'incremental'`` (the rows
-            inserted since the last summary added) or ``'cached'`` (no change since); None for detections.
+            inserted, updated or deleted since the last summary added and subtracted) or ``'cached'`` (no change
+            since); None for detections.
     """
 
     summary: pd.DataFrame

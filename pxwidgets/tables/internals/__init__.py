@@ -20,15 +20,17 @@ the module to fix. What is here, and why:
   no diff, but its store never changes a row in place: every row version is a store row ``(rowid…, v_min, v_max,
   col_0, …)`` live at table version ``V`` when ``v_min <= V < v_max``, so the rows that differ between versions
   ``a < b`` are those expired in ``(a, b]`` and those born in ``(a, b]``, matched on the rowid (see
-  ``pxwidgets.patterns.versioned.rowdiff``).
+  ``pxwidgets.patterns.versioned.rowdiff``), and counts kept at ``a`` follow to ``b`` from them
+  (``row_version_counts``). Not across a schema change: ``add_computed_column`` writes its values into the existing
+  row versions in place.
 
 Its modules, by job (import from the package):
 
 - ``handles``: what a handle holds without a catalog round trip (path, id, version, kind, view definition, indexes,
   rowid columns, a query rebuilt in one piece).
 - ``metadata``: a table's metadata in ``get_metadata()``'s shape, read from its column objects.
-- ``store``: the store tables read directly (row versions, counts of rows and failed rows in one SQL query, one read
-  transaction around several queries).
+- ``store``: the store tables read directly (row versions, counts of rows and failed rows in one SQL query, how
+  the counts of value combinations changed between two versions, one read transaction around several queries).
 - ``catalog``: the catalog as stored, for listing many tables without opening any.
 
 Example:
@@ -76,6 +78,7 @@ from pxwidgets.tables.internals.metadata import (
     try_table_metadata,
 )
 from pxwidgets.tables.internals.store import (
+    RowVersionCounts,
     StoreColumn,
     StoreFacts,
     changed_buckets,
@@ -84,6 +87,7 @@ from pxwidgets.tables.internals.store import (
     failed_rows_in_store,
     live_rows_in_store,
     read_transaction,
+    row_version_counts,
     store_counts,
     store_of,
 )
@@ -93,6 +97,7 @@ __all__ = [
     'ColumnFacts',
     'ComparisonOperator',
     'LogicalOperator',
+    'RowVersionCounts',
     'StoreColumn',
     'StoreFacts',
     'StoredCatalog',
@@ -120,6 +125,7 @@ __all__ = [
     'read_catalog',
     'read_transaction',
     'requery',
+    'row_version_counts',
     'rowid_refs',
     'store_counts',
     'store_of',

@@ -1,5 +1,6 @@
-"""Pixeltable's store tables, read directly: the rows of a data-versioned table (row diffs between versions), counts
-by table id without opening the table, failed rows counted in SQL, and one read transaction around several queries.
+"""Pixeltable's store tables, read directly: the rows of a data-versioned table (row diffs between versions, and
+how the counts of value combinations changed between two versions), counts by table id without opening the table,
+failed rows counted in SQL, and one read transaction around several queries.
 
 Every row version is a store row ``(rowid…, v_min, v_max, col_0, …)`` live at table version ``V`` when
 ``v_min <= V < v_max``; a stored column ``col_<id>`` keeps its error in ``col_<id>_cellmd ->> 'errortype'``.
@@ -285,3 +286,128 @@ def changed_buckets(tbl: pxt.Table, column: str, width: int, since: int) -> set[
     except sql.exc.SQLAlchemyError:
         return None
     return {None if r[0] is None else int(r[0]) for r in rows}
+
+
+def _sql_value(expr: Any, store: sql.Table) -> sql.ColumnElement[Any] | None:
+    """``expr`` as SQL over ``store`` alone, or None: an unstored computed column is replaced by its expression (as
+    Pixeltable's planner does), and the result must be SQL that reads no other table (a view's base) and whose values
+    come back from the database as Pixeltable returns them (int, float, string or bool; not JSON, media, arrays or
+    timestamps, which Pixeltable converts)."""
+    from pixeltable import exprs
+
+    kind = expr.col_type
+    if not (kind.is_int_type() or kind.is_float_type() or kind.is_string_type() or kind.is_bool_type()):
+        return None
+    resolved = expr.resolve_computed_cols()
+    try:
+        element = exprs.SqlElementCache().get(resolved)
+    except AssertionError:  # a column whose metadata cannot give an SQL column here
+        return None
+    if element is None:
+        return None
+    read = [c for c in sql.sql.visitors.iterate(element) if isinstance(c, sql.Column)]
+    if not read or any(c.table is not store and getattr(c.table, 'name', None) != store.name for c in read):
+        return None
+    return cast(sql.ColumnElement[Any], element)
+
+
+@dataclass(frozen=True)
+class RowVersionCounts:
+    """How the counts of value combinations changed between two table versions (see :func:`row_version_counts`)."""
+
+    delta: dict[tuple[Any, ...], int]
+    """``{(value of each expression, …): rows gained (or lost, negative)}``; unchanged combinations left out."""
+    read: int
+    """How many row versions were read (made or ended between the two versions)."""
+    newest_rowid: int | None
+    """The largest (first) rowid of the row versions made between the two (None: none made)."""
+
+
+def row_version_counts(
+    tbl: pxt.Table, exprs: Sequence[Any], since: int, until: int, *, deletes: bool = True
+) -> RowVersionCounts | None:
+    """How the number of rows with each combination of the values of ``exprs`` changed from table version ``since``
+    to ``until`` (rows inserted, updated — their old values out, their new ones in — and deleted), from the row
+    versions in the store, grouped in one SQL query (one result row per changed combination). The counts at
+    ``until`` are those at ``since`` plus these.
+
+    A row version is live at version ``V`` when ``v_min <= V < v_max``: the rows live at ``until`` and not at
+    ``since`` count +1 (``since < v_min <= until < v_max``), those live at ``since`` and not at ``until`` count -1
+    (``v_min <= since < v_max <= until``); one made and ended between the two counts in neither.
+
+    The row versions made are found through the store's index on ``v_min`` (new row versions are appended to the
+    store). Those ended are scattered over it, and ``v_max`` has no index that finds them: with ``deletes=False``
+    (no row deleted in between: the caller read it in the table's history) every one of them has a successor with
+    the same rowid, found through the index on ``(rowid, v_min, v_max)``; with deletes the whole store is read (one
+    scan, no grouping of every row).
+
+    ``None`` when the store cannot tell: a snapshot, a view (its base's columns live in another store), a store
+    without row versions or without a single rowid column, a handle older than ``until``, ``since > until``, an
+    expression that is not SQL over this table's store (an unstored column computed in Python) or whose values
+    Pixeltable converts, or any database error. The caller must know that no schema change happened in
+    ``(since, until]`` (the table's history says so): adding a computed column writes its values into the existing
+    row versions in place.
+
+    Example:
+        >>> row_version_counts(t, [t.truth, t.a], since=12, until=14, deletes=False).delta  # doctest: +SKIP
+        {(3, 3): -40, (3, 5): 40}
+    """
+    found = _store(tbl)
+    if found is None or since > until:
+        return None
+    tv, store = found
+    if not tv.is_data_versioned or tv.is_view or 'v_min' not in store.c or int(tv.version) < until:
+        return None
+    keys = [_sql_value(e, store) for e in exprs]
+    rowids = [c for c in store.columns if c.name.startswith('rowid')]
+    if len(rowids) != 1 or any(k is None for k in keys):
+        return None
+    query = _delta_query([cast(sql.ColumnElement[Any], k) for k in keys], store, rowids[0], (since, until), deletes)
+    try:
+        with connect() as conn:
+            rows = conn.execute(query).all()
+    except sql.exc.SQLAlchemyError:
+        return None
+    width = len(keys)
+    newest = [int(r[width + 2]) for r in rows if r[width + 2] is not None]
+    return RowVersionCounts(
+        {tuple(r[:width]): int(r[width]) for r in rows if int(r[width])},
+        sum(int(r[width + 1]) for r in rows),
+        max(newest) if newest else None,
+    )
+
+
+def _delta_query(
+    keys: list[sql.ColumnElement[Any]], store: sql.Table, rowid: Any, versions: tuple[int, int], deletes: bool
+) -> sql.Select[Any]:
+    """``(k0, …, sum of +1 made / -1 ended, row versions read, largest rowid made)`` per combination (see
+    :func:`row_version_counts`)."""
+    old, new = sql.literal(int(versions[0])), sql.literal(int(versions[1]))
+    v_min, v_max = store.c.v_min, store.c.v_max
+    made = sql.and_(v_min > old, v_min <= new, v_max > new)
+    names = [f'k{i}' for i in range(len(keys))]
+    if deletes:  # one pass over the store: the row versions made or ended
+        ended = sql.and_(v_min <= old, v_max > old, v_max <= new)
+        changed = (
+            sql.select(*[k.label(n) for k, n in zip(keys, names, strict=True)], rowid.label('r'))
+            .add_columns(sql.case((v_min > old, 1), else_=-1).label('n'))
+            .where(sql.or_(made, ended))
+            .subquery('changed')
+        )
+    else:  # the row versions made, and the ones they replaced (same rowid, live at ``old``)
+        born = sql.select(*[k.label(n) for k, n in zip(keys, names, strict=True)], rowid.label('r')).where(made)
+        born_cte = born.cte('made')
+        prior = store.alias('prior')
+        adapt = sql.sql.util.ClauseAdapter(prior).traverse
+        replaced = (
+            sql.select(*[adapt(k).label(n) for k, n in zip(keys, names, strict=True)], sql.null().label('r'))
+            .add_columns(sql.literal(-1).label('n'))
+            .select_from(prior.join(born_cte, prior.c[rowid.name] == born_cte.c.r))
+            .where(prior.c.v_min <= old, prior.c.v_max > old, prior.c.v_max <= new)
+        )
+        kept = sql.select(*[born_cte.c[n] for n in names], born_cte.c.r, sql.literal(1).label('n'))
+        changed = sql.union_all(kept, replaced).subquery('changed')
+    cols = [changed.c[n] for n in names]
+    return sql.select(
+        *cols, sql.func.sum(changed.c.n), sql.func.count(), sql.func.max(sql.case((changed.c.n > 0, changed.c.r)))
+    ).group_by(*cols)
