@@ -34,7 +34,7 @@ from pxwidgets.patterns.incremental.config import DEFAULT_THRESHOLDS, Window
 from pxwidgets.patterns.incremental.nulls import POOLS, NullLimits
 from pxwidgets.patterns.incremental.reference import ReferenceData, reference_data
 from pxwidgets.patterns.incremental.store import Store
-from pxwidgets.tables.internals import changed_buckets
+from pxwidgets.tables.internals import changed_buckets, has_btree_index
 
 ProgressCallback = Callable[[int, int, str], None]
 """``on_progress(done, total, message)``."""
@@ -178,6 +178,32 @@ def refresh(
         _elapsed(start),
         agg.future,
     )
+
+
+def index_window_column(tbl: pxt.Table, store: Store) -> bool:
+    """Give the column windows are cut from (the window key, or the order column) a B-tree index, once: every
+    refresh after a change reads the rows of a few windows by key range, and without an index Postgres reads the
+    whole table for each such query. Evaluations made since this index exist have it from their creation; an older
+    one gets it at its first refresh in a session (one pass over the table, like that refresh's full aggregation).
+    Returns whether the column is indexed (``False`` if Pixeltable refused: the refresh works, only slower).
+
+    Example:
+        >>> index_window_column(tbl, store)  # doctest: +SKIP
+        True
+    """
+    if store.window_index_checked:
+        return True
+    spec = store.spec
+    done = True
+    for column in {c for c in (spec.key, spec.order) if c is not None}:
+        if has_btree_index(tbl, column):
+            continue
+        try:
+            tbl.add_btree_index(column, if_exists='ignore')
+        except pxt.Error:
+            done = False
+    store.window_index_checked = True
+    return done
 
 
 def _aggregate(tbl: pxt.Table, store: Store, w: Window, state: dict[str, Any], version: int, force: bool) -> Aggregate:

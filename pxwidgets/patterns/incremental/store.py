@@ -163,6 +163,9 @@ class Store:
         self.aggregate_cache: tuple[int, Any, Any] | None = None
         """``(table version, window, Aggregate)`` of the last refresh: the next one aggregates only the windows whose
         rows changed since that version (a cache; a new session starts with a full aggregation)."""
+        self.window_index_checked = False
+        """Whether this session made sure the window column has its B-tree index (see
+        :func:`~pxwidgets.patterns.incremental.refresh.index_window_column`)."""
 
     @classmethod
     def create(cls, dir: str, spec: Spec, settings: Settings) -> Store:
