@@ -18,6 +18,7 @@ from tests.support.incremental import SCHEMA
 
 T0 = datetime.datetime(2026, 1, 5, 8, 0, tzinfo=datetime.UTC)
 HOUR = 3600
+_H = datetime.timedelta(hours=1)
 METRICS = ('rows', 'pending', 'labeled', 'correct', 'accuracy', 'f1', 'confusion', 'predictions', 'labels', 'drift')
 
 
@@ -292,3 +293,75 @@ def test_a_refresh_after_rows_move_between_windows_or_arrive_in_old_ones_equals_
         seen = _windows(ev)
         ev.refresh(force=True)
         assert _windows(ev) == seen
+
+
+def test_two_sessions_refreshing_in_turn_store_what_a_full_recompute_stores_and_raise_each_alert_once(
+    pxt_dir: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refresh keeps the stored windows and alert ids it read or wrote, and reads again only the windows it wrote
+    since; another session's writes (a new table version it did not make) make it read everything again: two
+    evaluations of one table (two kernels) refreshing in turn as drifted batches arrive never miss a change, and
+    never raise an alert twice."""
+    from pxwidgets.demo.drifting_digits import drifting_batches
+    from pxwidgets.patterns.incremental import store as stores
+
+    batches = drifting_batches(n_batches=7, batch_size=120, drift_from=3, seed=5)
+    tbl = pxt.create_table(f'{pxt_dir}/preds', SCHEMA, primary_key='id')
+    tbl.insert(batches[0].rows + batches[1].rows)
+    a = IncrementalEvaluation(tbl, 'prediction', 'label', 'ts', window='1h', numeric=['confidence'])
+    b = IncrementalEvaluation.open(tbl)
+    assert a._store is not b._store
+    reads: list[tuple[str, ...] | None] = []
+    every = stores.Store.window_rows
+
+    def spy(self: stores.Store, columns: Any = None) -> Any:
+        reads.append(None if columns is None else tuple(columns))
+        return every(self, columns)
+
+    a.refresh()
+    b.refresh()  # nothing changed: b writes nothing
+    monkeypatch.setattr(stores.Store, 'window_rows', spy)
+    for i, batch in enumerate(batches[2:]):
+        tbl.insert(batch.rows)
+        if i == 2:  # late labels for an old window, seen by the session whose turn it is
+            tbl.batch_update([{'id': r['id'], 'label': r['digit']} for r in batches[0].rows if r['label'] is None])
+        ev = (a, b)[i % 2]
+        reads.clear()
+        result = ev.refresh()
+        assert len(reads) == (i > 0)  # the other session wrote the window table since: every window read again
+        seen = _windows(ev)
+        assert int(batch.start.timestamp()) // HOUR in result.changed
+        reads.clear()
+        tbl.insert([_row(5000 + i, 30 + i, 1, 1, 0.5)])
+        again = ev.refresh()  # the same session again: only what it wrote is read back
+        assert reads == [] and again.changed == [int(T0.timestamp()) // HOUR + 30 + i]
+        ev.refresh(force=True)
+        assert {k: v for k, v in _windows(ev).items() if k in seen} == seen
+    alerts = a.alerts()
+    assert len(alerts) > 0 and not alerts['alert_id'].duplicated().any()
+
+
+def test_the_no_drift_limits_do_not_depend_on_the_order_the_reference_rows_come_in(
+    pxt_dir: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sample-size rule's limits resample the reference's values; taken in the order the rows came (the query
+    plan's: storage order, or the window key's index order) they changed with it. The same rows coming in another
+    order give the same windows, limits included."""
+    from pxwidgets.patterns.incremental import reference
+
+    rows = [_row(i, (i % 4) + (i // 4) / 100, i % 3, (i * 5) % 3, ((i * 37) % 97) / 97) for i in range(160)]
+    values = reference._values
+    stored = []
+    for name in ('a', 'b'):
+        tbl = pxt.create_table(f'{pxt_dir}/{name}', SCHEMA, primary_key='id')
+        tbl.insert(rows)
+        ev = IncrementalEvaluation(
+            tbl, 'prediction', 'label', 'ts', window='1h', numeric=['confidence'], reference=(T0, T0 + 2 * _H)
+        )
+        if name == 'b':  # the reference's rows come in the reverse order
+            monkeypatch.setattr(reference, '_values', lambda *a: {c: v[::-1] for c, v in values(*a).items()})
+        ev.refresh()
+        stored.append(_windows(ev))
+    limits = [w['drift']['confidence']['wasserstein_limit'] for w in stored[0].values()]
+    assert all(limit is not None and limit > 0 for limit in limits)
+    assert stored[0] == stored[1]
