@@ -8,6 +8,10 @@ written in one upsert. Drift limits of the sample-size rule (:mod:`~pxwidgets.pa
 in the settings row's state, per reference, so each is estimated once. When neither the table's version nor the
 settings changed since the last complete refresh, nothing is read beyond the settings row.
 
+The window column has a B-tree index (:func:`index_window_column`), so that reading a few windows by key range
+reads just their rows, whatever the table's size; the reads run in one read transaction; and the stored windows and
+alert ids a refresh read or wrote are kept for the next one while no other session writes those tables.
+
 Example:
     >>> result = refresh(tbl, store, table_version(tbl))  # doctest: +SKIP
     >>> result.changed  # doctest: +SKIP
