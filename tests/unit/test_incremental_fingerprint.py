@@ -226,6 +226,18 @@ def test_the_window_key_is_indexed_and_an_older_evaluation_gets_its_index_at_its
     assert not has_btree_index(tbl, 'id')  # only the window column is indexed
 
 
+def test_a_table_that_indexes_every_column_itself_is_evaluated_with_its_own_index(pxt_dir: str) -> None:
+    """A table made with ``has_default_idxs=True`` gives the new key column an index of its own (and refuses
+    another one): the evaluation uses it."""
+    from pxwidgets.tables.internals import has_btree_index
+
+    tbl = pxt.create_table(f'{pxt_dir}/preds', SCHEMA, primary_key='id', has_default_idxs=True)
+    tbl.insert([_row(i, i // 4, i % 3, i % 3, i / 20) for i in range(12)])
+    ev = IncrementalEvaluation(tbl, 'prediction', 'label', 'ts', window='1h')
+    assert ev.spec.key is not None and has_btree_index(tbl, ev.spec.key)
+    assert len(ev.refresh().changed) == 3
+
+
 def test_changed_buckets_finds_inserts_anywhere_and_every_other_change(
     pxt_dir: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
