@@ -43,7 +43,7 @@ from pxwidgets.patterns.incremental.config import (
 from pxwidgets.patterns.incremental.errors import EvaluationNotFoundError, InvalidWindowError
 from pxwidgets.patterns.incremental.estimate import estimation_error
 from pxwidgets.patterns.incremental.reference import reference_data
-from pxwidgets.patterns.incremental.refresh import ProgressCallback, RefreshResult, refresh
+from pxwidgets.patterns.incremental.refresh import ProgressCallback, RefreshResult, index_window_column, refresh
 from pxwidgets.patterns.incremental.snapshots import EvaluationSnapshot
 from pxwidgets.patterns.incremental.store import Spec, Store
 from pxwidgets.tables.internals import table_path, table_version
@@ -132,6 +132,7 @@ class IncrementalEvaluation:
         )
         self._tbl = tbl
         self._store = declaration.create(tbl, spec, settings)
+        index_window_column(tbl, self._store)
 
     @classmethod
     def open(cls, path: str | pxt.Table, name: str | None = None) -> IncrementalEvaluation:
@@ -325,6 +326,7 @@ class IncrementalEvaluation:
                 before the windows are all computed).
             force: Recompute every window even if nothing seems to have changed.
         """
+        index_window_column(self._tbl, self._store)
         return refresh(self._tbl, self._store, self.version, progress, force=force)
 
     # ---- snapshots ----------------------------------------------------------------------------------------------

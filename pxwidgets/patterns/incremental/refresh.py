@@ -8,6 +8,10 @@ written in one upsert. Drift limits of the sample-size rule (:mod:`~pxwidgets.pa
 in the settings row's state, per reference, so each is estimated once. When neither the table's version nor the
 settings changed since the last complete refresh, nothing is read beyond the settings row.
 
+The window column has a B-tree index (:func:`index_window_column`), so that reading a few windows by key range
+reads just their rows, whatever the table's size; the reads run in one read transaction; and the stored windows and
+alert ids a refresh read or wrote are kept for the next one while no other session writes those tables.
+
 Example:
     >>> result = refresh(tbl, store, table_version(tbl))  # doctest: +SKIP
     >>> result.changed  # doctest: +SKIP
@@ -16,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
@@ -34,7 +39,7 @@ from pxwidgets.patterns.incremental.config import DEFAULT_THRESHOLDS, Window
 from pxwidgets.patterns.incremental.nulls import POOLS, NullLimits
 from pxwidgets.patterns.incremental.reference import ReferenceData, reference_data
 from pxwidgets.patterns.incremental.store import Store
-from pxwidgets.tables.internals import changed_buckets
+from pxwidgets.tables.internals import changed_buckets, has_btree_index, read_transaction
 
 ProgressCallback = Callable[[int, int, str], None]
 """``on_progress(done, total, message)``."""
@@ -116,45 +121,54 @@ def refresh(
         )
     w = settings.window
     report(0, 4, 'aggregating windows')
-    agg = _aggregate(tbl, store, w, state, version, force)
-    stored = {int(r['bucket']): r for r in store.window_rows(ALERT_COLUMNS)}
-    changed: list[int] = []
-    removed = sorted(set(stored) - set(agg.windows))
+    in_xact = settings.reference.kind != 'snapshot'
+    with _reading(tbl, store, in_xact):
+        agg = _aggregate(tbl, store, w, state, version, force)
+        stored = store.stored_windows(ALERT_COLUMNS, cached=in_xact)
+        changed: list[int] = []
+        removed = sorted(set(stored) - set(agg.windows))
+        nulls: dict[str, Any] = dict(state.get('nulls') or {})
+        rows: list[dict[str, Any]] = []
+        candidates: list[dict[str, Any]] = []
+        known: set[str] = set()
+        limits = None
+        if agg.windows:
+            ref = reference_data(tbl, spec, w, settings.reference, agg, with_values=False)
+            alpha = float(settings.thresholds.get('false_alarm_rate') or DEFAULT_THRESHOLDS['false_alarm_rate'])
+            before = _before(agg, ref, spec.detections)
+            pools = {b: ','.join(agg.windows[p].pooled_digest() for p in before[b]) for b in agg.windows}
+            prints = {b: win.fingerprint(wc, w, ref, f'fa{alpha:g}|{pools[b]}') for b, wc in agg.windows.items()}
+            limits = NullLimits(nulls, ref.digest, alpha)
+            changed = sorted(
+                b for b, fp in prints.items() if force or b not in stored or stored[b]['fingerprint'] != fp
+            )
+            if changed:
+                report(1, 4, f'recomputing {len(changed)} window(s)')
+                _load_reference(tbl, store, ref, agg, w)
+                now = datetime.datetime.now(tz=datetime.UTC)
+                sizes = {b: agg.windows[b].rows for b in agg.windows}
+                rows_of = _window_rows(tbl, store, w, ref, agg, changed, sizes, prints, now, limits, before)
+                for i, row in enumerate(rows_of):
+                    rows.append(row)
+                    if i % 20 == 19:
+                        report(1, 4, f'recomputed {i + 1} of {len(changed)} windows')
+                report(2, 4, 'writing windows')
+            current = {b: r for b, r in stored.items() if b in agg.windows}
+            current.update({int(r['bucket']): r for r in rows})
+            candidates = alert_rules.alert_candidates(
+                list(current.values()), settings.thresholds, reference_bucket=ref.bucket
+            )
+            known = store.alert_ids(cached=in_xact) if candidates else set()
     raised: list[dict[str, Any]] = []
-    nulls: dict[str, Any] = dict(state.get('nulls') or {})
     if not agg.windows:
         store.replace_windows([], removed)
     else:
-        ref = reference_data(tbl, spec, w, settings.reference, agg, with_values=False)
-        alpha = float(settings.thresholds.get('false_alarm_rate') or DEFAULT_THRESHOLDS['false_alarm_rate'])
-        before = _before(agg, ref, spec.detections)
-        pools = {b: ','.join(agg.windows[p].pooled_digest() for p in before[b]) for b in agg.windows}
-        prints = {b: win.fingerprint(wc, w, ref, f'fa{alpha:g}|{pools[b]}') for b, wc in agg.windows.items()}
-        limits = NullLimits(nulls, ref.digest, alpha)
-        changed = sorted(b for b, fp in prints.items() if force or b not in stored or stored[b]['fingerprint'] != fp)
-        rows: list[dict[str, Any]] = []
-        if changed:
-            report(1, 4, f'recomputing {len(changed)} window(s)')
-            _load_reference(tbl, store, ref, agg, w)
-            now = datetime.datetime.now(tz=datetime.UTC)
-            sizes = {b: agg.windows[b].rows for b in agg.windows}
-            rows_of = _window_rows(tbl, store, w, ref, agg, changed, sizes, prints, now, limits, before)
-            for i, row in enumerate(rows_of):
-                rows.append(row)
-                if i % 20 == 19:
-                    report(1, 4, f'recomputed {i + 1} of {len(changed)} windows')
-            report(2, 4, 'writing windows')
         if changed or removed:
             store.replace_windows(rows, removed)
         report(3, 4, 'checking alerts')
-        current = {b: r for b, r in stored.items() if b in agg.windows}
-        current.update({int(r['bucket']): r for r in rows})
-        candidates = alert_rules.alert_candidates(
-            list(current.values()), settings.thresholds, reference_bucket=ref.bucket
-        )
-        known = store.alert_ids() if candidates else set()
         raised = alert_rules.new_alerts(candidates, known, datetime.datetime.now(tz=datetime.UTC))
         store.add_alerts(raised)
+        assert limits is not None
         nulls = limits.prune()
     store.save_state(
         {
@@ -178,6 +192,41 @@ def refresh(
         _elapsed(start),
         agg.future,
     )
+
+
+def index_window_column(tbl: pxt.Table, store: Store) -> bool:
+    """Give the column windows are cut from (the window key, or the order column) a B-tree index, once: every
+    refresh after a change reads the rows of a few windows by key range, and without an index Postgres reads the
+    whole table for each such query. Evaluations made since this index exist have it from their creation; an older
+    one gets it at its first refresh in a session (one pass over the table, like that refresh's full aggregation).
+    Returns whether the column is indexed (``False`` if Pixeltable refused: the refresh works, only slower).
+
+    Example:
+        >>> index_window_column(tbl, store)  # doctest: +SKIP
+        True
+    """
+    if store.window_index_checked:
+        return True
+    spec = store.spec
+    done = True
+    for column in {c for c in (spec.key, spec.order) if c is not None}:
+        if has_btree_index(tbl, column):
+            continue
+        try:
+            tbl.add_btree_index(column, if_exists='ignore')
+        except pxt.Error:
+            done = False
+    store.window_index_checked = True
+    return done
+
+
+def _reading(tbl: pxt.Table, store: Store, in_xact: bool) -> contextlib.AbstractContextManager[Any]:
+    """One read transaction around a refresh's reads (the evaluated table and the evaluation's own tables): without
+    it every query validates the catalog again. Not with a snapshot as the reference (``in_xact=False``), whose
+    table is opened on the way (Pixeltable loads no new table metadata inside a transaction)."""
+    if not in_xact:
+        return contextlib.nullcontext()
+    return read_transaction([tbl, store.settings_table, store.windows_table, store.alerts_table])
 
 
 def _aggregate(tbl: pxt.Table, store: Store, w: Window, state: dict[str, Any], version: int, force: bool) -> Aggregate:
@@ -278,6 +327,9 @@ def _load_reference(tbl: pxt.Table, store: Store, ref: ReferenceData, agg: Aggre
         fill_cells(tbl, spec, w, agg, ref.buckets)
         ref.load_counts(agg)
         ref.load_values(spec)
+    # sorted: the no-drift limits resample the reference's values by position, and the rows' order is the query
+    # plan's (storage order, or the window key's index order), so unsorted values gave limits that changed with it
+    ref.numeric = {k: np.sort(v) if np.ndim(v) == 1 else v for k, v in ref.numeric.items()}
     if ref.exact:
         store.reference_cache = (
             ref.digest,

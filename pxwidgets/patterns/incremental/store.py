@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ import pixeltable as pxt
 from pxwidgets.patterns.common.metadata import read_role, role_metadata
 from pxwidgets.patterns.incremental.config import Settings
 from pxwidgets.patterns.incremental.errors import EvaluationNotFoundError
+from pxwidgets.tables.internals import table_version
 
 ROLE = 'incremental.evaluation'
 """Role of the settings table: the evaluation's fixed definition."""
@@ -163,6 +164,14 @@ class Store:
         self.aggregate_cache: tuple[int, Any, Any] | None = None
         """``(table version, window, Aggregate)`` of the last refresh: the next one aggregates only the windows whose
         rows changed since that version (a cache; a new session starts with a full aggregation)."""
+        self._windows_read: tuple[int, tuple[str, ...], dict[int, dict[str, Any]], set[int]] | None = None
+        """``(window table version, columns, rows by window, windows to read again)``: the stored windows as last
+        read, with the windows this session wrote since left to read (a cache, used while the version holds)."""
+        self._alerts_read: tuple[int, frozenset[str]] | None = None
+        """``(alert table version, alert ids)`` (a cache, used while the version holds)."""
+        self.window_index_checked = False
+        """Whether this session made sure the window column has its B-tree index (see
+        :func:`~pxwidgets.patterns.incremental.refresh.index_window_column`)."""
 
     @classmethod
     def create(cls, dir: str, spec: Spec, settings: Settings) -> Store:
@@ -239,15 +248,48 @@ class Store:
             query = query.select(*[tbl[c] for c in columns])
         return list(query.collect())
 
+    def stored_windows(self, columns: Sequence[str], *, cached: bool = False) -> dict[int, dict[str, Any]]:
+        """Every stored window's ``columns`` by window, in window order, as stored: read once, then only the
+        windows this session wrote since (one query over just those), while no one else wrote the window table.
+        Read inside a transaction over the window table (:func:`~pxwidgets.tables.internals.read_transaction`),
+        so that its version is the catalog's, with ``cached=True`` (else every window is read).
+
+        Example:
+            >>> store.stored_windows(['bucket', 'fingerprint'])[490896]['fingerprint']  # doctest: +SKIP
+            '3f1c…'
+        """
+        tbl = self.windows_table
+        version, names, last = table_version(tbl), tuple(columns), self._windows_read
+        if not cached or last is None or last[0] != version or last[1] != names:
+            rows = {int(r['bucket']): r for r in self.window_rows(names)}
+        else:
+            rows = dict(last[2])
+            if last[3]:
+                query = tbl.where(tbl.bucket.isin(sorted(last[3]))).select(*[tbl[c] for c in names])
+                rows.update({int(r['bucket']): r for r in query.collect()})
+            rows = dict(sorted(rows.items()))
+        self._windows_read = (version, names, rows, set())
+        return {b: dict(r) for b, r in rows.items()}
+
     def replace_windows(self, rows: list[dict[str, Any]], remove: Iterable[int]) -> None:
         """Write ``rows`` (new or recomputed windows, one upsert) and delete windows ``remove`` (gone)."""
         tbl = self.windows_table
         gone = sorted(set(remove))
+        cached, self._windows_read = self._windows_read, None
         if gone:
             tbl.delete(where=tbl.bucket.isin(gone))
         if rows:
             columns = self.window_columns
             tbl.batch_update([{k: v for k, v in r.items() if k in columns} for r in rows], if_not_exists='insert')
+        if cached is None:
+            return
+        # the stored windows stay known if these writes were the only ones since they were read: a version for the
+        # delete, one for the update, one more for the new windows it inserts
+        written = {int(r['bucket']) for r in rows}
+        new = written - set(cached[2]) - cached[3]
+        if table_version(tbl) == cached[0] + bool(gone) + bool(rows) + bool(new):
+            kept = {b: r for b, r in cached[2].items() if b not in written and b not in gone}
+            self._windows_read = (table_version(tbl), cached[1], kept, (cached[3] | written) - set(gone))
 
     @functools.cached_property
     def window_columns(self) -> frozenset[str]:
@@ -277,13 +319,22 @@ class Store:
 
     # ---- alerts -------------------------------------------------------------------------------------------------
 
-    def alert_ids(self) -> set[str]:
+    def alert_ids(self, *, cached: bool = False) -> set[str]:
+        """Every alert's id (read again only when the alert table's version moved since this session read or
+        wrote it, with ``cached=True`` inside a transaction over the alert table)."""
         tbl = self.alerts_table
-        return {str(r['alert_id']) for r in tbl.select(tbl.alert_id).collect()}
+        version = table_version(tbl)
+        if not cached or self._alerts_read is None or self._alerts_read[0] != version:
+            self._alerts_read = (version, frozenset(str(r['alert_id']) for r in tbl.select(tbl.alert_id).collect()))
+        return set(self._alerts_read[1])
 
     def add_alerts(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            self.alerts_table.insert(rows)
+            tbl = self.alerts_table
+            known, self._alerts_read = self._alerts_read, None
+            tbl.insert(rows)
+            if known is not None and table_version(tbl) == known[0] + 1:  # no one else wrote it since it was read
+                self._alerts_read = (known[0] + 1, known[1] | {str(r['alert_id']) for r in rows})
 
     def alerts_frame(self) -> pd.DataFrame:
         tbl = self.alerts_table

@@ -256,12 +256,51 @@ def failed_rows_in_store(tbl: pxt.Table, columns: Sequence[str]) -> dict[str, in
     return {name: int(n or 0) for name, n in zip(columns, row, strict=True)}
 
 
+def has_btree_index(tbl: pxt.Table, column: str) -> bool:
+    """Whether the table's own stored ``column`` has a B-tree index (one a range filter on it can use).
+
+    Pixeltable 0.7.21 makes no index unless asked (``has_default_idxs=False``), so a filter on a column without one
+    reads every row of the table.
+
+    Example:
+        >>> has_btree_index(pxt.get_table('demo/predictions'), 'eval_t')  # doctest: +SKIP
+        True
+    """
+    tv = tbl._tbl_version_path.tbl_version.get()
+    col = tv.cols_by_name.get(column)
+    return col is not None and tv.supports_idxs and tv.find_btree_index(col) is not None
+
+
+MAX_VERSION = 9223372036854775807
+"""``v_max`` of a store row that is still live."""
+
+
+def _inserted_since(conn: sql.engine.Connection, tv: Any, since: int) -> int | None:
+    """How many rows were inserted after table version ``since`` when nothing was updated or deleted since (from
+    the version history, one query by its primary key), else ``None``."""
+    rows = conn.execute(
+        sql.text('select md from tableversions where tbl_id = :t and version > :v'),
+        {'t': tv.id, 'v': int(since)},
+    ).all()
+    total = 0
+    for (md,) in rows:
+        stats = ((md or {}).get('update_status') or {}).get('row_count_stats')
+        if not stats or stats.get('upd_rows') or stats.get('del_rows'):
+            return None
+        total += int(stats.get('ins_rows') or 0)
+    return total
+
+
 def changed_buckets(tbl: pxt.Table, column: str, width: int, since: int) -> set[int | None] | None:
     """``floor(column / width)`` of every row version made or ended after table version ``since`` (rows inserted,
-    updated — old and new values — or deleted since then), read from the store in one SQL query over its indexed
-    ``v_min`` / ``v_max``; ``None`` stands for rows without a value. ``None`` when the store cannot tell: a snapshot,
-    a store without row versions, a column that is not a stored column of the table's own, or a version older than
-    ``since`` (after a revert).
+    updated — old and new values — or deleted since then), read from the store; ``None`` stands for rows without a
+    value. ``None`` when the store cannot tell: a snapshot, a store without row versions, a column that is not a
+    stored column of the table's own, or a version older than ``since`` (after a revert).
+
+    When the version history says only rows were inserted since then, the new rows are the ones with the highest
+    row ids (Pixeltable numbers rows in insertion order): a backward scan of the row-id index reads just them
+    (checked: one row more than the history counts sends it to the general query). Otherwise two queries, one per
+    version index (``v_min``, ``v_max``), which Postgres cannot combine well from one ``OR``.
 
     Example:
         >>> changed_buckets(pxt.get_table('demo/predictions'), 'eval_t', 3600, since=12)  # doctest: +SKIP
@@ -278,11 +317,21 @@ def changed_buckets(tbl: pxt.Table, column: str, width: int, since: int) -> set[
         return None
     value = store.c[col.store_name()]
     newer = sql.literal(int(since))
-    ended = sql.and_(store.c.v_max > newer, store.c.v_max < sql.literal(9223372036854775807))
     bucket = sql.func.floor(value / sql.literal(float(width)))
+    made = sql.select(bucket.label('b')).where(store.c.v_min > newer)
+    ended = sql.select(bucket.label('b')).where(store.c.v_max > newer, store.c.v_max < sql.literal(MAX_VERSION))
+    rowids = [c.name for c in store.c if c.name.startswith('rowid')]
     try:
         with connect() as conn:
-            rows = conn.execute(sql.select(bucket).where(sql.or_(store.c.v_min > newer, ended)).distinct()).all()
+            inserted = _inserted_since(conn, tv, since) if rowids == ['rowid'] else None
+            rows = None
+            if inserted is not None:
+                latest = made.order_by(store.c.rowid.desc()).limit(inserted + 1)
+                rows = conn.execute(latest).all()
+                if len(rows) > inserted:  # not only the latest rows: ask in general
+                    rows = None
+            if rows is None:
+                rows = conn.execute(sql.union(made, ended)).all()
     except sql.exc.SQLAlchemyError:
         return None
     return {None if r[0] is None else int(r[0]) for r in rows}
