@@ -7,7 +7,8 @@ and the reference it stays far below. The *sample-size rule* alerts when a stati
 quantile of its own no-drift distribution for a window of that many values: a pseudo-reference of the reference's
 size and a window of ``n`` values are both drawn from the reference (so both samples' noise counts), ``DRAWS`` times.
 Limits are computed once per reference, statistic and window size (rounded down to a grid of ``2**(k/4)``, which
-errs on the side of fewer alarms) and cached.
+errs on the side of fewer alarms) and cached. Samples larger than :data:`SIMULATED` values are simulated at that size
+and the quantile scaled (:func:`numeric_limit`), so a limit costs the same for a window of 40,000 values as of 4,000.
 
 Example:
     >>> rng = np.random.default_rng(0)
@@ -50,8 +51,8 @@ DRAWS = 2000
 """Resamples per limit (the 0.9975 quantile — a pooled test's share of a 0.01 false-alarm rate — then rests on the
 5 largest of 2,000)."""
 
-MAX_PSEUDO_REFERENCE = 20_000
-"""Pseudo-references larger than this are drawn at this size (more noise: fewer alarms, never more)."""
+SIMULATED = 4096
+"""The largest pseudo-reference and window drawn; larger ones are simulated at this size and scaled."""
 
 BATCH = 64
 """Resamples computed together (memory: a few ``BATCH × distinct reference values`` arrays)."""
@@ -75,6 +76,30 @@ def _rng(*key: Any) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+MAX_SUPPORT = 4096
+"""References with more distinct values are resampled on this many quantile bins (each bin's values at their mean):
+a draw costs ``O(bins)``, and the limit moves by far less than its own resampling noise."""
+
+
+def support(reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted values the resamples are drawn on and, for each reference value in sorted order, the index of its
+    value: the distinct values, or up to :data:`MAX_SUPPORT` quantile bins of equal counts (each at the mean of its
+    values) for larger references. Sorted first, so the limits never depend on the order the rows came in.
+
+    Example:
+        >>> u, inverse = support(np.array([3.0, 1.0, 3.0, 2.0]))
+        >>> u.tolist(), inverse.tolist()
+        ([1.0, 2.0, 3.0], [0, 1, 2, 2])
+    """
+    ordered = np.sort(np.asarray(reference, dtype=np.float64))
+    u, inverse = np.unique(ordered, return_inverse=True)
+    if len(u) <= MAX_SUPPORT:
+        return u, inverse
+    bins = np.arange(len(ordered)) * MAX_SUPPORT // len(ordered)  # equal counts, in value order
+    means = np.bincount(bins, weights=ordered) / np.bincount(bins)
+    return means, bins
+
+
 def null_wasserstein(reference: np.ndarray, m: int, n: int, draws: int, rng: np.random.Generator) -> np.ndarray:
     """``draws`` normed Wasserstein distances between a pseudo-reference of ``m`` values and a window of ``n`` values,
     both drawn with replacement from ``reference``.
@@ -83,9 +108,9 @@ def null_wasserstein(reference: np.ndarray, m: int, n: int, draws: int, rng: np.
     distance of two samples on ``u`` is ``sum(|F_a(u_i) - F_b(u_i)| * (u_(i+1) - u_i))`` (the area between their
     empirical distribution functions, what ``scipy.stats.wasserstein_distance`` computes), divided by the
     pseudo-reference's standard deviation (at least ``MIN_STD``). The same draws as resampling the values one by one,
-    without sorting each resample.
+    without sorting each resample (on :func:`support`'s bins for references of many distinct values).
     """
-    u, inverse = np.unique(np.asarray(reference, dtype=np.float64), return_inverse=True)
+    u, inverse = support(reference)
     k, size = len(u), len(reference)
     gaps, centred = np.diff(u), u - u.mean()
     out = np.empty(draws)
@@ -106,14 +131,25 @@ def null_wasserstein(reference: np.ndarray, m: int, n: int, draws: int, rng: np.
 
 
 def numeric_limit(reference: np.ndarray, n: int, alpha: float, *, draws: int = DRAWS, salt: str = '') -> float | None:
-    """The ``1 - alpha`` quantile of the normed Wasserstein distance between the reference and a window of ``n``
-    values of the same distribution (``None`` without values on either side)."""
+    """The ``1 - alpha`` quantile of the normed Wasserstein distance between the reference (``m`` values) and a window
+    of ``n`` values of the same distribution (``None`` without values on either side).
+
+    A pseudo-reference or window above :data:`SIMULATED` values is drawn at that size (``m'``, ``n'``) and the
+    quantile multiplied by ``sqrt((1/m + 1/n) / (1/m' + 1/n'))``: the difference of two samples' empirical
+    distribution functions tends to a Brownian bridge of that scale (Donsker), so the area between them — the distance
+    — scales with it. Checked against the full simulation on beta, lognormal and two-peaked references of 1,176 to
+    40,000 values and windows of 5,000 to 31,000: within 5.3 % (the quantile moves by ~5 % between seeds)
+    (``tests/unit/test_incremental_stats.py``).
+    """
     ref = np.asarray(reference, dtype=np.float64)
     if len(ref) < 2 or n < 1:
         return None
-    rng = _rng('w2', salt, len(ref), n, alpha, draws)
-    values = null_wasserstein(ref, min(len(ref), MAX_PSEUDO_REFERENCE), n, draws, rng)
-    return float(np.quantile(values, 1 - alpha))
+    m = len(ref)
+    m_drawn, n_drawn = min(m, SIMULATED), min(n, SIMULATED)
+    rng = _rng('w2', salt, m, n_drawn, alpha, draws)
+    values = null_wasserstein(ref, m_drawn, n_drawn, draws, rng)
+    scale = math.sqrt((1 / m + 1 / n) / (1 / m_drawn + 1 / n_drawn))
+    return float(np.quantile(values, 1 - alpha)) * scale
 
 
 def category_limits(
