@@ -46,7 +46,7 @@ def write_record(kind: str, name: str, record: Any) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix='.tmp')
         try:
             with os.fdopen(fd, 'w') as out:
-                json.dump(record, out)
+                out.write(json.dumps(record))  # json.dump encodes piece by piece in Python: ~10× slower
             os.replace(tmp, path)
         finally:
             with contextlib.suppress(OSError):

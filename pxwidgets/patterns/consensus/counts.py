@@ -49,11 +49,7 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
-import os
-import tempfile
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -65,6 +61,7 @@ import pixeltable as pxt
 from pixeltable.functions import count
 
 from pxwidgets.tables.internals import row_version_counts, rowid_refs, table_id
+from pxwidgets.tables.sidecar import read_record, remove_records, sidecar_dir, write_record
 
 How = Literal['full', 'incremental', 'cached']
 
@@ -98,15 +95,17 @@ _KEPT: dict[tuple[str, tuple[str, ...]], Counted] = {}
 _LOCK = threading.Lock()
 
 
+KIND = 'counts'
+"""The sidecar kind of kept counts (:mod:`pxwidgets.tables.sidecar`): one record per table and set of columns."""
+
+
 def store_dir() -> Path:
     """Where the counts are kept on disk: ``$PIXELTABLE_HOME/pxwidgets/counts`` (``~/.pixeltable`` by default)."""
-    home = os.environ.get('PIXELTABLE_HOME') or str(Path.home() / '.pixeltable')
-    return Path(home) / 'pxwidgets' / 'counts'
+    return sidecar_dir(KIND)
 
 
-def _file(key: tuple[str, tuple[str, ...]]) -> Path:
-    digest = hashlib.sha1('\0'.join(key[1]).encode()).hexdigest()[:16]
-    return store_dir() / f'{key[0]}-{digest}.json'
+def _name(key: tuple[str, tuple[str, ...]]) -> str:
+    return f'{key[0]}-{hashlib.sha1(chr(0).join(key[1]).encode()).hexdigest()[:16]}'
 
 
 def _save(key: tuple[str, tuple[str, ...]], counted: Counted) -> None:
@@ -119,25 +118,21 @@ def _save(key: tuple[str, tuple[str, ...]], counted: Counted) -> None:
         'watermark': counted.watermark,
         'counts': [[list(values), n] for values, n in counted.counts.items()],
     }
-    path = _file(key)
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix='.tmp')
-        with os.fdopen(fd, 'w') as out:
-            out.write(json.dumps(record))  # json.dump encodes in Python, piece by piece: ~10× slower
-        os.replace(tmp, path)
+    write_record(KIND, _name(key), record)
 
 
 def _load(key: tuple[str, tuple[str, ...]]) -> Counted | None:
     """The counts a process wrote for this table and columns, or None."""
+    record = read_record(KIND, _name(key))
+    if not isinstance(record, dict):
+        return None
     try:
-        record = json.loads(_file(key).read_text())
         if record['table'] != key[0] or tuple(record['columns']) != key[1]:
             return None
         counts = {tuple(values): int(n) for values, n in record['counts']}
         watermark = None if record['watermark'] is None else int(record['watermark'])
         return Counted(counts, int(record['version']), str(record['created_at']), watermark, 'cached', 0)
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return None
 
 
@@ -148,9 +143,8 @@ def forget(tbl: pxt.Table | None = None, *, on_disk: bool = True) -> None:
     with _LOCK:
         for key in [k for k in _KEPT if tid is None or k[0] == tid]:
             del _KEPT[key]
-        if on_disk and store_dir().is_dir():
-            for path in store_dir().glob('*.json' if tid is None else f'{tid}-*.json'):
-                path.unlink(missing_ok=True)
+        if on_disk:
+            remove_records(KIND, '' if tid is None else f'{tid}-')
 
 
 def _latest_version(tbl: pxt.Table) -> tuple[int, str]:
