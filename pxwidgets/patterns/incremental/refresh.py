@@ -327,8 +327,9 @@ def _load_reference(tbl: pxt.Table, store: Store, ref: ReferenceData, agg: Aggre
         fill_cells(tbl, spec, w, agg, ref.buckets)
         ref.load_counts(agg)
         ref.load_values(spec)
-    # sorted: the no-drift limits resample the reference's values by position, and the rows' order is the query
-    # plan's (storage order, or the window key's index order), so unsorted values gave limits that changed with it
+    # sorted: the rows come in the query plan's order (storage order, or the window key's index order); the limits
+    # sort by themselves, but the statistics' float sums (the reference's standard deviation) would differ in the
+    # last digit with the order
     ref.numeric = {k: np.sort(v) if np.ndim(v) == 1 else v for k, v in ref.numeric.items()}
     if ref.exact:
         store.reference_cache = (
