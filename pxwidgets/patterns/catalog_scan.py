@@ -39,6 +39,7 @@ from pxwidgets.patterns.catalog_detect import (
 )
 from pxwidgets.patterns.catalog_view import KINDS, CatalogView, PatternRecord, under
 from pxwidgets.tables.internals import StoredCatalog, count_live_rows, read_catalog
+from pxwidgets.tables.sidecar import prune_dropped
 
 __all__ = ['KINDS', 'CatalogView', 'PatternRecord', 'scan_catalog', 'under']
 
@@ -88,6 +89,7 @@ def scan_catalog(dir: str | None = None, *, stored: StoredCatalog | None = None)
         ['3 models: logreg, knn, forest']
     """
     cat = CatalogView(stored if stored is not None else read_catalog())
+    prune_dropped({t.id for t in cat.stored.tables})  # records kept beside the catalog for tables since dropped
     if dir is not None:
         dir = dir.strip('/')
         if dir and dir not in cat.dirs:

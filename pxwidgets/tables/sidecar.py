@@ -3,7 +3,9 @@
 Pixeltable 0.7.21 fixes a table's ``custom_metadata`` when the table (or column) is created and has no public call to
 change it afterwards, so facts learned later — how long a stage took to compute, label counts kept up to date — are
 written here: one JSON file per record under ``$PIXELTABLE_HOME/pxwidgets/<kind>/`` (``~/.pixeltable`` by default),
-written atomically. A record is a cache: a missing, unreadable or stale file only costs recomputing it (or, for a
+written atomically. Every record's name starts with the catalog id of the table it describes, so the records of
+dropped tables can be found and removed (:func:`prune_dropped`, which ``patterns.catalog()`` runs). A record is a
+cache: a missing, unreadable or stale file only costs recomputing it (or, for a
 measured time, "unknown"), so every read and write swallows ``OSError`` and malformed JSON.
 
 Example:
@@ -19,17 +21,22 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+import uuid
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
 _SAFE = re.compile(r'[^A-Za-z0-9_.-]')
 
 
+def sidecar_root() -> Path:
+    """Where every record lives: ``$PIXELTABLE_HOME/pxwidgets`` (``~/.pixeltable/pxwidgets`` by default)."""
+    return Path(os.environ.get('PIXELTABLE_HOME') or str(Path.home() / '.pixeltable')) / 'pxwidgets'
+
+
 def sidecar_dir(kind: str) -> Path:
     """The directory of one kind of record: ``$PIXELTABLE_HOME/pxwidgets/<kind>``."""
-    home = os.environ.get('PIXELTABLE_HOME') or str(Path.home() / '.pixeltable')
-    return Path(home) / 'pxwidgets' / kind
+    return sidecar_root() / kind
 
 
 def record_path(kind: str, name: str) -> Path:
@@ -73,3 +80,28 @@ def remove_records(kind: str, prefix: str = '') -> None:
     """Delete the records of one kind (that start with ``prefix``)."""
     for name in list(record_names(kind, prefix)):
         record_path(kind, name).unlink(missing_ok=True)
+
+
+def prune_dropped(table_ids: Collection[str]) -> int:
+    """Delete every record, of any kind, whose table (the id its name starts with) is not among ``table_ids`` — the
+    catalog's tables: a dropped table's records are never read again. Returns how many were deleted.
+
+    Example:
+        >>> prune_dropped({t.id for t in read_catalog().tables})  # doctest: +SKIP
+        2
+    """
+    root = sidecar_root()
+    if not root.is_dir():
+        return 0
+    keep = {str(i) for i in table_ids}
+    removed = 0
+    for path in root.glob('*/*.json'):
+        try:
+            owner = str(uuid.UUID(path.stem[:36]))
+        except ValueError:
+            continue  # not named after a table: not ours to judge
+        if owner not in keep:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed += 1
+    return removed

@@ -248,3 +248,26 @@ def test_open_gives_the_pattern_objects(cat: str) -> None:
         pxw.open(f'{cat}/nothing_here')
     with pytest.raises(InvalidRequestError, match='Unknown pattern kind'):
         pxw.open(cat, kind='pipelines')
+
+
+def test_catalog_removes_the_records_kept_for_dropped_tables(pxt_home: Path) -> None:
+    """Records pxwidgets keeps beside the catalog (label counts, stage times) are named after their table: once the
+    table is dropped, the next ``catalog()`` deletes them; a live table's stay, and files not named after a table are
+    left alone."""
+    from pxwidgets.tables.internals import table_id
+    from pxwidgets.tables.sidecar import read_record, write_record
+
+    d = f'side_{uuid.uuid4().hex[:8]}'
+    pxt.create_dir(d)
+    kept, gone = (pxt.create_table(f'{d}/{name}', {'n': pxt.Int}) for name in ('kept', 'gone'))
+    kept_id, gone_id = table_id(kept), table_id(gone)
+    write_record('counts', f'{kept_id}-0123456789abcdef', {'n': 1})
+    write_record('counts', f'{gone_id}-0123456789abcdef', {'n': 2})
+    write_record('stage-times', gone_id, {f'{gone_id}': 1.5})
+    write_record('counts', 'not-a-table', {'n': 3})
+    pxt.drop_table(f'{d}/gone')
+    catalog()
+    assert read_record('counts', f'{kept_id}-0123456789abcdef') == {'n': 1}
+    assert read_record('counts', f'{gone_id}-0123456789abcdef') is None
+    assert read_record('stage-times', gone_id) is None
+    assert read_record('counts', 'not-a-table') == {'n': 3}
