@@ -21,7 +21,7 @@ first alarm (a stream without any alarm counts as ``DRIFTED + 1``) and the share
 mean delays; "clearly later" asks the paired difference (same seeds, same windows) to exceed twice its standard
 error.
 
-Run: ``python -m bench.bench_drift_alarms [--seeds 20] [--only shift]`` (writes a section of bench/RESULTS.md with
+Run: ``python -m bench.bench_drift_alarms [--seeds 30] [--only shift]`` (writes a section of bench/RESULTS.md with
 ``--write``; ``--only`` keeps the scenarios whose name contains one of its ``;``-separated words).
 """
 
